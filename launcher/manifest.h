@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VM manifest: YAML parsed with libfyaml into a validated vm_config.
+ * docs/manifest.md is the user-facing reference for every field.
+ *
+ * Invariant: a vm_config returned by manifest_load() is complete and
+ * consistent (every required field present, every value in range, device
+ * names unique, files that must exist readable); the launcher does no
+ * further validation of its own.
+ */
+#ifndef ATOLL_LAUNCHER_MANIFEST_H
+#define ATOLL_LAUNCHER_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum restart_policy {
+	RESTART_NEVER,
+	RESTART_ON_FAILURE,   /* restart after a non-zero exit or a signal */
+	RESTART_ALWAYS,       /* restart after any exit */
+};
+
+struct restart_config {
+	enum restart_policy policy;
+	unsigned max_restarts;     /* give up after this many (default 5) */
+	unsigned backoff_ms;       /* first delay, doubled each time (100) */
+	unsigned backoff_max_ms;   /* cap on the delay (5000) */
+};
+
+enum cache_mode {
+	CACHE_WRITEBACK,     /* host page cache; FLUSH means fdatasync */
+	CACHE_WRITETHROUGH,  /* every write is durable before its ack */
+	CACHE_NONE,          /* O_DIRECT, plus flush on FLUSH */
+};
+
+struct disk_config {
+	char *path;          /* absolute, after ${VAR} and relative resolution */
+	char *format;        /* "raw" */
+	bool readonly;
+	enum cache_mode cache;
+	unsigned queues;     /* 1..16 */
+	char *serial;        /* up to 20 bytes (VIRTIO_BLK_ID_BYTES), or NULL */
+};
+
+struct net_config {
+	char *backend;       /* "slirp" | "tap" | "none" */
+	char *tap;           /* tap interface name, backend tap */
+	char *mac;           /* "52:54:00:12:34:56"; NULL picks one */
+	unsigned queues;
+};
+
+struct device_config {
+	char *name;          /* unique instance name */
+	char *kind;          /* "virtio-blk", "virtio-net", ..., "external" */
+	char *binary;        /* explicit binary (required for "external") */
+	char **args;         /* extra argv for the binary; NULL-terminated */
+	size_t nargs;
+	struct restart_config restart;
+	bool sandbox;
+	unsigned line;       /* manifest line of this entry, for messages */
+	struct disk_config disk;   /* kind virtio-blk */
+	struct net_config net;     /* kind virtio-net */
+};
+
+struct vm_config {
+	char *path;          /* the manifest file as given */
+	char *dir;           /* its directory: base for relative paths */
+	char *name;          /* VM name, default: the file's basename */
+
+	char *machine;       /* "riscv-virt" | "x86" | "none" */
+	char *accel;         /* "dbt" | "kvm" */
+	unsigned cpus;       /* 1..64 */
+	char *cpu_binary;    /* override of atoll-cpu, or NULL */
+
+	uint64_t memory_bytes;   /* >= 16 MiB, page multiple */
+	bool hugepages;
+	char *mem_binary;    /* override of atoll-mem, or NULL */
+
+	char *firmware;      /* path, or NULL for the machine's default */
+	char *kernel;
+	char *initrd;
+	char *cmdline;
+
+	char *console;       /* "stdio" | "none" | "socket:PATH" */
+	char *qmp;           /* QMP socket path, or NULL */
+	bool sandbox;        /* default for every process */
+
+	struct device_config *devices;
+	size_t ndevices;
+};
+
+/* A manifest error: where and what. `line` and `column` are 1-based, 0 when
+ * unknown; `field` is a dotted path such as "devices[1].cache". */
+struct manifest_error {
+	char file[256];
+	unsigned line;
+	unsigned column;
+	char field[128];
+	char message[384];
+};
+
+/* Parses and validates `path`. Returns NULL and fills *err on any error.
+ * ${NAME} in string values expands from the environment; an unset variable
+ * is an error. */
+struct vm_config *manifest_load(const char *path, struct manifest_error *err);
+/* Same, from a buffer (`name` is used in messages; relative paths resolve
+ * against the current directory). For tests and fuzzing. */
+struct vm_config *manifest_load_string(const char *name, const char *yaml,
+				       size_t len, struct manifest_error *err);
+/* "FILE:LINE:COL: FIELD: MESSAGE" into buf. */
+void manifest_error_format(const struct manifest_error *err, char *buf,
+			   size_t size);
+/* NULL is a no-op. */
+void vm_config_free(struct vm_config *cfg);
+
+const char *restart_policy_name(enum restart_policy p);
+const char *cache_mode_name(enum cache_mode m);
+
+#endif

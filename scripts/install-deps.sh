@@ -1,0 +1,36 @@
+#!/bin/sh
+# Installs every Debian package Atoll needs to build, test and boot guests.
+# Idempotent: packages already present are not reinstalled, and apt-get
+# update runs only when something is missing.
+set -eu
+
+BUILD_PKGS="meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev \
+  protobuf-c-compiler libprotobuf-c-dev libevent-dev libcap-ng-dev check \
+  libseccomp-dev libfdt-dev liburing-dev libjansson-dev libfyaml-dev \
+  libslirp-dev zlib1g-dev python3"
+TEST_PKGS="socat qemu-system-misc qemu-utils opensbi fio util-linux procps e2fsprogs"
+GUEST_PKGS="gcc-riscv64-linux-gnu linux-source-6.1 bc bison flex libssl-dev \
+  libelf-dev cpio xz-utils dpkg-dev"
+
+want="$BUILD_PKGS"
+case "${1:-all}" in
+  build) ;;
+  test) want="$want $TEST_PKGS" ;;
+  all|guest) want="$want $TEST_PKGS $GUEST_PKGS" ;;
+  *) echo "usage: $0 [build|test|guest|all]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >&2
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing >&2
