@@ -10,7 +10,7 @@ BUILD_PKGS="meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev \
   libslirp-dev zlib1g-dev python3"
 TEST_PKGS="socat qemu-system-misc qemu-utils opensbi fio util-linux procps e2fsprogs"
 GUEST_PKGS="gcc-riscv64-linux-gnu linux-source-6.1 bc bison flex libssl-dev \
-  libelf-dev cpio xz-utils dpkg-dev"
+  libelf-dev cpio xz-utils dpkg-dev libc6-dev-riscv64-cross"
 
 want="$BUILD_PKGS"
 case "${1:-all}" in

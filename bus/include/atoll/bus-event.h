@@ -17,16 +17,27 @@ extern "C" {
 
 typedef struct atoll_bus_event atoll_bus_event;
 
-/* Returns NULL with errno set on failure. The bus stays owned by the caller
- * and must outlive the watcher (detach before atoll_bus_free, or from the
- * closed callback). */
+/*
+ * Lifetime rules. The bus stays owned by the caller. Detach the watcher
+ * before or while freeing the bus; both may happen from inside any bus
+ * callback (the watcher is then released when its libevent callback
+ * returns). Once dispatch reports the end of the connection (< 0) the
+ * watcher stops its events and never touches the bus again, so freeing the
+ * bus from the closed callback and detaching later is fine too.
+ *
+ * Each read wakeup dispatches up to 64 frames, then yields to the loop and
+ * continues on the next iteration.
+ *
+ * Returns NULL with errno set on failure.
+ */
 ATOLL_BUS_API atoll_bus_event *atoll_bus_event_attach(atoll_bus *bus,
 						      struct event_base *base);
 /* NULL is a no-op. */
 ATOLL_BUS_API void atoll_bus_event_detach(atoll_bus_event *watch);
-/* Re-arms the deadline timer; call after atoll_bus_request() from outside
- * a bus callback. (Requests made from callbacks are picked up
- * automatically.) */
+/* Re-arms the deadline timer and schedules delivery of frames queued by
+ * atoll_bus_call; call after atoll_bus_request() or atoll_bus_call() made
+ * from outside a bus callback. (Those made from callbacks run by this
+ * watcher are picked up automatically.) */
 ATOLL_BUS_API void atoll_bus_event_update(atoll_bus_event *watch);
 
 #ifdef __cplusplus

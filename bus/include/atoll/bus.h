@@ -120,8 +120,10 @@ typedef void (*atoll_bus_reply_cb)(atoll_bus *bus, int status,
 ATOLL_BUS_API atoll_bus *atoll_bus_new(int fd,
 				       const struct atoll_bus_callbacks *cb,
 				       void *opaque);
-/* Closes the socket; pending requests complete with -ECANCELED. NULL is a
- * no-op. Safe from inside any callback of this bus. */
+/* Closes the socket; pending requests complete with -ECANCELED (the closed
+ * callback does not run). NULL is a no-op. Safe from inside any callback of
+ * this bus: the memory is released when the outermost dispatch/expire
+ * returns, and no further callbacks run. */
 ATOLL_BUS_API void atoll_bus_free(atoll_bus *bus);
 
 ATOLL_BUS_API int atoll_bus_fd(const atoll_bus *bus);
@@ -129,41 +131,60 @@ ATOLL_BUS_API void *atoll_bus_opaque(const atoll_bus *bus);
 /* True once the connection has ended or been cut off. */
 ATOLL_BUS_API bool atoll_bus_is_closed(const atoll_bus *bus);
 
-/* Reads and handles at most one frame. Returns 1 if a frame was handled,
- * 0 if none was waiting, or a negative errno once the connection has ended
- * (after the closed callback has run). */
+/* Reads and handles at most one frame (frames queued by atoll_bus_call
+ * first). Returns 1 if a frame was handled, 0 if none was waiting, or a
+ * negative errno once the connection has ended (after the closed callback
+ * has run): the closed callback's error, or -EPIPE after an orderly close.
+ * Returns -ECANCELED if the bus was freed during this call; the bus is
+ * then gone. So after any return < 0 the caller stops polling the fd, and
+ * must not touch the bus unless it knows it did not free it. */
 ATOLL_BUS_API int atoll_bus_dispatch(atoll_bus *bus);
+
+/* Frames read (and set aside) by atoll_bus_call that the next dispatch
+ * calls will deliver. They do not make the fd readable: an event loop must
+ * run dispatch while this is non-zero (bus-event does). */
+ATOLL_BUS_API unsigned atoll_bus_queued(const atoll_bus *bus);
 
 /* Milliseconds until the earliest request deadline, or -1 if none. */
 ATOLL_BUS_API int atoll_bus_next_timeout_ms(const atoll_bus *bus);
 /* Completes every request whose deadline has passed with -ETIMEDOUT. */
 ATOLL_BUS_API void atoll_bus_expire(atoll_bus *bus);
 
-/* A posted (one-way) message. `body` must be of the type's message kind.
- * Returns 0 or a negative errno (-EINVAL for a bad type/fd count, -EPIPE
+/* A posted (one-way) message. `body` must be of the type's message kind,
+ * or NULL for an empty message of that kind. The fds are duplicated into
+ * the peer; the caller keeps (and eventually closes) its own.
+ * Returns 0 or a negative errno (-EINVAL for a bad type/fd count, -EBADF
+ * for a negative fd, -EMSGSIZE for a frame over ATOLL_BUS_MAX_FRAME, -EPIPE
  * once closed, -EAGAIN if the socket buffer is full). */
 ATOLL_BUS_API int atoll_bus_post(atoll_bus *bus, uint16_t type,
 				 const ProtobufCMessage *body,
 				 const int *fds, unsigned nfds);
 
 /* An asynchronous request: `cb` runs exactly once, from dispatch, expire,
- * or free. timeout_ms <= 0 means no deadline. */
+ * or free, if this returns 0 (never if it returns < 0). timeout_ms <= 0
+ * means no deadline. A reply arriving after the deadline is dropped. */
 ATOLL_BUS_API int atoll_bus_request(atoll_bus *bus, uint16_t type,
 				    const ProtobufCMessage *body,
 				    const int *fds, unsigned nfds,
 				    int timeout_ms, atoll_bus_reply_cb cb,
 				    void *opaque);
 
-/* A synchronous request: blocks (poll) until the reply or the deadline.
- * Other frames arriving meanwhile are queued and delivered by later
- * dispatch calls, in order. On 0, *reply is set and the caller frees it
- * with atoll_msg_free(). Returns the same statuses as atoll_bus_reply_cb;
- * on an Error reply, *reply is set too. */
+/* A synchronous request: blocks (poll) until the reply or the deadline
+ * (timeout_ms <= 0: none). Other frames arriving meanwhile are queued (at
+ * most 256; more cuts the peer off with -ENOBUFS) and delivered by later
+ * dispatch calls, in order. Runs no callbacks: if the connection ends it
+ * returns -ECONNRESET and the closed callback runs from the next dispatch.
+ * On 0, *reply is set and the caller frees it with atoll_msg_free().
+ * Returns the same statuses as atoll_bus_reply_cb (-EPIPE if already
+ * closed); on an Error reply, *reply is set too. */
 ATOLL_BUS_API int atoll_bus_call(atoll_bus *bus, uint16_t type,
 				 const ProtobufCMessage *body,
 				 const int *fds, unsigned nfds, int timeout_ms,
 				 struct atoll_msg **reply);
 
+/* Replies to a request (req->flags has ATOLL_FRAME_NEED_REPLY, else
+ * -EINVAL). `req` may be a copy: only its id and flags are used, so a
+ * handler may keep {id, flags} and reply after its callback returned. */
 ATOLL_BUS_API int atoll_bus_reply(atoll_bus *bus, const struct atoll_msg *req,
 				  uint16_t type, const ProtobufCMessage *body,
 				  const int *fds, unsigned nfds);
@@ -187,6 +208,13 @@ ATOLL_BUS_API const ProtobufCMessageDescriptor *
 atoll_msg_type_descriptor(uint16_t type);
 /* Most fds a frame of this type may carry (0 for unknown types). */
 ATOLL_BUS_API unsigned atoll_msg_type_max_fds(uint16_t type);
+/* The reply type a request of this type must get (besides MSG_ERROR):
+ * e.g. HEALTH_REPORT for HEALTH, ACK for types without a data reply; 0 for
+ * unknown types. The bus enforces it: a reply of another type is a
+ * protocol violation, so a reply callback may cast reply->body to the
+ * struct of atoll_msg_type_reply(request type) or, on status < 0 with
+ * reply set, to Atoll__Error. */
+ATOLL_BUS_API uint16_t atoll_msg_type_reply(uint16_t type);
 
 /* Checks and decodes one raw frame as received (header + payload). On
  * success returns 0 and fills *msg (body allocated; fds copied from `fds`,

@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: MIT */
+#include "virt.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "virt-fdt.h"
+#include "pci-host.h"
+#include "plic.h"
+#include "rv.h"
+#include "syscon.h"
+#include "uart.h"
+#include "virt-map.h"
+
+#define VIRT_ISA "rv64imafdc_zicsr_zifencei"
+
+struct hart_thread {
+	struct virt *v;
+	unsigned index;
+	pthread_t tid;
+};
+
+struct virt {
+	struct virt_config cfg;
+	struct virt_events ev;
+	void *opaque;
+	struct rv_vm *vm;
+	struct plic *plic;
+	struct uart *uart;
+	struct pci_host *pci;
+	uint8_t rom[VIRT_MROM_SIZE];
+	uint64_t fdt_addr;
+	bool booted;
+	bool running;
+	struct hart_thread threads[RV_MAX_HARTS];
+	_Atomic int exit;          /* enum virt_exit; first writer wins */
+	uint32_t exit_code;
+	const char *exit_detail;
+};
+
+/* Records the first exit reason, stops every hart, tells the owner. */
+static void set_exit(struct virt *v, enum virt_exit why, uint32_t code,
+		     const char *detail)
+{
+	int expected = VIRT_RUNNING;
+
+	if (!atomic_compare_exchange_strong(&v->exit, &expected, (int)why))
+		return;
+	v->exit_code = code;
+	v->exit_detail = detail;
+	rv_vm_stop(v->vm);
+	if (v->ev.exited)
+		v->ev.exited(v->opaque);
+}
+
+static void syscon_write(struct virt *v, uint64_t off, uint64_t val)
+{
+	uint32_t code = 0;
+
+	switch (syscon_decode(off, val, &code)) {
+	case SYSCON_ACTION_POWEROFF:
+		set_exit(v, VIRT_POWEROFF, 0, "guest powered off");
+		break;
+	case SYSCON_ACTION_RESET:
+		set_exit(v, VIRT_RESET, 0, "guest requested reset");
+		break;
+	case SYSCON_ACTION_FAIL:
+		set_exit(v, VIRT_FAIL, code, "guest reported failure");
+		break;
+	default:
+		break;
+	}
+}
+
+static bool in(uint64_t a, uint64_t base, uint64_t size)
+{
+	return a >= base && a - base < size;
+}
+
+static int mmio_read(void *opaque, uint64_t pa, unsigned size, uint64_t *val)
+{
+	struct virt *v = opaque;
+
+	if (in(pa, VIRT_UART0_BASE, VIRT_UART0_SIZE))
+		return uart_read(v->uart, pa - VIRT_UART0_BASE, size, val);
+	if (in(pa, VIRT_PLIC_BASE, VIRT_PLIC_SIZE))
+		return plic_read(v->plic, pa - VIRT_PLIC_BASE, size, val);
+	if (in(pa, VIRT_PCIE_ECAM_BASE, VIRT_PCIE_ECAM_SIZE))
+		return pci_host_ecam_read(v->pci, pa - VIRT_PCIE_ECAM_BASE,
+					  size, val);
+	if (in(pa, VIRT_TEST_BASE, VIRT_TEST_SIZE)) {
+		*val = 0;
+		return 0;
+	}
+	/* No BARs are mapped yet: unclaimed PCI windows read as all ones. */
+	if (in(pa, VIRT_PCIE_MMIO_BASE, VIRT_PCIE_MMIO_SIZE) ||
+	    in(pa, VIRT_PCIE_PIO_BASE, VIRT_PCIE_PIO_SIZE)) {
+		*val = size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
+		return 0;
+	}
+	return -EFAULT;
+}
+
+static int mmio_write(void *opaque, uint64_t pa, unsigned size, uint64_t val)
+{
+	struct virt *v = opaque;
+
+	if (in(pa, VIRT_UART0_BASE, VIRT_UART0_SIZE))
+		return uart_write(v->uart, pa - VIRT_UART0_BASE, size, val);
+	if (in(pa, VIRT_PLIC_BASE, VIRT_PLIC_SIZE))
+		return plic_write(v->plic, pa - VIRT_PLIC_BASE, size, val);
+	if (in(pa, VIRT_PCIE_ECAM_BASE, VIRT_PCIE_ECAM_SIZE))
+		return pci_host_ecam_write(v->pci, pa - VIRT_PCIE_ECAM_BASE,
+					   size, val);
+	if (in(pa, VIRT_TEST_BASE, VIRT_TEST_SIZE)) {
+		syscon_write(v, pa - VIRT_TEST_BASE, val);
+		return 0;
+	}
+	if (in(pa, VIRT_PCIE_MMIO_BASE, VIRT_PCIE_MMIO_SIZE) ||
+	    in(pa, VIRT_PCIE_PIO_BASE, VIRT_PCIE_PIO_SIZE))
+		return 0;
+	return -EFAULT;
+}
+
+static const struct rv_mmio_ops mmio_ops = {
+	.read = mmio_read,
+	.write = mmio_write,
+};
+
+static void plic_out(void *opaque, unsigned ctx, bool level)
+{
+	struct virt *v = opaque;
+	struct rv_hart *h = rv_vm_hart(v->vm, ctx / 2);
+
+	if (h)
+		rv_hart_set_irq(h, ctx % 2 ? RV_MIP_SEIP : RV_MIP_MEIP, level);
+}
+
+/* A console peer that went away must not stop the guest: output is
+ * dropped on error. */
+static void uart_tx(void *opaque, uint8_t b)
+{
+	struct virt *v = opaque;
+
+	if (v->cfg.console_fd < 0)
+		return;
+	while (write(v->cfg.console_fd, &b, 1) < 0 && errno == EINTR)
+		;
+}
+
+static void uart_irq(void *opaque, bool level)
+{
+	struct virt *v = opaque;
+
+	plic_set_line(v->plic, VIRT_UART0_IRQ, level);
+}
+
+static void uart_rx_space(void *opaque)
+{
+	struct virt *v = opaque;
+
+	if (v->ev.rx_space)
+		v->ev.rx_space(v->opaque);
+}
+
+static const struct uart_ops uart_ops = {
+	.tx = uart_tx,
+	.irq = uart_irq,
+	.rx_space = uart_rx_space,
+};
+
+static int create_parts(struct virt *v)
+{
+	struct rv_vm_config rc = {
+		.ram = v->cfg.ram,
+		.ram_base = VIRT_DRAM_BASE,
+		.ram_size = v->cfg.ram_size,
+		.rom = v->rom,
+		.rom_base = VIRT_MROM_BASE,
+		.rom_size = VIRT_MROM_SIZE,
+		.nharts = v->cfg.nharts,
+		.mmio = &mmio_ops,
+		.mmio_opaque = v,
+		.clint_base = VIRT_CLINT_BASE,
+		.tohost_addr = v->cfg.tohost_addr,
+		.engine = v->cfg.engine,
+		.max_insns = v->cfg.max_insns,
+	};
+
+	v->vm = rv_vm_new(&rc);
+	if (!v->vm)
+		return -errno;
+	v->plic = plic_new(2 * v->cfg.nharts, plic_out, v);
+	if (!v->plic)
+		return -errno;
+	v->uart = uart_new(&uart_ops, v);
+	if (!v->uart)
+		return -errno;
+	v->pci = pci_host_new(VIRT_PCIE_ECAM_SIZE);
+	return v->pci ? 0 : -ENOMEM;
+}
+
+struct virt *virt_new(const struct virt_config *cfg,
+		      const struct virt_events *ev, void *opaque)
+{
+	struct virt *v;
+	int r;
+
+	if (!cfg->ram || !cfg->ram_size || !cfg->nharts ||
+	    cfg->nharts > RV_MAX_HARTS) {
+		errno = EINVAL;
+		return NULL;
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	v->cfg = *cfg;
+	if (!v->cfg.mmu_type)
+		v->cfg.mmu_type = "riscv,sv48";
+	if (ev)
+		v->ev = *ev;
+	v->opaque = opaque;
+	r = create_parts(v);
+	if (r < 0) {
+		virt_free(v);
+		errno = -r;
+		return NULL;
+	}
+	return v;
+}
+
+void virt_free(struct virt *v)
+{
+	if (!v)
+		return;
+	if (v->running)
+		virt_stop(v);
+	pci_host_free(v->pci);
+	uart_free(v->uart);
+	plic_free(v->plic);
+	rv_vm_free(v->vm);
+	free(v);
+}
+
+/* Builds the dtb for the given initrd range and copies it to fdt_addr. */
+static int place_fdt(struct virt *v, const char *bootargs, uint64_t fdt_addr,
+		     uint64_t initrd_start, uint64_t initrd_end)
+{
+	struct virt_fdt_params fp = {
+		.nharts = v->cfg.nharts,
+		.ram_base = VIRT_DRAM_BASE,
+		.ram_size = v->cfg.ram_size,
+		.bootargs = bootargs,
+		.initrd_start = initrd_start,
+		.initrd_end = initrd_end,
+		.isa = VIRT_ISA,
+		.mmu_type = v->cfg.mmu_type,
+	};
+	void *blob;
+	size_t len;
+	int r = virt_fdt_build(&fp, &blob, &len);
+
+	if (r < 0)
+		return r;
+	if (fdt_addr - VIRT_DRAM_BASE + len > v->cfg.ram_size) {
+		free(blob);
+		return -E2BIG;
+	}
+	memcpy((uint8_t *)v->cfg.ram + (fdt_addr - VIRT_DRAM_BASE), blob, len);
+	free(blob);
+	v->fdt_addr = fdt_addr;
+	return 0;
+}
+
+/* The dtb's size does not depend on the addresses in it, so it is built
+ * once to size the layout and once more with the final initrd range. */
+static int fdt_size(struct virt *v, const char *bootargs, size_t *len)
+{
+	struct virt_fdt_params fp = {
+		.nharts = v->cfg.nharts, .ram_base = VIRT_DRAM_BASE,
+		.ram_size = v->cfg.ram_size, .bootargs = bootargs,
+		.initrd_start = 1, .initrd_end = 2,
+		.isa = VIRT_ISA, .mmu_type = v->cfg.mmu_type,
+	};
+	void *blob;
+	int r = virt_fdt_build(&fp, &blob, len);
+
+	if (r == 0)
+		free(blob);
+	return r;
+}
+
+static void reset_harts(struct virt *v, uint64_t start, uint64_t next,
+			uint64_t mode)
+{
+	boot_rom_build(v->rom, start, v->fdt_addr, next, mode);
+	for (unsigned i = 0; i < v->cfg.nharts; i++)
+		rv_hart_reset(rv_vm_hart(v->vm, i), VIRT_MROM_BASE);
+	v->booted = true;
+}
+
+static void *ram_at(struct virt *v, uint64_t pa)
+{
+	return (uint8_t *)v->cfg.ram + (pa - VIRT_DRAM_BASE);
+}
+
+int virt_boot_linux(struct virt *v, const struct virt_linux_boot *b,
+		    char *err, size_t errlen)
+{
+	struct boot_layout l;
+	size_t flen;
+	int r = fdt_size(v, b->bootargs, &flen);
+	struct boot_inputs bi = {
+		.ram_base = VIRT_DRAM_BASE, .ram_size = v->cfg.ram_size,
+		.fw_size = b->fw ? b->fw_len : 0,
+		.kernel_size = b->kernel_len,
+		.kernel_mem_size = boot_image_mem_size(b->kernel, b->kernel_len),
+		.initrd_size = b->initrd ? b->initrd_len : 0,
+		.fdt_size = flen,
+	};
+
+	if (r < 0) {
+		snprintf(err, errlen, "cannot build the device tree: %s",
+			 strerror(-r));
+		return r;
+	}
+	r = boot_plan(&bi, &l, err, errlen);
+	if (r < 0)
+		return r;
+	if (b->fw)
+		memcpy(ram_at(v, l.fw_addr), b->fw, b->fw_len);
+	memcpy(ram_at(v, l.kernel_addr), b->kernel, b->kernel_len);
+	if (bi.initrd_size)
+		memcpy(ram_at(v, l.initrd_addr), b->initrd, b->initrd_len);
+	r = place_fdt(v, b->bootargs, l.fdt_addr, l.initrd_addr, l.initrd_end);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot place the device tree: %s",
+			 strerror(-r));
+		return r;
+	}
+	reset_harts(v, l.entry, l.kernel_addr, BOOT_NEXT_MODE_S);
+	return 0;
+}
+
+int virt_boot_bare(struct virt *v, const void *file, size_t len,
+		   char *err, size_t errlen)
+{
+	uint64_t entry;
+	size_t flen;
+	struct boot_inputs bi = { .ram_base = VIRT_DRAM_BASE,
+				  .ram_size = v->cfg.ram_size };
+	struct boot_layout l;
+	int r = fdt_size(v, NULL, &flen);
+
+	if (r < 0)
+		return r;
+	bi.fdt_size = flen;
+	r = boot_plan(&bi, &l, err, errlen);
+	if (r < 0)
+		return r;
+	r = boot_load_bare(file, len, v->cfg.ram, VIRT_DRAM_BASE,
+			   v->cfg.ram_size, &entry, err, errlen);
+	if (r < 0)
+		return r;
+	r = place_fdt(v, NULL, l.fdt_addr, 0, 0);
+	if (r < 0)
+		return r;
+	reset_harts(v, entry, 0, 0);
+	return 0;
+}
+
+static void *hart_main(void *arg)
+{
+	struct hart_thread *t = arg;
+	struct virt *v = t->v;
+	int why = rv_hart_run(rv_vm_hart(v->vm, t->index));
+
+	switch (why) {
+	case RV_EXIT_TOHOST_PASS:
+		set_exit(v, VIRT_POWEROFF, 0, "tohost pass");
+		break;
+	case RV_EXIT_TOHOST_FAIL:
+		set_exit(v, VIRT_FAIL, (uint32_t)(rv_vm_tohost(v->vm) >> 1),
+			 "tohost fail");
+		break;
+	case RV_EXIT_INSN_LIMIT:
+		set_exit(v, VIRT_INSN_LIMIT, 0, "instruction limit reached");
+		break;
+	case RV_EXIT_FATAL:
+		set_exit(v, VIRT_FATAL, 0, rv_vm_error(v->vm));
+		break;
+	default:
+		break; /* stopped by the owner or by another hart's exit */
+	}
+	return NULL;
+}
+
+int virt_start(struct virt *v)
+{
+	unsigned i;
+	int r = 0;
+
+	if (!v->booted || v->running)
+		return -EINVAL;
+	rv_vm_resume(v->vm);
+	for (i = 0; i < v->cfg.nharts; i++) {
+		v->threads[i].v = v;
+		v->threads[i].index = i;
+		r = -pthread_create(&v->threads[i].tid, NULL, hart_main,
+				    &v->threads[i]);
+		if (r < 0)
+			break;
+	}
+	if (r < 0) {
+		rv_vm_stop(v->vm);
+		while (i-- > 0)
+			pthread_join(v->threads[i].tid, NULL);
+		return r;
+	}
+	v->running = true;
+	return 0;
+}
+
+void virt_stop(struct virt *v)
+{
+	if (!v->running)
+		return;
+	rv_vm_stop(v->vm);
+	for (unsigned i = 0; i < v->cfg.nharts; i++)
+		pthread_join(v->threads[i].tid, NULL);
+	v->running = false;
+}
+
+enum virt_exit virt_exit_status(struct virt *v, uint32_t *code,
+				const char **detail)
+{
+	enum virt_exit e = (enum virt_exit)atomic_load(&v->exit);
+
+	if (code)
+		*code = v->exit_code;
+	if (detail)
+		*detail = v->exit_detail;
+	return e;
+}
+
+void virt_describe_harts(struct virt *v, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (unsigned i = 0; i < v->cfg.nharts && off < len; i++) {
+		struct rv_hart *h = rv_vm_hart(v->vm, i);
+		uint64_t mc = 0, mepc = 0, mtval = 0, sc = 0, sepc = 0, stval = 0;
+
+		rv_hart_get_csr(h, 0x342, &mc);
+		rv_hart_get_csr(h, 0x341, &mepc);
+		rv_hart_get_csr(h, 0x343, &mtval);
+		rv_hart_get_csr(h, 0x142, &sc);
+		rv_hart_get_csr(h, 0x141, &sepc);
+		rv_hart_get_csr(h, 0x143, &stval);
+		int n = snprintf(buf + off, len - off,
+				 "hart %u: pc=%#llx priv=%u insns=%llu "
+				 "mcause=%#llx mepc=%#llx mtval=%#llx "
+				 "scause=%#llx sepc=%#llx stval=%#llx ra=%#llx\n",
+				 i, (unsigned long long)rv_hart_get_pc(h),
+				 rv_hart_get_priv(h),
+				 (unsigned long long)rv_hart_insn_count(h),
+				 (unsigned long long)mc, (unsigned long long)mepc,
+				 (unsigned long long)mtval, (unsigned long long)sc,
+				 (unsigned long long)sepc,
+				 (unsigned long long)stval,
+				 (unsigned long long)rv_hart_get_reg(h, 1));
+
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+struct uart *virt_uart(struct virt *v)
+{
+	return v->uart;
+}
+
+const void *virt_fdt(struct virt *v, uint64_t *addr)
+{
+	if (!v->fdt_addr)
+		return NULL;
+	if (addr)
+		*addr = v->fdt_addr;
+	return ram_at(v, v->fdt_addr);
+}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * atoll-cpu: the CPU server. Standalone (no --fd): RAM from a private memfd,
+ * console on stdin/stdout, exit status from the guest's power action.
+ * Under the launcher (--fd=N): see bus-mode.c.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "bus-mode.h"
+#include "log.h"
+#include "options.h"
+#include "run.h"
+
+struct standalone {
+	struct cpu_run run;
+	int status;
+	struct termios saved_tty;
+	int tty_saved;
+};
+
+static void standalone_exited(struct cpu_run *r, enum virt_exit why)
+{
+	struct standalone *s = r->opaque;
+	uint32_t code = 0;
+	const char *detail = NULL;
+
+	virt_exit_status(r->virt, &code, &detail);
+	s->status = cpu_exit_status(why);
+	if (why == VIRT_POWEROFF)
+		log_debug("%s", detail ? detail : "guest powered off");
+	else
+		log_info("guest stopped: %s (code %u)", detail ? detail : "?",
+			 code);
+	event_base_loopbreak(r->base);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct standalone *s = arg;
+
+	log_info("signal %d: stopping", (int)sig);
+	s->status = CPU_EXIT_ERROR;
+	event_base_loopbreak(s->run.base);
+}
+
+/* Raw input so the guest sees every key; ISIG stays so ^C stops us. */
+static void tty_raw(struct standalone *s)
+{
+	struct termios t;
+
+	if (!isatty(0) || tcgetattr(0, &s->saved_tty) < 0)
+		return;
+	s->tty_saved = 1;
+	t = s->saved_tty;
+	t.c_lflag &= ~(tcflag_t)(ICANON | ECHO | IEXTEN);
+	t.c_iflag &= ~(tcflag_t)(ICRNL | IXON);
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	tcsetattr(0, TCSANOW, &t);
+}
+
+static void *alloc_ram(uint64_t size)
+{
+	int fd = memfd_create("atoll-ram", MFD_CLOEXEC);
+	void *p;
+
+	if (fd < 0)
+		return NULL;
+	if (ftruncate(fd, (off_t)size) < 0) {
+		close(fd);
+		return NULL;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static int run_standalone(const struct cpu_options *o)
+{
+	struct standalone s = { .status = CPU_EXIT_ERROR };
+	struct event_base *base = event_base_new();
+	struct event *sigint = NULL, *sigterm = NULL;
+	struct boot_files bf;
+	void *ram = NULL;
+
+	s.run.wake_fd = -1;
+	s.run.opaque = &s;
+	s.run.exited = standalone_exited;
+	if (!base || cpu_run_init(&s.run, base) < 0)
+		goto out;
+	if (boot_files_load(o, o->memory, &bf) < 0)
+		goto out;
+	ram = alloc_ram(o->memory);
+	if (!ram) {
+		log_error("cannot allocate %llu bytes of guest RAM: %s",
+			  (unsigned long long)o->memory, strerror(errno));
+		boot_files_free(&bf);
+		goto out;
+	}
+	int r = cpu_run_machine(&s.run, o, ram, o->memory, 0, 1, &bf);
+
+	boot_files_free(&bf);
+	if (r < 0)
+		goto out;
+	sigint = evsignal_new(base, SIGINT, on_signal, &s);
+	sigterm = evsignal_new(base, SIGTERM, on_signal, &s);
+	if (!sigint || !sigterm || evsignal_add(sigint, NULL) ||
+	    evsignal_add(sigterm, NULL))
+		goto out;
+	tty_raw(&s);
+	if (virt_start(s.run.virt) < 0) {
+		log_error("cannot start the harts");
+		goto out;
+	}
+	event_base_dispatch(base);
+	virt_stop(s.run.virt);
+	if (s.status != CPU_EXIT_POWEROFF) {
+		char harts[4096];
+
+		virt_describe_harts(s.run.virt, harts, sizeof(harts));
+		log_info("harts at stop:\n%s", harts);
+	}
+out:
+	if (s.tty_saved)
+		tcsetattr(0, TCSANOW, &s.saved_tty);
+	cpu_run_fini(&s.run);
+	if (sigint)
+		event_free(sigint);
+	if (sigterm)
+		event_free(sigterm);
+	if (ram)
+		munmap(ram, o->memory);
+	if (base)
+		event_base_free(base);
+	return s.status;
+}
+
+/* libevent's own diagnostics go through our logger. */
+static void event_log(int severity, const char *msg)
+{
+	if (severity >= EVENT_LOG_ERR)
+		log_error("libevent: %s", msg);
+	else
+		log_debug("libevent: %s", msg);
+}
+
+int main(int argc, char **argv)
+{
+	struct cpu_options o;
+	char prefix[96];
+	int r = cpu_options_parse(&o, argc, argv);
+
+	if (r == 1)
+		return 0;
+	if (r < 0) {
+		fprintf(stderr, "Try '%s --help'.\n", argv[0]);
+		return CPU_EXIT_ERROR;
+	}
+	/* A console peer that goes away must not kill the process. */
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(prefix, sizeof(prefix), "atoll-cpu[%s]", o.name);
+	log_init(prefix, ATOLL_LOG_INFO);
+	event_set_log_callback(event_log);
+	return o.bus_fd >= 0 ? cpu_bus_main(&o) : run_standalone(&o);
+}

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Block engine: each guest basic block is decoded once into an array of
+ * micro-ops (struct rv_insn), cached per hart by physical address and
+ * chained to its successors.
+ *
+ * Invariants:
+ * - A block never crosses a 4 KiB page, so one fetch translation covers it
+ *   and decoding depends only on the physical bytes.
+ * - Chains are keyed by (successor virtual pc, h->xlate_gen); xlate_gen
+ *   changes on every satp write, sfence.vma, trap and xRET, so a chain is
+ *   never followed under a different mapping or privilege.
+ * - RAM pages holding translated code are marked in vm->code_pages before
+ *   their bytes are read; a store to a marked page clears the mark and bumps
+ *   vm->code_gen, and every hart drops its whole cache when it sees a new
+ *   code_gen at a block boundary.  fence.i drops the own cache (covers DMA).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rv_internal.h"
+
+#define BC_HASH 8192u
+#define BC_ARENA (8u << 20)
+#define BLOCK_MAX 64u
+
+struct rv_block {
+	uint64_t pa;
+	struct rv_block *hnext;
+	struct {
+		uint64_t va, gen;
+		struct rv_block *b;
+	} succ[2];
+	uint32_t n;
+	struct rv_insn ops[];
+};
+
+struct rv_bcache {
+	uint8_t *arena;
+	size_t used;
+	struct rv_block *hash[BC_HASH];
+};
+
+int rv_bcache_init(struct rv_hart *h)
+{
+	h->bc = calloc(1, sizeof(*h->bc));
+	if (!h->bc)
+		return -ENOMEM;
+	h->bc->arena = malloc(BC_ARENA);
+	if (!h->bc->arena) {
+		free(h->bc);
+		h->bc = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void rv_bcache_free(struct rv_hart *h)
+{
+	if (!h->bc)
+		return;
+	free(h->bc->arena);
+	free(h->bc);
+	h->bc = NULL;
+}
+
+void rv_bcache_flush(struct rv_hart *h)
+{
+	if (!h->bc)
+		return;
+	memset(h->bc->hash, 0, sizeof(h->bc->hash));
+	h->bc->used = 0;
+	h->last_block = NULL;
+}
+
+static unsigned hash_pa(uint64_t pa)
+{
+	return (unsigned)((pa >> 1) ^ (pa >> 13)) & (BC_HASH - 1);
+}
+
+/* Decodes up to BLOCK_MAX instructions from host bytes p (page offset off). */
+static struct rv_block *build(struct rv_hart *h, uint64_t pa, const uint8_t *p)
+{
+	struct rv_bcache *bc = h->bc;
+	size_t need = sizeof(struct rv_block) + BLOCK_MAX * sizeof(struct rv_insn);
+	unsigned off = (unsigned)(pa & 4095);
+
+	if (bc->used + need > BC_ARENA)
+		rv_bcache_flush(h);
+	struct rv_block *b = (struct rv_block *)(bc->arena + bc->used);
+	memset(b, 0, sizeof(*b));
+	b->pa = pa;
+	while (b->n < BLOCK_MAX && off + 2 <= 4096) {
+		uint32_t raw = (uint32_t)p[0] | (uint32_t)p[1] << 8;
+		if ((raw & 3) == 3) {
+			if (off + 4 > 4096)
+				break; /* straddles the page: interpreter */
+			raw |= (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+		}
+		struct rv_insn *i = &b->ops[b->n++];
+		rv_decode(raw, i);
+		off += i->len;
+		p += i->len;
+		if (i->ends_block)
+			break;
+	}
+	if (b->n == 0)
+		return NULL;
+	bc->used += sizeof(*b) + b->n * sizeof(struct rv_insn);
+	bc->used = (bc->used + 15) & ~(size_t)15;
+	unsigned k = hash_pa(pa);
+	b->hnext = bc->hash[k];
+	bc->hash[k] = b;
+	return b;
+}
+
+static struct rv_block *lookup(struct rv_hart *h, uint64_t pa)
+{
+	struct rv_vm *vm = h->vm;
+	uint8_t *p;
+
+	for (struct rv_block *b = h->bc->hash[hash_pa(pa)]; b; b = b->hnext)
+		if (b->pa == pa)
+			return b;
+	p = rv_phys_host(vm, pa, 2, 0);
+	if (!p)
+		return NULL; /* device memory: not cached */
+	if (pa - vm->cfg.ram_base < vm->cfg.ram_size)
+		__atomic_store_n(&vm->code_pages[(pa - vm->cfg.ram_base) >> 12],
+				 1, __ATOMIC_SEQ_CST);
+	/* The page may end before 4 KiB only at the end of RAM/ROM. */
+	if (!rv_phys_host(vm, pa | 4095, 1, 0))
+		return NULL;
+	return build(h, pa, p);
+}
+
+static int run_ops(struct rv_hart *h, struct rv_block *b)
+{
+	const struct rv_insn *i = b->ops, *end = b->ops + b->n;
+
+	for (; i < end; i++) {
+		int r = i->fn(h, i);
+		h->x[0] = 0;
+		if (r) {
+			h->insn_count += (uint64_t)(i - b->ops) + 1;
+			return 1;
+		}
+		h->pc += i->len;
+	}
+	h->insn_count += b->n;
+	return 0;
+}
+
+/* Runs one block (or one interpreted instruction when no block fits). */
+int rv_block_step(struct rv_hart *h)
+{
+	struct rv_block *prev = h->last_block, *b = NULL;
+	uint64_t g = __atomic_load_n(&h->vm->code_gen, __ATOMIC_ACQUIRE);
+	uint64_t va = h->pc, pa;
+	int slot = 0;
+
+	if (unlikely(g != h->code_gen)) {
+		rv_bcache_flush(h);
+		h->code_gen = g;
+		prev = NULL;
+	}
+	if (prev) {
+		slot = prev->succ[0].va == va ? 0 : 1;
+		if (prev->succ[slot].va == va &&
+		    prev->succ[slot].gen == h->xlate_gen)
+			b = prev->succ[slot].b;
+	}
+	if (!b) {
+		int c = rv_fetch_pa(h, va, &pa);
+		if (c) {
+			h->last_block = NULL;
+			return rv_raise(h, (uint64_t)c, va);
+		}
+		b = lookup(h, pa);
+		if (!b) {
+			h->last_block = NULL;
+			return rv_interp_step(h);
+		}
+		if (prev && h->last_block == prev) {
+			slot = prev->succ[0].b == NULL ? 0 :
+			       prev->succ[1].b == NULL ? 1 : slot;
+			prev->succ[slot].va = va;
+			prev->succ[slot].gen = h->xlate_gen;
+			prev->succ[slot].b = b;
+		}
+	}
+	h->last_block = b;
+	return run_ops(h, b);
+}

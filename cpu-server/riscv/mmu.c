@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/* Sv39/Sv48 translation, the per-hart software TLB, virtual loads/stores. */
+#include <string.h>
+
+#include "rv_internal.h"
+
+#define PAGE_SIZE 4096ull
+#define PPN_MASK ((1ull << 44) - 1)
+/* PTE bits 63:54 (N, PBMT, reserved) must be zero: no Svnapot/Svpbmt. */
+#define PTE_HIGH_RESERVED (0x3ffull << 54)
+
+void rv_tlb_flush(struct rv_hart *h)
+{
+	for (unsigned k = 0; k < TLB_SIZE; k++)
+		h->tlb[k].vpage = ~0ull;
+	h->xlate_gen++;
+}
+
+static unsigned data_priv(const struct rv_hart *h)
+{
+	if ((h->mstatus & MS_MPRV) && h->priv == PRV_M)
+		return (h->mstatus & MS_MPP) >> MS_MPP_SHIFT;
+	return h->priv;
+}
+
+static uint64_t page_fault_cause(enum rv_access acc)
+{
+	return acc == ACC_X ? EXC_INSN_PAGE :
+	       acc == ACC_W ? EXC_STORE_PAGE : EXC_LOAD_PAGE;
+}
+
+static uint64_t access_fault_cause(enum rv_access acc)
+{
+	return acc == ACC_X ? EXC_INSN_ACCESS :
+	       acc == ACC_W ? EXC_STORE_ACCESS : EXC_LOAD_ACCESS;
+}
+
+/* Leaf permission check; D is checked separately so a write can set it. */
+static int perm_ok(const struct rv_hart *h, unsigned flags, unsigned priv,
+		   enum rv_access acc)
+{
+	if (flags & PTE_U) {
+		if (priv == PRV_S && (acc == ACC_X || !(h->mstatus & MS_SUM)))
+			return 0;
+	} else if (priv == PRV_U) {
+		return 0;
+	}
+	switch (acc) {
+	case ACC_X: return !!(flags & PTE_X);
+	case ACC_W: return !!(flags & PTE_W);
+	default:
+		return (flags & PTE_R) ||
+		       ((h->mstatus & MS_MXR) && (flags & PTE_X));
+	}
+}
+
+/*
+ * Walks the page table.  A/D are set with a compare-and-swap on the PTE in
+ * guest RAM so a racing hart's update is never lost; on CAS failure the walk
+ * restarts.  Returns 0 or an exception cause.
+ */
+static int walk(struct rv_hart *h, uint64_t va, enum rv_access acc,
+		unsigned priv, struct rv_tlb_entry *e)
+{
+	unsigned mode = (unsigned)(h->satp >> 60);
+	int levels = mode == 9 ? 4 : 3;
+
+restart:;
+	uint64_t base = (h->satp & PPN_MASK) << 12;
+	for (int lvl = levels - 1; lvl >= 0; lvl--) {
+		uint64_t idx = (va >> (12 + 9 * lvl)) & 511;
+		uint64_t pte_pa = base + idx * 8;
+		uint64_t *pp = (uint64_t *)rv_phys_host(h->vm, pte_pa, 8, 1);
+		if (!pp)
+			return (int)access_fault_cause(acc);
+		uint64_t pte = __atomic_load_n(pp, __ATOMIC_ACQUIRE);
+		if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W)) ||
+		    (pte & PTE_HIGH_RESERVED))
+			return (int)page_fault_cause(acc);
+		uint64_t ppn = (pte >> 10) & PPN_MASK;
+		if (!(pte & (PTE_R | PTE_X))) {
+			if (pte & (PTE_A | PTE_D | PTE_U))
+				return (int)page_fault_cause(acc);
+			base = ppn << 12;
+			continue;
+		}
+		if (!perm_ok(h, (unsigned)pte, priv, acc))
+			return (int)page_fault_cause(acc);
+		uint64_t lowmask = (1ull << (9 * lvl)) - 1;
+		if (ppn & lowmask)
+			return (int)page_fault_cause(acc);
+		uint64_t want = pte | PTE_A | (acc == ACC_W ? PTE_D : 0);
+		if (want != pte) {
+			if (!__atomic_compare_exchange_n(pp, &pte, want, 0,
+							 __ATOMIC_ACQ_REL,
+							 __ATOMIC_ACQUIRE))
+				goto restart;
+			rv_note_code_write(h->vm, pte_pa);
+		}
+		uint64_t ppage = ppn | ((va >> 12) & lowmask);
+		e->vpage = va >> 12;
+		e->ppage = ppage;
+		e->flags = (uint8_t)want;
+		e->host = rv_phys_host(h->vm, ppage << 12, PAGE_SIZE, 1);
+		return 0;
+	}
+	return (int)page_fault_cause(acc);
+}
+
+static int va_canonical(const struct rv_hart *h, uint64_t va)
+{
+	unsigned bits = (h->satp >> 60) == 9 ? 48 : 39;
+	int64_t s = (int64_t)(va << (64 - bits)) >> (64 - bits);
+	return (uint64_t)s == va;
+}
+
+/*
+ * Translates va for an access; fills *host with the host address of the byte
+ * if it is in writable-or-readable RAM/ROM (NULL for devices).
+ * Returns 0 or an exception cause (never 0 as a cause here: causes used are
+ * 1, 5, 7, 12, 13, 15).
+ */
+int rv_translate(struct rv_hart *h, uint64_t va, enum rv_access acc,
+		 uint64_t *pa, uint8_t **host)
+{
+	unsigned priv = acc == ACC_X ? h->priv : data_priv(h);
+	unsigned mode = (unsigned)(h->satp >> 60);
+
+	if (priv == PRV_M || mode == 0) {
+		*pa = va;
+		*host = rv_phys_host(h->vm, va, 1, acc == ACC_W);
+		return 0;
+	}
+	if (!va_canonical(h, va))
+		return (int)page_fault_cause(acc);
+	uint64_t vpage = va >> 12;
+	struct rv_tlb_entry *e = &h->tlb[vpage & (TLB_SIZE - 1)];
+	if (e->vpage != vpage || !perm_ok(h, e->flags, priv, acc) ||
+	    (acc == ACC_W && !(e->flags & PTE_D))) {
+		int c = walk(h, va, acc, priv, e);
+		if (c) {
+			e->vpage = ~0ull;
+			return c;
+		}
+	}
+	*pa = (e->ppage << 12) | (va & (PAGE_SIZE - 1));
+	*host = e->host ? e->host + (va & (PAGE_SIZE - 1)) : NULL;
+	return 0;
+}
+
+int rv_fetch_pa(struct rv_hart *h, uint64_t va, uint64_t *pa)
+{
+	uint8_t *host;
+	return rv_translate(h, va, ACC_X, pa, &host);
+}
+
+static int xlate_or_raise(struct rv_hart *h, uint64_t va, enum rv_access acc,
+			  uint64_t *pa)
+{
+	uint8_t *host;
+	int c = rv_translate(h, va, acc, pa, &host);
+	return c ? rv_raise(h, (uint64_t)c, va) : 0;
+}
+
+int rv_load(struct rv_hart *h, uint64_t va, unsigned size, uint64_t *val)
+{
+	uint64_t pa;
+
+	if (likely(((va ^ (va + size - 1)) >> 12) == 0)) {
+		if (xlate_or_raise(h, va, ACC_R, &pa))
+			return 1;
+		if (rv_phys_read(h, pa, size, val) < 0)
+			return rv_raise(h, EXC_LOAD_ACCESS, va);
+		return 0;
+	}
+	/* Crosses a page: each byte is translated on its own. */
+	uint64_t r = 0, b;
+	for (unsigned k = 0; k < size; k++) {
+		if (xlate_or_raise(h, va + k, ACC_R, &pa))
+			return 1;
+		if (rv_phys_read(h, pa, 1, &b) < 0)
+			return rv_raise(h, EXC_LOAD_ACCESS, va);
+		r |= b << (8 * k);
+	}
+	*val = r;
+	return 0;
+}
+
+int rv_store(struct rv_hart *h, uint64_t va, unsigned size, uint64_t val)
+{
+	uint64_t pa, pa2;
+
+	if (likely(((va ^ (va + size - 1)) >> 12) == 0)) {
+		if (xlate_or_raise(h, va, ACC_W, &pa))
+			return 1;
+		if (rv_phys_write(h, pa, size, val) < 0)
+			return rv_raise(h, EXC_STORE_ACCESS, va);
+		return 0;
+	}
+	/* Both pages are checked before any byte is written. */
+	uint64_t va2 = (va + size - 1) & ~(PAGE_SIZE - 1);
+	if (xlate_or_raise(h, va, ACC_W, &pa) ||
+	    xlate_or_raise(h, va2, ACC_W, &pa2))
+		return 1;
+	for (unsigned k = 0; k < size; k++) {
+		uint64_t a = va + k < va2 ? pa + k : pa2 + (va + k - va2);
+		if (rv_phys_write(h, a, 1, val >> (8 * k)) < 0)
+			return rv_raise(h, EXC_STORE_ACCESS, va);
+	}
+	return 0;
+}
+
+/*
+ * Host pointer for an AMO/SC target: aligned, writable, in RAM.  Raises the
+ * trap and returns 1 on failure.
+ */
+int rv_amo_host(struct rv_hart *h, uint64_t va, unsigned size, uint64_t **host)
+{
+	uint64_t pa;
+	uint8_t *p;
+
+	if (va & (size - 1))
+		return rv_raise(h, EXC_STORE_MISALIGNED, va);
+	int c = rv_translate(h, va, ACC_W, &pa, &p);
+	if (c)
+		return rv_raise(h, (uint64_t)c, va);
+	p = rv_phys_host(h->vm, pa, size, 1);
+	if (!p)
+		return rv_raise(h, EXC_STORE_ACCESS, va);
+	rv_note_code_write(h->vm, pa);
+	*host = (uint64_t *)p;
+	return 0;
+}

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+/* Private state and helpers shared by the RISC-V core's source files. */
+#ifndef ATOLL_RV_INTERNAL_H
+#define ATOLL_RV_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rv.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+enum { PRV_U = 0, PRV_S = 1, PRV_M = 3 };
+
+/* Exception causes. */
+enum {
+	EXC_INSN_MISALIGNED = 0,
+	EXC_INSN_ACCESS = 1,
+	EXC_ILLEGAL = 2,
+	EXC_BREAKPOINT = 3,
+	EXC_LOAD_MISALIGNED = 4,
+	EXC_LOAD_ACCESS = 5,
+	EXC_STORE_MISALIGNED = 6,
+	EXC_STORE_ACCESS = 7,
+	EXC_ECALL_U = 8,
+	EXC_ECALL_S = 9,
+	EXC_ECALL_M = 11,
+	EXC_INSN_PAGE = 12,
+	EXC_LOAD_PAGE = 13,
+	EXC_STORE_PAGE = 15,
+};
+
+/* mstatus fields. */
+#define MS_SIE (1ull << 1)
+#define MS_MIE (1ull << 3)
+#define MS_SPIE (1ull << 5)
+#define MS_MPIE (1ull << 7)
+#define MS_SPP (1ull << 8)
+#define MS_MPP_SHIFT 11
+#define MS_MPP (3ull << 11)
+#define MS_FS_SHIFT 13
+#define MS_FS (3ull << 13)
+#define MS_MPRV (1ull << 17)
+#define MS_SUM (1ull << 18)
+#define MS_MXR (1ull << 19)
+#define MS_TVM (1ull << 20)
+#define MS_TW (1ull << 21)
+#define MS_TSR (1ull << 22)
+#define MS_UXL (3ull << 32)
+#define MS_SXL (3ull << 34)
+#define MS_SD (1ull << 63)
+
+/* Access kinds for address translation. */
+enum rv_access { ACC_R = 0, ACC_W = 1, ACC_X = 2 };
+
+/* PTE bits. */
+#define PTE_V 0x01u
+#define PTE_R 0x02u
+#define PTE_W 0x04u
+#define PTE_X 0x08u
+#define PTE_U 0x10u
+#define PTE_G 0x20u
+#define PTE_A 0x40u
+#define PTE_D 0x80u
+
+struct rv_hart;
+struct rv_insn;
+
+/*
+ * A semantic function.  On entry h->pc is the instruction's address.
+ * Returns 0: fall through (the caller adds i->len to pc); 1: the function
+ * set h->pc itself (jump, taken or not-taken branch, trap, serialising
+ * instruction) and the current block must end.
+ */
+typedef int (*rv_op_fn)(struct rv_hart *h, const struct rv_insn *i);
+
+/* A pre-decoded instruction (micro-op); the same for both engines. */
+struct rv_insn {
+	rv_op_fn fn;
+	int64_t imm;
+	uint32_t raw;  /* original bits (16-bit for compressed): mtval */
+	uint8_t rd, rs1, rs2, rs3;
+	uint8_t len;   /* 2 or 4 */
+	uint8_t rm;    /* FP rounding mode field */
+	uint8_t ends_block;
+	uint8_t aux;   /* per-op extra (e.g. AMO aq/rl, csr op kind) */
+};
+
+#define TLB_SIZE 256u
+struct rv_tlb_entry {
+	uint64_t vpage;  /* vaddr >> 12, or ~0 when empty */
+	uint64_t ppage;  /* paddr >> 12 */
+	uint8_t *host;   /* host address of the page if RAM, else NULL */
+	uint8_t flags;   /* PTE flags (R W X U A D) of the leaf */
+};
+
+struct rv_block;
+struct rv_bcache;
+
+struct rv_hart {
+	uint64_t x[32];
+	uint64_t f[32];
+	uint64_t pc;
+	struct rv_vm *vm;
+	unsigned id;
+	unsigned priv;
+
+	/* CSRs */
+	uint64_t mstatus, misa, medeleg, mideleg, mie, mtvec, mscratch, mepc,
+		mcause, mtval, mcounteren, menvcfg;
+	uint64_t stvec, sscratch, sepc, scause, stval, scounteren, senvcfg,
+		satp;
+	uint32_t fflags, frm;
+	int host_rm;            /* host rounding mode last set, -1 unknown */
+	uint64_t pmpcfg[2];     /* pmpcfg0, pmpcfg2 (RV64: even numbers only) */
+	uint64_t pmpaddr[16];
+	uint64_t mip_sw;        /* SSIP/STIP/SEIP as written by software */
+	uint64_t mip_ext;       /* atomic: MSIP MTIP MEIP SEIP lines */
+	uint64_t mtimecmp;      /* atomic */
+	uint64_t insn_count;
+	uint64_t next_time_check;
+
+	/* LR/SC reservation; resv_valid cleared by SC, traps, and xRETs. */
+	uint64_t resv_addr;
+	uint64_t resv_val;
+	int resv_valid;
+
+	struct rv_tlb_entry tlb[TLB_SIZE];
+	uint64_t xlate_gen;     /* bumped on anything that changes fetch mapping */
+
+	/* Block engine */
+	struct rv_bcache *bc;
+	struct rv_block *last_block; /* for chaining; NULL after a flush */
+	uint64_t code_gen;      /* vm->code_gen value the cache was built at */
+
+	int exit_reason;        /* -1 while running */
+	int kick;               /* atomic: stop or interrupt-line change */
+
+	pthread_mutex_t lock;   /* WFI sleep */
+	pthread_cond_t cond;
+};
+
+struct rv_vm {
+	struct rv_vm_config cfg;
+	uint8_t *ram;
+	const uint8_t *rom;
+	uint8_t *code_pages;    /* one byte per RAM page: 1 = translated code */
+	uint64_t code_gen;      /* atomic */
+	int stop;               /* atomic */
+	uint64_t tohost;        /* atomic */
+	int tohost_reason;      /* atomic, 0 or an RV_EXIT_* */
+	int64_t mtime_base_ns;
+	const char *error;
+	int engine;
+	struct rv_hart *harts[RV_MAX_HARTS];
+	unsigned nharts;
+};
+
+/* trap.c */
+int rv_raise(struct rv_hart *h, uint64_t cause, uint64_t tval);
+int rv_illegal(struct rv_hart *h, const struct rv_insn *i);
+int rv_check_interrupts(struct rv_hart *h);
+uint64_t rv_mip(struct rv_hart *h);
+void rv_update_timer(struct rv_hart *h);
+int rv_wfi_sleep(struct rv_hart *h);
+void rv_hart_kick(struct rv_hart *h);
+
+/* csr.c */
+enum { CSR_RW = 1, CSR_RS = 2, CSR_RC = 3 };
+int rv_csr_op(struct rv_hart *h, unsigned csr, int op, uint64_t src,
+	      int do_write, uint64_t *old);
+int rv_csr_peek(struct rv_hart *h, unsigned csr, uint64_t *val);
+void rv_set_fs_dirty(struct rv_hart *h);
+
+/* mmu.c */
+void rv_tlb_flush(struct rv_hart *h);
+int rv_translate(struct rv_hart *h, uint64_t va, enum rv_access acc,
+		 uint64_t *pa, uint8_t **host);
+int rv_load(struct rv_hart *h, uint64_t va, unsigned size, uint64_t *val);
+int rv_store(struct rv_hart *h, uint64_t va, unsigned size, uint64_t val);
+int rv_fetch_pa(struct rv_hart *h, uint64_t va, uint64_t *pa);
+/* physical memory */
+uint8_t *rv_phys_host(struct rv_vm *vm, uint64_t pa, unsigned size, int write);
+int rv_phys_read(struct rv_hart *h, uint64_t pa, unsigned size, uint64_t *v);
+int rv_phys_write(struct rv_hart *h, uint64_t pa, unsigned size, uint64_t v);
+void rv_note_code_write(struct rv_vm *vm, uint64_t pa);
+int rv_amo_host(struct rv_hart *h, uint64_t va, unsigned size,
+		uint64_t **host);
+
+/* decode.c */
+int rv_decode(uint32_t raw, struct rv_insn *i);
+uint32_t rv_expand_c(uint16_t c);
+
+/* exec.c / fpu.c semantic function lookup */
+int rv_decode_fp(uint32_t raw, struct rv_insn *i);
+int rv_decode_int(uint32_t raw, struct rv_insn *i);
+int rv_decode_sys(uint32_t raw, struct rv_insn *i);
+
+/* engine */
+int rv_fetch(struct rv_hart *h, uint32_t *raw);
+int rv_interp_step(struct rv_hart *h);
+int rv_block_step(struct rv_hart *h);
+int rv_bcache_init(struct rv_hart *h);
+void rv_bcache_free(struct rv_hart *h);
+void rv_bcache_flush(struct rv_hart *h);
+
+/* clint.c */
+void rv_clint_set_msip(struct rv_vm *vm, unsigned hart, int level);
+
+/* Requests exit from the run loop with reason r (RV_EXIT_*). */
+void rv_vm_request_exit(struct rv_vm *vm, int reason);
+
+static inline uint64_t rv_effective_satp_mode(const struct rv_hart *h)
+{
+	return h->satp >> 60;
+}
+
+#endif

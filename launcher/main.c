@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/* atoll: the launcher. `atoll run FILE`, `atoll check FILE`, ... */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "atoll-config.h"
+#include "log.h"
+#include "manifest.h"
+#include "sandbox-report.h"
+#include "vm.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: atoll [OPTIONS] COMMAND MANIFEST\n"
+		"\n"
+		"Runs a virtual machine as a set of sandboxed processes wired\n"
+		"together from a YAML manifest (see docs/manifest.md).\n"
+		"\n"
+		"Commands:\n"
+		"  run MANIFEST              start the VM and supervise it until it ends\n"
+		"  check MANIFEST            validate the manifest; start nothing\n"
+		"  sandbox-report MANIFEST   print each process's effective sandbox\n"
+		"\n"
+		"Options:\n"
+		"  -v, --verbose     more messages (repeat for debug)\n"
+		"  -q, --quiet       errors only\n"
+		"  -h, --help        this help\n"
+		"  -V, --version     print the version\n"
+		"\n"
+		"Environment: ATOLL_LOG=error|warn|info|debug, ATOLL_BINDIR (where\n"
+		"to find atoll-mem, atoll-cpu and the device binaries).\n"
+		"Exit status: 0 when the guest powered off or was told to quit,\n"
+		"1 when the VM failed or the manifest is invalid, 2 for usage errors.\n");
+}
+
+/* libevent's own complaints are diagnostics, not messages for users. */
+static void libevent_log(int severity, const char *msg)
+{
+	log_debug("libevent: %s", msg);
+}
+
+static struct vm_config *load_or_report(const char *path)
+{
+	struct manifest_error err;
+	struct vm_config *cfg = manifest_load(path, &err);
+
+	if (!cfg) {
+		char msg[1024];
+
+		manifest_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "%s\n", msg);
+	}
+	return cfg;
+}
+
+static int cmd_check(const char *path)
+{
+	struct vm_config *cfg = load_or_report(path);
+
+	if (!cfg)
+		return 1;
+	printf("%s: OK: VM '%s', machine %s (%s), %u cpu%s, %llu MiB, %zu device%s\n",
+	       path, cfg->name, cfg->machine, cfg->accel, cfg->cpus,
+	       cfg->cpus == 1 ? "" : "s",
+	       (unsigned long long)(cfg->memory_bytes >> 20), cfg->ndevices,
+	       cfg->ndevices == 1 ? "" : "s");
+	vm_config_free(cfg);
+	return 0;
+}
+
+static int cmd_run(const char *path, uint64_t t0)
+{
+	struct vm_config *cfg = load_or_report(path);
+	int rc;
+
+	if (!cfg)
+		return 1;
+	rc = vm_run(cfg, t0);
+	vm_config_free(cfg);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum atoll_log_level level = ATOLL_LOG_WARN;
+	uint64_t t0 = now_ns();
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+vqhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			if (level < ATOLL_LOG_DEBUG)
+				level++;
+			break;
+		case 'q':
+			level = ATOLL_LOG_ERROR;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("atoll %s\n", ATOLL_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	log_init("atoll", level);
+	event_set_log_callback(libevent_log);
+	if (argc - optind != 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[optind], "run"))
+		return cmd_run(argv[optind + 1], t0);
+	if (!strcmp(argv[optind], "check"))
+		return cmd_check(argv[optind + 1]);
+	if (!strcmp(argv[optind], "sandbox-report"))
+		return sandbox_report_main(argv[optind + 1]);
+	fprintf(stderr, "atoll: unknown command '%s' (see atoll --help)\n",
+		argv[optind]);
+	return 2;
+}

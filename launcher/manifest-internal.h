@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the manifest module (manifest*.c): the parse context, located
+ * YAML values and the typed readers that turn them into vm_config fields.
+ *
+ * Every reader returns 0 or a negative errno; on -EINVAL the context's
+ * manifest_error already holds the message, so callers just propagate.
+ */
+#ifndef ATOLL_LAUNCHER_MANIFEST_INTERNAL_H
+#define ATOLL_LAUNCHER_MANIFEST_INTERNAL_H
+
+#include <libfyaml.h>
+#include <stdarg.h>
+
+#include "manifest.h"
+
+#define MANIFEST_MAX_BYTES (1u << 20)
+#define MANIFEST_MAX_DEVICES 64
+#define MANIFEST_MAX_ARGS 64
+#define MANIFEST_FIELD_MAX 128
+
+struct mpos {
+	unsigned line;       /* 1-based; 0 unknown */
+	unsigned col;
+};
+
+struct mctx {
+	struct manifest_error *err;
+	const char *dir;     /* base for relative paths, absolute */
+	const char *default_name;    /* VM name when the manifest has none */
+};
+
+/* One value looked up in a mapping: where it is and what it is called. */
+struct mval {
+	struct fy_node *node;        /* NULL when the key is absent */
+	struct mpos pos;             /* the value, or its key when empty */
+	struct mpos key_pos;         /* its key, or the list item */
+	struct mpos parent;          /* the mapping, for "missing" errors */
+	bool present;                /* the key is there (value may be empty) */
+	char key[40];
+	char field[MANIFEST_FIELD_MAX];
+};
+
+/* A mapping being read: its node, position and dotted path. */
+struct mmap {
+	struct fy_node *node;
+	struct mpos pos;
+	char field[MANIFEST_FIELD_MAX];
+};
+
+/* manifest-node.c */
+int mx_fail(struct mctx *c, struct mpos pos, const char *field,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+struct mpos mx_node_pos(struct fy_node *n, struct mpos fallback);
+void mx_join_field(char *out, const char *prefix, const char *key);
+int mx_as_map(struct mctx *c, const struct mval *v, struct mmap *m);
+int mx_check_keys(struct mctx *c, const struct mmap *m,
+		  const char *const *allowed, const char *const *elsewhere,
+		  const char *elsewhere_why);
+void mx_lookup(const struct mmap *m, const char *key, struct mval *v);
+int mx_require(struct mctx *c, const struct mval *v);
+int mx_scalar(struct mctx *c, const struct mval *v, const char **s,
+	      size_t *len);
+int mx_string(struct mctx *c, const struct mval *v, char **out);
+int mx_uint(struct mctx *c, const struct mval *v, unsigned min,
+	    unsigned max, unsigned *out);
+int mx_bool(struct mctx *c, const struct mval *v, bool *out);
+int mx_choice(struct mctx *c, const struct mval *v,
+	      const char *const *choices, int *out);
+int mx_size(struct mctx *c, const struct mval *v, uint64_t *out);
+
+/* manifest-path.c */
+enum mx_file {
+	MX_FILE_READ,        /* regular file, readable */
+	MX_FILE_EXEC,        /* regular file, executable */
+	MX_FILE_DISK_RO,     /* regular file or block device, readable */
+	MX_FILE_DISK_RW,     /* ... readable and writable */
+};
+char *mx_resolve(const char *dir, const char *path);
+int mx_existing_path(struct mctx *c, const struct mval *v, enum mx_file kind,
+		     char **out);
+int mx_socket_path(struct mctx *c, const struct mval *v, const char *text,
+		   char **out);
+
+/* manifest-text.c: pure string helpers, tested directly. */
+int manifest_check_text(const char *text, size_t len, unsigned *line,
+			unsigned *col, char *msg, size_t msgsz);
+int manifest_parse_size(const char *s, uint64_t *out);
+int manifest_expand(const char *in, size_t len, char **out, char *msg,
+		    size_t msgsz);
+unsigned manifest_edit_distance(const char *a, const char *b);
+const char *manifest_suggest(const char *word, const char *const *cands);
+bool manifest_valid_device_name(const char *s);
+bool manifest_valid_vm_name(const char *s);
+int manifest_parse_mac(const char *s, uint8_t mac[6]);
+bool manifest_valid_ifname(const char *s);
+void manifest_list_choices(const char *const *choices, char *buf,
+			   size_t size);
+
+/* manifest-schema.c and manifest-devices.c */
+int mx_read_config(struct mctx *c, const struct mmap *root,
+		   struct vm_config *cfg);
+int mx_read_devices(struct mctx *c, const struct mval *v,
+		    struct vm_config *cfg);
+void mx_free_device(struct device_config *d);
+
+#endif

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/* The top-level sections of the manifest: name, machine, memory, boot,
+ * console, qmp, sandbox. docs/manifest.md documents each field. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manifest-internal.h"
+
+#define MIB (1024ull * 1024)
+#define MEM_MIN (16 * MIB)
+#define MEM_MAX (64 * 1024 * MIB)
+#define PAGE 4096ull
+
+enum machine_type { MACHINE_RISCV_VIRT, MACHINE_X86, MACHINE_NONE };
+static const char *const machine_types[] = { "riscv-virt", "x86", "none",
+					     NULL };
+static const char *const accels[] = { "dbt", "kvm", NULL };
+
+static int dup_to(const char *s, char **out)
+{
+	*out = strdup(s);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int read_name(struct mctx *c, const struct mmap *root,
+		     struct vm_config *cfg)
+{
+	struct mval v;
+	int r;
+
+	mx_lookup(root, "name", &v);
+	if (!v.present) {
+		if (!manifest_valid_vm_name(c->default_name))
+			return mx_fail(c, (struct mpos){ 0, 0 }, "name",
+				       "the file name \"%s\" is not a valid VM "
+				       "name; set name: explicitly",
+				       c->default_name);
+		return dup_to(c->default_name, &cfg->name);
+	}
+	r = mx_string(c, &v, &cfg->name);
+	if (r == 0 && !manifest_valid_vm_name(cfg->name))
+		r = mx_fail(c, v.pos, v.field, "invalid VM name; expected 1 "
+			    "to 64 letters, digits, '_', '.' or '-', starting "
+			    "with a letter or digit");
+	return r;
+}
+
+static int read_machine(struct mctx *c, const struct mmap *root,
+			struct vm_config *cfg, int *type)
+{
+	static const char *const keys[] = { "type", "accel", "cpus", "binary",
+					    NULL };
+	struct mval v, tv;
+	struct mmap m;
+	int accel, r;
+
+	mx_lookup(root, "machine", &v);
+	if ((r = mx_require(c, &v)) < 0 || (r = mx_as_map(c, &v, &m)) < 0 ||
+	    (r = mx_check_keys(c, &m, keys, NULL, NULL)) < 0)
+		return r;
+	mx_lookup(&m, "type", &tv);
+	if ((r = mx_require(c, &tv)) < 0 ||
+	    (r = mx_choice(c, &tv, machine_types, type)) < 0 ||
+	    (r = dup_to(machine_types[*type], &cfg->machine)) < 0)
+		return r;
+	accel = *type == MACHINE_X86 ? 1 : 0;
+	mx_lookup(&m, "accel", &v);
+	if (v.present && (r = mx_choice(c, &v, accels, &accel)) < 0)
+		return r;
+	if (*type == MACHINE_RISCV_VIRT && accel == 1)
+		return mx_fail(c, v.pos, v.field, "riscv-virt runs only under "
+			       "accel dbt");
+	if ((r = dup_to(accels[accel], &cfg->accel)) < 0)
+		return r;
+	cfg->cpus = 1;
+	mx_lookup(&m, "cpus", &v);
+	if (v.present && (r = mx_uint(c, &v, 1, 64, &cfg->cpus)) < 0)
+		return r;
+	mx_lookup(&m, "binary", &v);
+	if (v.present)
+		r = mx_existing_path(c, &v, MX_FILE_EXEC, &cfg->cpu_binary);
+	return r;
+}
+
+static int check_mem_size(struct mctx *c, const struct mval *v, uint64_t n)
+{
+	if (n < MEM_MIN)
+		return mx_fail(c, v->pos, v->field, "%llu bytes is too small; "
+			       "the minimum is 16M", (unsigned long long)n);
+	if (n > MEM_MAX)
+		return mx_fail(c, v->pos, v->field, "%llu bytes is too large; "
+			       "the maximum is 64G", (unsigned long long)n);
+	if (n % PAGE)
+		return mx_fail(c, v->pos, v->field, "%llu bytes is not a "
+			       "multiple of the 4K page size",
+			       (unsigned long long)n);
+	return 0;
+}
+
+static int read_memory(struct mctx *c, const struct mmap *root,
+		       struct vm_config *cfg, int type)
+{
+	static const char *const keys[] = { "size", "hugepages", "binary",
+					    NULL };
+	struct mval v, sv;
+	struct mmap m;
+	int r;
+
+	cfg->memory_bytes = MEM_MIN;
+	mx_lookup(root, "memory", &v);
+	if (!v.present && type == MACHINE_NONE)
+		return 0;
+	if ((r = mx_require(c, &v)) < 0 || (r = mx_as_map(c, &v, &m)) < 0 ||
+	    (r = mx_check_keys(c, &m, keys, NULL, NULL)) < 0)
+		return r;
+	mx_lookup(&m, "size", &sv);
+	if (sv.present || type != MACHINE_NONE) {
+		if ((r = mx_require(c, &sv)) < 0 ||
+		    (r = mx_size(c, &sv, &cfg->memory_bytes)) < 0 ||
+		    (r = check_mem_size(c, &sv, cfg->memory_bytes)) < 0)
+			return r;
+	}
+	mx_lookup(&m, "hugepages", &v);
+	if (v.present && (r = mx_bool(c, &v, &cfg->hugepages)) < 0)
+		return r;
+	mx_lookup(&m, "binary", &v);
+	if (v.present)
+		r = mx_existing_path(c, &v, MX_FILE_EXEC, &cfg->mem_binary);
+	return r;
+}
+
+static int read_firmware(struct mctx *c, const struct mval *v,
+			 struct vm_config *cfg)
+{
+	const char *s;
+	size_t len;
+	int r;
+
+	if (!v->present)
+		return 0;
+	if ((r = mx_scalar(c, v, &s, &len)) < 0)
+		return r;
+	if (len == 7 && !memcmp(s, "default", 7))
+		return 0;
+	return mx_existing_path(c, v, MX_FILE_READ, &cfg->firmware);
+}
+
+static int read_boot(struct mctx *c, const struct mmap *root,
+		     struct vm_config *cfg, int type)
+{
+	static const char *const keys[] = { "firmware", "kernel", "initrd",
+					    "cmdline", NULL };
+	struct mval v;
+	struct mmap m;
+	int r;
+
+	mx_lookup(root, "boot", &v);
+	if (type == MACHINE_NONE)
+		return v.present ? mx_fail(c, v.key_pos, v.field, "not valid "
+					   "for machine type none") : 0;
+	if ((r = mx_require(c, &v)) < 0 || (r = mx_as_map(c, &v, &m)) < 0 ||
+	    (r = mx_check_keys(c, &m, keys, NULL, NULL)) < 0)
+		return r;
+	mx_lookup(&m, "firmware", &v);
+	if ((r = read_firmware(c, &v, cfg)) < 0)
+		return r;
+	mx_lookup(&m, "kernel", &v);
+	if ((r = mx_require(c, &v)) < 0 ||
+	    (r = mx_existing_path(c, &v, MX_FILE_READ, &cfg->kernel)) < 0)
+		return r;
+	mx_lookup(&m, "initrd", &v);
+	if (v.present &&
+	    (r = mx_existing_path(c, &v, MX_FILE_READ, &cfg->initrd)) < 0)
+		return r;
+	mx_lookup(&m, "cmdline", &v);
+	if (v.present)
+		r = mx_string(c, &v, &cfg->cmdline);
+	return r;
+}
+
+static int read_console(struct mctx *c, const struct mmap *root,
+			struct vm_config *cfg)
+{
+	struct mval v;
+	char *s = NULL, *sock = NULL;
+	int r;
+
+	mx_lookup(root, "console", &v);
+	if (!v.present)
+		return dup_to("stdio", &cfg->console);
+	if ((r = mx_string(c, &v, &s)) < 0)
+		return r;
+	if (!strcmp(s, "stdio") || !strcmp(s, "none")) {
+		cfg->console = s;
+		return 0;
+	}
+	if (strncmp(s, "socket:", 7)) {
+		r = mx_fail(c, v.pos, v.field, "unknown console \"%.40s\"; "
+			    "expected stdio, none or socket:PATH", s);
+	} else if ((r = mx_socket_path(c, &v, s + 7, &sock)) == 0) {
+		if (asprintf(&cfg->console, "socket:%s", sock) < 0) {
+			cfg->console = NULL;
+			r = -ENOMEM;
+		}
+	}
+	free(sock);
+	free(s);
+	return r;
+}
+
+static int read_qmp(struct mctx *c, const struct mmap *root,
+		    struct vm_config *cfg)
+{
+	struct mval v;
+	char *s;
+	int r;
+
+	mx_lookup(root, "qmp", &v);
+	if (!v.present)
+		return 0;
+	if ((r = mx_string(c, &v, &s)) < 0)
+		return r;
+	r = mx_socket_path(c, &v, s, &cfg->qmp);
+	free(s);
+	return r;
+}
+
+int mx_read_config(struct mctx *c, const struct mmap *root,
+		   struct vm_config *cfg)
+{
+	static const char *const keys[] = { "name", "machine", "memory",
+					    "boot", "console", "qmp",
+					    "sandbox", "devices", NULL };
+	struct mval v;
+	int type, r;
+
+	if ((r = mx_check_keys(c, root, keys, NULL, NULL)) < 0 ||
+	    (r = read_name(c, root, cfg)) < 0 ||
+	    (r = read_machine(c, root, cfg, &type)) < 0 ||
+	    (r = read_memory(c, root, cfg, type)) < 0 ||
+	    (r = read_boot(c, root, cfg, type)) < 0 ||
+	    (r = read_console(c, root, cfg)) < 0 ||
+	    (r = read_qmp(c, root, cfg)) < 0)
+		return r;
+	cfg->sandbox = true;
+	mx_lookup(root, "sandbox", &v);
+	if (v.present && (r = mx_bool(c, &v, &cfg->sandbox)) < 0)
+		return r;
+	mx_lookup(root, "devices", &v);
+	if (v.present)
+		r = mx_read_devices(c, &v, cfg);
+	return r;
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* The launcher's side of each child's control bus: the session protocol
+ * (docs/protocol.md) and the wiring between processes. */
+#ifndef ATOLL_LAUNCHER_SESSION_H
+#define ATOLL_LAUNCHER_SESSION_H
+
+#include "vm.h"
+
+/* Wraps `fd` (the launcher's end of p's control socket) in a bus watched
+ * by the VM's event loop. Takes ownership of fd. */
+int session_attach(struct proc *p, int fd);
+
+/* The process is gone; forget what was wired to it. */
+void session_proc_exited(struct proc *p);
+
+/* Posts SHUTDOWN to the process if its bus is up. */
+void session_post_shutdown(struct proc *p, const char *reason);
+
+/* Sends RESUME (run) or PAUSE to the cpu server. */
+int session_cpu_run(struct vm *vm, bool run);
+
+#endif

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The seccomp filter, built with libseccomp in the launcher and exported
+ * as BPF, so the child only has to hand a finished program to the kernel
+ * (no allocation between fork and exec, and we choose the load flags).
+ */
+#include "sandbox-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Calls whose rules are made here, never copied from a profile. */
+static bool special(int nr)
+{
+	return nr == SCMP_SYS(execve) || nr == SCMP_SYS(execveat) ||
+	       nr == SCMP_SYS(clone) || nr == SCMP_SYS(clone3) ||
+	       nr == SCMP_SYS(fork) || nr == SCMP_SYS(vfork);
+}
+
+static int add_rules(scmp_filter_ctx ctx, const struct sandbox_profile *p)
+{
+	int r;
+
+	for (size_t i = 0; i < p->nsyscalls; i++) {
+		if (special(p->syscalls[i]))
+			continue;
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, p->syscalls[i], 0);
+		if (r < 0)
+			return r;
+	}
+	/* Only the launcher's exec: the fd is closed by it (CLOEXEC) and
+	 * RLIMIT_NOFILE keeps the program from ever holding that number. */
+	r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execveat), 2,
+			     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu,
+				     SANDBOX_EXEC_FD),
+			     SCMP_A4(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH,
+				     AT_EMPTY_PATH));
+	if (r < 0 || !p->threads)
+		return r;
+	/* Threads yes, processes no: clone only with CLONE_THREAD; clone3
+	 * passes its flags in memory BPF cannot read, so it fails with
+	 * ENOSYS and libc falls back to clone. */
+	r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+			     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD,
+				     CLONE_THREAD));
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+				     SCMP_SYS(clone3), 0);
+	return r;
+}
+
+static int export(scmp_filter_ctx ctx, struct sock_fprog *prog)
+{
+	struct stat st;
+	void *buf = NULL;
+	int fd = memfd_create("sandbox-bpf", MFD_CLOEXEC), r;
+
+	if (fd < 0)
+		return -errno;
+	if ((r = seccomp_export_bpf(ctx, fd)) < 0)
+		goto out;
+	r = -EINVAL;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 ||
+	    st.st_size % sizeof(struct sock_filter) ||
+	    st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		goto out;
+	r = -ENOMEM;
+	if (!(buf = malloc((size_t)st.st_size)))
+		goto out;
+	r = -EIO;
+	if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size)
+		goto out;
+	prog->len = (unsigned short)(st.st_size / sizeof(struct sock_filter));
+	prog->filter = buf;
+	buf = NULL;
+	r = 0;
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+int sbx_filter_build(const struct sandbox_profile *p, bool learn,
+		     struct sock_fprog *prog, struct sandbox_error *e)
+{
+	scmp_filter_ctx ctx;
+	int r;
+
+	/* Learn mode differs only on the launcher side (the notification
+	 * is answered "continue"); the filter is the same. */
+	(void)learn;
+	if (!(ctx = seccomp_init(SCMP_ACT_NOTIFY)))
+		return sbx_fail(e, p->file, 0, ENOSYS, "seccomp_init failed "
+				"(no seccomp user notification support?)");
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+			     SCMP_ACT_KILL_PROCESS);
+	if (r == 0)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (r == 0)
+		r = add_rules(ctx, p);
+	if (r == 0)
+		r = export(ctx, prog);
+	seccomp_release(ctx);
+	if (r < 0)
+		return sbx_fail(e, p->file, 0, -r, "building the seccomp filter: "
+				"%s", strerror(-r));
+	return 0;
+}

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * atoll-testdev: a stand-in process for the launcher's integration tests.
+ * It speaks the real session protocol through the child runtime and plays
+ * either the cpu server (--role=cpu: takes the console, answers RESUME and
+ * PAUSE, powers off on request) or a device (--role=device). It checks
+ * what the launcher hands it: memory grants are mapped and probed, peer
+ * sockets counted, and every event is reported on the console (cpu) or
+ * stderr (device) so the tests can assert on it.
+ *
+ * Console commands (cpu role), one per line: "poweroff", "panic",
+ * "peers" (prints the number of peer sockets), "mem" (prints the mapped
+ * RAM size), anything else is echoed as "echo: LINE".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "child.h"
+#include "log.h"
+
+struct testdev {
+	bool cpu;
+	unsigned exit_after_ms;
+	int exit_code;
+	int console_fd;
+	struct event *console_ev, *exit_ev;
+	char line[256];
+	size_t len;
+	unsigned peers;
+	uint64_t ram_size;
+	bool running;
+};
+
+static void say(struct testdev *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void say(struct testdev *t, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(buf) - 3)
+		n = sizeof(buf) - 3;
+	buf[n++] = '\r';
+	buf[n++] = '\n';
+	if (t->console_fd >= 0)
+		(void)!write(t->console_fd, buf, (size_t)n);
+	else
+		log_info("%.*s", n - 2, buf);
+}
+
+static void post_power(struct child *c, Atoll__PowerAction action)
+{
+	Atoll__PowerEvent e = ATOLL__POWER_EVENT__INIT;
+
+	e.action = action;
+	atoll_bus_post(child_bus(c), ATOLL__MSG_TYPE__MSG_POWER_EVENT, &e.base,
+		       NULL, 0);
+}
+
+static void console_line(struct child *c, struct testdev *t, const char *line)
+{
+	if (!strcmp(line, "poweroff"))
+		post_power(c, ATOLL__POWER_ACTION__POWER_OFF);
+	else if (!strcmp(line, "panic"))
+		post_power(c, ATOLL__POWER_ACTION__POWER_PANIC);
+	else if (!strcmp(line, "peers"))
+		say(t, "peers: %u", t->peers);
+	else if (!strcmp(line, "mem"))
+		say(t, "mem: %llu", (unsigned long long)t->ram_size);
+	else
+		say(t, "echo: %s", line);
+}
+
+static void console_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct child *c = arg;
+	struct testdev *t = child_state(c);
+	char buf[256];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	if (n <= 0) {
+		event_del(t->console_ev);
+		return;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i] == '\r' || buf[i] == '\n') {
+			t->line[t->len] = '\0';
+			if (t->len)
+				console_line(c, t, t->line);
+			t->len = 0;
+		} else if (t->len < sizeof(t->line) - 1) {
+			t->line[t->len++] = buf[i];
+		}
+	}
+}
+
+/* Maps each granted region and touches its first and last byte: a grant
+ * that lies about its size fails here, as it would in a real device. */
+static int take_grant(struct testdev *t, struct atoll_msg *m)
+{
+	const Atoll__MemGrant *g = (const Atoll__MemGrant *)m->body;
+
+	if (g->n_regions != m->nfds)
+		return -EPROTO;
+	for (size_t i = 0; i < g->n_regions; i++) {
+		struct stat st;
+		volatile uint8_t *p;
+
+		if (fstat(m->fds[i], &st) < 0 || (uint64_t)st.st_size < g->regions[i]->size)
+			return -EINVAL;
+		p = mmap(NULL, g->regions[i]->size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, m->fds[i], 0);
+		if (p == MAP_FAILED)
+			return -errno;
+		p[0] = 0xa5;
+		p[g->regions[i]->size - 1] = 0x5a;
+		munmap((void *)p, g->regions[i]->size);
+		t->ram_size += g->regions[i]->size;
+	}
+	return 0;
+}
+
+static void maybe_ready(struct child *c, struct testdev *t)
+{
+	/* The cpu role waits for memory and the console, as atoll-cpu does. */
+	if (t->ram_size && (!t->cpu || t->console_fd >= 0))
+		child_post_ready(c, "testdev");
+}
+
+static void exit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct child *c = arg;
+	struct testdev *t = child_state(c);
+
+	log_info("exiting with status %d as told", t->exit_code);
+	child_exit(c, t->exit_code);
+}
+
+static int testdev_message(struct child *c, struct atoll_msg *m)
+{
+	struct testdev *t = child_state(c);
+	int rc;
+
+	switch (m->type) {
+	case ATOLL__MSG_TYPE__MSG_MEM_GRANT:
+		if ((rc = take_grant(t, m)) < 0)
+			log_error("bad memory grant: %s", strerror(-rc));
+		say(t, "granted %llu bytes", (unsigned long long)t->ram_size);
+		maybe_ready(c, t);
+		return 0;
+	case ATOLL__MSG_TYPE__MSG_CONSOLE_ATTACH:
+		if (!t->cpu || t->console_fd >= 0)
+			return 0;
+		t->console_fd = atoll_msg_take_fd(m, 0);
+		t->console_ev = event_new(child_base(c), t->console_fd,
+					  EV_READ | EV_PERSIST, console_cb, c);
+		event_add(t->console_ev, NULL);
+		say(t, "console attached");
+		maybe_ready(c, t);
+		return 0;
+	case ATOLL__MSG_TYPE__MSG_PEER_CONNECT:
+		t->peers++;
+		say(t, "peer %s connected", ((Atoll__PeerConnect *)m->body)->peer);
+		return 0;
+	case ATOLL__MSG_TYPE__MSG_RESUME:
+	case ATOLL__MSG_TYPE__MSG_PAUSE:
+		t->running = m->type == ATOLL__MSG_TYPE__MSG_RESUME;
+		say(t, "%s", t->running ? "running" : "paused");
+		return atoll_bus_reply_ack(child_bus(c), m);
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+static int testdev_setup(struct child *c)
+{
+	struct testdev *t = child_state(c);
+
+	if (t->exit_after_ms) {
+		struct timeval tv = { t->exit_after_ms / 1000,
+				      (t->exit_after_ms % 1000) * 1000 };
+
+		t->exit_ev = evtimer_new(child_base(c), exit_cb, c);
+		evtimer_add(t->exit_ev, &tv);
+	}
+	return 0;
+}
+
+static void testdev_teardown(struct child *c)
+{
+	struct testdev *t = child_state(c);
+
+	if (t->console_ev)
+		event_free(t->console_ev);
+	if (t->exit_ev)
+		event_free(t->exit_ev);
+	if (t->console_fd >= 0)
+		close(t->console_fd);
+}
+
+static int testdev_opt(int opt, const char *arg, void *state)
+{
+	struct testdev *t = state;
+
+	switch (opt) {
+	case 'r':
+		t->cpu = !strcmp(arg, "cpu");
+		return t->cpu || !strcmp(arg, "device") ? 0 : -EINVAL;
+	case 'e':
+		t->exit_after_ms = (unsigned)strtoul(arg, NULL, 10);
+		return 0;
+	case 'c':
+		t->exit_code = atoi(arg);
+		return 0;
+	default:
+		/* Options the launcher gives a real cpu server are ignored. */
+		return 0;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "role", required_argument, NULL, 'r' },
+		{ "exit-after", required_argument, NULL, 'e' },
+		{ "exit-code", required_argument, NULL, 'c' },
+		{ "machine", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'm' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "append", required_argument, NULL, 'm' },
+		{ "kernel-fd", required_argument, NULL, 'm' },
+		{ "initrd-fd", required_argument, NULL, 'm' },
+		{ "firmware-fd", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct child_ops ops = {
+		.kind = "testdev",
+		.role = ATOLL__ROLE__ROLE_DEVICE,
+		.setup = testdev_setup,
+		.message = testdev_message,
+		.teardown = testdev_teardown,
+	};
+	struct testdev t = { .console_fd = -1 };
+
+	/* The role decides the HELLO, which child_main sends before it hands
+	 * us any option: look for it first. The launcher gives --machine only
+	 * to the cpu server. */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--role=cpu") || !strncmp(argv[i], "--machine=", 10))
+			t.cpu = true;
+	if (t.cpu) {
+		ops.role = ATOLL__ROLE__ROLE_CPU;
+		ops.kind = "cpu";
+	}
+	return child_main(argc, argv, &ops, &t, opts, testdev_opt,
+			  "  --role=cpu|device   which process to play (device)\n"
+			  "  --exit-after=MS     exit MS ms after setup\n"
+			  "  --exit-code=N       with that status (0)\n");
+}

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/* The assembled machine: a bare-metal program on the real hart core prints
+ * through the UART, checks a1 points at the dtb and powers off through the
+ * syscon; boot_linux refuses payloads that do not fit. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libfdt.h>
+
+#include "test-util.h"
+#include "virt-map.h"
+#include "virt.h"
+
+#define RAM (64ull << 20)
+
+/* lui t0,0x10000; li t1,'O'; sb; li t1,'K'; sb; lwu t2,0(a1);
+ * lui t0,0x100; t1 = 0x5555; t3 = 0xedfe0dd0 (dtb magic as read LE);
+ * beq t2,t3,ok; t1 = 0x10003333 (fail, code 0x1000); ok: sw t1,0(t0); j . */
+static const uint32_t prog[] = {
+	0x100002b7, 0x04f00313, 0x00628023, 0x04b00313, 0x00628023,
+	0x0005e383, 0x001002b7, 0x00005337, 0x55530313, 0x000eee37,
+	0xfe1e0e1b, 0x00ce1e13, 0xdd0e0e13, 0x01c38663, 0x10003337,
+	0x33330313, 0x0062a023, 0x0000006f,
+};
+
+static int pipefd[2];
+static void *ram;
+static int exited;
+
+static void on_exit_cb(void *o) { __atomic_store_n(&exited, 1, __ATOMIC_SEQ_CST); }
+
+static const struct virt_events ev = { .exited = on_exit_cb };
+
+static struct virt *make(unsigned nharts)
+{
+	struct virt_config c = {
+		.nharts = nharts, .ram = ram, .ram_size = RAM,
+		.console_fd = pipefd[1], .max_insns = 10000000,
+	};
+	struct virt *v = virt_new(&c, &ev, NULL);
+
+	ck_assert_ptr_nonnull(v);
+	return v;
+}
+
+static void setup(void)
+{
+	ram = calloc(1, RAM);
+	ck_assert_ptr_nonnull(ram);
+	CHECK_OK(pipe2(pipefd, O_NONBLOCK));
+	exited = 0;
+}
+
+static void teardown(void)
+{
+	free(ram);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
+static enum virt_exit run_until_exit(struct virt *v)
+{
+	CHECK_OK(virt_start(v));
+	for (int i = 0; i < 1000 && !__atomic_load_n(&exited, __ATOMIC_SEQ_CST); i++)
+		usleep(10000);
+	virt_stop(v);
+	return virt_exit_status(v, NULL, NULL);
+}
+
+START_TEST(bare_program_powers_off)
+{
+	char err[256], out[16] = { 0 };
+	struct virt *v = make(2);
+	const void *fdt;
+	uint64_t fdt_addr;
+
+	CHECK_OK(virt_boot_bare(v, prog, sizeof(prog), err, sizeof(err)));
+	fdt = virt_fdt(v, &fdt_addr);
+	ck_assert_ptr_nonnull(fdt);
+	CHECK_OK(fdt_check_header(fdt));
+	ck_assert_int_ge(fdt_path_offset(fdt, "/cpus/cpu@1"), 0);
+	ck_assert_int_eq(run_until_exit(v), VIRT_POWEROFF);
+	/* Both harts run the program, so "OK" may appear once or twice. */
+	ck_assert_int_ge(read(pipefd[0], out, sizeof(out) - 1), 2);
+	ck_assert_msg(strncmp(out, "OK", 2) == 0, "console: %s", out);
+	virt_free(v);
+}
+END_TEST
+
+START_TEST(linux_boot_refuses_big_kernel)
+{
+	char err[256] = "";
+	struct virt *v = make(1);
+	size_t big = RAM;
+	void *k = calloc(1, big);
+	struct virt_linux_boot b = {
+		.fw = "fw", .fw_len = 2, .kernel = k, .kernel_len = big,
+	};
+
+	ck_assert_ptr_nonnull(k);
+	CHECK_RET(virt_boot_linux(v, &b, err, sizeof(err)), -E2BIG);
+	ck_assert_msg(strstr(err, "kernel") != NULL, "message: %s", err);
+	CHECK_RET(virt_start(v), -EINVAL);  /* nothing was loaded */
+	free(k);
+	virt_free(v);
+}
+END_TEST
+
+START_TEST(linux_boot_places_initrd_and_dtb)
+{
+	char err[256] = "";
+	struct virt *v = make(1);
+	static uint8_t kernel[4096], initrd[8192];
+	struct virt_linux_boot b = {
+		.fw = "firmware", .fw_len = 8, .kernel = kernel,
+		.kernel_len = sizeof(kernel), .initrd = initrd,
+		.initrd_len = sizeof(initrd), .bootargs = "console=ttyS0",
+	};
+	uint64_t fdt_addr;
+	const void *fdt;
+	const fdt64_t *start;
+
+	memset(kernel, 0x4b, sizeof(kernel));
+	memset(initrd, 0x49, sizeof(initrd));
+	CHECK_OK(virt_boot_linux(v, &b, err, sizeof(err)));
+	ck_assert_mem_eq(ram, "firmware", 8);
+	ck_assert_uint_eq(((uint8_t *)ram)[0x200000], 0x4b);
+	fdt = virt_fdt(v, &fdt_addr);
+	ck_assert_ptr_nonnull(fdt);
+	start = fdt_getprop(fdt, fdt_path_offset(fdt, "/chosen"),
+			    "linux,initrd-start", NULL);
+	ck_assert_ptr_nonnull(start);
+	uint64_t s = fdt64_to_cpu(*start);
+
+	ck_assert_uint_ge(s, VIRT_DRAM_BASE + 0x200000 + sizeof(kernel));
+	ck_assert_uint_le(s + sizeof(initrd), fdt_addr);
+	ck_assert_uint_eq(((uint8_t *)ram)[s - VIRT_DRAM_BASE], 0x49);
+	virt_free(v);
+}
+END_TEST
+
+static Suite *virt_suite(void)
+{
+	Suite *s = suite_create("virt");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, bare_program_powers_off);
+	tcase_add_test(tc, linux_boot_refuses_big_kernel);
+	tcase_add_test(tc, linux_boot_places_initrd_and_dtb);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(virt_suite)

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared fixture of the manifest tests: a temporary directory $MT holding
+ * the files manifests point at (kernel, initrd, disk.img, an executable). */
+#ifndef ATOLL_TESTS_MANIFEST_TEST_H
+#define ATOLL_TESTS_MANIFEST_TEST_H
+
+#include <check.h>
+
+#include "manifest.h"
+
+/* The directory created by mt_setup (also exported as $MT). */
+const char *mt_dir(void);
+void mt_setup(void);
+void mt_teardown(void);
+/* Writes `text` to $MT/rel and returns the absolute path (static buffer). */
+const char *mt_write(const char *rel, const char *text);
+/* "$MT/rel" canonicalised (static buffer). */
+const char *mt_path(const char *rel);
+/* Writes yaml to $MT/vm.yaml and loads it; fails the test with the
+ * formatted error if it does not load. */
+struct vm_config *mt_load_ok(const char *yaml);
+
+/* The minimal valid manifest: 6 lines, no trailing devices. */
+#define MT_BASE "machine:\n  type: riscv-virt\nmemory:\n  size: 256M\n" \
+		"boot:\n  kernel: ${MT}/kernel\n"
+
+TCase *manifest_valid_tcase(void);
+TCase *manifest_errors_tcase(void);
+TCase *manifest_text_tcase(void);
+
+#endif

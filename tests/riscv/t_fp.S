@@ -1,0 +1,233 @@
+/* F and D: rounding modes, flags, NaN boxing, min/max, class, conversions. */
+#include "rvt.h"
+#define FS(f, v) li t0, v; fmv.w.x f, t0
+#define FD(f, v) li t0, v; fmv.d.x f, t0
+#define CHKS(f, v, n) fmv.x.w t3, f; slli t3, t3, 32; srli t3, t3, 32; CHECK(t3, v, n)
+#define CHKD(f, v, n) fmv.x.d t3, f; CHECK(t3, v, n)
+#define CHKFL(v, n) csrrw t3, fflags, zero; CHECK(t3, v, n)
+#define ONE 0x3f800000
+#define ONEUP 0x3f800001
+#define HALFULP 0x33800000
+TEST_BEGIN
+	csrw fcsr, zero
+	/* 1-5: 1 + 2^-24 is a tie between 1 and 1+ulp */
+	FS(f1, ONE)
+	FS(f2, HALFULP)
+	fadd.s f3, f1, f2, rne
+	CHKS(f3, ONE, 1)
+	fadd.s f3, f1, f2, rtz
+	CHKS(f3, ONE, 2)
+	fadd.s f3, f1, f2, rdn
+	CHKS(f3, ONE, 3)
+	fadd.s f3, f1, f2, rup
+	CHKS(f3, ONEUP, 4)
+	fadd.s f3, f1, f2, rmm
+	CHKS(f3, ONEUP, 5)
+	CHKFL(1, 6)		/* NX */
+	/* 7-8: negative direction */
+	fneg.s f4, f1
+	fsub.s f3, f4, f2, rdn
+	CHKS(f3, 0xbf800001, 7)
+	fsub.s f3, f4, f2, rup
+	CHKS(f3, 0xbf800000, 8)
+	/* 9-18: fcvt.w.s of +-2.5 in each mode */
+	FS(f5, 0x40200000)
+	fcvt.w.s a0, f5, rne
+	CHECK(a0, 2, 9)
+	fcvt.w.s a0, f5, rtz
+	CHECK(a0, 2, 10)
+	fcvt.w.s a0, f5, rdn
+	CHECK(a0, 2, 11)
+	fcvt.w.s a0, f5, rup
+	CHECK(a0, 3, 12)
+	fcvt.w.s a0, f5, rmm
+	CHECK(a0, 3, 13)
+	FS(f5, 0xc0200000)
+	fcvt.w.s a0, f5, rne
+	CHECK(a0, -2, 14)
+	fcvt.w.s a0, f5, rtz
+	CHECK(a0, -2, 15)
+	fcvt.w.s a0, f5, rdn
+	CHECK(a0, -3, 16)
+	fcvt.w.s a0, f5, rup
+	CHECK(a0, -2, 17)
+	fcvt.w.s a0, f5, rmm
+	CHECK(a0, -3, 18)
+	CHKFL(1, 19)
+	/* 20: dynamic rounding mode from frm */
+	fsrmi 3			/* RUP */
+	fadd.s f3, f1, f2
+	CHKS(f3, ONEUP, 20)
+	/* 21: frm = 5 makes dynamic-rm instructions illegal */
+	fsrmi 5
+	EXPECT_TRAP(1f)
+	fadd.s f3, f1, f2
+1:	CHECK(s10, 2, 21)
+	fsrmi 0
+	/* 22: static rm = 5 is illegal */
+	EXPECT_TRAP(1f)
+	.word 0x0020d1d3 | (5 << 12)	/* fadd.s f3, f1, f2, rm=5 */
+1:	CHECK(s10, 2, 22)
+	csrw fflags, zero
+	/* 23-24: division by zero */
+	FS(f6, 0)
+	fdiv.s f3, f1, f6
+	CHKS(f3, 0x7f800000, 23)
+	CHKFL(8, 24)
+	/* 25-26: 0/0 is invalid with the canonical NaN */
+	fdiv.s f3, f6, f6
+	CHKS(f3, 0x7fc00000, 25)
+	CHKFL(16, 26)
+	/* 27-28: overflow */
+	FS(f7, 0x7f7fffff)
+	fmul.s f3, f7, f7
+	CHKS(f3, 0x7f800000, 27)
+	CHKFL(5, 28)
+	/* 29-30: underflow */
+	FS(f7, 0x00800001)
+	fmul.s f3, f7, f2
+	CHKFL(3, 30)
+	/* 31-33: NaN boxing: an unboxed single reads as canonical NaN */
+	FD(f8, 0x000000003f800000)
+	fadd.s f3, f8, f1
+	CHKD(f3, 0xffffffff7fc00000, 31)
+	fsgnj.s f3, f8, f8
+	CHKD(f3, 0xffffffff7fc00000, 32)
+	fmv.x.w a0, f1
+	CHECK(a0, ONE, 33)
+	csrw fflags, zero
+	/* 34-38: fmin/fmax */
+	FS(f9, 0x80000000)	/* -0 */
+	fmin.s f3, f9, f6
+	CHKS(f3, 0x80000000, 34)
+	fmax.s f3, f9, f6
+	CHKS(f3, 0, 35)
+	FS(f10, 0x7fc00000)	/* qNaN */
+	fmin.s f3, f10, f1
+	CHKS(f3, ONE, 36)
+	CHKFL(0, 37)
+	FS(f11, 0x7f800001)	/* sNaN */
+	fmax.s f3, f1, f11
+	CHKS(f3, ONE, 38)
+	CHKFL(16, 39)
+	fmin.s f3, f10, f11
+	CHKS(f3, 0x7fc00000, 40)
+	csrw fflags, zero
+	/* 41-45: fclass */
+	FS(f12, 0xff800000)
+	fclass.s a0, f12
+	CHECK(a0, 1, 41)
+	fclass.s a0, f6
+	CHECK(a0, 0x10, 42)
+	fclass.s a0, f11
+	CHECK(a0, 0x100, 43)
+	fclass.s a0, f10
+	CHECK(a0, 0x200, 44)
+	FD(f13, 0x0000000000000001)
+	fclass.d a0, f13
+	CHECK(a0, 0x20, 45)
+	/* 46-55: saturating conversions */
+	FS(f14, 0x4f32d05e)	/* 3e9 */
+	fcvt.w.s a0, f14, rtz
+	CHECK(a0, 0x7fffffff, 46)
+	CHKFL(16, 47)
+	fcvt.wu.s a0, f14, rtz
+	CHECK(a0, 0xffffffffb2d05e00, 48)	/* 3e9 fits; sign-extended */
+	CHKFL(0, 49)
+	fcvt.w.s a0, f10, rtz
+	CHECK(a0, 0x7fffffff, 50)
+	fneg.s f15, f1
+	fcvt.wu.s a0, f15, rtz
+	CHECK(a0, 0, 51)
+	CHKFL(16, 52)
+	FS(f15, 0xbecccccd)	/* -0.4 */
+	fcvt.wu.s a0, f15, rtz
+	CHECK(a0, 0, 53)
+	CHKFL(1, 54)
+	FD(f16, 0x43e158e460913d00)	/* 1e19 */
+	fcvt.l.d a0, f16, rtz
+	CHECK(a0, 0x7fffffffffffffff, 55)
+	fcvt.lu.d a0, f16, rtz
+	CHECK(a0, 10000000000000000000, 56)
+	FD(f17, 0xfff0000000000000)	/* -inf */
+	fcvt.lu.d a0, f17, rtz
+	CHECK(a0, 0, 57)
+	CHKFL(16, 58)
+	/* 59: fused multiply-add rounds once */
+	FD(f18, 0x3ff0000000400000)	/* 1 + 2^-30 */
+	FD(f19, 0x3fefffffff800000)	/* 1 - 2^-30 */
+	FD(f20, 0xbff0000000000000)	/* -1 */
+	fmadd.d f3, f18, f19, f20
+	CHKD(f3, 0xbc30000000000000, 59)	/* -2^-60 */
+	fnmsub.d f3, f18, f19, f20		/* -(a*b) + c */
+	fneg.d f3, f3
+	fmul.d f4, f18, f19
+	fsub.d f4, f4, f20
+	fsub.d f4, f4, f3	/* tiny: exactly the rounding of a*b */
+	fclass.d a0, f4
+	andi a0, a0, 0x18	/* +-0 */
+	li t4, 60
+	beqz a0, fail
+	/* 61: fcvt.s.d with RUP */
+	FD(f21, 0x3ff0000010000000)	/* 1 + 2^-24 */
+	fcvt.s.d f3, f21, rup
+	CHKS(f3, ONEUP, 61)
+	fcvt.s.d f3, f21, rmm
+	CHKS(f3, ONEUP, 62)
+	fcvt.s.d f3, f21, rne
+	CHKS(f3, ONE, 63)
+	csrw fflags, zero
+	/* 64-67: compares; flt signals on qNaN, feq does not */
+	feq.s a0, f10, f1
+	CHECK(a0, 0, 64)
+	CHKFL(0, 65)
+	flt.s a0, f10, f1
+	CHKFL(16, 66)
+	fle.d a0, f18, f18
+	CHECK(a0, 1, 67)
+	/* 68-70: loads/stores incl. compressed */
+	la s0, fdata
+	fsd f18, 0(s0)
+	c.fld f8, 0(s0)
+	fmv.x.d a0, f8
+	fmv.x.d a1, f18
+	CHECKR(a0, a1, 68)
+	fsw f1, 8(s0)
+	flw f9, 8(s0)
+	CHKD(f9, 0xffffffff3f800000, 69)
+	/* 70: int -> float rounding */
+	li a0, 0x1000001	/* 2^24 + 1 */
+	fcvt.s.w f3, a0, rtz
+	CHKS(f3, 0x4b800000, 70)
+	fcvt.s.w f3, a0, rup
+	CHKS(f3, 0x4b800001, 71)
+	fcvt.d.lu f3, a0
+	fcvt.wu.d a1, f3
+	CHECK(a1, 0x1000001, 72)
+	/* 73: fcsr packs frm and fflags */
+	csrw fcsr, zero
+	fsrmi 2
+	fdiv.s f3, f1, f6
+	csrr a0, fcsr
+	CHECK(a0, (2 << 5) | 8, 73)
+	/* 74: sqrt of -1 is invalid, canonical NaN */
+	csrw fcsr, zero
+	fsqrt.d f3, f20
+	CHKD(f3, 0x7ff8000000000000, 74)
+	CHKFL(16, 75)
+	/* 76: RMM tie for multiply: 1.5 * (1 + 2^-23) is 1.5 + 1.5*2^-23 */
+	FS(f22, 0x3fc00000)
+	FS(f23, ONEUP)
+	fmul.s f3, f22, f23, rmm
+	CHKS(f3, 0x3fc00002, 76)
+	fmul.s f3, f22, f23, rne
+	CHKS(f3, 0x3fc00002, 77)
+	FS(f24, 0x3f800003)	/* 1 + 3 ulp; 1.5 * that = 1.5 + 4.5 ulp */
+	fmul.s f3, f22, f24, rmm
+	CHKS(f3, 0x3fc00005, 78)
+	fmul.s f3, f22, f24, rne
+	CHKS(f3, 0x3fc00004, 79)
+TEST_END
+	.data
+	.align 4
+fdata:	.skip 64

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Bare-metal programs (tests/riscv/t_*.S) run on the core under both
+ * engines: each must report pass through tohost, t_fail must report its
+ * failure code, and the interpreter and block engine must end in the same
+ * architectural state.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rvharness.h"
+#include "test-util.h"
+
+static const char *const progs[] = {
+	"t_int", "t_fp", "t_amo", "t_trap", "t_vm", "t_smc",
+	"t_timer", /* last: depends on wall-clock time, so not differential */
+};
+#define NPROGS (sizeof(progs) / sizeof(progs[0]))
+#define NDIFF (NPROGS - 1)
+
+static void run_expect_pass(const char *name, int engine)
+{
+	uint64_t tohost = 0;
+	int r = rvh_run_prog(name, engine, &tohost, NULL);
+	ck_assert_msg(r == RV_EXIT_TOHOST_PASS,
+		      "%s engine %d: exit %d tohost %#llx (failed check %llu)",
+		      name, engine, r, (unsigned long long)tohost,
+		      (unsigned long long)(tohost >> 1));
+}
+
+START_TEST(prog_interp)
+{
+	run_expect_pass(progs[_i], RV_ENGINE_INTERP);
+}
+END_TEST
+
+START_TEST(prog_block)
+{
+	run_expect_pass(progs[_i], RV_ENGINE_BLOCK);
+}
+END_TEST
+
+/* The failure path must work: t_fail fails check 5 on purpose. */
+START_TEST(prog_fail_is_reported)
+{
+	for (int e = RV_ENGINE_INTERP; e <= RV_ENGINE_BLOCK; e++) {
+		uint64_t tohost = 0;
+		int r = rvh_run_prog("t_fail", e, &tohost, NULL);
+		ck_assert_int_eq(r, RV_EXIT_TOHOST_FAIL);
+		ck_assert_uint_eq(tohost >> 1, 5);
+	}
+}
+END_TEST
+
+START_TEST(prog_differential)
+{
+	struct rvh_state a, b;
+	uint64_t ta, tb;
+	int ra = rvh_run_prog(progs[_i], RV_ENGINE_INTERP, &ta, &a);
+	int rb = rvh_run_prog(progs[_i], RV_ENGINE_BLOCK, &tb, &b);
+
+	ck_assert_int_eq(ra, rb);
+	ck_assert_uint_eq(ta, tb);
+	for (unsigned k = 0; k < 32; k++) {
+		ck_assert_msg(a.x[k] == b.x[k], "%s x%u: %#llx vs %#llx",
+			      progs[_i], k, (unsigned long long)a.x[k],
+			      (unsigned long long)b.x[k]);
+		ck_assert_msg(a.f[k] == b.f[k], "%s f%u differs", progs[_i], k);
+	}
+	ck_assert_uint_eq(a.pc, b.pc);
+	ck_assert_uint_eq(a.priv, b.priv);
+	for (unsigned k = 0; k < 12; k++)
+		ck_assert_msg(a.csr[k] == b.csr[k], "%s csr[%u] %#llx vs %#llx",
+			      progs[_i], k, (unsigned long long)a.csr[k],
+			      (unsigned long long)b.csr[k]);
+}
+END_TEST
+
+/* Two harts on two threads hammer shared counters with AMOs and LR/SC. */
+START_TEST(smp_counters)
+{
+	struct rvh t;
+	CHECK_OK(rvh_init(&t, 2, _i, 0));
+	CHECK_OK(rvh_load(&t, "t_smp", 0));
+	int r = rvh_run(&t);
+	uint64_t th = rv_vm_tohost(t.vm);
+	ck_assert_msg(r == RV_EXIT_TOHOST_PASS, "engine %d exit %d tohost %#llx",
+		      _i, r, (unsigned long long)th);
+	ck_assert_uint_gt(rv_hart_insn_count(rv_vm_hart(t.vm, 1)), 600000);
+	rvh_fini(&t);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("riscv-progs");
+	TCase *tc = tcase_create("progs");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, prog_interp, 0, NPROGS);
+	tcase_add_loop_test(tc, prog_block, 0, NPROGS);
+	tcase_add_test(tc, prog_fail_is_reported);
+	tcase_add_loop_test(tc, prog_differential, 0, NDIFF);
+	tcase_add_loop_test(tc, smp_counters, RV_ENGINE_INTERP,
+			    RV_ENGINE_BLOCK + 1);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	const char *only = argc > 1 ? argv[1] : NULL;
+	if (!rvh_prog_dir()) {
+		printf("SKIP: riscv64-linux-gnu-gcc not found at configure time, "
+		       "no test programs\n");
+		return 77;
+	}
+	if (only) { /* debugging aid: run one program on both engines */
+		for (int e = 1; e <= 2; e++) {
+			uint64_t th = 0;
+			int r = rvh_run_prog(only, e, &th, NULL);
+			printf("%s engine %d: exit %d tohost %#llx\n", only, e, r,
+			       (unsigned long long)th);
+		}
+		return 0;
+	}
+	SRunner *sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * atoll-testdev-hostile: a test-only "device" that tries ONE escape per
+ * run (argv[1] picks it; a seccomp kill would end the run at the first
+ * forbidden call anyway) and prints one line on fd 1:
+ *   RESULT <attempt> ok <detail>          the attempt worked
+ *   RESULT <attempt> errno=<n> <text>     the kernel refused it
+ * A run killed before printing is reported by the launcher side.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static int result(const char *attempt, long r, const char *detail)
+{
+	if (r < 0)
+		printf("RESULT %s errno=%d %s%s%s\n", attempt, errno,
+		       strerror(errno), detail && detail[0] ? ", " : "",
+		       detail ? detail : "");
+	else
+		printf("RESULT %s ok %s\n", attempt, detail ? detail : "");
+	fflush(stdout);
+	return 0;
+}
+
+static long open_path(const char *path, int flags)
+{
+	return open(path, flags | O_CLOEXEC);
+}
+
+static long exec_sh(void)
+{
+	char *argv[] = { "sh", "-c", "true", NULL }, *envp[] = { NULL };
+
+	return execve("/bin/sh", argv, envp);
+}
+
+/* A copy of ourselves (our directory is visible read-only) in a memfd,
+ * executed through the fd: the classic fileless exec. */
+static long exec_memfd(const char *self)
+{
+	char buf[65536], *argv[] = { "x", "noop", NULL }, *envp[] = { NULL };
+	int in = open(self, O_RDONLY | O_CLOEXEC), mfd;
+	ssize_t n;
+
+	if (in < 0)
+		return -1;
+	if ((mfd = (int)syscall(SYS_memfd_create, "x", 0)) < 0)
+		return -1;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(mfd, buf, (size_t)n) != n)
+			return -1;
+	return syscall(SYS_execveat, mfd, "", argv, envp, AT_EMPTY_PATH);
+}
+
+/* The launcher's exec rule names fd 1023; try to take that number. */
+static long exec_1023(const char *self)
+{
+	char *argv[] = { "x", "noop", NULL }, *envp[] = { NULL };
+	int fd = open(self, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	/* dup3, not dup2: a profile may allow it, so the rlimit is what
+	 * must stop this (EBADF), not only seccomp. */
+	if (dup3(fd, 1023, O_CLOEXEC) < 0)
+		return -1;
+	return syscall(SYS_execveat, 1023, "", argv, envp, AT_EMPTY_PATH);
+}
+
+/* arg "PID:ADDR": ADDR holds a secret in the victim. */
+static unsigned long victim_addr(const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+
+	return colon ? strtoul(colon + 1, NULL, 16) : 0;
+}
+
+static long proc_mem(pid_t pid, unsigned long addr)
+{
+	char path[64], b[16];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	return pread(fd, b, sizeof(b), (off_t)addr);
+}
+
+static long vm_read(pid_t pid, unsigned long addr)
+{
+	char b[16];
+	struct iovec l = { b, sizeof(b) }, r = { (void *)addr, sizeof(b) };
+
+	return process_vm_readv(pid, &l, 1, &r, 1, 0);
+}
+
+static long unix_connect(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	return connect(fd, (struct sockaddr *)&a, sizeof(a));
+}
+
+static long memfd_quota(char *detail, size_t len)
+{
+	long i;
+
+	/* Each memfd grows to 16 MiB (sparse); RLIMIT_FSIZE (EFBIG) or NOFILE
+	 * (EMFILE) must stop this long before 1024 of them. */
+	signal(SIGXFSZ, SIG_IGN);
+	for (i = 0; i < 1024; i++) {
+		int fd = (int)syscall(SYS_memfd_create, "q", 0);
+
+		if (fd < 0 || ftruncate(fd, 16L << 20) < 0) {
+			snprintf(detail, len, "stopped after %ld", i);
+			return -1;
+		}
+	}
+	snprintf(detail, len, "created %ld memfds of 16 MiB", i);
+	return 0;
+}
+
+static long fd_quota(char *detail, size_t len)
+{
+	long i;
+
+	for (i = 0; i < 100000; i++) {
+		if (dup(1) < 0) {
+			snprintf(detail, len, "after %ld more fds", i);
+			return -1;
+		}
+	}
+	snprintf(detail, len, "%ld fds", i);
+	return 0;
+}
+
+static long regain_caps(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = { { 0 } };
+
+	d[0].effective = d[0].permitted = 1u << CAP_SYS_ADMIN;
+	return syscall(SYS_capset, &h, d);
+}
+
+/* On a directory the test owns, and undone at once: this attempt also
+ * runs with the sandbox off, as root, in the host's mount namespace. */
+static long mount_tmp(const char *dir)
+{
+	if (dir[0] != '/' || mount("none", dir, "tmpfs", 0, NULL) < 0)
+		return -1;
+	return umount2(dir, MNT_DETACH) < 0 ? -1 : 0;
+}
+
+static long run(int argc, char **argv, char *detail, size_t len)
+{
+	const char *a = argv[1], *arg = argc > 2 ? argv[2] : "";
+	pid_t pid = (pid_t)atoi(arg);
+
+	if (!strcmp(a, "noop"))
+		return 0;
+	if (!strcmp(a, "granted-write"))
+		return write(3, "hello\n", 6) == 6 ? 0 : -1;
+	if (!strcmp(a, "shadow"))
+		return open_path("/etc/shadow", O_RDONLY);
+	if (!strcmp(a, "host-file"))
+		return open_path(arg, O_RDONLY);
+	if (!strcmp(a, "host-file-rw"))
+		return open_path(arg, O_RDWR);
+	if (!strcmp(a, "exec-sh"))
+		return exec_sh();
+	if (!strcmp(a, "exec-memfd"))
+		return exec_memfd(arg);
+	if (!strcmp(a, "exec-fd1023"))
+		return exec_1023(arg);
+	if (!strcmp(a, "socket-inet"))
+		return socket(AF_INET, SOCK_STREAM, 0);
+	if (!strcmp(a, "ptrace"))
+		return ptrace(PTRACE_ATTACH, pid, 0, 0);
+	if (!strcmp(a, "kill"))
+		return kill(pid, SIGTERM);
+	if (!strcmp(a, "proc-mem"))
+		return proc_mem(pid, victim_addr(arg));
+	if (!strcmp(a, "vm-read"))
+		return vm_read(pid, victim_addr(arg));
+	if (!strcmp(a, "bus-connect"))
+		return unix_connect(arg);
+	if (!strcmp(a, "memfd-quota"))
+		return memfd_quota(detail, len);
+	if (!strcmp(a, "fd-quota"))
+		return fd_quota(detail, len);
+	if (!strcmp(a, "capset"))
+		return regain_caps();
+	if (!strcmp(a, "setuid0"))
+		return setuid(0) < 0 ? -1 : getuid() == 0 ? 0 : -1;
+	if (!strcmp(a, "unshare-user"))
+		return unshare(CLONE_NEWUSER);
+	if (!strcmp(a, "mount"))
+		return mount_tmp(arg);
+	errno = EINVAL;
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	char detail[128] = "";
+	long r;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s ATTEMPT [ARG]\n", argv[0]);
+		return 2;
+	}
+	r = run(argc, argv, detail, sizeof(detail));
+	return result(argv[1], r, detail);
+}

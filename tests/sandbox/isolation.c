@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hostile device against the virtio-blk profile, once per attempt,
+ * as root or as an unprivileged user (argv[1]). Every attempt must fail
+ * with the sandbox on; the positive control must work; with the sandbox
+ * off, the attacks that need no privilege must WORK (so this test can
+ * see a missing sandbox). Prints the table; exit 0 pass, 1 fail, 77 skip.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+struct attempt {
+	const char *name;
+	const char *kind;        /* profile; NULL: virtio-blk */
+	const char *arg;         /* "" / a path / "victim" */
+	bool off_must_work;      /* with the sandbox off this attack works */
+};
+
+static char dir[64], manifest[128], disk[128], bus[128], mnt[128];
+static char self[512];
+static char victim_s[16], victim_mem[48];
+/* Inherited by the forked victim at the same address. */
+static char victim_secret[16] = "victim secret";
+
+static const struct attempt attempts[] = {
+	{ "shadow", NULL, "", false },
+	{ "host-file", NULL, manifest, true },
+	{ "host-file-rw", NULL, disk, true },
+	{ "exec-sh", NULL, "", true },
+	{ "exec-memfd", NULL, self, true },
+	{ "exec-fd1023", NULL, self, true },
+	{ "socket-inet", NULL, "", true },
+	{ "ptrace", NULL, victim_s, false },   /* Yama may forbid it anyway */
+	{ "kill", NULL, victim_s, true },
+	{ "proc-mem", NULL, victim_mem, false },
+	{ "vm-read", NULL, victim_mem, false },
+	{ "bus-connect", NULL, bus, true },
+	{ "memfd-quota", NULL, "", false },
+	{ "memfd-quota", "testdev", "", false },
+	{ "fd-quota", NULL, "", false },
+	{ "exec-memfd", "testdev", self, true },
+	{ "capset", NULL, "", false },
+	{ "setuid0", NULL, "", false },
+	{ "unshare-user", NULL, "", false },
+	{ "mount", NULL, mnt, false },
+};
+
+static int skip(const char *why)
+{
+	printf("SKIP: %s\n", why);
+	return 77;
+}
+
+/* Unprivileged user namespaces may be disabled; then the unprivileged
+ * variant cannot run, which is a skip, not a failure. */
+static bool userns_allowed(void)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWUSER) == 0 ? 0 : 1);
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	       WEXITSTATUS(st) == 0;
+}
+
+static int drop_to_nobody(void)
+{
+	if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+	    setresuid(65534, 65534, 65534) < 0)
+		return -errno;
+	return 0;
+}
+
+static int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+static int setup(int *bus_fd, pid_t *victim)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+
+	snprintf(dir, sizeof(dir), "/tmp/atoll-sbx-XXXXXX");
+	if (!mkdtemp(dir))
+		return -errno;
+	snprintf(manifest, sizeof(manifest), "%s/manifest.yaml", dir);
+	snprintf(disk, sizeof(disk), "%s/other-vm-disk.img", dir);
+	snprintf(bus, sizeof(bus), "%s/other-device.sock", dir);
+	snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
+	if (mkdir(mnt, 0700) < 0)
+		return -errno;
+	if (write_text(manifest, "machine: x86\n") < 0 ||
+	    write_text(disk, "disk image of another VM\n") < 0)
+		return -errno;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%.100s", bus);
+	*bus_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (*bus_fd < 0 || bind(*bus_fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(*bus_fd, 4) < 0)
+		return -errno;
+	/* The victim ignores SIGTERM so a successful kill() (sandbox off)
+	 * does not change the later attempts. */
+	if ((*victim = fork()) == 0) {
+		signal(SIGTERM, SIG_IGN);
+		for (;;)
+			pause();
+	}
+	snprintf(victim_s, sizeof(victim_s), "%d", (int)*victim);
+	snprintf(victim_mem, sizeof(victim_mem), "%d:%lx", (int)*victim,
+		 (unsigned long)victim_secret);
+	return *victim > 0 ? 0 : -errno;
+}
+
+/* "errno=13 Permission denied", "killed: forbidden socket", ... and
+ * whether the attack worked. */
+static bool outcome(const struct attempt *at, const struct run_result *r,
+		    char *buf, size_t len)
+{
+	char key[96];
+	const char *line;
+
+	if (!r->spawned) {
+		snprintf(buf, len, "NOT SPAWNED: %.200s", r->error);
+		return false;
+	}
+	if (r->violation[0]) {
+		snprintf(buf, len, "killed: seccomp, forbidden %s",
+			 r->violation);
+		return false;
+	}
+	snprintf(key, sizeof(key), "RESULT %s ", at->name);
+	line = strstr(r->out, key);
+	if (line) {
+		line += strlen(key);
+		snprintf(buf, len, "%.*s", (int)strcspn(line, "\n"), line);
+		return !strncmp(line, "ok", 2);
+	}
+	if (!r->exited)
+		snprintf(buf, len, "killed by signal %d (%s)", r->code,
+			 strsignal(r->code));
+	else if (r->code == 0)
+		/* A successful exec replaced the hostile program. */
+		snprintf(buf, len, "ok: exec'd another program (exit 0)");
+	else
+		snprintf(buf, len, "exit %d without a result", r->code);
+	return r->exited && r->code == 0;
+}
+
+static int run_one(const struct sandbox_profile *p, bool off,
+		   const struct attempt *at, char *buf, size_t len,
+		   bool *worked, bool *spawned)
+{
+	char *argv[] = { self, (char *)at->name, (char *)at->arg, NULL };
+	struct run_result r;
+	int rc = harness_run(p, off, argv, &r);
+
+	if (rc < 0)
+		return rc;
+	*worked = outcome(at, &r, buf, len);
+	*spawned = r.spawned;
+	return 0;
+}
+
+/* The harness must see a permitted action succeed, through a granted fd,
+ * or "everything failed" would prove nothing. */
+static bool positive_control(const struct sandbox_profile *p, bool off)
+{
+	char *argv[] = { self, "granted-write", NULL };
+	struct run_result r;
+
+	if (harness_run(p, off, argv, &r) < 0 || !r.spawned) {
+		printf("positive control (sandbox %s): not spawned: %s\n",
+		       off ? "off" : "on", r.error);
+		return false;
+	}
+	bool ok = strstr(r.out, "RESULT granted-write ok") &&
+		  !strcmp(r.fd3, "hello\n") && r.exited && r.code == 0;
+	printf("%-24s | %-52s |\n", "granted-write",
+	       ok ? "ok (wrote \"hello\" to granted fd 3, read back)" :
+		    "FAILED");
+	return ok;
+}
+
+static int run_all(const struct sandbox_profile *blk,
+		   const struct sandbox_profile *testdev)
+{
+	char label[40];
+	char on[320], offb[320];
+	bool worked_on, worked_off, spawned_on, spawned_off;
+	int failures = 0;
+
+	printf("\n%-24s | %-52s | %s\n", "attempt", "sandbox on (virtio-blk "
+	       "profile)", "sandbox off (control)");
+	printf("-------------------------+------------------------------------------------"
+	       "------+----------------------\n");
+	if (!positive_control(blk, false) || !positive_control(blk, true))
+		failures++;
+	for (size_t i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++) {
+		const struct attempt *at = &attempts[i];
+		const struct sandbox_profile *p = at->kind ? testdev : blk;
+
+		if (run_one(p, false, at, on, sizeof(on), &worked_on,
+			    &spawned_on) < 0 ||
+		    run_one(p, true, at, offb, sizeof(offb), &worked_off,
+			    &spawned_off) < 0)
+			return -1;
+		snprintf(label, sizeof(label), "%s%s%s%s", at->name,
+			 at->kind ? " (" : "", at->kind ? at->kind : "",
+			 at->kind ? ")" : "");
+		printf("%-24s | %-52.52s | %s%s\n", label, on, offb,
+		       worked_on ? "   <== ESCAPED THE SANDBOX" :
+		       at->off_must_work && !worked_off ?
+		       "   <== control should have worked" : "");
+		/* Not spawning proves nothing: a harness failure. */
+		failures += worked_on || !spawned_on || !spawned_off ||
+			    (at->off_must_work && !worked_off);
+	}
+	return failures;
+}
+
+int main(int argc, char **argv)
+{
+	struct sandbox_profile *p = NULL, *testdev = NULL;
+	struct sandbox_error err;
+	char msg[600];
+	int bus_fd = -1, failures;
+	pid_t victim = -1;
+
+	if (argc != 3 || !realpath(argv[2], self))
+		return fprintf(stderr, "usage: %s root|unprivileged HOSTILE\n",
+			       argv[0]), 2;
+	if (!strcmp(argv[1], "root") && geteuid() != 0)
+		return skip("the root variant needs root");
+	if (!strcmp(argv[1], "unprivileged") && geteuid() == 0 &&
+	    drop_to_nobody() < 0)
+		return skip("cannot drop to uid 65534");
+	if (!strcmp(argv[1], "unprivileged") && !userns_allowed())
+		return skip("this kernel forbids unprivileged user namespaces "
+			    "(kernel.unprivileged_userns_clone or an LSM)");
+	if (sandbox_profile_load(NULL, "virtio-blk", &p, &err) < 0 ||
+	    sandbox_profile_load(NULL, "testdev", &testdev, &err) < 0) {
+		sandbox_error_format(&err, msg, sizeof(msg));
+		return fprintf(stderr, "%s\n", msg), 1;
+	}
+	if (setup(&bus_fd, &victim) < 0)
+		return perror("setup"), 1;
+	printf("running as uid %d; victim pid %d; files in %s\n",
+	       (int)geteuid(), (int)victim, dir);
+	failures = run_all(p, testdev);
+	kill(victim, SIGKILL);
+	waitpid(victim, NULL, 0);
+	close(bus_fd);
+	unlink(manifest);
+	unlink(disk);
+	unlink(bus);
+	rmdir(mnt);
+	rmdir(dir);
+	sandbox_profile_free(p);
+	sandbox_profile_free(testdev);
+	printf("\n%s: %d problem(s)\n", failures ? "FAIL" : "PASS", failures);
+	return failures ? 1 : 0;
+}
