@@ -156,7 +156,14 @@ int main(int argc, char **argv)
 {
 	struct cpu_options o;
 	char prefix[96];
-	int r = cpu_options_parse(&o, argc, argv);
+	int r;
+
+	/* A console peer that goes away must not kill the process. */
+	signal(SIGPIPE, SIG_IGN);
+	event_set_log_callback(event_log);
+	if (cpu_options_launcher_mode(argc, argv))
+		return cpu_bus_main(argc, argv);
+	r = cpu_options_parse(&o, argc, argv);
 
 	if (r == 1)
 		return 0;
@@ -164,10 +171,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Try '%s --help'.\n", argv[0]);
 		return CPU_EXIT_ERROR;
 	}
-	/* A console peer that goes away must not kill the process. */
-	signal(SIGPIPE, SIG_IGN);
 	snprintf(prefix, sizeof(prefix), "atoll-cpu[%s]", o.name);
 	log_init(prefix, ATOLL_LOG_INFO);
-	event_set_log_callback(event_log);
-	return o.bus_fd >= 0 ? cpu_bus_main(&o) : run_standalone(&o);
+	return run_standalone(&o);
 }

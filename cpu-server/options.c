@@ -9,17 +9,12 @@
 
 #include "rv.h"
 
-void cpu_options_usage(const char *prog)
-{
-	printf("Usage: %s --machine riscv-virt [options]\n"
-"\n"
-"The Atoll CPU server: runs the guest's harts and the machine model\n"
-"(boot ROM, CLINT, PLIC, ns16550a UART, syscon, PCIe host).\n"
-"\n"
+static const char machine_usage[] =
 "Machine:\n"
 "  --machine NAME      machine model; only riscv-virt\n"
-"  --cpus N            harts (1-%u, default 1)\n"
-"  --memory SIZE       guest RAM, e.g. 256M, 1G (default 128M)\n"
+"  --cpus N            harts (1-64, default 1)\n"
+"  --memory SIZE       guest RAM, e.g. 256M, 1G (default 128M; under the\n"
+"                      launcher the MEM_GRANT region size wins)\n"
 "  --mmu-type TYPE     device tree mmu-type (default riscv,sv48)\n"
 "Boot (files by path, or by inherited fd under the launcher):\n"
 "  --kernel PATH       Linux Image, loaded at 0x80200000\n"
@@ -33,15 +28,29 @@ void cpu_options_usage(const char *prog)
 "  --tohost ADDR       a store to ADDR ends the run (1 = pass)\n"
 "  --max-insns N       per-hart instruction budget\n"
 "  --engine interp|block\n"
-"Launcher mode:\n"
-"  --fd N              bus socket from the launcher (no --fd: standalone,\n"
-"                      console on stdin/stdout, RAM from a private memfd)\n"
-"  --name NAME         instance name\n"
-"  -h, --help          this text\n"
 "\n"
-"Exit status: 0 guest powered off, 1 error, 2 guest reset, 3 guest reported\n"
-"failure, 4 emulation error, 5 instruction budget used up.\n",
-	       prog, RV_MAX_HARTS);
+"Exit status: 0 guest powered off (or SHUTDOWN), 1 error or lost bus,\n"
+"2 guest reset, 3 guest reported failure, 4 emulation error,\n"
+"5 instruction budget used up.\n";
+
+const char *cpu_options_machine_usage(void)
+{
+	return machine_usage;
+}
+
+void cpu_options_usage(const char *prog)
+{
+	printf("Usage: %s --machine riscv-virt [options]\n"
+"       %s --fd=N --name=NAME --machine riscv-virt [options]\n"
+"\n"
+"The Atoll CPU server: runs the guest's harts and the machine model\n"
+"(boot ROM, CLINT, PLIC, ns16550a UART, syscon, PCIe host).\n"
+"Without --fd it runs standalone: console on stdin/stdout, RAM from a\n"
+"private memfd. With --fd it talks to the launcher on that bus socket.\n"
+"\n%s"
+"  --name NAME         instance name (log prefix)\n"
+"  -h, --help          this text\n",
+	       prog, prog, machine_usage);
 }
 
 int cpu_parse_size(const char *s, uint64_t *out)
@@ -79,14 +88,17 @@ static int parse_uint(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* Below 0x100, as the child runtime requires of a kind's own options. */
 enum {
-	OPT_MACHINE = 256, OPT_CPUS, OPT_MEMORY, OPT_KERNEL, OPT_INITRD,
+	OPT_MACHINE = 0x80, OPT_CPUS, OPT_MEMORY, OPT_KERNEL, OPT_INITRD,
 	OPT_FIRMWARE, OPT_BIOS, OPT_BARE, OPT_APPEND, OPT_KERNEL_FD,
 	OPT_INITRD_FD, OPT_FIRMWARE_FD, OPT_BARE_FD, OPT_TOHOST, OPT_ENGINE,
-	OPT_MAX_INSNS, OPT_FD, OPT_NAME, OPT_MMU,
+	OPT_MAX_INSNS, OPT_MMU, OPT_NAME,
 };
 
-static const struct option long_opts[] = {
+/* The machine options, shared with the launcher mode (child_main adds
+ * --fd, --name and --help there); standalone adds --name and --help. */
+static const struct option machine_opts[] = {
 	{ "machine", required_argument, NULL, OPT_MACHINE },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "memory", required_argument, NULL, OPT_MEMORY },
@@ -103,12 +115,22 @@ static const struct option long_opts[] = {
 	{ "tohost", required_argument, NULL, OPT_TOHOST },
 	{ "engine", required_argument, NULL, OPT_ENGINE },
 	{ "max-insns", required_argument, NULL, OPT_MAX_INSNS },
-	{ "fd", required_argument, NULL, OPT_FD },
-	{ "name", required_argument, NULL, OPT_NAME },
 	{ "mmu-type", required_argument, NULL, OPT_MMU },
+	{ NULL, 0, NULL, 0 },
+};
+
+#define N_MACHINE_OPTS (sizeof(machine_opts) / sizeof(machine_opts[0]) - 1)
+
+static const struct option standalone_opts[] = {
+	{ "name", required_argument, NULL, OPT_NAME },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+const struct option *cpu_machine_options(void)
+{
+	return machine_opts;
+}
 
 static int parse_fd(const char *s, int *fd)
 {
@@ -120,8 +142,9 @@ static int parse_fd(const char *s, int *fd)
 	return 0;
 }
 
-static int apply(struct cpu_options *o, int c, const char *arg)
+int cpu_options_apply(int c, const char *arg, void *state)
 {
+	struct cpu_options *o = state;
 	uint64_t v;
 
 	switch (c) {
@@ -149,7 +172,6 @@ static int apply(struct cpu_options *o, int c, const char *arg)
 	case OPT_BARE_FD: return parse_fd(arg, &o->bare_fd);
 	case OPT_TOHOST: return parse_uint(arg, ~0ull, &o->tohost);
 	case OPT_MAX_INSNS: return parse_uint(arg, ~0ull, &o->max_insns);
-	case OPT_FD: return parse_fd(arg, &o->bus_fd);
 	case OPT_NAME: o->name = arg; return 0;
 	case OPT_MMU: o->mmu_type = arg; return 0;
 	case OPT_ENGINE:
@@ -165,7 +187,7 @@ static int apply(struct cpu_options *o, int c, const char *arg)
 	}
 }
 
-static int validate(const struct cpu_options *o)
+int cpu_options_validate(const struct cpu_options *o)
 {
 	bool kernel = o->kernel || o->kernel_fd >= 0;
 	bool bare = o->bare || o->bare_fd >= 0;
@@ -185,26 +207,41 @@ static int validate(const struct cpu_options *o)
 	return 0;
 }
 
-int cpu_options_parse(struct cpu_options *o, int argc, char **argv)
+void cpu_options_defaults(struct cpu_options *o)
 {
-	int c;
-
 	memset(o, 0, sizeof(*o));
 	o->cpus = 1;
 	o->memory = 128ull << 20;
 	o->kernel_fd = o->initrd_fd = o->firmware_fd = o->bare_fd = -1;
-	o->bus_fd = -1;
 	o->name = "cpu";
+}
+
+bool cpu_options_launcher_mode(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--fd") == 0 || strncmp(argv[i], "--fd=", 5) == 0)
+			return true;
+	return false;
+}
+
+int cpu_options_parse(struct cpu_options *o, int argc, char **argv)
+{
+	struct option all[N_MACHINE_OPTS + 3];
+	int c;
+
+	cpu_options_defaults(o);
+	memcpy(all, machine_opts, N_MACHINE_OPTS * sizeof(all[0]));
+	memcpy(all + N_MACHINE_OPTS, standalone_opts, sizeof(standalone_opts));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", all, NULL)) != -1) {
 		if (c == 'h') {
 			cpu_options_usage(argv[0]);
 			return 1;
 		}
-		if (c == '?' || apply(o, c, optarg) < 0) {
+		if (c == '?' || cpu_options_apply(c, optarg, o) < 0) {
 			if (c != '?')
-				fprintf(stderr, "atoll-cpu: bad value '%s' for --%s\n",
-					optarg, long_opts[c - OPT_MACHINE].name);
+				fprintf(stderr, "atoll-cpu: bad value '%s' for an option\n",
+					optarg ? optarg : "");
 			return -EINVAL;
 		}
 	}
@@ -212,5 +249,5 @@ int cpu_options_parse(struct cpu_options *o, int argc, char **argv)
 		fprintf(stderr, "atoll-cpu: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
-	return validate(o);
+	return cpu_options_validate(o);
 }

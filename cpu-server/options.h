@@ -17,7 +17,6 @@ struct cpu_options {
 	uint64_t tohost;
 	int engine;                /* enum rv_engine */
 	uint64_t max_insns;
-	int bus_fd;                /* -1: standalone */
 	const char *name;
 	const char *mmu_type;
 };
@@ -35,10 +34,24 @@ enum cpu_exit_status {
 	CPU_EXIT_INSN_LIMIT = 5,   /* --max-insns used up */
 };
 
-/* Returns 0, 1 when --help was printed, or -EINVAL after printing an
- * error to stderr. */
+struct option;
+
+/* Standalone mode. Returns 0, 1 when --help was printed, or -EINVAL after
+ * printing an error to stderr. */
 int cpu_options_parse(struct cpu_options *o, int argc, char **argv);
+
+/* True when argv has --fd: run under the launcher (child_main parses). */
+bool cpu_options_launcher_mode(int argc, char **argv);
+void cpu_options_defaults(struct cpu_options *o);
+/* The machine options as a getopt_long table (values below 0x100). */
+const struct option *cpu_machine_options(void);
+/* Applies one machine option; state is a struct cpu_options. */
+int cpu_options_apply(int opt, const char *arg, void *state);
+/* Checks the combination; prints to stderr and returns -EINVAL. */
+int cpu_options_validate(const struct cpu_options *o);
 void cpu_options_usage(const char *prog);
+/* Help text of the machine options (for the launcher-mode --help). */
+const char *cpu_options_machine_usage(void);
 
 /* Parses "256M", "1G", "4096" (bytes). Returns 0 or -EINVAL. */
 int cpu_parse_size(const char *s, uint64_t *out);

@@ -20,6 +20,10 @@ int mx_fail(struct mctx *c, struct mpos pos, const char *field,
 	va_start(ap, fmt);
 	vsnprintf(c->err->message, sizeof(c->err->message), fmt, ap);
 	va_end(ap);
+	/* values quoted in messages come from the file: no terminal escapes */
+	for (char *p = c->err->message; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -EINVAL;
 }
 

@@ -2,6 +2,7 @@
 /* The top-level sections of the manifest: name, machine, memory, boot,
  * console, qmp, sandbox. docs/manifest.md documents each field. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,18 +84,36 @@ static int read_machine(struct mctx *c, const struct mmap *root,
 	return r;
 }
 
+/* "8M" for a whole number of K, M or G, else "N bytes". */
+static void size_text(uint64_t n, char *buf, size_t size)
+{
+	static const char units[] = "GMK";
+
+	for (int i = 0; i < 3; i++) {
+		unsigned shift = 30 - 10 * (unsigned)i;
+		if (n && n % (1ull << shift) == 0) {
+			snprintf(buf, size, "%llu%c",
+				 (unsigned long long)(n >> shift), units[i]);
+			return;
+		}
+	}
+	snprintf(buf, size, "%llu bytes", (unsigned long long)n);
+}
+
 static int check_mem_size(struct mctx *c, const struct mval *v, uint64_t n)
 {
+	char text[32];
+
+	size_text(n, text, sizeof(text));
 	if (n < MEM_MIN)
-		return mx_fail(c, v->pos, v->field, "%llu bytes is too small; "
-			       "the minimum is 16M", (unsigned long long)n);
+		return mx_fail(c, v->pos, v->field, "%s is too small; the "
+			       "minimum is 16M", text);
 	if (n > MEM_MAX)
-		return mx_fail(c, v->pos, v->field, "%llu bytes is too large; "
-			       "the maximum is 64G", (unsigned long long)n);
+		return mx_fail(c, v->pos, v->field, "%s is too large; the "
+			       "maximum is 64G", text);
 	if (n % PAGE)
-		return mx_fail(c, v->pos, v->field, "%llu bytes is not a "
-			       "multiple of the 4K page size",
-			       (unsigned long long)n);
+		return mx_fail(c, v->pos, v->field, "%s is not a multiple of "
+			       "the 4K page size", text);
 	return 0;
 }
 

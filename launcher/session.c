@@ -247,20 +247,29 @@ static void session_hello(struct proc *p, struct atoll_msg *m)
 		  h->pid, h->sdk_version);
 	if (p->vm->stopping)
 		return;    /* SHUTDOWN follows; nothing to set up */
+	if (p != p->vm->mem && p->vm->mem->state != PROC_READY) {
+		p->setup_pending = true;   /* grants need RAM: see session_ready */
+		return;
+	}
 	if ((rc = session_setup(p)) < 0) {
 		log_error("%s: setup failed: %s", p->name, strerror(-rc));
 		proc_kill(p, SIGKILL);
 	}
 }
 
-static void session_start_others(struct vm *vm)
+/* RAM exists now: set up the processes that said HELLO before it did. */
+static void session_setup_pending(struct vm *vm)
 {
 	for (size_t i = 0; i < vm->nprocs; i++) {
 		struct proc *p = vm->procs[i];
+		int rc;
 
-		if (p->state == PROC_NEW && proc_start(p) < 0) {
-			vm_shutdown(vm, 1, "a process could not be started");
-			return;
+		if (!p->setup_pending)
+			continue;
+		p->setup_pending = false;
+		if ((rc = session_setup(p)) < 0) {
+			log_error("%s: setup failed: %s", p->name, strerror(-rc));
+			proc_kill(p, SIGKILL);
 		}
 	}
 }
@@ -278,8 +287,8 @@ static void session_ready(struct proc *p)
 		  (double)(now_ns() - p->started_ns) / 1e6);
 	if (p->restarts)
 		log_info("%s: restarted (%u) and ready", p->name, p->restarts);
-	if (p == vm->mem && !vm->all_ready)
-		session_start_others(vm);
+	if (p == vm->mem)
+		session_setup_pending(vm);
 	session_check_all_ready(vm);
 }
 
@@ -435,6 +444,7 @@ int session_attach(struct proc *p, int fd)
 void session_proc_exited(struct proc *p)
 {
 	p->hello = false;
+	p->setup_pending = false;
 }
 
 void session_post_shutdown(struct proc *p, const char *reason)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The VM's lifetime in the launcher: build the process table from the
- * config, start the memory server (which starts the rest once it is
- * ready), run the event loop, and shut down leaving nothing behind.
+ * config, start every process, run the event loop, and shut down leaving
+ * nothing behind.
  */
 #include "vm.h"
 
@@ -220,9 +220,11 @@ int vm_run(struct vm_config *cfg, uint64_t t0_ns)
 		vm_teardown(&vm);
 		return 1;
 	}
-	if (proc_start(vm.mem) < 0) {
-		vm_teardown(&vm);
-		return 1;
+	for (size_t i = 0; i < vm.nprocs; i++) {
+		if (proc_start(vm.procs[i]) < 0) {
+			vm_shutdown(&vm, 1, "a process could not be started");
+			break;
+		}
 	}
 	event_base_dispatch(vm.base);
 	/* Only reached once no process is alive (vm_shutdown) */

@@ -3,11 +3,11 @@
  * The running VM as the launcher sees it: its processes, their bus
  * connections, the start sequence and the shutdown.
  *
- * Start sequence: atoll-mem first (its HELLO is answered with MEM_CREATE);
- * once it is READY, the cpu server and every device start together; each
- * gets a memory grant, the cpu server also the console and one PEER_CONNECT
- * per device. When every process is READY the launcher sends RESUME to the
- * cpu server and the guest runs.
+ * Start sequence: every process starts at once. atoll-mem's HELLO is
+ * answered with MEM_CREATE; the others' setup waits until it is READY
+ * (they need RAM): each gets a memory grant, the cpu server also the
+ * console and one PEER_CONNECT per device. When every process is READY the
+ * launcher sends RESUME to the cpu server and the guest runs.
  */
 #ifndef ATOLL_LAUNCHER_VM_H
 #define ATOLL_LAUNCHER_VM_H
@@ -52,6 +52,7 @@ struct proc {
 	atoll_bus *bus;
 	struct atoll_bus_event *bus_ev;
 	bool hello;                /* HELLO exchanged on the current bus */
+	bool setup_pending;        /* HELLO came before RAM existed */
 	unsigned gen;              /* bumped at each start: tells late
 				      replies for a previous incarnation */
 	unsigned restarts;

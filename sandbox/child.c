@@ -275,6 +275,26 @@ static int isolate(const struct sbx_plan *pl, char *what, size_t len)
 	return seccomp_last(pl, what, len);
 }
 
+/* A launcher that takes signals through a signalfd has them blocked, and
+ * blocked and ignored signals survive exec: the program must start with
+ * an empty mask and default dispositions, or SIGTERM never reaches it. */
+static int reset_signals(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP ||
+		    sigaction(sig, NULL, &sa) < 0 || sa.sa_handler != SIG_IGN)
+			continue;
+		sa.sa_handler = SIG_DFL;
+		if (sigaction(sig, &sa, NULL) < 0)
+			return -1;
+	}
+	sigemptyset(&none);
+	return sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /* The launcher's soft RLIMIT_NOFILE may be below the top fd numbers used
  * here; rlimits() lowers it again before exec. */
 static int fd_headroom(void)
@@ -304,6 +324,8 @@ _Noreturn void sbx_child_main(const struct sbx_plan *pl)
 		die(pl->sock, "PR_SET_PDEATHSIG", errno);
 	if (read(pl->sock, &go, 1) != 1 || go != 'g')
 		_exit(127);
+	if (reset_signals() < 0)
+		die(pl->sock, "reset signal mask and dispositions", errno);
 	if (fd_headroom() < 0)
 		die(pl->sock, "RLIMIT_NOFILE hard limit must exceed 1023", errno);
 	if (dup3(pl->sock, REPORT_FD, O_CLOEXEC) < 0)
@@ -311,7 +333,7 @@ _Noreturn void sbx_child_main(const struct sbx_plan *pl)
 	if (pl->p ? isolate(pl, what, sizeof(what)) < 0 :
 		    move_fds(pl, what, sizeof(what)) < 0)
 		die(REPORT_FD, what, errno);
-	syscall(SYS_execveat, SANDBOX_EXEC_FD, "", pl->a->argv, pl->a->envp,
+	syscall(SYS_execveat, SANDBOX_EXEC_FD, "", pl->a->argv, pl->envp,
 		AT_EMPTY_PATH);
 	die(REPORT_FD, "exec", errno);
 }

@@ -11,6 +11,8 @@
  */
 #include "sandbox-private.h"
 
+#include "atoll-config.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -140,6 +142,12 @@ int sbx_mounts_plan(struct sbx_plan *pl, struct sandbox_error *e)
 	for (size_t i = 0; i < p->ndevices && r >= 0; i++)
 		r = plan_path(pl, p->devices[i], true, true, e);
 	if (r < 0)
+		return r;
+	/* Uninstalled programs find the project's libraries through
+	 * $ORIGIN/../bus rpaths: expose the build tree they run from. */
+	if (!strncmp(pl->a->binary, ATOLL_BUILD_ROOT "/",
+		     strlen(ATOLL_BUILD_ROOT) + 1) &&
+	    (r = plan_path(pl, ATOLL_BUILD_ROOT, false, true, e)) < 0)
 		return r;
 	/* The binary's own directory: $ORIGIN rpaths point there. */
 	if (!realpath(pl->a->binary, dir))

@@ -48,6 +48,9 @@ struct sbx_plan {
 	uid_t uid;
 	gid_t gid;
 	unsigned long clone_flags;   /* CLONE_NEW* */
+	char *const *envp;           /* a->envp, or plan_env's copy */
+	char **env_copy;
+	char *origin_env;
 };
 
 /* Child -> parent over the SOCK_SEQPACKET report socket. */

@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -70,6 +72,29 @@ static unsigned long clone_flags(unsigned ns)
 	return f;
 }
 
+/* The loader expands $ORIGIN from /proc/self/exe, which does not exist
+ * in the sandbox; LD_ORIGIN_PATH is its documented fallback. */
+static int plan_env(struct sbx_plan *pl)
+{
+	char dir[PATH_MAX];
+	size_t n = 0;
+
+	for (char *const *v = pl->a->envp; *v; v++, n++)
+		if (!strncmp(*v, "LD_ORIGIN_PATH=", 15))
+			return 0;
+	if (!realpath(pl->a->binary, dir))
+		return -errno;
+	*strrchr(dir, '/') = '\0';
+	if (asprintf(&pl->origin_env, "LD_ORIGIN_PATH=%s", dir[0] ? dir : "/") < 0)
+		return -ENOMEM;
+	if (!(pl->env_copy = calloc(n + 2, sizeof(char *))))
+		return -ENOMEM;
+	memcpy(pl->env_copy, pl->a->envp, n * sizeof(char *));
+	pl->env_copy[n] = pl->origin_env;
+	pl->envp = pl->env_copy;
+	return 0;
+}
+
 static int plan_build(struct sbx_plan *pl, struct sandbox_error *e)
 {
 	const struct sandbox_profile *p = pl->p;
@@ -90,6 +115,9 @@ static int plan_build(struct sbx_plan *pl, struct sandbox_error *e)
 		pl->uid = geteuid();
 		pl->gid = getegid();
 	}
+	if ((r = plan_env(pl)) < 0)
+		return sbx_fail(e, NULL, 0, -r, "sandbox: %s: %s", pl->a->binary,
+				strerror(-r));
 	if ((r = sbx_filter_build(p, pl->a->learn, &pl->prog, e)) < 0)
 		return r;
 	return sbx_mounts_plan(pl, e);
@@ -274,7 +302,7 @@ int sandbox_spawn(const struct sandbox_spawn_args *a,
 		  struct sandbox_child *child, struct sandbox_error *e)
 {
 	struct sbx_plan pl = { .a = a, .p = a->off ? NULL : a->profile,
-			       .exec_fd = -1, .sock = -1 };
+			       .exec_fd = -1, .sock = -1, .envp = a->envp };
 	int sv[2] = { -1, -1 }, pidfd = -1, listener = -1, pid = -1, r;
 
 	*child = (struct sandbox_child){ .pid = -1, .pidfd = -1,
@@ -321,6 +349,8 @@ out:
 	if (pl.exec_fd >= 0)
 		close(pl.exec_fd);
 	free(pl.prog.filter);
+	free(pl.env_copy);
+	free(pl.origin_env);
 	sbx_mounts_free(&pl);
 	return r;
 }

@@ -99,9 +99,11 @@ build_kernel() {
   tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$work/linux" --strip-components=1
   (
     cd "$work/linux"
-    make -s tinyconfig >&2
-    ./scripts/kconfig/merge_config.sh -m .config "$guest_src/kernel.config" >&2
-    make -s olddefconfig >&2
+    # merge_config.sh reports every override; keep that out of the way.
+    make -s tinyconfig > kconfig.log 2>&1
+    ./scripts/kconfig/merge_config.sh -m .config "$guest_src/kernel.config" >> kconfig.log 2>&1 \
+      || { cat kconfig.log >&2; die "merge_config.sh failed"; }
+    make -s olddefconfig >> kconfig.log 2>&1 || { cat kconfig.log >&2; die "olddefconfig failed"; }
     check_kconfig .config
     say "make -j$jobs Image (a few minutes)"
     nice make -s -j"$jobs" Image >&2
@@ -144,7 +146,7 @@ build_busybox() {
      && dpkg-source -x ./*.dsc src >&2)
   (
     cd "$work/bb/src"
-    make -s defconfig >&2
+    make -s defconfig > kconfig.log 2>&1
     apply_bb_fragment .config
     yes "" | make -s oldconfig >/dev/null 2>&1 || true
     check_bb_config .config

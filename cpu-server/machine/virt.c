@@ -2,6 +2,7 @@
 #include "virt.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -142,16 +143,24 @@ static void plic_out(void *opaque, unsigned ctx, bool level)
 		rv_hart_set_irq(h, ctx % 2 ? RV_MIP_SEIP : RV_MIP_MEIP, level);
 }
 
-/* A console peer that went away must not stop the guest: output is
- * dropped on error. */
+/* A slow console peer slows the guest down (back-pressure, as a real
+ * UART at line speed would); one that is gone or stuck for a second does
+ * not stop it: that byte is dropped. */
 static void uart_tx(void *opaque, uint8_t b)
 {
 	struct virt *v = opaque;
+	struct pollfd p = { .fd = v->cfg.console_fd, .events = POLLOUT };
 
 	if (v->cfg.console_fd < 0)
 		return;
-	while (write(v->cfg.console_fd, &b, 1) < 0 && errno == EINTR)
-		;
+	for (int tries = 0; tries < 10; tries++) {
+		if (write(v->cfg.console_fd, &b, 1) == 1)
+			return;
+		if (errno == EAGAIN)
+			poll(&p, 1, 100);
+		else if (errno != EINTR)
+			return;
+	}
 }
 
 static void uart_irq(void *opaque, bool level)

@@ -175,6 +175,7 @@ int rv_block_step(struct rv_hart *h)
 		int c = rv_fetch_pa(h, va, &pa);
 		if (c) {
 			h->last_block = NULL;
+			h->insn_count++; /* as in rv_interp_step */
 			return rv_raise(h, (uint64_t)c, va);
 		}
 		b = lookup(h, pa);

@@ -35,10 +35,12 @@ int rv_interp_step(struct rv_hart *h)
 	struct rv_insn i;
 	uint32_t raw;
 
+	/* Faulting fetches count too, so an instruction budget always ends
+	 * a run, even one stuck re-faulting on its trap vector. */
+	h->insn_count++;
 	if (rv_fetch(h, &raw))
 		return 1;
 	rv_decode(raw, &i);
-	h->insn_count++;
 	int r = i.fn(h, &i);
 	h->x[0] = 0;
 	if (!r)

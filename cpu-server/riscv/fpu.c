@@ -58,6 +58,10 @@ static int issnan_d(uint64_t b)
 	       (b & 0xfffffffffffffull) && !(b & 0x8000000000000ull);
 }
 
+/*
+ * Host rounding mode: set with fesetround (x87 and SSE together, so libm's
+ * fma/sqrt and the long double RMM path agree) only when it changes.
+ */
 static void set_host_rm(struct rv_hart *h, int rm)
 {
 	static const int map[5] = { FE_TONEAREST, FE_TOWARDZERO, FE_DOWNWARD,
@@ -69,6 +73,48 @@ static void set_host_rm(struct rv_hart *h, int rm)
 }
 
 /*
+ * Exception flags.  On x86-64 float/double arithmetic is SSE, so clearing
+ * and reading MXCSR directly is enough and much cheaper than the fenv calls
+ * (which also save/restore the x87 environment).
+ */
+#if defined(__x86_64__) && defined(__SSE2__)
+static inline void host_clear_flags(void)
+{
+	uint32_t m;
+	__asm__ volatile("stmxcsr %0" : "=m"(m));
+	m &= ~0x3fu;
+	__asm__ volatile("ldmxcsr %0" : : "m"(m));
+}
+static inline uint32_t host_flags(void)
+{
+	uint32_t m, f = 0;
+	__asm__ volatile("stmxcsr %0" : "=m"(m));
+	if (m & 0x01) f |= FL_NV;
+	if (m & 0x04) f |= FL_DZ;
+	if (m & 0x08) f |= FL_OF;
+	if (m & 0x10) f |= FL_UF;
+	if (m & 0x20) f |= FL_NX;
+	return f;
+}
+#else
+static inline void host_clear_flags(void)
+{
+	feclearexcept(FE_ALL_EXCEPT);
+}
+static inline uint32_t host_flags(void)
+{
+	int e = fetestexcept(FE_ALL_EXCEPT);
+	uint32_t f = 0;
+	if (e & FE_INVALID) f |= FL_NV;
+	if (e & FE_DIVBYZERO) f |= FL_DZ;
+	if (e & FE_OVERFLOW) f |= FL_OF;
+	if (e & FE_UNDERFLOW) f |= FL_UF;
+	if (e & FE_INEXACT) f |= FL_NX;
+	return f;
+}
+#endif
+
+/*
  * Common prologue: FS must be on and the rounding mode valid, else the
  * instruction is illegal (returns -1 after raising).  Clears host flags.
  */
@@ -76,12 +122,12 @@ static int fp_begin(struct rv_hart *h, const struct rv_insn *i, int *rm)
 {
 	int m = i->rm == RM_DYN ? (int)h->frm : i->rm;
 
-	if (!(h->mstatus & MS_FS) || m > RM_RMM) {
+	if (unlikely(!(h->mstatus & MS_FS) || m > RM_RMM)) {
 		rv_illegal(h, i);
 		return -1;
 	}
 	set_host_rm(h, m);
-	feclearexcept(FE_ALL_EXCEPT);
+	host_clear_flags();
 	*rm = m;
 	return 0;
 }
@@ -96,14 +142,8 @@ static int fs_on(struct rv_hart *h, const struct rv_insn *i)
 
 static uint32_t fp_end(struct rv_hart *h)
 {
-	int e = fetestexcept(FE_ALL_EXCEPT);
-	uint32_t f = 0;
+	uint32_t f = host_flags();
 
-	if (e & FE_INVALID) f |= FL_NV;
-	if (e & FE_DIVBYZERO) f |= FL_DZ;
-	if (e & FE_OVERFLOW) f |= FL_OF;
-	if (e & FE_UNDERFLOW) f |= FL_UF;
-	if (e & FE_INEXACT) f |= FL_NX;
 	if (f) {
 		h->fflags |= f;
 		rv_set_fs_dirty(h);

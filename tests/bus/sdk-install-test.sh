@@ -3,7 +3,7 @@
 # and a launcher stand-in out of tree with nothing but
 # `pkg-config --cflags --libs atoll-bus` pointed at that install, checks
 # the exported symbols, and runs a session between the two.
-# usage: sdk-install-test.sh BUILD_DIR SDK_SOURCE_DIR CC [SANITIZE]
+# usage: sdk-install-test.sh BUILD_DIR SDK_SOURCE_DIR 'CC [ARGS]' [SANITIZE]
 set -eu
 build=$1 srcdir=$2 cc=$3 sanitize=${4:-none}
 
@@ -40,8 +40,8 @@ export PKG_CONFIG_PATH="$(dirname "$pc")" PKG_CONFIG_SYSROOT_DIR="$stage/root"
 flags=$(pkg-config --cflags --libs atoll-bus)
 echo "pkg-config --cflags --libs atoll-bus: $flags"
 for prog in vendor-device vendor-launcher; do
-	# shellcheck disable=SC2086
-	"$cc" -std=gnu11 -Wall -Wextra -Werror -o "$stage/$prog" \
+	# shellcheck disable=SC2086 # $cc may be "ccache gcc"
+	$cc -std=gnu11 -Wall -Wextra -Werror -o "$stage/$prog" \
 		"$srcdir/$prog.c" $flags
 done
 

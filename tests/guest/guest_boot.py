@@ -105,7 +105,7 @@ def check(cpu):
         problems.append(f"isa marker {m.get('isa')!r}, wanted rv64...")
     if "poweroff" not in m:
         problems.append("init never reached its poweroff")
-    print(f"# boot-to-init {init_at}s, total {total:.2f}s")
+    print(f"# boot-to-init {fmt(init_at)}, total {total:.2f}s")
     if not problems:
         print("PASS: Linux booted under atoll-cpu and powered off")
         return 0

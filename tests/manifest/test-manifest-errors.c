@@ -113,11 +113,11 @@ static const struct bad {
 	{ "machine: {type: riscv-virt}\nmemory:\n  size: 256Q #<\n", 0, 9,
 	  "memory.size", { "bad size \"256Q\"", "K, M or G" } },
 	{ "machine: {type: riscv-virt}\nmemory:\n  size: 8M #<\n", 0, 0,
-	  "memory.size", { "too small", "16M" } },
+	  "memory.size", { "8M is too small", "16M" } },
 	{ "machine: {type: riscv-virt}\nmemory:\n  size: 16777300 #<\n", 0, 0,
-	  "memory.size", { "not a multiple", "4K" } },
+	  "memory.size", { "16777300 bytes is not a multiple", "4K" } },
 	{ "machine: {type: riscv-virt}\nmemory:\n  size: 65G #<\n", 0, 0,
-	  "memory.size", { "too large", "64G" } },
+	  "memory.size", { "65G is too large", "64G" } },
 	{ "machine: {type: riscv-virt}\nmemory:\n  size: 99999999999G #<\n",
 	  0, 0, "memory.size", { "too large" } },
 	/* ${VAR} */
@@ -143,6 +143,8 @@ static const struct bad {
 	  "devices[0].path", { "nodisk.img\"", "No such file" } },
 	{ MT_BASE "qmp: nodir/qmp.sock #<\n", 0, 0, "qmp",
 	  { "nodir\"", "does not exist" } },
+	{ MT_BASE "console: \"\\e[31mred\" #<\n", 0, 0, "console",
+	  { "unknown console \"?[31mred\"" } },
 	/* machine none */
 	{ "machine: {type: none}\nboot: #<\n  kernel: x\n", 0, 1, "boot",
 	  { "not valid for machine type none" } },

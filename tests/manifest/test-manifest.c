@@ -189,7 +189,7 @@ END_TEST
 START_TEST(console_socket_relative)
 {
 	struct vm_config *cfg = mt_load_ok(full_yaml);
-	char want[PATH_MAX + 16];
+	char want[PATH_MAX + 32];
 
 	snprintf(want, sizeof(want), "socket:%s/console.sock", mt_path("."));
 	ck_assert_str_eq(cfg->console, want);
@@ -222,6 +222,19 @@ START_TEST(memory_sizes)
 	ck_assert_msg(cfg->memory_bytes == sizes[_i].bytes,
 		      "%s parsed as %llu", sizes[_i].text,
 		      (unsigned long long)cfg->memory_bytes);
+	vm_config_free(cfg);
+}
+END_TEST
+
+START_TEST(console_none_qmp_relative)
+{
+	struct vm_config *cfg = mt_load_ok(MT_BASE "console: none\n"
+					   "qmp: sub/vm.qmp\n");
+	char want[PATH_MAX + 32];
+
+	snprintf(want, sizeof(want), "%s/sub/vm.qmp", mt_path("."));
+	ck_assert_str_eq(cfg->console, "none");
+	ck_assert_str_eq(cfg->qmp, want);
 	vm_config_free(cfg);
 }
 END_TEST
@@ -344,6 +357,7 @@ TCase *manifest_valid_tcase(void)
 	tcase_add_test(tc, console_socket_relative);
 	tcase_add_loop_test(tc, memory_sizes, 0,
 			    (int)(sizeof(sizes) / sizeof(sizes[0])));
+	tcase_add_test(tc, console_none_qmp_relative);
 	tcase_add_test(tc, machine_none_defaults);
 	tcase_add_test(tc, env_expansion_values);
 	tcase_add_loop_test(tc, yaml_booleans, 0, 8);

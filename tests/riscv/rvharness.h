@@ -13,6 +13,7 @@
 #define RVH_TOHOST 0x80800000ull
 #define RVH_UART 0x10000000ull
 #define RVH_CLINT 0x02000000ull
+#define RVH_FINISHER 0x100000ull
 
 struct rvh {
 	struct rv_vm *vm;

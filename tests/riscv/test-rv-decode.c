@@ -103,7 +103,7 @@ START_TEST(full_width_illegal)
 	static const uint32_t bad[] = {
 		0x00000000, 0xffffffff,
 		0x0000007f,             /* 48-bit+ prefix */
-		0x02005013 | (1u << 30),/* srli with funct6 0x11 */
+		0x44005013,             /* shift-right with funct6 0x11 */
 		0x4000403b,             /* (not subw) funct7 0x20 f3 4 OP-32 */
 		0x10200073 | (1u << 20),/* sret with rs2=3 bits -> unknown */
 		0x0000c02f,             /* AMO funct3 4 */

@@ -60,6 +60,7 @@ START_TEST(prog_differential)
 	int ra = rvh_run_prog(progs[_i], RV_ENGINE_INTERP, &ta, &a);
 	int rb = rvh_run_prog(progs[_i], RV_ENGINE_BLOCK, &tb, &b);
 
+	ck_assert_int_eq(ra, RV_EXIT_TOHOST_PASS);
 	ck_assert_int_eq(ra, rb);
 	ck_assert_uint_eq(ta, tb);
 	for (unsigned k = 0; k < 32; k++) {

@@ -153,6 +153,19 @@ static long fd_quota(char *detail, size_t len)
 	return 0;
 }
 
+/* Which fds the program started with: only the granted ones. */
+static long list_fds(char *detail, size_t len)
+{
+	size_t n = 0;
+
+	detail[0] = '\0';
+	for (int fd = 0; fd < 1024 && n + 8 < len; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			n += (size_t)snprintf(detail + n, len - n, "%s%d",
+					      n ? "," : "", fd);
+	return 0;
+}
+
 static long regain_caps(void)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
@@ -178,6 +191,11 @@ static long run(int argc, char **argv, char *detail, size_t len)
 
 	if (!strcmp(a, "noop"))
 		return 0;
+	if (!strcmp(a, "list-fds"))
+		return list_fds(detail, len);
+	if (!strcmp(a, "whoami"))
+		return snprintf(detail, len, "pid=%d uid=%d", (int)getpid(),
+				(int)getuid());
 	if (!strcmp(a, "granted-write"))
 		return write(3, "hello\n", 6) == 6 ? 0 : -1;
 	if (!strcmp(a, "shadow"))

@@ -128,7 +128,7 @@ END_TEST
 /* Every shipped profile loads, and stays within the rules. */
 START_TEST(shipped)
 {
-	static const char *const kinds[] = { "mem", "cpu", "virtio-blk",
+	static const char *const kinds[] = { "mem", "cpu", "cpu-kvm", "virtio-blk",
 					     "virtio-net", "testdev" };
 	struct sandbox_profile *p;
 	struct sandbox_error e;

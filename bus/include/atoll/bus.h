@@ -218,9 +218,13 @@ ATOLL_BUS_API uint16_t atoll_msg_type_reply(uint16_t type);
 
 /* Checks and decodes one raw frame as received (header + payload). On
  * success returns 0 and fills *msg (body allocated; fds copied from `fds`,
- * ownership moves to msg). On failure returns a negative errno
- * (-EBADMSG/-EPROTO/-E2BIG/-EMSGSIZE) and leaves the fds untouched.
- * Exposed for tests and fuzzing; atoll_bus_dispatch() uses it. */
+ * ownership moves to msg). On failure returns a negative errno and leaves
+ * the fds untouched: -EBADMSG (shorter than the header, header.size not
+ * the payload length, undecodable protobuf), -EPROTO (magic, reserved,
+ * flags, id rule: requests/replies carry id != 0 and posted frames id 0,
+ * unknown type), -E2BIG (more fds than the type allows), -EMSGSIZE (over
+ * ATOLL_BUS_MAX_FRAME), -EINVAL (NULL arguments). docs/protocol.md has the
+ * full list. Exposed for tests and fuzzing; atoll_bus_dispatch() uses it. */
 ATOLL_BUS_API int atoll_frame_decode(const void *buf, size_t len,
 				     const int *fds, unsigned nfds,
 				     struct atoll_msg *msg);

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest memory as a device process sees it: the regions of a MEM_GRANT,
+ * mapped MAP_SHARED, and a bounds-checked guest-physical -> host pointer
+ * translation. A range is valid only if it lies inside ONE region: the
+ * translation returns one contiguous host pointer.
+ */
+#ifndef ATOLL_VIRTIO_VMEM_H
+#define ATOLL_VIRTIO_VMEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VMEM_MAX_REGIONS 16
+
+struct vmem_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *host;
+	bool readonly;
+	bool mapped;      /* we own the mapping (munmap on clear) */
+};
+
+struct vmem {
+	struct vmem_region r[VMEM_MAX_REGIONS];
+	unsigned n;
+};
+
+void vmem_init(struct vmem *m);
+/* Maps `size` bytes of `fd` at `fd_offset` as guest range [gpa, gpa+size).
+ * Checks fstat size, page alignment, overflow and overlap. The caller keeps
+ * the fd (it may close it after this returns). */
+int vmem_add_fd(struct vmem *m, int fd, uint64_t gpa, uint64_t size,
+		uint64_t fd_offset, bool readonly);
+/* Adds host memory the caller owns (tests). Same checks, no mmap. */
+int vmem_add_host(struct vmem *m, void *host, uint64_t gpa, uint64_t size,
+		  bool readonly);
+/* Unmaps everything this map mapped. */
+void vmem_clear(struct vmem *m);
+/* Host pointer for [gpa, gpa+len), or NULL if it is not inside one region
+ * (or, with `write`, the region is read-only). len 0 is never valid. */
+void *vmem_map(const struct vmem *m, uint64_t gpa, uint64_t len, bool write);
+uint64_t vmem_total(const struct vmem *m);
+
+#endif
