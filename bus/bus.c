@@ -240,11 +240,14 @@ void bus_cut_off(struct atoll_bus *bus, int err)
 		return;
 	bus->closed = true;
 	bus->close_err = err;
-	if (err < 0)
+	/* A peer that died (reset, broken pipe) is the supervisor's news, not
+	 * a fault of this connection; a protocol violation is worth a warning. */
+	if (err < 0 && err != -ECONNRESET && err != -EPIPE)
 		bus_log(bus, ATOLL_LOG_WARN, "bus: connection cut off: %s",
 			strerror(-err));
 	else
-		bus_log(bus, ATOLL_LOG_DEBUG, "bus: peer closed the connection");
+		bus_log(bus, ATOLL_LOG_DEBUG, "bus: peer closed the connection (%s)",
+			err < 0 ? strerror(-err) : "orderly");
 	/* Keeps the fd open (the event loop still watches it) but makes it
 	 * readable-at-EOF and drops whatever else the peer queued. */
 	shutdown(bus->fd, SHUT_RDWR);

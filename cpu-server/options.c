@@ -227,21 +227,21 @@ bool cpu_options_launcher_mode(int argc, char **argv)
 int cpu_options_parse(struct cpu_options *o, int argc, char **argv)
 {
 	struct option all[N_MACHINE_OPTS + 3];
-	int c;
+	int c, idx = 0;
 
 	cpu_options_defaults(o);
 	memcpy(all, machine_opts, N_MACHINE_OPTS * sizeof(all[0]));
 	memcpy(all + N_MACHINE_OPTS, standalone_opts, sizeof(standalone_opts));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", all, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", all, &idx)) != -1) {
 		if (c == 'h') {
 			cpu_options_usage(argv[0]);
 			return 1;
 		}
 		if (c == '?' || cpu_options_apply(c, optarg, o) < 0) {
 			if (c != '?')
-				fprintf(stderr, "atoll-cpu: bad value '%s' for an option\n",
-					optarg ? optarg : "");
+				fprintf(stderr, "atoll-cpu: bad value '%s' for --%s\n",
+					optarg ? optarg : "", all[idx].name);
 			return -EINVAL;
 		}
 	}

@@ -43,7 +43,9 @@ static _Noreturn void die(int sock, const char *what, int err)
 	struct sbx_msg m = { .kind = SBX_MSG_ERROR, .err = err };
 
 	snprintf(m.what, sizeof(m.what), "%s", what);
-	(void)!send(sock, &m, sizeof(m), MSG_NOSIGNAL);
+	/* write(), not send(): after the filter is loaded only the base
+	 * calls are sure to be allowed. */
+	(void)!write(sock, &m, sizeof(m));
 	_exit(127);
 }
 

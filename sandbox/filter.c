@@ -24,9 +24,21 @@ static bool special(int nr)
 	       nr == SCMP_SYS(fork) || nr == SCMP_SYS(vfork);
 }
 
+/* What the child itself calls between loading the filter and exec: the
+ * listener fd must reach the launcher before anything can be notified. */
+static const int mechanism[] = {
+	SCMP_SYS(sendmsg), SCMP_SYS(write), SCMP_SYS(close),
+	SCMP_SYS(exit_group),
+};
+
 static int add_rules(scmp_filter_ctx ctx, const struct sandbox_profile *p)
 {
 	int r;
+
+	for (size_t i = 0; i < sizeof(mechanism) / sizeof(mechanism[0]); i++)
+		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, mechanism[i],
+					  0)) < 0)
+			return r;
 
 	for (size_t i = 0; i < p->nsyscalls; i++) {
 		if (special(p->syscalls[i]))

@@ -321,6 +321,25 @@ static void diag_discard(struct fy_diag *d, void *user, const char *buf,
 {
 }
 
+/* Profiles are ASCII. Checked before libfyaml sees the text: its 0.7
+ * releases hang on some invalid UTF-8 (e.g. "%\xfe\n" loops in
+ * fy_scan_directive), and no profile needs anything else. */
+static int check_text(struct pctx *c, const char *yaml, size_t len)
+{
+	unsigned line = 1;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)yaml[i];
+
+		if (ch == '\n')
+			line++;
+		else if (ch != '\t' && ch != '\r' && (ch < 0x20 || ch > 0x7e))
+			return sbx_fail(c->err, c->name, line, EILSEQ, "byte 0x%02x:"
+					" a profile must be printable ASCII", ch);
+	}
+	return 0;
+}
+
 static struct fy_document *parse_doc(struct pctx *c, const char *yaml,
 				     size_t len, int *r)
 {
@@ -389,7 +408,8 @@ int sandbox_profile_parse(const char *name, const char *yaml, size_t len,
 	*out = NULL;
 	if (!(c.p = calloc(1, sizeof(*c.p))) || !(c.p->file = strdup(name)))
 		goto out;
-	if (!(doc = parse_doc(&c, yaml, len, &r)))
+	if ((r = check_text(&c, yaml, len)) < 0 ||
+	    !(doc = parse_doc(&c, yaml, len, &r)))
 		goto out;
 	if ((r = parse_root(&c, fy_document_root(doc))) < 0)
 		goto out;

@@ -124,6 +124,8 @@ struct sandbox_spawn_args {
 	bool learn;                  /* seccomp notifies but lets calls run,
 				      * to derive an allowlist; never in
 				      * production */
+	uid_t uid;                   /* root launcher only: host uid/gid the */
+	gid_t gid;                   /* process runs as; 0 = SANDBOX_NOBODY */
 };
 
 struct sandbox_child {

@@ -105,8 +105,10 @@ static int plan_build(struct sbx_plan *pl, struct sandbox_error *e)
 		/* Host device nodes here are root-only (0600): a profile that
 		 * needs one keeps uid 0, without any capability. */
 		pl->setid = true;
-		pl->uid = p->ndevices ? 0 : SANDBOX_NOBODY;
-		pl->gid = p->ndevices ? 0 : SANDBOX_NOBODY;
+		pl->uid = p->ndevices ? 0 : pl->a->uid ? pl->a->uid :
+						SANDBOX_NOBODY;
+		pl->gid = p->ndevices ? 0 : pl->a->gid ? pl->a->gid :
+						SANDBOX_NOBODY;
 	} else if (!(pl->clone_flags & CLONE_NEWUSER)) {
 		return sbx_fail(e, p->file, 0, EPERM, "sandbox: profile '%s' has "
 				"no user namespace, which an unprivileged "

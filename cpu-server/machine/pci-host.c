@@ -2,6 +2,7 @@
 #include "pci-host.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,9 +11,24 @@ struct pci_slot {
 	void *opaque;
 };
 
+/* One mapped BAR: [base, base + size) routes to slot's bar_read/write. */
+struct pci_bar_window {
+	uint64_t base, size;
+	unsigned slot, bar;
+};
+
+#define PCI_MAX_WINDOWS (PCI_SLOTS * 6u)
+
 struct pci_host {
 	uint64_t ecam_size;
 	struct pci_slot slot[PCI_SLOTS];
+	pthread_rwlock_t bar_lock;      /* guards win, nwin */
+	struct pci_bar_window win[PCI_MAX_WINDOWS];
+	unsigned nwin;
+	pthread_mutex_t irq_lock;       /* guards intx, set_irq */
+	uint8_t intx[PCI_SLOTS];        /* bit p: pin p of the slot is high */
+	void (*set_irq)(void *opaque, unsigned irq, bool level);
+	void *irq_opaque;
 };
 
 /* Config header of the host bridge at 00:00.0; everything past it is 0. */
@@ -54,11 +70,17 @@ struct pci_host *pci_host_new(uint64_t ecam_size)
 		return NULL;
 	h->ecam_size = ecam_size;
 	h->slot[0].ops = &bridge_ops;
+	pthread_rwlock_init(&h->bar_lock, NULL);
+	pthread_mutex_init(&h->irq_lock, NULL);
 	return h;
 }
 
 void pci_host_free(struct pci_host *h)
 {
+	if (!h)
+		return;
+	pthread_rwlock_destroy(&h->bar_lock);
+	pthread_mutex_destroy(&h->irq_lock);
 	free(h);
 }
 
@@ -128,4 +150,123 @@ int pci_host_ecam_write(struct pci_host *h, uint64_t off, unsigned size,
 unsigned pci_host_intx_irq(unsigned slot, unsigned pin)
 {
 	return PCI_INTX_IRQ_BASE + (slot + pin) % 4;
+}
+
+int pci_host_bar_map(struct pci_host *h, unsigned slot, unsigned bar,
+		     uint64_t base, uint64_t size)
+{
+	unsigned i;
+	int r = 0;
+
+	if (slot == 0 || slot >= PCI_SLOTS || bar >= 6 || !h->slot[slot].ops ||
+	    base + size < base)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&h->bar_lock);
+	for (i = 0; i < h->nwin; i++)
+		if (h->win[i].slot == slot && h->win[i].bar == bar)
+			break;
+	if (size == 0) {
+		if (i < h->nwin)
+			h->win[i] = h->win[--h->nwin];
+	} else if (i < h->nwin || h->nwin < PCI_MAX_WINDOWS) {
+		if (i == h->nwin)
+			h->nwin++;
+		h->win[i] = (struct pci_bar_window){ base, size, slot, bar };
+	} else {
+		r = -ENOSPC;
+	}
+	pthread_rwlock_unlock(&h->bar_lock);
+	return r;
+}
+
+/* Copies out the window holding [addr, addr + size): the device is then
+ * called without the lock (slots are never removed), so a slow device
+ * does not stall BAR programming on other harts. */
+static bool find_window(struct pci_host *h, uint64_t addr, unsigned size,
+			struct pci_bar_window *out)
+{
+	bool found = false;
+
+	pthread_rwlock_rdlock(&h->bar_lock);
+	for (unsigned i = 0; i < h->nwin && !found; i++) {
+		const struct pci_bar_window *w = &h->win[i];
+
+		if (addr >= w->base && addr - w->base < w->size &&
+		    size <= w->size - (addr - w->base)) {
+			*out = *w;
+			found = true;
+		}
+	}
+	pthread_rwlock_unlock(&h->bar_lock);
+	return found;
+}
+
+int pci_host_mmio_read(struct pci_host *h, uint64_t addr, unsigned size,
+		       uint64_t *val)
+{
+	struct pci_bar_window w;
+	const struct pci_slot *s;
+
+	*val = size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+	if (!find_window(h, addr, size, &w))
+		return 0;
+	s = &h->slot[w.slot];
+	if (s->ops->bar_read &&
+	    s->ops->bar_read(s->opaque, w.bar, addr - w.base, size, val) < 0)
+		*val = size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+	return 0;
+}
+
+int pci_host_mmio_write(struct pci_host *h, uint64_t addr, unsigned size,
+			uint64_t val)
+{
+	struct pci_bar_window w;
+	const struct pci_slot *s;
+
+	if (!find_window(h, addr, size, &w))
+		return 0;
+	s = &h->slot[w.slot];
+	if (s->ops->bar_write)
+		s->ops->bar_write(s->opaque, w.bar, addr - w.base, size, val);
+	return 0;
+}
+
+void pci_host_set_irq_handler(struct pci_host *h,
+			      void (*set_irq)(void *opaque, unsigned irq,
+					      bool level),
+			      void *opaque)
+{
+	pthread_mutex_lock(&h->irq_lock);
+	h->set_irq = set_irq;
+	h->irq_opaque = opaque;
+	pthread_mutex_unlock(&h->irq_lock);
+}
+
+/* The level of a PLIC source: the OR of every slot/pin swizzled onto it. */
+static bool irq_level(const struct pci_host *h, unsigned irq)
+{
+	for (unsigned d = 0; d < PCI_SLOTS; d++)
+		for (unsigned p = 0; p < 4; p++)
+			if ((h->intx[d] & (1u << p)) &&
+			    pci_host_intx_irq(d, p) == irq)
+				return true;
+	return false;
+}
+
+void pci_host_set_intx(struct pci_host *h, unsigned slot, unsigned pin,
+		       bool level)
+{
+	unsigned irq;
+
+	if (slot >= PCI_SLOTS || pin >= 4)
+		return;
+	irq = pci_host_intx_irq(slot, pin);
+	pthread_mutex_lock(&h->irq_lock);
+	if (level)
+		h->intx[slot] |= (uint8_t)(1u << pin);
+	else
+		h->intx[slot] &= (uint8_t)~(1u << pin);
+	if (h->set_irq)
+		h->set_irq(h->irq_opaque, irq, irq_level(h, irq));
+	pthread_mutex_unlock(&h->irq_lock);
 }

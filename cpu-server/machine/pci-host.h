@@ -29,6 +29,13 @@ struct pci_dev_ops {
 	/* off < 4096, size 1, 2 or 4, naturally aligned. */
 	uint32_t (*cfg_read)(void *opaque, unsigned off, unsigned size);
 	void (*cfg_write)(void *opaque, unsigned off, unsigned size, uint32_t val);
+	/* Optional: accesses to a BAR mapped with pci_host_bar_map(). off is
+	 * relative to the BAR, size 1, 2, 4 or 8. Return 0 or -EINVAL (the
+	 * access then reads as all ones / is dropped). */
+	int (*bar_read)(void *opaque, unsigned bar, uint64_t off, unsigned size,
+			uint64_t *val);
+	int (*bar_write)(void *opaque, unsigned bar, uint64_t off,
+			 unsigned size, uint64_t val);
 };
 
 /* ecam_size: bytes of the ECAM window (limits the bus count). */
@@ -49,5 +56,36 @@ int pci_host_ecam_write(struct pci_host *h, uint64_t off, unsigned size,
 
 /* PLIC source for slot/pin (pin 0..3 = INTA..INTD). */
 unsigned pci_host_intx_irq(unsigned slot, unsigned pin);
+
+/*
+ * BAR decode. A device maps (size != 0) or unmaps (size 0) its BAR `bar`
+ * of `slot` at guest-physical `base` whenever the guest reprograms the BAR
+ * or the command register's memory enable. pci_host_mmio_read/write route
+ * an access in the MMIO window to the BAR containing it (the whole access
+ * must fit); nothing mapped reads as all ones and drops writes (master
+ * abort). Thread-safe: mapping and routing may run on different harts.
+ */
+int pci_host_bar_map(struct pci_host *h, unsigned slot, unsigned bar,
+		     uint64_t base, uint64_t size);
+int pci_host_mmio_read(struct pci_host *h, uint64_t addr, unsigned size,
+		       uint64_t *val);
+int pci_host_mmio_write(struct pci_host *h, uint64_t addr, unsigned size,
+			uint64_t val);
+
+/*
+ * INTx. The machine installs set_irq (PLIC source, level); devices drive
+ * their pin with pci_host_set_intx. Pins sharing a PLIC source through the
+ * swizzle are ORed. Thread-safe.
+ */
+void pci_host_set_irq_handler(struct pci_host *h,
+			      void (*set_irq)(void *opaque, unsigned irq,
+					      bool level),
+			      void *opaque);
+void pci_host_set_intx(struct pci_host *h, unsigned slot, unsigned pin,
+		       bool level);
+
+/* The machine's PCI host (defined in virt.c), for device transports. */
+struct virt;
+struct pci_host *virt_pci_host(struct virt *v);
 
 #endif

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +39,8 @@ struct virt {
 	bool booted;
 	bool running;
 	struct hart_thread threads[RV_MAX_HARTS];
-	_Atomic int exit;          /* enum virt_exit; first writer wins */
+	pthread_mutex_t exit_lock; /* guards the three exit fields */
+	enum virt_exit exit;       /* first writer wins */
 	uint32_t exit_code;
 	const char *exit_detail;
 };
@@ -49,12 +49,15 @@ struct virt {
 static void set_exit(struct virt *v, enum virt_exit why, uint32_t code,
 		     const char *detail)
 {
-	int expected = VIRT_RUNNING;
-
-	if (!atomic_compare_exchange_strong(&v->exit, &expected, (int)why))
+	pthread_mutex_lock(&v->exit_lock);
+	if (v->exit != VIRT_RUNNING) {
+		pthread_mutex_unlock(&v->exit_lock);
 		return;
+	}
+	v->exit = why;
 	v->exit_code = code;
 	v->exit_detail = detail;
+	pthread_mutex_unlock(&v->exit_lock);
 	rv_vm_stop(v->vm);
 	if (v->ev.exited)
 		v->ev.exited(v->opaque);
@@ -99,9 +102,10 @@ static int mmio_read(void *opaque, uint64_t pa, unsigned size, uint64_t *val)
 		*val = 0;
 		return 0;
 	}
-	/* No BARs are mapped yet: unclaimed PCI windows read as all ones. */
-	if (in(pa, VIRT_PCIE_MMIO_BASE, VIRT_PCIE_MMIO_SIZE) ||
-	    in(pa, VIRT_PCIE_PIO_BASE, VIRT_PCIE_PIO_SIZE)) {
+	if (in(pa, VIRT_PCIE_MMIO_BASE, VIRT_PCIE_MMIO_SIZE))
+		return pci_host_mmio_read(v->pci, pa, size, val);
+	/* No I/O BARs: the PIO window reads as all ones. */
+	if (in(pa, VIRT_PCIE_PIO_BASE, VIRT_PCIE_PIO_SIZE)) {
 		*val = size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
 		return 0;
 	}
@@ -123,8 +127,9 @@ static int mmio_write(void *opaque, uint64_t pa, unsigned size, uint64_t val)
 		syscon_write(v, pa - VIRT_TEST_BASE, val);
 		return 0;
 	}
-	if (in(pa, VIRT_PCIE_MMIO_BASE, VIRT_PCIE_MMIO_SIZE) ||
-	    in(pa, VIRT_PCIE_PIO_BASE, VIRT_PCIE_PIO_SIZE))
+	if (in(pa, VIRT_PCIE_MMIO_BASE, VIRT_PCIE_MMIO_SIZE))
+		return pci_host_mmio_write(v->pci, pa, size, val);
+	if (in(pa, VIRT_PCIE_PIO_BASE, VIRT_PCIE_PIO_SIZE))
 		return 0;
 	return -EFAULT;
 }
@@ -170,6 +175,14 @@ static void uart_irq(void *opaque, bool level)
 	plic_set_line(v->plic, VIRT_UART0_IRQ, level);
 }
 
+/* PCI INTx lines (already ORed by the host) into the PLIC. */
+static void pci_irq(void *opaque, unsigned irq, bool level)
+{
+	struct virt *v = opaque;
+
+	plic_set_line(v->plic, irq, level);
+}
+
 static void uart_rx_space(void *opaque)
 {
 	struct virt *v = opaque;
@@ -212,7 +225,10 @@ static int create_parts(struct virt *v)
 	if (!v->uart)
 		return -errno;
 	v->pci = pci_host_new(VIRT_PCIE_ECAM_SIZE);
-	return v->pci ? 0 : -ENOMEM;
+	if (!v->pci)
+		return -ENOMEM;
+	pci_host_set_irq_handler(v->pci, pci_irq, v);
+	return 0;
 }
 
 struct virt *virt_new(const struct virt_config *cfg,
@@ -229,6 +245,7 @@ struct virt *virt_new(const struct virt_config *cfg,
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return NULL;
+	pthread_mutex_init(&v->exit_lock, NULL);
 	v->cfg = *cfg;
 	if (!v->cfg.mmu_type)
 		v->cfg.mmu_type = "riscv,sv48";
@@ -254,6 +271,7 @@ void virt_free(struct virt *v)
 	uart_free(v->uart);
 	plic_free(v->plic);
 	rv_vm_free(v->vm);
+	pthread_mutex_destroy(&v->exit_lock);
 	free(v);
 }
 
@@ -449,12 +467,15 @@ void virt_stop(struct virt *v)
 enum virt_exit virt_exit_status(struct virt *v, uint32_t *code,
 				const char **detail)
 {
-	enum virt_exit e = (enum virt_exit)atomic_load(&v->exit);
+	enum virt_exit e;
 
+	pthread_mutex_lock(&v->exit_lock);
+	e = v->exit;
 	if (code)
 		*code = v->exit_code;
 	if (detail)
 		*detail = v->exit_detail;
+	pthread_mutex_unlock(&v->exit_lock);
 	return e;
 }
 
@@ -495,6 +516,16 @@ void virt_describe_harts(struct virt *v, char *buf, size_t len)
 struct uart *virt_uart(struct virt *v)
 {
 	return v->uart;
+}
+
+void virt_set_irq(struct virt *v, unsigned source, bool level)
+{
+	plic_set_line(v->plic, source, level);
+}
+
+struct pci_host *virt_pci_host(struct virt *v)
+{
+	return v->pci;
 }
 
 const void *virt_fdt(struct virt *v, uint64_t *addr)

@@ -12,10 +12,12 @@
 #ifndef ATOLL_MACHINE_VIRT_H
 #define ATOLL_MACHINE_VIRT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct uart;
+struct pci_host;
 
 enum virt_exit {
 	VIRT_RUNNING = 0,
@@ -82,6 +84,14 @@ enum virt_exit virt_exit_status(struct virt *v, uint32_t *code,
 				const char **detail);
 
 struct uart *virt_uart(struct virt *v);
+
+/* The PCIe host, for device models to register slots (before
+ * virt_start). */
+struct pci_host *virt_pci_host(struct virt *v);
+
+/* Drives PLIC source 1..95 (e.g. pci_host_intx_irq() of a slot) from any
+ * thread. */
+void virt_set_irq(struct virt *v, unsigned source, bool level);
 
 /* Writes one line per hart (pc, privilege, instructions retired) into
  * buf, for diagnostics after a stop. */

@@ -21,7 +21,8 @@
 
 #include "rv_internal.h"
 
-#define BC_HASH 8192u
+#define BC_HASH 32768u
+#define JC_SIZE 4096u
 #define BC_ARENA (8u << 20)
 #define BLOCK_MAX 64u
 
@@ -36,10 +37,23 @@ struct rv_block {
 	struct rv_insn ops[];
 };
 
+/*
+ * Jump cache: virtual pc -> block, valid while both the translation
+ * generation (h->xlate_gen) and the cache generation (flushes) match.  It
+ * skips the fetch translation and the hash walk for indirect jumps and
+ * returns, whose chain slots keep changing.
+ */
+struct rv_jcache_entry {
+	uint64_t va, xgen, cgen;
+	struct rv_block *b;
+};
+
 struct rv_bcache {
 	uint8_t *arena;
 	size_t used;
+	uint64_t gen;
 	struct rv_block *hash[BC_HASH];
+	struct rv_jcache_entry jc[JC_SIZE];
 };
 
 int rv_bcache_init(struct rv_hart *h)
@@ -71,6 +85,7 @@ void rv_bcache_flush(struct rv_hart *h)
 		return;
 	memset(h->bc->hash, 0, sizeof(h->bc->hash));
 	h->bc->used = 0;
+	h->bc->gen++;
 	h->last_block = NULL;
 }
 
@@ -118,11 +133,18 @@ static struct rv_block *build(struct rv_hart *h, uint64_t pa, const uint8_t *p)
 static struct rv_block *lookup(struct rv_hart *h, uint64_t pa)
 {
 	struct rv_vm *vm = h->vm;
+	struct rv_block **head = &h->bc->hash[hash_pa(pa)];
 	uint8_t *p;
 
-	for (struct rv_block *b = h->bc->hash[hash_pa(pa)]; b; b = b->hnext)
-		if (b->pa == pa)
+	for (struct rv_block **pp = head; *pp; pp = &(*pp)->hnext) {
+		struct rv_block *b = *pp;
+		if (b->pa == pa) {
+			*pp = b->hnext; /* move to front */
+			b->hnext = *head;
+			*head = b;
 			return b;
+		}
+	}
 	p = rv_phys_host(vm, pa, 2, 0);
 	if (!p)
 		return NULL; /* device memory: not cached */
@@ -155,7 +177,7 @@ static int run_ops(struct rv_hart *h, struct rv_block *b)
 /* Runs one block (or one interpreted instruction when no block fits). */
 int rv_block_step(struct rv_hart *h)
 {
-	struct rv_block *prev = h->last_block, *b = NULL;
+	struct rv_block *prev = h->last_block, *b;
 	uint64_t g = __atomic_load_n(&h->vm->code_gen, __ATOMIC_ACQUIRE);
 	uint64_t va = h->pc, pa;
 	int slot = 0;
@@ -168,10 +190,15 @@ int rv_block_step(struct rv_hart *h)
 	if (prev) {
 		slot = prev->succ[0].va == va ? 0 : 1;
 		if (prev->succ[slot].va == va &&
-		    prev->succ[slot].gen == h->xlate_gen)
-			b = prev->succ[slot].b;
+		    prev->succ[slot].gen == h->xlate_gen) {
+			h->last_block = b = prev->succ[slot].b;
+			return run_ops(h, b);
+		}
 	}
-	if (!b) {
+	struct rv_jcache_entry *je = &h->bc->jc[(va >> 1) & (JC_SIZE - 1)];
+	if (je->va == va && je->xgen == h->xlate_gen && je->cgen == h->bc->gen) {
+		b = je->b;
+	} else {
 		int c = rv_fetch_pa(h, va, &pa);
 		if (c) {
 			h->last_block = NULL;
@@ -183,13 +210,15 @@ int rv_block_step(struct rv_hart *h)
 			h->last_block = NULL;
 			return rv_interp_step(h);
 		}
-		if (prev && h->last_block == prev) {
-			slot = prev->succ[0].b == NULL ? 0 :
-			       prev->succ[1].b == NULL ? 1 : slot;
-			prev->succ[slot].va = va;
-			prev->succ[slot].gen = h->xlate_gen;
-			prev->succ[slot].b = b;
-		}
+		*je = (struct rv_jcache_entry){ va, h->xlate_gen, h->bc->gen, b };
+	}
+	/* lookup() may have flushed the cache, freeing prev */
+	if (prev && h->last_block == prev) {
+		slot = prev->succ[0].b == NULL ? 0 :
+		       prev->succ[1].b == NULL ? 1 : slot;
+		prev->succ[slot].va = va;
+		prev->succ[slot].gen = h->xlate_gen;
+		prev->succ[slot].b = b;
 	}
 	h->last_block = b;
 	return run_ops(h, b);

@@ -162,11 +162,42 @@ static int xlate_or_raise(struct rv_hart *h, uint64_t va, enum rv_access acc,
 	return c ? rv_raise(h, (uint64_t)c, va) : 0;
 }
 
+/*
+ * Fast path: host address of a RAM access that stays in one page, from the
+ * bare-mode RAM window or a TLB hit with sufficient permission; NULL means
+ * take the slow path (which also fills the TLB).  *pa is set on success.
+ */
+static inline uint8_t *fast_host(struct rv_hart *h, uint64_t va, unsigned size,
+				 enum rv_access acc, uint64_t *pa)
+{
+	struct rv_vm *vm = h->vm;
+	unsigned priv = data_priv(h);
+
+	if (priv == PRV_M || (h->satp >> 60) == 0) {
+		uint64_t off = va - vm->cfg.ram_base;
+		if (off >= vm->cfg.ram_size || vm->cfg.ram_size - off < size)
+			return NULL;
+		*pa = va;
+		return vm->ram + off;
+	}
+	struct rv_tlb_entry *e = &h->tlb[(va >> 12) & (TLB_SIZE - 1)];
+	if (e->vpage != va >> 12 || !e->host || !perm_ok(h, e->flags, priv, acc) ||
+	    (acc == ACC_W && !(e->flags & PTE_D)))
+		return NULL;
+	*pa = (e->ppage << 12) | (va & (PAGE_SIZE - 1));
+	return e->host + (va & (PAGE_SIZE - 1));
+}
+
 int rv_load(struct rv_hart *h, uint64_t va, unsigned size, uint64_t *val)
 {
 	uint64_t pa;
 
 	if (likely(((va ^ (va + size - 1)) >> 12) == 0)) {
+		uint8_t *p = fast_host(h, va, size, ACC_R, &pa);
+		if (likely(p != NULL)) {
+			*val = rv_host_read(p, size);
+			return 0;
+		}
 		if (xlate_or_raise(h, va, ACC_R, &pa))
 			return 1;
 		if (rv_phys_read(h, pa, size, val) < 0)
@@ -191,6 +222,11 @@ int rv_store(struct rv_hart *h, uint64_t va, unsigned size, uint64_t val)
 	uint64_t pa, pa2;
 
 	if (likely(((va ^ (va + size - 1)) >> 12) == 0)) {
+		uint8_t *p = fast_host(h, va, size, ACC_W, &pa);
+		if (likely(p != NULL)) {
+			rv_ram_write(h->vm, p, pa, size, val);
+			return 0;
+		}
 		if (xlate_or_raise(h, va, ACC_W, &pa))
 			return 1;
 		if (rv_phys_write(h, pa, size, val) < 0)

@@ -20,36 +20,6 @@ uint8_t *rv_phys_host(struct rv_vm *vm, uint64_t pa, unsigned size, int write)
 	return NULL;
 }
 
-/* Aligned accesses are single relaxed atomics so racing harts never see
- * torn values; misaligned ones are byte copies (no atomicity promised). */
-static uint64_t host_read(const uint8_t *p, unsigned size)
-{
-	if (((uintptr_t)p & (size - 1)) == 0) {
-		switch (size) {
-		case 1: return __atomic_load_n(p, __ATOMIC_RELAXED);
-		case 2: return __atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED);
-		case 4: return __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
-		default: return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
-		}
-	}
-	uint64_t v = 0;
-	memcpy(&v, p, size);
-	return v;
-}
-
-static void host_write(uint8_t *p, unsigned size, uint64_t v)
-{
-	if (((uintptr_t)p & (size - 1)) == 0) {
-		switch (size) {
-		case 1: __atomic_store_n(p, (uint8_t)v, __ATOMIC_RELAXED); return;
-		case 2: __atomic_store_n((uint16_t *)p, (uint16_t)v, __ATOMIC_RELAXED); return;
-		case 4: __atomic_store_n((uint32_t *)p, (uint32_t)v, __ATOMIC_RELAXED); return;
-		default: __atomic_store_n((uint64_t *)p, v, __ATOMIC_RELAXED); return;
-		}
-	}
-	memcpy(p, &v, size);
-}
-
 void rv_note_code_write(struct rv_vm *vm, uint64_t pa)
 {
 	uint64_t pg = (pa - vm->cfg.ram_base) >> PAGE_SHIFT;
@@ -114,7 +84,7 @@ int rv_phys_read(struct rv_hart *h, uint64_t pa, unsigned size, uint64_t *v)
 	uint8_t *p = rv_phys_host(h->vm, pa, size, 0);
 
 	if (p) {
-		*v = host_read(p, size);
+		*v = rv_host_read(p, size);
 		return 0;
 	}
 	return dev_read(h->vm, pa, size, v);
@@ -127,17 +97,17 @@ int rv_phys_write(struct rv_hart *h, uint64_t pa, unsigned size, uint64_t v)
 
 	if (!p)
 		return dev_write(vm, pa, size, v);
-	rv_note_code_write(vm, pa);
-	if (((pa + size - 1) ^ pa) >> PAGE_SHIFT)
-		rv_note_code_write(vm, pa + size - 1);
-	host_write(p, size, v);
-	if (unlikely(vm->cfg.tohost_addr && pa == vm->cfg.tohost_addr)) {
-		uint64_t val = size < 8 ? v & ((1ull << (8 * size)) - 1) : v;
-		if (val) {
-			__atomic_store_n(&vm->tohost, val, __ATOMIC_RELEASE);
-			rv_vm_request_exit(vm, val == 1 ? RV_EXIT_TOHOST_PASS :
-						   RV_EXIT_TOHOST_FAIL);
-		}
-	}
+	rv_ram_write(vm, p, pa, size, v);
 	return 0;
+}
+
+void rv_tohost_write(struct rv_vm *vm, unsigned size, uint64_t v)
+{
+	uint64_t val = size < 8 ? v & ((1ull << (8 * size)) - 1) : v;
+
+	if (val) {
+		__atomic_store_n(&vm->tohost, val, __ATOMIC_RELEASE);
+		rv_vm_request_exit(vm, val == 1 ? RV_EXIT_TOHOST_PASS :
+					   RV_EXIT_TOHOST_FAIL);
+	}
 }

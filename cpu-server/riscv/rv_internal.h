@@ -212,9 +212,53 @@ void rv_clint_set_msip(struct rv_vm *vm, unsigned hart, int level);
 /* Requests exit from the run loop with reason r (RV_EXIT_*). */
 void rv_vm_request_exit(struct rv_vm *vm, int reason);
 
-static inline uint64_t rv_effective_satp_mode(const struct rv_hart *h)
+void rv_tohost_write(struct rv_vm *vm, unsigned size, uint64_t v);
+
+/* Aligned accesses are single relaxed atomics so racing harts never see
+ * torn values; misaligned ones are byte copies (no atomicity promised). */
+static inline uint64_t rv_host_read(const uint8_t *p, unsigned size)
 {
-	return h->satp >> 60;
+	if (likely(((uintptr_t)p & (size - 1)) == 0)) {
+		switch (size) {
+		case 1: return __atomic_load_n(p, __ATOMIC_RELAXED);
+		case 2: return __atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED);
+		case 4: return __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
+		default: return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+		}
+	}
+	uint64_t v = 0;
+	__builtin_memcpy(&v, p, size);
+	return v;
+}
+
+static inline void rv_host_write(uint8_t *p, unsigned size, uint64_t v)
+{
+	if (likely(((uintptr_t)p & (size - 1)) == 0)) {
+		switch (size) {
+		case 1: __atomic_store_n(p, (uint8_t)v, __ATOMIC_RELAXED); return;
+		case 2: __atomic_store_n((uint16_t *)p, (uint16_t)v, __ATOMIC_RELAXED); return;
+		case 4: __atomic_store_n((uint32_t *)p, (uint32_t)v, __ATOMIC_RELAXED); return;
+		default: __atomic_store_n((uint64_t *)p, v, __ATOMIC_RELAXED); return;
+		}
+	}
+	__builtin_memcpy(p, &v, size);
+}
+
+/* Store to RAM at host p / guest pa: code-page invalidation and tohost. */
+static inline void rv_ram_write(struct rv_vm *vm, uint8_t *p, uint64_t pa,
+				unsigned size, uint64_t v)
+{
+	uint64_t pg = (pa - vm->cfg.ram_base) >> 12;
+	uint64_t pg2 = (pa + size - 1 - vm->cfg.ram_base) >> 12;
+
+	if (unlikely(__atomic_load_n(&vm->code_pages[pg], __ATOMIC_RELAXED) |
+		     __atomic_load_n(&vm->code_pages[pg2], __ATOMIC_RELAXED))) {
+		rv_note_code_write(vm, pa);
+		rv_note_code_write(vm, pa + size - 1);
+	}
+	rv_host_write(p, size, v);
+	if (unlikely(pa == vm->cfg.tohost_addr) && vm->cfg.tohost_addr)
+		rv_tohost_write(vm, size, v);
 }
 
 #endif

@@ -5,9 +5,11 @@
  * failure code, and the interpreter and block engine must end in the same
  * architectural state.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rvharness.h"
 #include "test-util.h"
@@ -93,6 +95,46 @@ START_TEST(smp_counters)
 }
 END_TEST
 
+struct irq_driver {
+	struct rvh *t;
+	volatile int done;
+};
+
+/* Raises MEIP after a delay (the hart sleeps in WFI meanwhile), then SEIP
+ * once the guest reports it reached S mode through the `ready` word. */
+static void *irq_thread(void *p)
+{
+	struct irq_driver *d = p;
+	struct rv_hart *h = rv_vm_hart(d->t->vm, 0);
+	const volatile uint64_t *ready = (const volatile uint64_t *)(d->t->ram + 0x1000);
+
+	usleep(20000);
+	rv_hart_set_irq(h, RV_MIP_MEIP, true);
+	for (int k = 0; k < 5000 && !*ready; k++)
+		usleep(1000);
+	rv_hart_set_irq(h, RV_MIP_SEIP, true);
+	d->done = 1;
+	return NULL;
+}
+
+START_TEST(external_irq_lines)
+{
+	struct rvh t;
+	struct irq_driver d = { &t, 0 };
+	pthread_t th;
+
+	CHECK_OK(rvh_init(&t, 1, _i, 0));
+	CHECK_OK(rvh_load(&t, "t_ext", 0));
+	pthread_create(&th, NULL, irq_thread, &d);
+	int r = rvh_run(&t);
+	pthread_join(th, NULL);
+	ck_assert_msg(r == RV_EXIT_TOHOST_PASS, "engine %d exit %d tohost %#llx",
+		      _i, r, (unsigned long long)rv_vm_tohost(t.vm));
+	ck_assert_int_eq(d.done, 1);
+	rvh_fini(&t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("riscv-progs");
@@ -102,6 +144,8 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, prog_block, 0, NPROGS);
 	tcase_add_test(tc, prog_fail_is_reported);
 	tcase_add_loop_test(tc, prog_differential, 0, NDIFF);
+	tcase_add_loop_test(tc, external_irq_lines, RV_ENGINE_INTERP,
+			    RV_ENGINE_BLOCK + 1);
 	tcase_add_loop_test(tc, smp_counters, RV_ENGINE_INTERP,
 			    RV_ENGINE_BLOCK + 1);
 	suite_add_tcase(s, tc);

@@ -97,6 +97,7 @@ START_TEST(errors)
 	expect_error("kind: x\nsyscalls: read\n", 2, "must be a list");
 	expect_error("kind: x\nthreads: maybe\n", 2, "true or false");
 	expect_error("kind: x\nsyscalls: [read\n", 3, "YAML syntax error");
+	expect_error("kind: x\n%\xfe\n", 2, "printable ASCII");
 }
 END_TEST
 

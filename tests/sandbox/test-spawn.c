@@ -2,7 +2,9 @@
 /* sandbox_spawn(): what the child gets (fds, pid namespace), and that
  * every refusal names its cause; sandbox_report_print()'s table. */
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,10 +156,27 @@ START_TEST(refusals_name_the_cause)
 	unlink(junk);
 	sandbox_profile_free(p);
 
-	/* a filter without sendmsg stops the child before exec, by name */
-	p = from_text("kind: t\nnamespaces: [mount, pid, user]\nsyscalls: "
-		      "[close, exit_group]\n", false);
-	expect_refusal(p, hostile, "forbidden system call sendmsg");
+}
+END_TEST
+
+/* A profile without the loader's calls: the program starts (the calls
+ * the mechanism needs before exec are implied), then dies on its first
+ * forbidden call, which the launcher side sees by name. */
+START_TEST(violation_named)
+{
+	struct sandbox_profile *p = from_text("kind: t\nnamespaces: [mount, "
+					      "pid, user]\npaths: [/usr/lib, "
+					      "/usr/lib64, /lib, /lib64]\n"
+					      "syscalls: []\n", false);
+	struct run_result r;
+
+	run(p, false, "noop", &r);
+	ck_assert_msg(r.spawned, "%s", r.error);
+	ck_assert_msg(r.violation[0] && strcmp(r.violation, "?") &&
+		      r.violation[0] != '#', "violation '%s'", r.violation);
+	ck_assert_msg(!r.exited && r.code == SIGKILL, "exited %d code %d",
+		      r.exited, r.code);
+	ck_assert(!strstr(r.out, "RESULT"));
 	sandbox_profile_free(p);
 }
 END_TEST
@@ -224,6 +243,7 @@ static Suite *sandbox_spawn_suite(void)
 	tcase_add_test(tc, pid_namespace_and_uid);
 	tcase_add_test(tc, off_warns);
 	tcase_add_test(tc, refusals_name_the_cause);
+	tcase_add_test(tc, violation_named);
 	tcase_add_test(tc, bad_grants);
 	tcase_add_test(tc, report_table);
 	tcase_set_timeout(tc, 30);
@@ -236,9 +256,20 @@ int main(int argc, char **argv)
 	SRunner *sr;
 	int failed;
 
-	if (argc != 2)
-		return fprintf(stderr, "usage: %s HOSTILE\n", argv[0]), 2;
-	hostile = argv[1];
+	if (argc != 3)
+		return fprintf(stderr, "usage: %s root|unprivileged HOSTILE\n",
+			       argv[0]), 2;
+	hostile = argv[2];
+	if (!strcmp(argv[1], "root") && geteuid() != 0) {
+		printf("SKIP: the root variant needs root\n");
+		return 77;
+	}
+	if (!strcmp(argv[1], "unprivileged") && geteuid() == 0 &&
+	    (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+	     setresuid(65534, 65534, 65534) < 0)) {
+		printf("SKIP: cannot drop to uid 65534\n");
+		return 77;
+	}
 	if (geteuid() != 0 && !userns_ok()) {
 		printf("SKIP: unprivileged user namespaces are not available\n");
 		return 77;

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The cpu-server end of the virtio peer protocol (docs/virtio-pci.md,
+ * docs/virtio-device-protocol.md): one bus connection to one out-of-process
+ * virtio device. The cpu server is the front-end: it sends HELLO, then
+ * DEVICE_DESCRIBE, FEATURES_SET, QUEUE_SETUP, CONFIG_READ/WRITE, RESET,
+ * every one a synchronous call with a deadline. The device may post
+ * CONFIG_CHANGED.
+ *
+ * Not thread-safe on its own: the owner serializes every call on one peer
+ * (virtio-pci.c holds the transport's lock), including vpci_peer_drain.
+ */
+#ifndef ATOLL_VPCI_PEER_H
+#define ATOLL_VPCI_PEER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vpci_peer;
+
+struct vpci_peer_desc {
+	uint32_t device_id;
+	uint64_t features;
+	uint32_t num_queues;
+	uint32_t max_queue_size;
+	uint32_t config_size;
+	char kind[32];
+};
+
+struct vpci_queue_setup {
+	uint32_t index, size;
+	uint64_t desc, avail, used;
+	uint16_t last_avail_idx;
+	bool event_idx;
+	int kick_fd, call_fd;
+};
+
+/* Called (from vpci_peer_drain, on the caller's thread) when the device
+ * posts CONFIG_CHANGED. */
+typedef void (*vpci_config_changed_fn)(void *opaque);
+
+/* Takes ownership of `fd` (a connected SOCK_SEQPACKET bus socket; closed
+ * on failure). `me` is our instance name for HELLO, `peer` the device's
+ * name for logs. Runs the HELLO exchange with timeout_ms. Returns 0 and
+ * *out, or a negative errno. */
+int vpci_peer_open(int fd, const char *me, const char *peer, int timeout_ms,
+		   vpci_config_changed_fn changed, void *opaque,
+		   struct vpci_peer **out);
+void vpci_peer_free(struct vpci_peer *p);
+
+/* False once the connection ended or was cut off. */
+bool vpci_peer_alive(const struct vpci_peer *p);
+/* The socket, to poll for posted frames; -1 once closed. */
+int vpci_peer_fd(const struct vpci_peer *p);
+/* Handles every frame waiting (read or set aside by a call). Returns 0, or
+ * a negative errno once the connection has ended. */
+int vpci_peer_drain(struct vpci_peer *p);
+
+/* Each returns 0 or a negative errno (-ETIMEDOUT, -ECONNRESET, the
+ * device's Error code, -EPROTO for a malformed answer). */
+int vpci_peer_describe(struct vpci_peer *p, int timeout_ms,
+		       struct vpci_peer_desc *d);
+int vpci_peer_config_read(struct vpci_peer *p, uint32_t off, uint32_t size,
+			  void *buf, int timeout_ms);
+int vpci_peer_config_write(struct vpci_peer *p, uint32_t off,
+			   const void *data, uint32_t size, int timeout_ms);
+int vpci_peer_features(struct vpci_peer *p, uint64_t features,
+		       int timeout_ms);
+int vpci_peer_queue_setup(struct vpci_peer *p,
+			  const struct vpci_queue_setup *s, int timeout_ms);
+int vpci_peer_reset(struct vpci_peer *p, int timeout_ms);
+
+#endif
