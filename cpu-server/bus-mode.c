@@ -11,8 +11,10 @@
 
 #include "child.h"
 #include "log.h"
+#include "machine/pci-host.h"
 #include "machine/virt-map.h"
 #include "run.h"
+#include "virtio-pci/vpci-set.h"
 
 #define MIN_RAM (16ull << 20)
 
@@ -25,6 +27,7 @@ struct cpu_bus {
 	uint64_t ram_size;
 	int console_fd;
 	int ready;
+	struct vpci_set *vpci;     /* virtio devices, one per PEER_CONNECT */
 };
 
 /* Builds the machine and posts READY once RAM and console are both in. */
@@ -34,6 +37,7 @@ static int maybe_ready(struct cpu_bus *c)
 
 	if (c->ready || !c->ram || c->console_fd < 0)
 		return 0;
+	vpci_set_ram(c->vpci, c->ram, VIRT_DRAM_BASE, c->ram_size);
 	r = cpu_run_machine(&c->run, &c->o, c->ram, c->ram_size, c->console_fd,
 			    c->console_fd, &c->bf);
 	if (r < 0)
@@ -115,6 +119,13 @@ static void on_resume(struct cpu_bus *c, struct atoll_msg *msg)
 		atoll_bus_reply_error(bus, msg, EAGAIN, "machine not loaded yet");
 		return;
 	}
+	/* Every connected device was described at its PEER_CONNECT, which
+	 * the launcher sends before RESUME: plug them before the guest runs. */
+	r = vpci_set_plug(c->vpci, virt_pci_host(c->run.virt));
+	if (r < 0) {
+		atoll_bus_reply_error(bus, msg, -r, "cannot plug the devices");
+		return;
+	}
 	r = virt_start(c->run.virt);
 	if (r == -EINVAL) /* already running */
 		r = 0;
@@ -132,6 +143,8 @@ static int on_posted(struct cpu_bus *c, struct atoll_msg *msg)
 		r = on_mem_grant(c, msg);
 	else if (msg->type == ATOLL__MSG_TYPE__MSG_CONSOLE_ATTACH)
 		r = on_console(c, msg);
+	else if (msg->type == ATOLL__MSG_TYPE__MSG_PEER_CONNECT)
+		r = vpci_set_peer_connect(c->vpci, msg);
 	else
 		return -EOPNOTSUPP;
 	if (r == 0)
@@ -193,6 +206,9 @@ static int cpu_setup(struct child *ch)
 	r = cpu_run_init(&c->run, child_base(ch));
 	if (r < 0)
 		return r;
+	c->vpci = vpci_set_new(child_base(ch), child_name(ch));
+	if (!c->vpci)
+		return -ENOMEM;
 	c->run.opaque = c;
 	c->run.exited = exited;
 	/* Without a grant yet, --memory bounds the boot files. */
@@ -212,6 +228,8 @@ static void cpu_teardown(struct child *ch)
 
 	if (c->run.virt)
 		virt_stop(c->run.virt);
+	vpci_set_free(c->vpci);    /* harts stopped: no more BAR accesses */
+	c->vpci = NULL;
 	cpu_run_fini(&c->run);
 	boot_files_free(&c->bf);
 	if (c->console_fd >= 0)

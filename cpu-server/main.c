@@ -24,6 +24,8 @@ struct standalone {
 	int status;
 	struct termios saved_tty;
 	int tty_saved;
+	void *ram;
+	uint64_t ram_size;
 };
 
 static void standalone_exited(struct cpu_run *r, enum virt_exit why)
@@ -83,52 +85,66 @@ static void *alloc_ram(uint64_t size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* Boot files, RAM and the machine. Returns 0 or -1 (already logged). */
+static int standalone_setup(struct standalone *s, const struct cpu_options *o)
+{
+	struct boot_files bf;
+	int r;
+
+	if (cpu_run_init(&s->run, s->run.base) < 0)
+		return -1;
+	if (boot_files_load(o, o->memory, &bf) < 0)
+		return -1;
+	s->ram = alloc_ram(o->memory);
+	if (!s->ram) {
+		log_error("cannot allocate %llu bytes of guest RAM: %s",
+			  (unsigned long long)o->memory, strerror(errno));
+		boot_files_free(&bf);
+		return -1;
+	}
+	s->ram_size = o->memory;
+	r = cpu_run_machine(&s->run, o, s->ram, o->memory, 0, 1, &bf);
+	boot_files_free(&bf);
+	return r < 0 ? -1 : 0;
+}
+
+static int add_signal(struct standalone *s, int sig, struct event **ev)
+{
+	*ev = evsignal_new(s->run.base, sig, on_signal, s);
+	return *ev && evsignal_add(*ev, NULL) == 0 ? 0 : -1;
+}
+
+static void standalone_run(struct standalone *s)
+{
+	char harts[4096];
+
+	tty_raw(s);
+	if (virt_start(s->run.virt) < 0) {
+		log_error("cannot start the harts");
+		return;
+	}
+	event_base_dispatch(s->run.base);
+	virt_stop(s->run.virt);
+	/* A stop that is not the guest's own choice: show where it was. */
+	if (s->status != CPU_EXIT_POWEROFF && s->status != CPU_EXIT_RESET) {
+		virt_describe_harts(s->run.virt, harts, sizeof(harts));
+		log_info("harts at stop:\n%s", harts);
+	}
+}
+
 static int run_standalone(const struct cpu_options *o)
 {
 	struct standalone s = { .status = CPU_EXIT_ERROR };
-	struct event_base *base = event_base_new();
 	struct event *sigint = NULL, *sigterm = NULL;
-	struct boot_files bf;
-	void *ram = NULL;
 
 	s.run.wake_fd = -1;
 	s.run.opaque = &s;
 	s.run.exited = standalone_exited;
-	if (!base || cpu_run_init(&s.run, base) < 0)
-		goto out;
-	if (boot_files_load(o, o->memory, &bf) < 0)
-		goto out;
-	ram = alloc_ram(o->memory);
-	if (!ram) {
-		log_error("cannot allocate %llu bytes of guest RAM: %s",
-			  (unsigned long long)o->memory, strerror(errno));
-		boot_files_free(&bf);
-		goto out;
-	}
-	int r = cpu_run_machine(&s.run, o, ram, o->memory, 0, 1, &bf);
-
-	boot_files_free(&bf);
-	if (r < 0)
-		goto out;
-	sigint = evsignal_new(base, SIGINT, on_signal, &s);
-	sigterm = evsignal_new(base, SIGTERM, on_signal, &s);
-	if (!sigint || !sigterm || evsignal_add(sigint, NULL) ||
-	    evsignal_add(sigterm, NULL))
-		goto out;
-	tty_raw(&s);
-	if (virt_start(s.run.virt) < 0) {
-		log_error("cannot start the harts");
-		goto out;
-	}
-	event_base_dispatch(base);
-	virt_stop(s.run.virt);
-	if (s.status != CPU_EXIT_POWEROFF) {
-		char harts[4096];
-
-		virt_describe_harts(s.run.virt, harts, sizeof(harts));
-		log_info("harts at stop:\n%s", harts);
-	}
-out:
+	s.run.base = event_base_new();
+	if (s.run.base && standalone_setup(&s, o) == 0 &&
+	    add_signal(&s, SIGINT, &sigint) == 0 &&
+	    add_signal(&s, SIGTERM, &sigterm) == 0)
+		standalone_run(&s);
 	if (s.tty_saved)
 		tcsetattr(0, TCSANOW, &s.saved_tty);
 	cpu_run_fini(&s.run);
@@ -136,10 +152,10 @@ out:
 		event_free(sigint);
 	if (sigterm)
 		event_free(sigterm);
-	if (ram)
-		munmap(ram, o->memory);
-	if (base)
-		event_base_free(base);
+	if (s.ram)
+		munmap(s.ram, s.ram_size);
+	if (s.run.base)
+		event_base_free(s.run.base);
 	return s.status;
 }
 

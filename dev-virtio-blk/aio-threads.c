@@ -91,13 +91,11 @@ static int threads_submit(struct aio *a, struct aio_req *r)
 
 static void threads_commit(struct aio *a) { }
 
-static void threads_reap(struct aio *a)
+static void threads_poll(struct aio *a)
 {
 	struct aio_threads *t = (struct aio_threads *)a;
 	struct aio_req *list, *r;
-	uint64_t v;
 
-	(void)!read(a->event_fd, &v, sizeof(v));
 	pthread_mutex_lock(&t->lock);
 	list = t->done;
 	t->done = NULL;
@@ -107,6 +105,14 @@ static void threads_reap(struct aio *a)
 		a->outstanding--;
 		a->done(r, a->opaque);
 	}
+}
+
+static void threads_reap(struct aio *a)
+{
+	uint64_t v;
+
+	(void)!read(a->event_fd, &v, sizeof(v));
+	threads_poll(a);
 }
 
 static void threads_wait(struct aio *a)
@@ -138,6 +144,7 @@ static const struct aio_ops threads_ops = {
 	.commit = threads_commit,
 	.wait = threads_wait,
 	.reap = threads_reap,
+	.poll = threads_poll,
 	.destroy = threads_destroy,
 };
 

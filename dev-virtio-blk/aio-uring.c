@@ -12,6 +12,7 @@ struct aio_uring {
 	struct aio a;
 	struct io_uring ring;
 	unsigned queued;        /* prepared, not yet submitted */
+	bool quiet;             /* CQ eventfd disabled around a submit */
 };
 
 static void uring_commit(struct aio *a)
@@ -19,6 +20,10 @@ static void uring_commit(struct aio *a)
 	struct aio_uring *u = (struct aio_uring *)a;
 
 	if (u->queued) {
+		/* What completes inline is collected by uring_poll; signalling
+		 * the eventfd for it would only cost a useless wake-up. */
+		if (!u->quiet && io_uring_cq_eventfd_toggle(&u->ring, false) == 0)
+			u->quiet = true;
 		io_uring_submit(&u->ring);
 		u->queued = 0;
 	}
@@ -62,21 +67,42 @@ static int uring_submit(struct aio *a, struct aio_req *r)
 	return 0;
 }
 
-static void uring_reap(struct aio *a)
+static void drain_cq(struct aio_uring *u)
 {
-	struct aio_uring *u = (struct aio_uring *)a;
 	struct io_uring_cqe *cqe;
-	uint64_t v;
 
-	(void)!read(a->event_fd, &v, sizeof(v));
 	while (io_uring_peek_cqe(&u->ring, &cqe) == 0) {
 		struct aio_req *r = io_uring_cqe_get_data(cqe);
 
 		r->res = cqe->res;
 		io_uring_cqe_seen(&u->ring, cqe);
-		a->outstanding--;
-		a->done(r, a->opaque);
+		u->a.outstanding--;
+		u->a.done(r, u->a.opaque);
 	}
+}
+
+static void uring_poll(struct aio *a)
+{
+	struct aio_uring *u = (struct aio_uring *)a;
+
+	/* Re-enable the eventfd, then look again: a completion posted while
+	 * it was off would otherwise never wake us. A callback may submit
+	 * (and silence it) again: loop until a pass submits nothing. */
+	for (;;) {
+		drain_cq(u);
+		if (!u->quiet)
+			return;
+		u->quiet = false;
+		io_uring_cq_eventfd_toggle(&u->ring, true);
+	}
+}
+
+static void uring_reap(struct aio *a)
+{
+	uint64_t v;
+
+	(void)!read(a->event_fd, &v, sizeof(v));
+	uring_poll(a);
 }
 
 static void uring_wait(struct aio *a)
@@ -103,6 +129,7 @@ static const struct aio_ops uring_ops = {
 	.commit = uring_commit,
 	.wait = uring_wait,
 	.reap = uring_reap,
+	.poll = uring_poll,
 	.destroy = uring_destroy,
 };
 

@@ -35,7 +35,9 @@ struct aio_ops {
 	void (*commit)(struct aio *a);
 	/* Blocks until at least one request has completed (for draining). */
 	void (*wait)(struct aio *a);
+	/* Completes what has finished; reap also consumes the eventfd. */
 	void (*reap)(struct aio *a);
+	void (*poll)(struct aio *a);
 	void (*destroy)(struct aio *a);
 };
 
@@ -63,7 +65,11 @@ static inline int aio_submit(struct aio *a, struct aio_req *r)
 	return rc;
 }
 static inline void aio_commit(struct aio *a) { a->ops->commit(a); }
+/* From the event_fd watcher. */
 static inline void aio_reap(struct aio *a) { a->ops->reap(a); }
+/* Right after aio_commit: collects what completed inline (page-cache
+ * hits) without a wake-up round trip. */
+static inline void aio_poll(struct aio *a) { a->ops->poll(a); }
 static inline void aio_destroy(struct aio *a) { if (a) a->ops->destroy(a); }
 
 /* Completes every outstanding request (blocking). */

@@ -172,6 +172,11 @@ static bool direct_aligned(const struct blk_req *r)
 /* O_DIRECT needs sector-aligned buffers; guest buffers may not be. */
 static int bounce(struct blk_req *r, uint64_t len, bool is_write)
 {
+	if (len > BLK_MAX_BOUNCE_BYTES) {
+		log_warn("unaligned O_DIRECT request of %llu bytes refused",
+			 (unsigned long long)len);
+		return -EINVAL;
+	}
 	if (posix_memalign(&r->bounce, 4096, len ? len : SECTOR))
 		return -ENOMEM;
 	r->bounce_len = len;
@@ -207,7 +212,8 @@ static int start_rw(struct blk_req *r, uint64_t sector, bool is_write)
 		len = e->in_bytes - 1;
 		ok = slice(r, e->iov + e->n_out, e->n_in, 0, len);
 	}
-	if (!ok || !range_ok(b, sector, len) || (is_write && b->o.readonly))
+	if (!ok || len > BLK_MAX_REQ_BYTES || !range_ok(b, sector, len) ||
+	    (is_write && b->o.readonly))
 		return -EIO;
 	r->io.op = is_write ? AIO_WRITE : AIO_READ;
 	r->io.off = sector * SECTOR;

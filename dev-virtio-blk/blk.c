@@ -96,9 +96,12 @@ static void blk_queue_kick(void *opaque, struct vdev_queue *q)
 	struct blk *b = opaque;
 	struct blk_queue *bq = &b->queues[q->index];
 	struct blk_req *r;
+	unsigned budget = q->vq.size;
 	int rc;
 
-	while ((r = bq->free)) {
+	/* Requests that complete at once (errors, GET_ID) free their slot
+	 * immediately; the budget bounds one pass all the same. */
+	while ((r = bq->free) && budget--) {
 		r->elem.iov = r->iov;
 		r->elem.max_iov = BLK_MAX_IOV;
 		rc = vq_pop(&q->vq, &r->elem);
@@ -110,7 +113,7 @@ static void blk_queue_kick(void *opaque, struct vdev_queue *q)
 	}
 	aio_commit(b->aio);
 	/* io_uring often completes page-cache I/O inline at submit. */
-	aio_reap(b->aio);
+	aio_poll(b->aio);
 	blk_publish_dirty(b);
 }
 

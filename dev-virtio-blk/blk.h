@@ -22,6 +22,13 @@ struct event;
 #define BLK_SERIAL_LEN 20u           /* VIRTIO_BLK_ID_BYTES */
 #define BLK_MAX_DISCARD_SECTORS (1u << 22)
 #define BLK_ZERO_CHUNK (64u * 1024u)
+/* Largest read/write: the kernel shortens single transfers near 2 GiB,
+ * and the used length is 32 bits. */
+#define BLK_MAX_REQ_BYTES (1u << 30)
+/* Largest request that may need an O_DIRECT bounce buffer (guests align
+ * their buffers to blk_size; this bounds what a hostile one can make us
+ * allocate: queue size x this). */
+#define BLK_MAX_BOUNCE_BYTES (4u << 20)
 /* Write-zeroes falls back to writing BLK_SEG_MAX chunks of a zero buffer. */
 #define BLK_MAX_WZ_SECTORS (BLK_SEG_MAX * BLK_ZERO_CHUNK / 512u)
 

@@ -125,7 +125,8 @@ int main(int argc, char **argv)
 	static const struct child_ops ops = {
 		.kind = "virtio-blk",
 		.role = ATOLL__ROLE__ROLE_DEVICE,
-		.capabilities = ATOLL__CAPABILITY__CAP_FAULTS,
+		.capabilities = ATOLL__CAPABILITY__CAP_FAULTS |
+				ATOLL__CAPABILITY__CAP_INFLIGHT,
 		.setup = blk_setup,
 		.message = blk_message,
 		.health = blk_health,

@@ -119,6 +119,9 @@ static bool wanted(const struct sandbox_profile *p, int cap)
 static int bounding_set(const struct sandbox_profile *p, char *what,
 			size_t len)
 {
+	/* pid 0 = this process: libcap-ng may have recorded the launcher's
+	 * pid, and ours is 1 in the new pid namespace. */
+	capng_setpid(0);
 	capng_clear(CAPNG_SELECT_BOUNDS);
 	for (size_t i = 0; i < p->ncaps; i++)
 		capng_update(CAPNG_ADD, CAPNG_BOUNDING_SET, (unsigned)p->caps[i]);
@@ -264,6 +267,10 @@ static int isolate(const struct sbx_plan *pl, char *what, size_t len)
 {
 	const struct sandbox_profile *p = pl->p;
 
+	/* A new session without a controlling terminal: with the launcher's
+	 * terminal as its ctty, a process holding a tty fd could push input
+	 * into the user's shell with TIOCSTI (the bubblewrap CVE-2017-5226). */
+	STEP(setsid(), "setsid");
 	if (pl->setid ? become(pl, what, len) < 0 :
 	    (pl->clone_flags & CLONE_NEWUSER) && map_self(pl, what, len) < 0)
 		return -1;

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +21,16 @@ int sandbox_notify_handle(int notify_fd, bool learn,
 {
 	struct seccomp_notif req;
 	struct seccomp_notif_resp resp;
+	struct pollfd pf = { notify_fd, POLLIN, 0 };
 	char *name;
 
+	/* NOTIF_RECV blocks while nothing is pending, and event loops report
+	 * a hung-up listener (no process left) as readable: look first. */
+	if (poll(&pf, 1, 0) < 0)
+		return -errno;
+	if (!(pf.revents & POLLIN))
+		return pf.revents & (POLLHUP | POLLERR | POLLNVAL) ?
+		       -ECONNRESET : -EAGAIN;
 	/* The kernel insists on a zeroed request buffer. */
 	memset(&req, 0, sizeof(req));
 	if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)

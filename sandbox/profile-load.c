@@ -114,6 +114,8 @@ int sandbox_profile_load(const char *dir, const char *kind,
 	int r;
 
 	*out = NULL;
+	if (e)
+		memset(e, 0, sizeof(*e));
 	if (!valid_kind(kind))
 		return sbx_fail(e, NULL, 0, EINVAL, "invalid process kind '%s' "
 				"for a sandbox profile", kind);

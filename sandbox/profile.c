@@ -406,6 +406,8 @@ int sandbox_profile_parse(const char *name, const char *yaml, size_t len,
 	int r = -ENOMEM;
 
 	*out = NULL;
+	if (e)
+		memset(e, 0, sizeof(*e));
 	if (!(c.p = calloc(1, sizeof(*c.p))) || !(c.p->file = strdup(name)))
 		goto out;
 	if ((r = check_text(&c, yaml, len)) < 0 ||

@@ -3,18 +3,23 @@
  * The sandbox every Atoll process runs in. docs/sandbox.md explains the
  * model; this header is the whole API the launcher uses:
  *
- *   profile = sandbox_profile_load(kind)      once per process kind
- *   sandbox_spawn(&args, &child, err)         clone + isolate + exec
- *   watch child.notify_fd; when readable:
- *     sandbox_notify_handle(child.notify_fd, &v) -> log v.name, kill pidfd
- *   sandbox_report_print(stdout, name, profile, off)   `atoll sandbox-report`
+ *   sandbox_profile_load(NULL, kind, &profile, &err)   once per kind
+ *   sandbox_spawn(&args, &child, &err)       clone + isolate + exec
+ *   if (child.warning) log it loudly         (sandbox: off)
+ *   watch child.pidfd (exit) and child.notify_fd (POLLIN: violation):
+ *     sandbox_notify_handle(child.notify_fd, false, &v) == 0
+ *       -> log "NAME: killed: forbidden system call v.name (v.nr)",
+ *          pidfd_send_signal(child.pidfd, SIGKILL)
+ *     -ECONNRESET: no process left on the filter, close notify_fd
+ *   sandbox_report_print(stdout, name, profile, off)  `atoll sandbox-report`
  *
  * Errors are negative errno values; functions that can fail for a reason a
  * user must read also fill a struct sandbox_error.
  *
  * sandbox_spawn() forks the caller (clone3): call it from a single-threaded
- * process, or at least one where no other thread can hold a libc lock; the
- * child allocates no memory before exec.
+ * process, or at least one where no other thread can hold a libc lock (the
+ * child does no allocation of its own before exec). PR_SET_PDEATHSIG ties
+ * the child to the calling thread: spawn from the main thread.
  */
 #ifndef ATOLL_SANDBOX_H
 #define ATOLL_SANDBOX_H
@@ -151,13 +156,13 @@ struct sandbox_violation {
 	char name[48];               /* "socket", or "#<nr>" if unknown */
 };
 
-/* Reads one notification from a listener fd (call it when the fd polls
- * readable) and answers it: EPERM for the call, after which the caller
- * kills the process through its pidfd (it is hostile or broken); with
- * `learn`, lets the call run instead. Returns 0 with *v filled, -ENOENT
- * if the process died before the notification was read, other negative
- * errno on error. POLLHUP on the fd means no process is left on the
- * filter: close it. */
+/* Reads one notification from a listener fd and answers it: EPERM for
+ * the call, after which the caller kills the process through its pidfd
+ * (it is hostile or broken); with `learn`, lets the call run instead.
+ * Never blocks. Returns 0 with *v filled; -ECONNRESET when no process is
+ * left on the filter (stop watching the fd and close it); -EAGAIN when
+ * nothing is pending; -ENOENT if the process died before the notification
+ * was read; other negative errno on error. */
 int sandbox_notify_handle(int notify_fd, bool learn,
 			  struct sandbox_violation *v);
 

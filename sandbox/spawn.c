@@ -47,12 +47,14 @@ static int check_args(const struct sandbox_spawn_args *a,
 	for (size_t i = 0; i < a->nfds; i++) {
 		int fd = a->fds[i].fd, t = a->fds[i].target;
 
-		if (fd < 0 || fd >= 512 || t < 0 || t >= 512 || seen[t] ||
-		    (rlim_t)t >= nofile)
+		/* 1022 and 1023 are the child's report and exec fds. */
+		if (fd < 0 || fd >= SANDBOX_EXEC_FD - 1 || t < 0 || t >= 512 ||
+		    seen[t] || (rlim_t)t >= nofile)
 			return sbx_fail(e, NULL, 0, EINVAL, "sandbox: %s: bad fd "
-					"grant %d -> %d (targets unique, below "
-					"512 and rlimit nofile %llu)", a->name,
-					fd, t, (unsigned long long)nofile);
+					"grant %d -> %d (sources below 1022; "
+					"targets unique, below 512 and rlimit "
+					"nofile %llu)", a->name, fd, t,
+					(unsigned long long)nofile);
 		seen[t] = true;
 	}
 	return 0;

@@ -68,12 +68,13 @@ ensure_deb_src
 busybox_ver=$(apt-cache showsrc busybox | sed -n 's/^Version: //p' | sort -V | tail -n1)
 linux_ver=$(pkgver linux-source-6.1)
 gcc_ver=$(pkgver gcc-riscv64-linux-gnu)
+libc_ver=$(pkgver libc6-dev-riscv64-cross)
 self_sum=$(sha256sum "$0" | cut -c1-64)
 
 hash_of() { sha256sum | cut -c1-16; }
 khash=$( { echo "linux=$linux_ver gcc=$gcc_ver self=$self_sum";
            cat "$guest_src/kernel.config"; } | hash_of)
-bhash=$( { echo "busybox=$busybox_ver gcc=$gcc_ver self=$self_sum";
+bhash=$( { echo "busybox=$busybox_ver gcc=$gcc_ver libc=$libc_ver self=$self_sum";
            cat "$guest_src/busybox.config"; } | hash_of)
 ghash=$( { echo "k=$khash b=$bhash"; cat "$guest_src/init"; } | hash_of)
 
@@ -197,6 +198,7 @@ else
     echo "linux-source-6.1=$linux_ver"
     echo "busybox=$busybox_ver"
     echo "gcc-riscv64-linux-gnu=$gcc_ver"
+    echo "libc6-dev-riscv64-cross=$libc_ver"
     echo "kernel-cache=kernel-$khash"
     echo "busybox-cache=busybox-$bhash"
   } > "$gdir.tmp/inputs"

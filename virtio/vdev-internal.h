@@ -8,6 +8,8 @@
 
 #define VDEV_MAX_QUEUES 64u
 #define VDEV_MAX_CONFIG 256u
+/* Ring passes per kick before yielding to the event loop. */
+#define VDEV_KICK_ROUNDS 4u
 
 struct atoll_bus_event;
 

@@ -124,11 +124,12 @@ static int queue_setup(struct vdev *d, struct atoll_msg *m)
 	if (rc < 0) {
 		vdev_queue_stop(d, q);
 		return atoll_bus_reply_error(d->peer, m, -rc,
-			"queue %u: rings do not fit guest memory or are misaligned",
-			s->index);
+			"queue %u: rings outside guest memory, misaligned, or a "
+			"bad in-flight log", s->index);
 	}
-	log_info("queue %u: size %u, event_idx %s, resuming at %u", s->index,
-		 s->size, s->event_idx ? "on" : "off", s->last_avail_idx);
+	log_info("queue %u: size %u, event_idx %s, resuming at %u%s", s->index,
+		 s->size, s->event_idx ? "on" : "off", q->vq.last_avail,
+		 q->log_map ? " (in-flight log)" : "");
 	rc = atoll_bus_reply_ack(d->peer, m);
 	/* The driver may have queued requests before the setup completed. */
 	vdev_queue_run(d, q);

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atoll/bus-event.h>
@@ -26,6 +28,9 @@ static void queue_stop(struct vdev *d, struct vdev_queue *q)
 		q->kick_ev = NULL;
 	}
 	vq_fini(&q->vq);
+	if (q->log_map)
+		munmap(q->log_map, q->log_len);
+	q->log_map = NULL;
 	for (int *fd = &q->kick_fd; fd <= &q->inflight_fd; fd++) {
 		if (*fd >= 0)
 			close(*fd);
@@ -108,10 +113,13 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 	struct vdev_queue *q = arg;
 	struct vdev *d = q->dev;
 	uint64_t v;
+	ssize_t n = read(fd, &v, sizeof(v));
 
-	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN) {
-		log_error("queue %u: kick fd unreadable (%s); queue stopped",
-			  q->index, strerror(errno));
+	/* EOF or an error: not an eventfd we can wait on (a level-triggered
+	 * EOF would spin the loop). Stop watching; the queue stays set up. */
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		log_error("queue %u: kick fd %s; no longer watched", q->index,
+			  n == 0 ? "at EOF" : strerror(errno));
 		event_del(q->kick_ev);
 		return;
 	}
@@ -121,18 +129,57 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 
 void vdev_queue_run(struct vdev *d, struct vdev_queue *q)
 {
-	/* Re-check after arming the kick: the driver may have added entries
-	 * before it saw avail_event, and will not kick for them. */
+	unsigned rounds = 0;
 	uint16_t before;
 
-	do {
+	for (;;) {
 		before = q->vq.last_avail;
 		d->ops->queue_kick(d->opaque, q);
 		vdev_queue_notify(q);
-		/* No progress means the device cannot take more now; it calls
-		 * vdev_queue_run again when it can. */
-	} while (q->running && q->vq.last_avail != before &&
-		 vq_arm_kick(&q->vq));
+		if (!q->running)
+			return;
+		/* Always arm (a resumed ring may hold a stale avail_event), then
+		 * re-check: the driver may have added entries before it saw
+		 * avail_event, and will not kick for them. */
+		if (!vq_arm_kick(&q->vq))
+			return;
+		/* Entries left but none taken: the device had no room (every
+		 * head in flight, so only a driver re-posting in-flight heads
+		 * gets here); they are looked at on the next kick. */
+		if (q->vq.last_avail == before)
+			return;
+		/* A driver that keeps the ring full must not starve the other
+		 * queues and the buses: come back on the next loop turn. */
+		if (++rounds == VDEV_KICK_ROUNDS) {
+			if (q->kick_ev)
+				event_active(q->kick_ev, EV_READ, 0);
+			return;
+		}
+	}
+}
+
+/* Maps the in-flight memfd and resumes from it. Returns the number of
+ * requests to resubmit or -errno. */
+static int attach_log(struct vdev_queue *q)
+{
+	uint64_t want = vq_log_bytes(q->vq.size);
+	struct stat st;
+	void *p;
+	int rc;
+
+	if ((rc = vmem_seal_shrink(q->inflight_fd)) < 0)
+		return rc;
+	if (fstat(q->inflight_fd, &st) < 0)
+		return -errno;
+	if (st.st_size < 0 || (uint64_t)st.st_size < want)
+		return -EINVAL;
+	p = mmap(NULL, (size_t)want, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 q->inflight_fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	q->log_map = p;
+	q->log_len = (size_t)want;
+	return vq_attach_log(&q->vq, p, want);
 }
 
 int vdev_queue_start(struct vdev *d, struct vdev_queue *q,
@@ -148,7 +195,11 @@ int vdev_queue_start(struct vdev *d, struct vdev_queue *q,
 		     s->event_idx);
 	if (rc < 0)
 		return rc;
-	if (fcntl(q->kick_fd, F_SETFL, O_NONBLOCK) < 0)
+	if (q->inflight_fd >= 0 && (rc = attach_log(q)) < 0)
+		return rc;
+	/* Neither fd may ever block the device thread. */
+	if (fcntl(q->kick_fd, F_SETFL, O_NONBLOCK) < 0 ||
+	    fcntl(q->call_fd, F_SETFL, O_NONBLOCK) < 0)
 		return -errno;
 	q->kick_ev = event_new(d->base, q->kick_fd, EV_READ | EV_PERSIST,
 			       kick_cb, q);

@@ -29,6 +29,8 @@ struct vdev_queue {
 	bool running;
 	struct vq vq;
 	int kick_fd, call_fd, inflight_fd;
+	void *log_map;              /* the in-flight memfd, mapped */
+	size_t log_len;
 	struct event *kick_ev;
 	uint64_t kicks, notifies;
 };
@@ -46,7 +48,8 @@ struct vdev_ops {
 	int (*set_features)(void *opaque, uint64_t features);
 	/* The queue is set up: the device may allocate per-queue state. */
 	int (*queue_start)(void *opaque, struct vdev_queue *q);
-	/* Kick (or start): pop and process requests until the ring is empty. */
+	/* Kick (or start): pop and process requests until the ring is empty
+	 * or the device has taken `size` of them (vdev calls again). */
 	void (*queue_kick)(void *opaque, struct vdev_queue *q);
 	/* Complete every request of q in flight (block until done), then
 	 * release per-queue state. */

@@ -2,6 +2,7 @@
 #include "vmem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -38,6 +39,15 @@ int vmem_add_host(struct vmem *m, void *host, uint64_t gpa, uint64_t size,
 	return 0;
 }
 
+int vmem_seal_shrink(int fd)
+{
+	int seals = fcntl(fd, F_GET_SEALS);
+
+	if (seals >= 0 && (seals & F_SEAL_SHRINK))
+		return 0;
+	return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0 ? -EPERM : 0;
+}
+
 int vmem_add_fd(struct vmem *m, int fd, uint64_t gpa, uint64_t size,
 		uint64_t fd_offset, bool readonly)
 {
@@ -51,6 +61,8 @@ int vmem_add_fd(struct vmem *m, int fd, uint64_t gpa, uint64_t size,
 	if (size > SIZE_MAX || fd_offset % (uint64_t)page ||
 	    fd_offset + size < fd_offset)
 		return -EINVAL;
+	if ((rc = vmem_seal_shrink(fd)) < 0)
+		return rc;
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (st.st_size < 0 || (uint64_t)st.st_size < fd_offset + size)

@@ -28,9 +28,14 @@ struct vmem {
 };
 
 void vmem_init(struct vmem *m);
+/* Makes sure nobody can shrink the memfd under our mapping (which would
+ * turn our accesses into SIGBUS): F_SEAL_SHRINK is there or can be added.
+ * Returns 0 or -EPERM (not a sealable memfd). */
+int vmem_seal_shrink(int fd);
 /* Maps `size` bytes of `fd` at `fd_offset` as guest range [gpa, gpa+size).
- * Checks fstat size, page alignment, overflow and overlap. The caller keeps
- * the fd (it may close it after this returns). */
+ * Requires vmem_seal_shrink(fd), then checks fstat size, page alignment,
+ * overflow and overlap. The caller keeps the fd (it may close it after
+ * this returns). */
 int vmem_add_fd(struct vmem *m, int fd, uint64_t gpa, uint64_t size,
 		uint64_t fd_offset, bool readonly);
 /* Adds host memory the caller owns (tests). Same checks, no mmap. */

@@ -85,6 +85,11 @@ int vq_init(struct vq *vq, const struct vmem *mem, const char *name,
 void vq_fini(struct vq *vq)
 {
 	free(vq->inflight_map);
+	free(vq->batch);
+	free(vq->resubmit);
+	vq->batch = vq->resubmit = NULL;
+	vq->log = NULL;
+	vq->log_ent = NULL;
 	vq->inflight_map = NULL;
 	vq->desc = NULL;
 	vq->avail = vq->used = NULL;
@@ -212,10 +217,39 @@ stop:
 	e->footer = NULL;
 }
 
-static void inflight_begin(struct vq *vq, uint16_t head)
+static void inflight_begin(struct vq *vq, uint16_t head, bool resubmitted)
 {
 	vq->inflight_map[head] = 1;
 	vq->inflight++;
+	if (!vq->log || resubmitted)
+		return;
+	/* The flag first, then last_avail: a crash in between leaves a
+	 * flagged head whose avail entry looks unconsumed, which
+	 * vq_attach_log recognises (newest counter, same avail entry). */
+	vq->log_ent[head].counter = ++vq->log->counter;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	vq->log_ent[head].inflight = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	vq->log->last_avail = vq->last_avail;
+}
+
+static int pop_resubmit(struct vq *vq, struct vq_elem *e)
+{
+	uint16_t head = vq->resubmit[vq->resubmit_pos++];
+
+	e->head = head;
+	e->n_out = e->n_in = 0;
+	e->out_bytes = e->in_bytes = 0;
+	e->footer = NULL;
+	e->error = 0;
+	walk_chain(vq, e);
+	if (e->error) {
+		vq->bad_chains++;
+		vq_log(vq, "malformed resubmitted chain at head %u: %s", head,
+		       strerror(-e->error));
+	}
+	inflight_begin(vq, head, true);
+	return 1;
 }
 
 int vq_pop(struct vq *vq, struct vq_elem *e)
@@ -224,6 +258,8 @@ int vq_pop(struct vq *vq, struct vq_elem *e)
 
 	if (vq->broken)
 		return -EIO;
+	if (vq->resubmit_pos < vq->nresubmit)
+		return pop_resubmit(vq, e);
 	for (;;) {
 		avail_idx = load16(AVAIL_IDX(vq));
 		if ((uint16_t)(avail_idx - vq->last_avail) > vq->size) {
@@ -266,7 +302,7 @@ int vq_pop(struct vq *vq, struct vq_elem *e)
 		vq_log(vq, "malformed chain at head %u: %s", head,
 		       strerror(-e->error));
 	}
-	inflight_begin(vq, head);
+	inflight_begin(vq, head, false);
 	return 1;
 }
 
@@ -278,6 +314,12 @@ void vq_push(struct vq *vq, uint16_t head, uint32_t len)
 	if (head < vq->size && vq->inflight_map[head]) {
 		vq->inflight_map[head] = 0;
 		vq->inflight--;
+		/* A driver re-posting a head before we published its completion
+		 * could overfill the batch: publish early instead. */
+		if (vq->log && vq->nbatch == vq->size)
+			vq_publish(vq);
+		if (vq->log)
+			vq->batch[vq->nbatch++] = head;
 	}
 	elem[0] = head;
 	elem[1] = len;
@@ -289,6 +331,16 @@ void vq_publish(struct vq *vq)
 	/* The elements must be visible before the index that covers them. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	store16(USED_IDX(vq), vq->used_idx);
+	if (!vq->log)
+		return;
+	/* Completed only once published; a crash before used_idx below is
+	 * repaired by vq_attach_log from the used ring itself. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	for (unsigned i = 0; i < vq->nbatch; i++)
+		vq->log_ent[vq->batch[i]].inflight = 0;
+	vq->nbatch = 0;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	vq->log->used_idx = vq->used_idx;
 }
 
 bool vq_need_notify(struct vq *vq)

@@ -33,6 +33,37 @@ struct vq_desc {
 #define VQ_DESC_F_INDIRECT 4u
 #define VQ_AVAIL_F_NO_INTERRUPT 1u
 
+/*
+ * The in-flight log: shared memory (the memfd of QUEUE_SETUP) that
+ * outlives the device process, so a restarted device can resubmit what
+ * was in flight. Layout (little-endian host order), for a queue of size N:
+ * a 64-byte header, then N entries of 16 bytes indexed by head.
+ */
+#define VQ_LOG_MAGIC 0x4c464941u     /* "AIFL" */
+#define VQ_LOG_VERSION 1u
+
+struct vq_log_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t queue_size;
+	uint16_t last_avail;        /* avail entries consumed */
+	uint16_t used_idx;          /* used->idx when the flags were last cleared */
+	uint32_t reserved0;
+	uint64_t counter;           /* pop sequence number */
+	uint8_t reserved[40];
+};
+
+struct vq_log_ent {
+	uint8_t inflight;           /* non-zero: popped, not completed */
+	uint8_t reserved[7];
+	uint64_t counter;           /* when it was popped (resubmit order) */
+};
+
+static inline uint64_t vq_log_bytes(unsigned size)
+{
+	return sizeof(struct vq_log_hdr) + (uint64_t)size * sizeof(struct vq_log_ent);
+}
+
 struct vq {
 	const struct vmem *mem;
 	uint16_t size;
@@ -49,6 +80,12 @@ struct vq {
 	uint16_t inflight;          /* popped, not yet pushed */
 	uint8_t *inflight_map;      /* per head: 1 while in flight */
 	uint64_t bad_chains;        /* malformed elements seen */
+	volatile struct vq_log_hdr *log;       /* NULL: no in-flight log */
+	volatile struct vq_log_ent *log_ent;
+	uint16_t *batch;            /* heads pushed since the last publish */
+	unsigned nbatch;
+	uint16_t *resubmit;         /* heads to hand out again, oldest first */
+	unsigned nresubmit, resubmit_pos;
 	uint64_t log_budget_ts;     /* rate-limit window start (s) */
 	unsigned log_budget;
 	char name[24];
@@ -77,6 +114,14 @@ int vq_init(struct vq *vq, const struct vmem *mem, const char *name,
 	    unsigned size, uint64_t desc, uint64_t avail, uint64_t used,
 	    uint16_t last_avail, bool event_idx);
 void vq_fini(struct vq *vq);
+/* Attaches the in-flight log (after vq_init, before the first pop). A
+ * zeroed log is initialised (fresh queue). A valid log from an earlier
+ * device is a resume: last_avail comes from the log (QUEUE_SETUP's value is
+ * overridden), heads already completed in the used ring are cleared, and
+ * the rest are returned by vq_pop again, oldest first, before any new
+ * entry. Returns the number of heads to resubmit, or -EINVAL for a log of
+ * another queue size / format, -ENOMEM. */
+int vq_attach_log(struct vq *vq, void *log, uint64_t len);
 
 /* Pops the next available element into *e (whose iov/max_iov the caller
  * set). Returns 1 with *e filled (check e->error), 0 if none is available,

@@ -7,9 +7,10 @@
  * Invariants:
  * - A block never crosses a 4 KiB page, so one fetch translation covers it
  *   and decoding depends only on the physical bytes.
- * - Chains are keyed by (successor virtual pc, h->xlate_gen); xlate_gen
- *   changes on every satp write, sfence.vma, trap and xRET, so a chain is
- *   never followed under a different mapping or privilege.
+ * - Chains are keyed by (successor virtual pc, fetch key), the fetch key
+ *   being h->xlate_gen (bumped by every TLB flush: satp writes,
+ *   sfence.vma) combined with the privilege, so a chain is never followed
+ *   under a different mapping or privilege, yet survives traps and xRETs.
  * - RAM pages holding translated code are marked in vm->code_pages before
  *   their bytes are read; a store to a marked page clears the mark and bumps
  *   vm->code_gen, and every hart drops its whole cache when it sees a new
@@ -38,8 +39,8 @@ struct rv_block {
 };
 
 /*
- * Jump cache: virtual pc -> block, valid while both the translation
- * generation (h->xlate_gen) and the cache generation (flushes) match.  It
+ * Jump cache: virtual pc -> block, valid while both the fetch key
+ * and the cache generation (flushes) match.  It
  * skips the fetch translation and the hash walk for indirect jumps and
  * returns, whose chain slots keep changing.
  */
@@ -180,6 +181,7 @@ int rv_block_step(struct rv_hart *h)
 	struct rv_block *prev = h->last_block, *b;
 	uint64_t g = __atomic_load_n(&h->vm->code_gen, __ATOMIC_ACQUIRE);
 	uint64_t va = h->pc, pa;
+	uint64_t key = h->xlate_gen << 2 | h->priv;
 	int slot = 0;
 
 	if (unlikely(g != h->code_gen)) {
@@ -190,13 +192,13 @@ int rv_block_step(struct rv_hart *h)
 	if (prev) {
 		slot = prev->succ[0].va == va ? 0 : 1;
 		if (prev->succ[slot].va == va &&
-		    prev->succ[slot].gen == h->xlate_gen) {
+		    prev->succ[slot].gen == key) {
 			h->last_block = b = prev->succ[slot].b;
 			return run_ops(h, b);
 		}
 	}
 	struct rv_jcache_entry *je = &h->bc->jc[(va >> 1) & (JC_SIZE - 1)];
-	if (je->va == va && je->xgen == h->xlate_gen && je->cgen == h->bc->gen) {
+	if (je->va == va && je->xgen == key && je->cgen == h->bc->gen) {
 		b = je->b;
 	} else {
 		int c = rv_fetch_pa(h, va, &pa);
@@ -210,14 +212,14 @@ int rv_block_step(struct rv_hart *h)
 			h->last_block = NULL;
 			return rv_interp_step(h);
 		}
-		*je = (struct rv_jcache_entry){ va, h->xlate_gen, h->bc->gen, b };
+		*je = (struct rv_jcache_entry){ va, key, h->bc->gen, b };
 	}
 	/* lookup() may have flushed the cache, freeing prev */
 	if (prev && h->last_block == prev) {
 		slot = prev->succ[0].b == NULL ? 0 :
 		       prev->succ[1].b == NULL ? 1 : slot;
 		prev->succ[slot].va = va;
-		prev->succ[slot].gen = h->xlate_gen;
+		prev->succ[slot].gen = key;
 		prev->succ[slot].b = b;
 	}
 	h->last_block = b;

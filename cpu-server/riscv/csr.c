@@ -93,6 +93,7 @@ static void write_satp(struct rv_hart *h, uint64_t v)
 	/* 16 ASID bits are stored; the TLB is not tagged, so flush. */
 	h->satp = v & ((0xfull << 60) | (0xffffull << 44) | ((1ull << 44) - 1));
 	rv_tlb_flush(h);
+	rv_update_dctx(h);
 }
 
 static void write_mstatus(struct rv_hart *h, uint64_t v, uint64_t mask)
@@ -102,6 +103,7 @@ static void write_mstatus(struct rv_hart *h, uint64_t v, uint64_t mask)
 	if (((st & MS_MPP) >> MS_MPP_SHIFT) == 2)
 		st &= ~MS_MPP; /* WARL: reserved MPP reads back as U */
 	h->mstatus = st & MSTATUS_WMASK;
+	rv_update_dctx(h);
 }
 
 static int csr_write(struct rv_hart *h, unsigned csr, uint64_t v)

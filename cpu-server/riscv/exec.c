@@ -123,8 +123,11 @@ BRANCH(op_bgeu, X(rs1) >= X(rs2))
 #define LOAD(name, size, conv)                                         \
 	OP(name)                                                       \
 	{                                                              \
-		uint64_t v;                                            \
-		if (rv_load(h, X(rs1) + (uint64_t)i->imm, size, &v))   \
+		uint64_t v, pa, va = X(rs1) + (uint64_t)i->imm;        \
+		uint8_t *p = rv_fast_host(h, va, size, 1, &pa);        \
+		if (likely(p != NULL))                                 \
+			v = rv_host_read(p, size);                     \
+		else if (rv_load(h, va, size, &v))                     \
 			return 1;                                      \
 		X(rd) = (uint64_t)(conv)v;                             \
 		return 0;                                              \
@@ -139,7 +142,13 @@ LOAD(op_lwu, 4, uint32_t)
 #define STORE(name, size)                                                  \
 	OP(name)                                                           \
 	{                                                                  \
-		return rv_store(h, X(rs1) + (uint64_t)i->imm, size, X(rs2)); \
+		uint64_t pa, va = X(rs1) + (uint64_t)i->imm;               \
+		uint8_t *p = rv_fast_host(h, va, size, 2, &pa);            \
+		if (likely(p != NULL)) {                                   \
+			rv_ram_write(h->vm, p, pa, size, X(rs2));          \
+			return 0;                                          \
+		}                                                          \
+		return rv_store(h, va, size, X(rs2));                      \
 	}
 STORE(op_sb, 1)
 STORE(op_sh, 2)

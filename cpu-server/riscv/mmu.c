@@ -16,12 +16,7 @@ void rv_tlb_flush(struct rv_hart *h)
 	h->xlate_gen++;
 }
 
-static unsigned data_priv(const struct rv_hart *h)
-{
-	if ((h->mstatus & MS_MPRV) && h->priv == PRV_M)
-		return (h->mstatus & MS_MPP) >> MS_MPP_SHIFT;
-	return h->priv;
-}
+#define data_priv rv_data_priv
 
 static uint64_t page_fault_cause(enum rv_access acc)
 {
@@ -101,6 +96,7 @@ restart:;
 		e->vpage = va >> 12;
 		e->ppage = ppage;
 		e->flags = (uint8_t)want;
+		e->ctx = 0xff; /* rw recomputed by rv_translate */
 		e->host = rv_phys_host(h->vm, ppage << 12, PAGE_SIZE, 1);
 		return 0;
 	}
@@ -143,6 +139,12 @@ int rv_translate(struct rv_hart *h, uint64_t va, enum rv_access acc,
 			return c;
 		}
 	}
+	if (acc != ACC_X && e->ctx != h->dctx) {
+		e->ctx = h->dctx;
+		e->rw = (uint8_t)((perm_ok(h, e->flags, priv, ACC_R) ? 1 : 0) |
+				  (perm_ok(h, e->flags, priv, ACC_W) &&
+				   (e->flags & PTE_D) ? 2 : 0));
+	}
 	*pa = (e->ppage << 12) | (va & (PAGE_SIZE - 1));
 	*host = e->host ? e->host + (va & (PAGE_SIZE - 1)) : NULL;
 	return 0;
@@ -162,38 +164,12 @@ static int xlate_or_raise(struct rv_hart *h, uint64_t va, enum rv_access acc,
 	return c ? rv_raise(h, (uint64_t)c, va) : 0;
 }
 
-/*
- * Fast path: host address of a RAM access that stays in one page, from the
- * bare-mode RAM window or a TLB hit with sufficient permission; NULL means
- * take the slow path (which also fills the TLB).  *pa is set on success.
- */
-static inline uint8_t *fast_host(struct rv_hart *h, uint64_t va, unsigned size,
-				 enum rv_access acc, uint64_t *pa)
-{
-	struct rv_vm *vm = h->vm;
-	unsigned priv = data_priv(h);
-
-	if (priv == PRV_M || (h->satp >> 60) == 0) {
-		uint64_t off = va - vm->cfg.ram_base;
-		if (off >= vm->cfg.ram_size || vm->cfg.ram_size - off < size)
-			return NULL;
-		*pa = va;
-		return vm->ram + off;
-	}
-	struct rv_tlb_entry *e = &h->tlb[(va >> 12) & (TLB_SIZE - 1)];
-	if (e->vpage != va >> 12 || !e->host || !perm_ok(h, e->flags, priv, acc) ||
-	    (acc == ACC_W && !(e->flags & PTE_D)))
-		return NULL;
-	*pa = (e->ppage << 12) | (va & (PAGE_SIZE - 1));
-	return e->host + (va & (PAGE_SIZE - 1));
-}
-
 int rv_load(struct rv_hart *h, uint64_t va, unsigned size, uint64_t *val)
 {
 	uint64_t pa;
 
 	if (likely(((va ^ (va + size - 1)) >> 12) == 0)) {
-		uint8_t *p = fast_host(h, va, size, ACC_R, &pa);
+		uint8_t *p = rv_fast_host(h, va, size, 1, &pa);
 		if (likely(p != NULL)) {
 			*val = rv_host_read(p, size);
 			return 0;
@@ -222,7 +198,7 @@ int rv_store(struct rv_hart *h, uint64_t va, unsigned size, uint64_t val)
 	uint64_t pa, pa2;
 
 	if (likely(((va ^ (va + size - 1)) >> 12) == 0)) {
-		uint8_t *p = fast_host(h, va, size, ACC_W, &pa);
+		uint8_t *p = rv_fast_host(h, va, size, 2, &pa);
 		if (likely(p != NULL)) {
 			rv_ram_write(h->vm, p, pa, size, val);
 			return 0;

@@ -130,7 +130,8 @@ int rv_hart_get_csr(struct rv_hart *h, unsigned csr, uint64_t *val);
  */
 int rv_hart_run(struct rv_hart *h);
 
-/* Thread-safe: makes every hart return from rv_hart_run() soon. */
+/* Thread-safe (not async-signal-safe: it takes per-hart mutexes): makes
+ * every hart return from rv_hart_run() soon. */
 void rv_vm_stop(struct rv_vm *vm);
 
 /* Clears the stop request so harts can run again. */

@@ -94,6 +94,8 @@ struct rv_tlb_entry {
 	uint64_t ppage;  /* paddr >> 12 */
 	uint8_t *host;   /* host address of the page if RAM, else NULL */
 	uint8_t flags;   /* PTE flags (R W X U A D) of the leaf */
+	uint8_t ctx;     /* h->dctx when rw was computed */
+	uint8_t rw;      /* 1: loads allowed, 2: stores allowed (D set) */
 };
 
 struct rv_block;
@@ -128,7 +130,11 @@ struct rv_hart {
 	int resv_valid;
 
 	struct rv_tlb_entry tlb[TLB_SIZE];
-	uint64_t xlate_gen;     /* bumped on anything that changes fetch mapping */
+	/* Data-access context, kept current by rv_update_dctx() whenever priv,
+	 * mstatus or satp change: dbare = no translation for loads/stores;
+	 * dctx = effective priv | SUM << 2 | MXR << 3 (TLB fast-path key). */
+	uint8_t dbare, dctx;
+	uint64_t xlate_gen;     /* bumped by every TLB flush (mapping change) */
 
 	/* Block engine */
 	struct rv_bcache *bc;
@@ -214,6 +220,22 @@ void rv_vm_request_exit(struct rv_vm *vm, int reason);
 
 void rv_tohost_write(struct rv_vm *vm, unsigned size, uint64_t v);
 
+static inline unsigned rv_data_priv(const struct rv_hart *h)
+{
+	if ((h->mstatus & MS_MPRV) && h->priv == PRV_M)
+		return (unsigned)((h->mstatus & MS_MPP) >> MS_MPP_SHIFT);
+	return h->priv;
+}
+
+static inline void rv_update_dctx(struct rv_hart *h)
+{
+	unsigned priv = rv_data_priv(h);
+
+	h->dbare = priv == PRV_M || (h->satp >> 60) == 0;
+	h->dctx = (uint8_t)(priv | ((h->mstatus & MS_SUM) ? 4 : 0) |
+			    ((h->mstatus & MS_MXR) ? 8 : 0));
+}
+
 /* Aligned accesses are single relaxed atomics so racing harts never see
  * torn values; misaligned ones are byte copies (no atomicity promised). */
 static inline uint64_t rv_host_read(const uint8_t *p, unsigned size)
@@ -259,6 +281,35 @@ static inline void rv_ram_write(struct rv_vm *vm, uint8_t *p, uint64_t pa,
 	rv_host_write(p, size, v);
 	if (unlikely(pa == vm->cfg.tohost_addr) && vm->cfg.tohost_addr)
 		rv_tohost_write(vm, size, v);
+}
+
+
+/*
+ * Fast path for loads (need 1) and stores (need 2) that stay in one page
+ * and hit RAM through the bare window or a TLB entry checked for the current
+ * data context.  Returns the host address and sets *pa, or NULL: take the
+ * slow path (rv_load/rv_store), which also refills the TLB.
+ */
+static inline uint8_t *rv_fast_host(struct rv_hart *h, uint64_t va,
+				    unsigned size, unsigned need, uint64_t *pa)
+{
+	struct rv_vm *vm = h->vm;
+
+	if (unlikely(((va ^ (va + size - 1)) >> 12) != 0))
+		return NULL;
+	if (h->dbare) {
+		uint64_t off = va - vm->cfg.ram_base;
+		if (off >= vm->cfg.ram_size || vm->cfg.ram_size - off < size)
+			return NULL;
+		*pa = va;
+		return vm->ram + off;
+	}
+	struct rv_tlb_entry *e = &h->tlb[(va >> 12) & (TLB_SIZE - 1)];
+	if (e->vpage != va >> 12 || e->ctx != h->dctx || !(e->rw & need) ||
+	    !e->host)
+		return NULL;
+	*pa = (e->ppage << 12) | (va & 4095);
+	return e->host + (va & 4095);
 }
 
 #endif

@@ -28,9 +28,9 @@ OP(op_mret)
 		st &= ~MS_MPRV;
 	h->mstatus = st;
 	h->priv = mpp;
+	rv_update_dctx(h);
 	h->pc = h->mepc;
 	h->resv_valid = 0;
-	h->xlate_gen++;
 	return 1;
 }
 
@@ -45,9 +45,9 @@ OP(op_sret)
 	     ((st & MS_SPIE) ? MS_SIE : 0) | MS_SPIE;
 	h->mstatus = st;
 	h->priv = spp;
+	rv_update_dctx(h);
 	h->pc = h->sepc;
 	h->resv_valid = 0;
-	h->xlate_gen++;
 	return 1;
 }
 
@@ -56,7 +56,9 @@ OP(op_wfi)
 	if (h->priv == PRV_U || (h->priv == PRV_S && (h->mstatus & MS_TW)))
 		return rv_illegal(h, i);
 	h->pc += i->len;
-	if (!(rv_mip(h) & h->mie))
+	/* With no interrupt enabled in mie nothing could wake the hart: WFI
+	 * completes at once, which the spec allows (it is a hint). */
+	if (h->mie && !(rv_mip(h) & h->mie))
 		rv_wfi_sleep(h);
 	return 1;
 }

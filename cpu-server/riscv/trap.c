@@ -37,7 +37,7 @@ int rv_raise(struct rv_hart *h, uint64_t cause, uint64_t tval)
 			((irq && (h->mtvec & 3) == 1) ? 4ull * code : 0);
 	}
 	h->mstatus = st;
-	h->xlate_gen++;
+	rv_update_dctx(h);
 	return 1;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* VM and hart lifetime, the run loop, stop/irq entry points. */
 #include <errno.h>
+#include <fenv.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -140,6 +141,7 @@ void rv_hart_reset(struct rv_hart *h, uint64_t pc)
 	h->next_time_check = 0;
 	h->resv_valid = 0;
 	rv_tlb_flush(h);
+	rv_update_dctx(h);
 	rv_bcache_flush(h);
 	h->code_gen = __atomic_load_n(&h->vm->code_gen, __ATOMIC_ACQUIRE);
 	h->exit_reason = -1;
@@ -223,6 +225,15 @@ static int stop_reason(struct rv_vm *vm)
 	return r ? r : RV_EXIT_STOPPED;
 }
 
+/* The FP emulation changes the host rounding mode; give the caller's
+ * thread back the default one. */
+static int leave(struct rv_hart *h, int reason)
+{
+	fesetround(FE_TONEAREST);
+	h->host_rm = -1;
+	return reason;
+}
+
 int rv_hart_run(struct rv_hart *h)
 {
 	struct rv_vm *vm = h->vm;
@@ -230,11 +241,12 @@ int rv_hart_run(struct rv_hart *h)
 	int block = vm->engine == RV_ENGINE_BLOCK;
 
 	h->last_block = NULL;
+	h->host_rm = -1;
 	for (;;) {
 		if (unlikely(__atomic_load_n(&h->kick, __ATOMIC_ACQUIRE))) {
 			__atomic_store_n(&h->kick, 0, __ATOMIC_RELEASE);
 			if (__atomic_load_n(&vm->stop, __ATOMIC_ACQUIRE))
-				return stop_reason(vm);
+				return leave(h, stop_reason(vm));
 		}
 		if (unlikely(h->insn_count >= h->next_time_check))
 			rv_update_timer(h);
@@ -245,6 +257,6 @@ int rv_hart_run(struct rv_hart *h)
 		else
 			rv_interp_step(h);
 		if (unlikely(limit && h->insn_count >= limit))
-			return RV_EXIT_INSN_LIMIT;
+			return leave(h, RV_EXIT_INSN_LIMIT);
 	}
 }

@@ -24,7 +24,6 @@ struct vpci_peer_desc {
 	uint32_t num_queues;
 	uint32_t max_queue_size;
 	uint32_t config_size;
-	char kind[32];
 };
 
 struct vpci_queue_setup {

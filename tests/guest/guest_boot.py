@@ -4,6 +4,9 @@
 
   guest_boot.py check ATOLL_CPU     boot under atoll-cpu (2 harts), check the
                                     ATOLL-MARKER lines and a clean exit
+  guest_boot.py console ATOLL_CPU   shell on the console: type a long line
+                                    (far beyond the 16-byte UART FIFO) and
+                                    check that every byte arrived
   guest_boot.py qemu                time qemu-system-riscv64 -M virt alone
   guest_boot.py bench ATOLL_CPU     time both in the same run, print ratios
 
@@ -116,6 +119,63 @@ def check(cpu):
     return 1
 
 
+def read_until(p, buf, needle, deadline):
+    """Reads p.stdout into buf (bytearray) until needle shows up."""
+    import select
+    while needle not in buf:
+        left = deadline - time.monotonic()
+        if left <= 0 or p.poll() is not None:
+            return False
+        r, _, _ = select.select([p.stdout], [], [], min(left, 1.0))
+        if r:
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                return needle in buf
+            buf += chunk
+    return True
+
+
+def console(cpu):
+    """Waits for the shell prompt before typing: input sent earlier may be
+    flushed by the guest's own tty setup, which is not what this tests."""
+    d = guest_dir()
+    if not os.path.isfile(FIRMWARE):
+        print(f"SKIP: {FIRMWARE} missing (apt-get install opensbi)")
+        return SKIP
+    payload = "".join(chr(ord("a") + i % 26) for i in range(300))
+    p = subprocess.Popen(atoll_cmd(cpu, d, "console=ttyS0 quiet atoll.shell=1"),
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    buf = bytearray()
+    deadline = time.monotonic() + TIMEOUT
+    ok = read_until(p, buf, b"ATOLL-MARKER shell", deadline) and \
+        read_until(p, buf, b"# ", deadline)
+    if ok:
+        # The sum proves the shell parsed the whole line, not just echoed it.
+        p.stdin.write(f"echo {payload} | wc -c; echo SUM-$((6*7))\n".encode())
+        p.stdin.flush()
+        ok = read_until(p, buf, b"SUM-42", deadline)
+    p.stdin.write(b"poweroff -f\n")
+    p.stdin.flush()
+    try:
+        rc = p.wait(timeout=max(1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = None
+    read_until(p, buf, b"\0never", time.monotonic() + 0.1)
+    text = buf.decode("utf-8", "replace")
+    print(text)
+    # wc -c counts the 300 letters plus echo's newline.
+    if not ok or not re.search(r"^301\r?$", text, re.M):
+        print("FAIL: the long line did not arrive intact")
+        return 1
+    if rc != 0:
+        print(f"FAIL: exit status {rc}, wanted 0")
+        return 1
+    print("PASS: 300+ bytes typed on the console arrived intact")
+    return 0
+
+
 def fmt(x):
     return "n/a" if x is None else f"{x:.3f}s"
 
@@ -177,6 +237,8 @@ def main():
         return check(sys.argv[2])
     if mode == "bench" and len(sys.argv) == 3:
         return bench(sys.argv[2])
+    if mode == "console" and len(sys.argv) == 3:
+        return console(sys.argv[2])
     if mode == "qemu":
         return qemu_only()
     print(__doc__)

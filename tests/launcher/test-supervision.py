@@ -26,6 +26,7 @@ def restart_on_failure():
     try:
         vm.connect()
         ps = vm.wait_running(["mem", "cpu", "d0"])
+        fds_before = len(os.listdir("/proc/%d/fd" % vm.proc.pid))
         old = ps["d0"]["pid"]
         os.kill(old, signal.SIGKILL)
         ps = wait_for(lambda: (lambda p: p if p["d0"]["restarts"] == 1 and
@@ -35,6 +36,9 @@ def restart_on_failure():
         check(ps["cpu"]["state"] == "running" and ps["cpu"]["restarts"] == 0,
               "the cpu process was not disturbed")
         check("restart 1/3" in vm.stderr(), "the restart is logged")
+        fds_after = len(os.listdir("/proc/%d/fd" % vm.proc.pid))
+        check(fds_after == fds_before, "the launcher holds as many fds after "
+              "the restart as before (%d, %d)" % (fds_before, fds_after))
         check("d0: restarted (1) and ready" in vm.stderr(),
               "the restarted device is ready again")
         pids = {n: p["pid"] for n, p in ps.items()}

@@ -29,6 +29,7 @@ struct testdev {
 	bool cpu;
 	unsigned exit_after_ms;
 	int exit_code;
+	bool stubborn;          /* hang on the way out: tests the grace kill */
 	int console_fd;
 	struct event *console_ev, *exit_ev;
 	char line[256];
@@ -204,6 +205,11 @@ static void testdev_teardown(struct child *c)
 {
 	struct testdev *t = child_state(c);
 
+	if (t->stubborn) {
+		log_info("stubborn: not exiting");
+		for (;;)
+			pause();
+	}
 	if (t->console_ev)
 		event_free(t->console_ev);
 	if (t->exit_ev)
@@ -226,6 +232,9 @@ static int testdev_opt(int opt, const char *arg, void *state)
 	case 'c':
 		t->exit_code = atoi(arg);
 		return 0;
+	case 's':
+		t->stubborn = true;
+		return 0;
 	default:
 		/* Options the launcher gives a real cpu server are ignored. */
 		return 0;
@@ -238,6 +247,7 @@ int main(int argc, char **argv)
 		{ "role", required_argument, NULL, 'r' },
 		{ "exit-after", required_argument, NULL, 'e' },
 		{ "exit-code", required_argument, NULL, 'c' },
+		{ "stubborn", no_argument, NULL, 's' },
 		{ "machine", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, 'm' },
 		{ "memory", required_argument, NULL, 'm' },
@@ -269,5 +279,6 @@ int main(int argc, char **argv)
 	return child_main(argc, argv, &ops, &t, opts, testdev_opt,
 			  "  --role=cpu|device   which process to play (device)\n"
 			  "  --exit-after=MS     exit MS ms after setup\n"
-			  "  --exit-code=N       with that status (0)\n");
+			  "  --exit-code=N       with that status (0)\n"
+			  "  --stubborn          never exit once told to (ignores SIGTERM)\n");
 }

@@ -1,7 +1,7 @@
 /* Benchmark: data-dependent branches and calls driven by an LCG. */
 #include "rvt.h"
 TEST_BEGIN
-	li s0, 2000000
+	li s0, 10000000
 	li a0, 1
 	li a6, 6364136223846793005
 	li a7, 1442695040888963407

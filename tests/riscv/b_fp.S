@@ -1,7 +1,7 @@
 /* Benchmark: double-precision multiply-add, divide, convert. */
 #include "rvt.h"
 TEST_BEGIN
-	li s0, 2000000
+	li s0, 10000000
 	li t0, 0x3ff0000000000000
 	fmv.d.x f0, t0		/* 1.0 */
 	li t0, 0x3ff0000010000000

@@ -1,7 +1,7 @@
 /* Benchmark: integer ALU and multiply in a tight loop. */
 #include "rvt.h"
 TEST_BEGIN
-	li s0, 3000000
+	li s0, 15000000
 	li a0, 0x12345678
 	li a1, 0x9abcdef
 1:	xor a2, a0, a1

@@ -2,7 +2,7 @@
 #include "rvt.h"
 TEST_BEGIN
 	la s1, buf
-	li s0, 600
+	li s0, 3000
 	li a5, 0
 1:	mv a0, s1
 	li t0, 65536

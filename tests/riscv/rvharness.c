@@ -20,11 +20,19 @@ const char *rvh_prog_dir(void)
 	return RV_PROG_DIR[0] ? RV_PROG_DIR : NULL;
 }
 
-/* A 16550-ish UART: THR collects bytes, LSR always reports ready. */
+/* A 16550-ish UART without interrupts: THR collects bytes, LSR always
+ * reports an empty transmitter, IIR reports FIFOs and nothing pending, the
+ * other registers read back what was written. */
 static int mmio_read(void *opaque, uint64_t pa, unsigned size, uint64_t *v)
 {
+	struct rvh *t = opaque;
+	if (pa >= RVH_UART && pa < RVH_UART + 8) {
+		unsigned r = (unsigned)(pa - RVH_UART);
+		*v = r == 5 ? 0x60 : r == 2 ? 0xc1 : r == 0 ? 0 : t->uart_regs[r];
+		return 0;
+	}
 	if (pa >= RVH_UART && pa < RVH_UART + 0x100) {
-		*v = pa - RVH_UART == 5 ? 0x60 : 0;
+		*v = 0;
 		return 0;
 	}
 	return -1;
@@ -33,11 +41,23 @@ static int mmio_read(void *opaque, uint64_t pa, unsigned size, uint64_t *v)
 static int mmio_write(void *opaque, uint64_t pa, unsigned size, uint64_t v)
 {
 	struct rvh *t = opaque;
-	if (pa == RVH_FINISHER)
-		return 0; /* QEMU's test finisher: the tohost store follows */
+	if (pa == RVH_FINISHER) {
+		/* sifive_test: 0x5555 is poweroff.  Bare-metal programs store
+		 * to tohost right after; a kernel's poweroff ends the run. */
+		if ((v & 0xffff) == 0x5555 && t->finisher_stops) {
+			t->powered_off = 1;
+			rv_vm_stop(t->vm);
+		}
+		return 0;
+	}
 	if (pa >= RVH_UART && pa < RVH_UART + 0x100) {
-		if (pa == RVH_UART && t->uart_len < sizeof(t->uart) - 1)
-			t->uart[t->uart_len++] = (char)v;
+		unsigned r = (unsigned)(pa - RVH_UART);
+		if (r == 0 && !(t->uart_regs[3] & 0x80)) {
+			if (t->uart_len < sizeof(t->uart) - 1)
+				t->uart[t->uart_len++] = (char)v;
+		} else if (r < 8) {
+			t->uart_regs[r] = (uint8_t)v;
+		}
 		return 0;
 	}
 	return -1;
@@ -47,21 +67,29 @@ static const struct rv_mmio_ops ops = { mmio_read, mmio_write };
 
 int rvh_init(struct rvh *t, unsigned nharts, int engine, uint64_t max_insns)
 {
+	return rvh_init_ram(t, nharts, engine, max_insns, RVH_RAM_SIZE,
+			    RVH_TOHOST);
+}
+
+int rvh_init_ram(struct rvh *t, unsigned nharts, int engine,
+		 uint64_t max_insns, uint64_t ram_size, uint64_t tohost)
+{
 	memset(t, 0, sizeof(*t));
-	t->ram = mmap(NULL, RVH_RAM_SIZE, PROT_READ | PROT_WRITE,
+	t->ram_size = ram_size;
+	t->ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (t->ram == MAP_FAILED)
 		return -errno;
 	struct rv_vm_config c = {
-		.ram = t->ram, .ram_base = RVH_RAM_BASE, .ram_size = RVH_RAM_SIZE,
+		.ram = t->ram, .ram_base = RVH_RAM_BASE, .ram_size = ram_size,
 		.nharts = nharts, .mmio = &ops, .mmio_opaque = t,
-		.clint_base = RVH_CLINT, .tohost_addr = RVH_TOHOST,
+		.clint_base = RVH_CLINT, .tohost_addr = tohost,
 		.engine = engine, .max_insns = max_insns,
 	};
 	t->vm = rv_vm_new(&c);
 	if (!t->vm) {
 		int e = -errno;
-		munmap(t->ram, RVH_RAM_SIZE);
+		munmap(t->ram, ram_size);
 		return e;
 	}
 	return 0;
@@ -71,7 +99,7 @@ void rvh_fini(struct rvh *t)
 {
 	rv_vm_free(t->vm);
 	if (t->ram)
-		munmap(t->ram, RVH_RAM_SIZE);
+		munmap(t->ram, t->ram_size);
 	t->vm = NULL;
 	t->ram = NULL;
 }
@@ -87,7 +115,7 @@ int rvh_load(struct rvh *t, const char *name, uint64_t off)
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return -errno;
-	size_t n = fread(t->ram + off, 1, RVH_RAM_SIZE - off, f);
+	size_t n = fread(t->ram + off, 1, t->ram_size - off, f);
 	fclose(f);
 	return n ? 0 : -EIO;
 }

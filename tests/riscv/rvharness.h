@@ -18,8 +18,12 @@
 struct rvh {
 	struct rv_vm *vm;
 	uint8_t *ram;
-	char uart[8192];   /* bytes written to the UART THR */
+	uint64_t ram_size;
+	char uart[65536];  /* bytes written to the UART THR */
 	size_t uart_len;
+	uint8_t uart_regs[8];
+	int finisher_stops;  /* set: a sifive_test poweroff stops the VM */
+	volatile int powered_off;
 	int reasons[RV_MAX_HARTS];
 };
 
@@ -33,8 +37,13 @@ struct rvh_state {
 /* Returns the directory of the built test programs, or NULL if none. */
 const char *rvh_prog_dir(void);
 
-/* Creates the VM; engine is an enum rv_engine.  Returns 0 or -errno. */
+/* Creates the VM with RVH_RAM_SIZE of RAM; engine is an enum rv_engine.
+ * Returns 0 or -errno. */
 int rvh_init(struct rvh *t, unsigned nharts, int engine, uint64_t max_insns);
+/* Same with a chosen RAM size (multiple of 4 KiB) and tohost address
+ * (0: none, e.g. for a kernel that uses all of RAM). */
+int rvh_init_ram(struct rvh *t, unsigned nharts, int engine,
+		 uint64_t max_insns, uint64_t ram_size, uint64_t tohost);
 void rvh_fini(struct rvh *t);
 
 /* Loads <prog_dir>/<name>.bin at offset off of RAM.  0 or -errno. */

@@ -48,6 +48,22 @@ TEST_BEGIN
 	SETPTE(pt_l0, 4, a0, V|X|A)
 	la a0, page_a
 	SETPTE(pt_l0, 6, a0, V|W|A|D)	/* W without R: reserved */
+	la a0, page_c
+	SETPTE(pt_l0, 7, a0, V|R|X|A)
+	/* page_c ends with the low half of addi a0, a0, 1 (0x00150513); the
+	 * high half and a ret start page_d, mapped at 0x40008000 later */
+	la a0, page_c
+	li t0, 0x0513
+	li t1, 4094
+	add t1, a0, t1
+	sh t0, 0(t1)
+	la a0, page_d
+	li t0, 0x0015
+	sh t0, 0(a0)
+	li t0, 0x00008067
+	sh t0, 2(a0)
+	srli t0, t0, 16
+	sh t0, 4(a0)
 	la a0, page_a
 	SETPTE(sv48_root, 0, a0, 0)	/* overwritten below */
 	la a0, pt_root
@@ -158,6 +174,24 @@ s39:
 	ld a1, 0(s0)
 1:	CHECK(s10, 13, 21)
 	csrc sstatus, t0
+	/* an instruction straddling into an unmapped page: fetch page fault
+	 * on the second half */
+	li s0, 0x40007ffe
+	EXPECT_TRAP(1f)
+	jalr s0
+1:	CHECK(s10, 12, 30)
+	li t0, 0x40008000
+	CHECKR(s11, t0, 31)
+	/* map the second page: the straddling instruction runs */
+	la a0, page_d
+	SETPTE(pt_l0, 8, a0, V|R|X|A)
+	sfence.vma
+	li a0, 41
+	li s0, 0x40007ffe
+	jalr s0
+	CHECK(a0, 42, 32)
+	jalr s0			/* again, now possibly from the block cache */
+	CHECK(a0, 43, 33)
 	BACK_TO_M(m1)
 m1:
 	/* MPRV: M-mode loads translated as S */
@@ -212,3 +246,5 @@ pt_l0:	.skip 4096
 sv48_root: .skip 4096
 page_a:	.skip 4096
 page_b:	.skip 4096
+page_c:	.skip 4096
+page_d:	.skip 4096

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rvharness.h"
@@ -135,6 +136,63 @@ START_TEST(external_irq_lines)
 }
 END_TEST
 
+/* Rewrites t_dma's `patch` (RAM + 0x800) directly in host memory. */
+static void *dma_thread(void *p)
+{
+	struct rvh *t = p;
+	uint32_t want = 0x00200513; /* addi a0, zero, 2 */
+
+	usleep(20000);
+	__atomic_store_n((uint32_t *)(t->ram + 0x800), want, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+START_TEST(dma_code_write_then_fence_i)
+{
+	struct rvh t;
+	pthread_t th;
+
+	CHECK_OK(rvh_init(&t, 1, _i, 0));
+	CHECK_OK(rvh_load(&t, "t_dma", 0));
+	uint32_t old;
+	memcpy(&old, t.ram + 0x800, 4);
+	ck_assert_uint_eq(old, 0x00100513); /* the program's layout holds */
+	pthread_create(&th, NULL, dma_thread, &t);
+	int r = rvh_run(&t);
+	pthread_join(th, NULL);
+	ck_assert_msg(r == RV_EXIT_TOHOST_PASS, "engine %d exit %d tohost %#llx",
+		      _i, r, (unsigned long long)rv_vm_tohost(t.vm));
+	rvh_fini(&t);
+}
+END_TEST
+
+static double thread_secs(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A hart waiting in WFI sleeps: 200 ms of guest wait costs little CPU. */
+START_TEST(wfi_sleeps)
+{
+	struct rvh t;
+
+	CHECK_OK(rvh_init(&t, 1, _i, 0));
+	CHECK_OK(rvh_load(&t, "t_idle", 0));
+	double w0 = thread_secs(CLOCK_MONOTONIC);
+	double c0 = thread_secs(CLOCK_THREAD_CPUTIME_ID);
+	int r = rvh_run(&t);
+	double wall = thread_secs(CLOCK_MONOTONIC) - w0;
+	double cpu = thread_secs(CLOCK_THREAD_CPUTIME_ID) - c0;
+	ck_assert_msg(r == RV_EXIT_TOHOST_PASS, "exit %d tohost %#llx", r,
+		      (unsigned long long)rv_vm_tohost(t.vm));
+	ck_assert_msg(wall >= 0.19, "woke after %.3f s", wall);
+	ck_assert_msg(cpu < 0.05, "spent %.3f s CPU in %.3f s", cpu, wall);
+	rvh_fini(&t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("riscv-progs");
@@ -144,6 +202,9 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, prog_block, 0, NPROGS);
 	tcase_add_test(tc, prog_fail_is_reported);
 	tcase_add_loop_test(tc, prog_differential, 0, NDIFF);
+	tcase_add_loop_test(tc, dma_code_write_then_fence_i, RV_ENGINE_INTERP,
+			    RV_ENGINE_BLOCK + 1);
+	tcase_add_loop_test(tc, wfi_sleeps, RV_ENGINE_INTERP, RV_ENGINE_BLOCK + 1);
 	tcase_add_loop_test(tc, external_irq_lines, RV_ENGINE_INTERP,
 			    RV_ENGINE_BLOCK + 1);
 	tcase_add_loop_test(tc, smp_counters, RV_ENGINE_INTERP,

@@ -80,9 +80,15 @@ static void watch(struct sandbox_child *c, int out, int fd3,
 int harness_run(const struct sandbox_profile *p, bool off,
 		char *const argv[], struct run_result *res)
 {
+	return harness_run_in(p, off, argv, -1, res);
+}
+
+int harness_run_in(const struct sandbox_profile *p, bool off,
+		   char *const argv[], int in_fd, struct run_result *res)
+{
 	int out[2], f3[2];
 	char *envp[] = { "ATOLL_TEST=1", NULL };
-	struct sandbox_fd fds[3];
+	struct sandbox_fd fds[4];
 	struct sandbox_spawn_args a = {
 		.name = "hostile", .binary = argv[0], .argv = argv,
 		.envp = envp, .fds = fds, .nfds = 3, .profile = p, .off = off,
@@ -98,6 +104,8 @@ int harness_run(const struct sandbox_profile *p, bool off,
 	fds[0] = (struct sandbox_fd){ out[1], 1 };
 	fds[1] = (struct sandbox_fd){ 2, 2 };
 	fds[2] = (struct sandbox_fd){ f3[1], 3 };
+	if (in_fd >= 0)
+		fds[a.nfds++] = (struct sandbox_fd){ in_fd, 0 };
 	t0 = now_us();
 	r = sandbox_spawn(&a, &c, &err);
 	res->spawn_us = now_us() - t0;

@@ -21,5 +21,8 @@ struct run_result {
 
 int harness_run(const struct sandbox_profile *p, bool off,
 		char *const argv[], struct run_result *res);
+/* Same, with in_fd granted as the child's fd 0. */
+int harness_run_in(const struct sandbox_profile *p, bool off,
+		   char *const argv[], int in_fd, struct run_result *res);
 
 #endif

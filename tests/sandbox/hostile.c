@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,11 +19,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int result(const char *attempt, long r, const char *detail)
@@ -153,6 +156,35 @@ static long fd_quota(char *detail, size_t len)
 	return 0;
 }
 
+static void *thread_main(void *arg)
+{
+	return arg;
+}
+
+/* Threads are allowed (profile threads: true): clone3 fails with ENOSYS
+ * and glibc falls back to clone(CLONE_THREAD). */
+static long make_thread(void)
+{
+	pthread_t t;
+	int r = pthread_create(&t, NULL, thread_main, NULL);
+
+	if (r) {
+		errno = r;
+		return -1;
+	}
+	return pthread_join(t, NULL) ? -1 : 0;
+}
+
+/* A new process: clone without CLONE_THREAD. */
+static long make_process(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	return pid < 0 ? -1 : waitpid(pid, NULL, 0) < 0 ? -1 : 0;
+}
+
 /* Which fds the program started with: only the granted ones. */
 static long list_fds(char *detail, size_t len)
 {
@@ -164,6 +196,25 @@ static long list_fds(char *detail, size_t len)
 			n += (size_t)snprintf(detail + n, len - n, "%s%d",
 					      n ? "," : "", fd);
 	return 0;
+}
+
+/* Other system call ABIs on x86-64: the filter is for the native one;
+ * i386 (int 0x80) and x32 (bit 30 set) calls must not slip past it. */
+static long int80(void)
+{
+#if defined(__x86_64__)
+	long r;
+
+	__asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return 0;
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
 }
 
 static long regain_caps(void)
@@ -191,6 +242,10 @@ static long run(int argc, char **argv, char *detail, size_t len)
 
 	if (!strcmp(a, "noop"))
 		return 0;
+	if (!strcmp(a, "thread"))
+		return make_thread();
+	if (!strcmp(a, "fork"))
+		return make_process();
 	if (!strcmp(a, "list-fds"))
 		return list_fds(detail, len);
 	if (!strcmp(a, "whoami"))
@@ -226,6 +281,12 @@ static long run(int argc, char **argv, char *detail, size_t len)
 		return memfd_quota(detail, len);
 	if (!strcmp(a, "fd-quota"))
 		return fd_quota(detail, len);
+	if (!strcmp(a, "tiocsti"))
+		return ioctl(0, TIOCSTI, "#");
+	if (!strcmp(a, "int80"))
+		return int80();
+	if (!strcmp(a, "x32"))
+		return syscall(0x40000000L | SYS_getpid);
 	if (!strcmp(a, "capset"))
 		return regain_caps();
 	if (!strcmp(a, "setuid0"))
@@ -243,8 +304,15 @@ int main(int argc, char **argv)
 	char detail[128] = "";
 	long r;
 
+	/* Under the launcher, its options (--fd=3 ...) come first. */
+	while (argc > 1 && !strncmp(argv[1], "--", 2)) {
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s ATTEMPT [ARG]\n", argv[0]);
+		fprintf(stderr, "usage: %s [--OPTION...] ATTEMPT [ARG]\n",
+			argv[0]);
 		return 2;
 	}
 	r = run(argc, argv, detail, sizeof(detail));

@@ -14,10 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -52,6 +55,9 @@ static const struct attempt attempts[] = {
 	{ "memfd-quota", "testdev", "", false },
 	{ "fd-quota", NULL, "", false },
 	{ "exec-memfd", "testdev", self, true },
+	{ "fork", NULL, "", true },
+	{ "int80", NULL, "", true },
+	{ "x32", NULL, "", false },     /* most kernels lack x32 */
 	{ "capset", NULL, "", false },
 	{ "setuid0", NULL, "", false },
 	{ "unshare-user", NULL, "", false },
@@ -121,6 +127,7 @@ static int setup(int *bus_fd, pid_t *victim)
 	/* The victim ignores SIGTERM so a successful kill() (sandbox off)
 	 * does not change the later attempts. */
 	if ((*victim = fork()) == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		signal(SIGTERM, SIG_IGN);
 		for (;;)
 			pause();
@@ -195,10 +202,60 @@ static bool positive_control(const struct sandbox_profile *p, bool off)
 	}
 	bool ok = strstr(r.out, "RESULT granted-write ok") &&
 		  !strcmp(r.fd3, "hello\n") && r.exited && r.code == 0;
-	printf("%-24s | %-52s |\n", "granted-write",
-	       ok ? "ok (wrote \"hello\" to granted fd 3, read back)" :
-		    "FAILED");
+	printf("%-24s | %-52s |\n", off ? "granted-write (off)" :
+	       "granted-write (on)", ok ? "ok (wrote \"hello\" to granted fd 3, "
+	       "read back)" : "FAILED");
 	return ok;
+}
+
+/* TIOCSTI needs the terminal to be the caller's controlling tty: a child
+ * takes a fresh pty as its ctty, then runs the attempt with the pty as
+ * fd 0, sandbox on and off; with it off, the injected byte must show up
+ * on the master side. Prints the row; returns the number of problems. */
+static int tiocsti_row(const struct sandbox_profile *blk)
+{
+	char *argv[] = { self, "tiocsti", NULL }, line[700] = "";
+	struct attempt at = { "tiocsti", NULL, "", true };
+	int pfd[2], st;
+	pid_t pid;
+
+	if (pipe(pfd) < 0 || (pid = fork()) < 0)
+		return 1;
+	if (pid == 0) {
+		struct run_result r;
+		char on[300], off[300], c = 0;
+		bool w_on, w_off;
+		int m, s;
+		struct termios t;
+		struct pollfd pf;
+
+		close(pfd[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (setsid() < 0 || (m = posix_openpt(O_RDWR | O_NOCTTY)) < 0 ||
+		    grantpt(m) < 0 || unlockpt(m) < 0 ||
+		    (s = open(ptsname(m), O_RDWR)) < 0 || tcgetattr(s, &t) < 0)
+			_exit(2);
+		/* raw: an injected byte is readable without a newline */
+		cfmakeraw(&t);
+		tcsetattr(s, TCSANOW, &t);
+		harness_run_in(blk, false, argv, s, &r);
+		w_on = outcome(&at, &r, on, sizeof(on));
+		harness_run_in(blk, true, argv, s, &r);
+		pf = (struct pollfd){ s, POLLIN, 0 };
+		w_off = outcome(&at, &r, off, sizeof(off)) &&
+			poll(&pf, 1, 1000) == 1 && read(s, &c, 1) == 1 &&
+			c == '#';
+		dprintf(pfd[1], "%-24s | %-52.52s | %s%s\n", "tiocsti (pty ctty)",
+			on, off, w_on ? "   <== ESCAPED THE SANDBOX" :
+			!w_off ? "   <== control should have worked" : "");
+		_exit(w_on || !w_off);
+	}
+	close(pfd[1]);
+	(void)!read(pfd[0], line, sizeof(line) - 1);
+	close(pfd[0]);
+	printf("%s", line[0] ? line : "tiocsti: no result\n");
+	return waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	       WEXITSTATUS(st) == 0 ? 0 : 1;
 }
 
 static int run_all(const struct sandbox_profile *blk,
@@ -235,7 +292,7 @@ static int run_all(const struct sandbox_profile *blk,
 		failures += worked_on || !spawned_on || !spawned_off ||
 			    (at->off_must_work && !worked_off);
 	}
-	return failures;
+	return failures + tiocsti_row(blk);
 }
 
 int main(int argc, char **argv)

@@ -130,7 +130,7 @@ END_TEST
 START_TEST(shipped)
 {
 	static const char *const kinds[] = { "mem", "cpu", "cpu-kvm", "virtio-blk",
-					     "virtio-net", "testdev" };
+					     "virtio-net", "testdev", "external" };
 	struct sandbox_profile *p;
 	struct sandbox_error e;
 	char msg[700];

@@ -85,6 +85,20 @@ START_TEST(only_granted_fds)
 }
 END_TEST
 
+/* The virtio-blk profile allows threads: creating one must work (glibc
+ * falls back from clone3 to clone(CLONE_THREAD)). */
+START_TEST(threads_work)
+{
+	struct sandbox_profile *p = blk();
+	struct run_result r;
+
+	run(p, false, "thread", &r);
+	ck_assert_msg(strstr(r.out, "RESULT thread ok"), "%s%s%s", r.out,
+		      r.error, r.violation);
+	sandbox_profile_free(p);
+}
+END_TEST
+
 START_TEST(pid_namespace_and_uid)
 {
 	struct sandbox_profile *p = blk();
@@ -96,6 +110,30 @@ START_TEST(pid_namespace_and_uid)
 		 geteuid() == 0 ? SANDBOX_NOBODY : (int)geteuid());
 	ck_assert_msg(strstr(r.out, want), "got %s%s, want %s", r.out, r.error,
 		      want);
+	sandbox_profile_free(p);
+}
+END_TEST
+
+/* After the program exits, the listener is hung up: the handler must say
+ * so at once, not block in the kernel (an event loop calls it then). */
+START_TEST(notify_after_exit)
+{
+	struct sandbox_profile *p = blk();
+	char *argv[] = { (char *)hostile, "noop", NULL }, *envp[] = { NULL };
+	struct sandbox_spawn_args a = { .name = "t", .binary = hostile,
+					.argv = argv, .envp = envp,
+					.profile = p };
+	struct sandbox_violation v;
+	struct sandbox_child c;
+	struct sandbox_error e;
+
+	ck_assert_msg(sandbox_spawn(&a, &c, &e) == 0, "%s", e.message);
+	ck_assert_int_ge(c.notify_fd, 0);
+	ck_assert(waitid(P_PIDFD, (id_t)c.pidfd, &(siginfo_t){ 0 },
+			 WEXITED) == 0);
+	CHECK_RET(sandbox_notify_handle(c.notify_fd, false, &v), -ECONNRESET);
+	close(c.notify_fd);
+	close(c.pidfd);
 	sandbox_profile_free(p);
 }
 END_TEST
@@ -241,7 +279,9 @@ static Suite *sandbox_spawn_suite(void)
 
 	tcase_add_test(tc, only_granted_fds);
 	tcase_add_test(tc, pid_namespace_and_uid);
+	tcase_add_test(tc, threads_work);
 	tcase_add_test(tc, off_warns);
+	tcase_add_test(tc, notify_after_exit);
 	tcase_add_test(tc, refusals_name_the_cause);
 	tcase_add_test(tc, violation_named);
 	tcase_add_test(tc, bad_grants);

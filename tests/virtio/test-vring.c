@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The split-ring walker fed hostile rings: every case asserts the exact
  * outcome (error code, iov counts, footer, used ring contents). */
+#include <fcntl.h>
 #include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,9 +66,13 @@ static void setup(void)
 	setup_q(0, false);
 }
 
+static void *log_mem;
+
 static void teardown(void)
 {
 	vq_fini(&vq);
+	free(log_mem);
+	log_mem = NULL;
 	free(ram);
 }
 
@@ -468,6 +475,157 @@ START_TEST(vmem_checks)
 }
 END_TEST
 
+static void *fresh_log(void)
+{
+	free(log_mem);
+	log_mem = calloc(1, vq_log_bytes(QSZ));
+	ck_assert_ptr_nonnull(log_mem);
+	CHECK_RET(vq_attach_log(&vq, log_mem, vq_log_bytes(QSZ)), 0);
+	return log_mem;
+}
+
+/* A new device on the same rings and log: vq_init + vq_attach_log. */
+static int restart(uint16_t front_end_last_avail)
+{
+	vq_fini(&vq);
+	CHECK_RET(vq_init(&vq, &mem, "t", QSZ, DESC, AVAIL, USED,
+			  front_end_last_avail, false), 0);
+	return vq_attach_log(&vq, log_mem, vq_log_bytes(QSZ));
+}
+
+START_TEST(log_resubmits_in_order)
+{
+	struct vq_log_hdr *h = fresh_log();
+	struct vq_log_ent *ent = (struct vq_log_ent *)(h + 1);
+
+	ck_assert_uint_eq(h->magic, VQ_LOG_MAGIC);
+	ck_assert_uint_eq(h->queue_size, QSZ);
+	for (unsigned i = 0; i < 4; i++) {
+		set_desc(DESC, i, DATA + i * 16, 1, VQ_DESC_F_WRITE, 0);
+		post((uint16_t)(3 - i));     /* heads 3, 2, 1, 0 */
+	}
+	for (unsigned i = 0; i < 3; i++)
+		pop_expect(0);
+	vq_push(&vq, 2, 1);
+	vq_publish(&vq);
+	ck_assert(ent[3].inflight && !ent[2].inflight && ent[1].inflight);
+	ck_assert(!ent[0].inflight);
+	ck_assert_uint_eq(h->last_avail, 3);
+	ck_assert_uint_eq(h->used_idx, 1);
+	/* The front-end does not know what we consumed; the log does. */
+	CHECK_RET(restart(1), 2);
+	ck_assert_uint_eq(vq.last_avail, 3);
+	pop_expect(0);
+	ck_assert_uint_eq(el.head, 3);
+	pop_expect(0);
+	ck_assert_uint_eq(el.head, 1);
+	pop_expect(0);                       /* then the unconsumed entry */
+	ck_assert_uint_eq(el.head, 0);
+	CHECK_RET(vq_pop(&vq, &el), 0);
+	ck_assert_uint_eq(vq.inflight, 3);
+}
+END_TEST
+
+START_TEST(log_crash_after_publish)
+{
+	struct vq_log_hdr *h = fresh_log();
+
+	set_desc(DESC, 5, DATA, 1, VQ_DESC_F_WRITE, 0);
+	post(5);
+	pop_expect(0);
+	vq_push(&vq, 5, 1);
+	/* Published in the used ring, but the device died before it
+	 * cleared the flag. */
+	used16()[1] = 1;
+	ck_assert_uint_eq(h->used_idx, 0);
+	CHECK_RET(restart(0), 0);
+	CHECK_RET(vq_pop(&vq, &el), 0);
+	ck_assert_uint_eq(h->used_idx, 1);
+}
+END_TEST
+
+START_TEST(log_crash_before_last_avail)
+{
+	struct vq_log_hdr *h = fresh_log();
+
+	set_desc(DESC, 6, DATA, 1, VQ_DESC_F_WRITE, 0);
+	post(6);
+	pop_expect(0);
+	h->last_avail = 0;          /* died between the flag and last_avail */
+	CHECK_RET(restart(0), 1);
+	ck_assert_uint_eq(vq.last_avail, 1);
+	pop_expect(0);
+	ck_assert_uint_eq(el.head, 6);
+	CHECK_RET(vq_pop(&vq, &el), 0);      /* not handed out twice */
+}
+END_TEST
+
+START_TEST(log_rejects_foreign)
+{
+	struct vq_log_hdr *h = fresh_log();
+
+	CHECK_RET(vq_attach_log(&vq, log_mem, vq_log_bytes(QSZ) - 1), -EINVAL);
+	h->queue_size = 2 * QSZ;
+	CHECK_RET(restart(0), -EINVAL);
+	h->queue_size = QSZ;
+	h->magic = 0x12345678;
+	CHECK_RET(restart(0), -EINVAL);
+	h->magic = VQ_LOG_MAGIC;
+	/* Garbage flags and counters only ever name heads < size. */
+	memset(h + 1, 0xff, QSZ * sizeof(struct vq_log_ent));
+	h->used_idx = 0;
+	CHECK_RET(restart(0), (int)QSZ);
+	for (unsigned i = 0; i < QSZ; i++)
+		set_desc(DESC, i, DATA, 1, VQ_DESC_F_WRITE, 0);
+	for (unsigned i = 0; i < QSZ; i++) {
+		pop_expect(0);
+		ck_assert_uint_lt(el.head, QSZ);
+	}
+	CHECK_RET(vq_pop(&vq, &el), 0);
+}
+END_TEST
+
+/* A driver re-posting one head faster than completions are published. */
+START_TEST(log_same_head_flood)
+{
+	fresh_log();
+	set_desc(DESC, 0, DATA, 1, VQ_DESC_F_WRITE, 0);
+	for (unsigned i = 0; i < 3 * QSZ; i++) {
+		post(0);
+		pop_expect(0);
+		vq_push(&vq, 0, 1);
+	}
+	vq_publish(&vq);
+	ck_assert_uint_eq(vq.inflight, 0);
+	ck_assert_uint_eq(used16()[1], (uint16_t)(3 * QSZ));
+}
+END_TEST
+
+/* Grants must be memfds nobody can shrink under the mapping. */
+START_TEST(vmem_fd_needs_seal)
+{
+	struct vmem m;
+	int plain = memfd_create("plain", MFD_CLOEXEC);
+	int sealable = memfd_create("sealable", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	CHECK_OK(plain);
+	CHECK_OK(sealable);
+	CHECK_OK(ftruncate(plain, 65536));
+	CHECK_OK(ftruncate(sealable, 65536));
+	vmem_init(&m);
+	CHECK_RET(vmem_add_fd(&m, plain, 0, 65536, 0, false), -EPERM);
+	CHECK_RET(vmem_add_fd(&m, sealable, 0, 131072, 0, false), -ERANGE);
+	CHECK_RET(vmem_add_fd(&m, sealable, 0, 65536, 4096, false), -ERANGE);
+	CHECK_RET(vmem_add_fd(&m, sealable, 0, 65536, 0, false), 0);
+	ck_assert(fcntl(sealable, F_GET_SEALS) & F_SEAL_SHRINK);
+	ck_assert_int_lt(ftruncate(sealable, 4096), 0);
+	*(volatile uint8_t *)vmem_map(&m, 65535, 1, true) = 1;
+	vmem_clear(&m);
+	close(plain);
+	close(sealable);
+}
+END_TEST
+
 static Suite *vring_suite(void)
 {
 	Suite *s = suite_create("vring");
@@ -502,6 +660,12 @@ static Suite *vring_suite(void)
 	tcase_add_test(t, event_idx_notify);
 	tcase_add_test(t, no_interrupt_flag);
 	tcase_add_test(t, vmem_checks);
+	tcase_add_test(t, vmem_fd_needs_seal);
+	tcase_add_test(t, log_resubmits_in_order);
+	tcase_add_test(t, log_crash_after_publish);
+	tcase_add_test(t, log_crash_before_last_avail);
+	tcase_add_test(t, log_rejects_foreign);
+	tcase_add_test(t, log_same_head_flood);
 	suite_add_tcase(s, t);
 	return s;
 }

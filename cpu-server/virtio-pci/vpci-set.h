@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtio-pci devices of one atoll-cpu under the launcher: one transport
+ * per peer device, created on its first PEER_CONNECT and re-attached on
+ * every later one (a device restart), plugged into PCI slots at RESUME,
+ * and the main-loop events (call eventfds, peer sockets) that serve them.
+ * Main thread only.
+ */
+#ifndef ATOLL_VPCI_SET_H
+#define ATOLL_VPCI_SET_H
+
+#include <stdint.h>
+
+#include <atoll/bus.h>
+
+struct event_base;
+struct pci_host;
+struct vpci_set;
+
+/* `me`: the cpu server's instance name (HELLO on the peer buses). */
+struct vpci_set *vpci_set_new(struct event_base *base, const char *me);
+/* Frees every transport; the harts must be stopped. NULL is a no-op. */
+void vpci_set_free(struct vpci_set *s);
+
+/* A PEER_CONNECT: takes its fd. A device that fails HELLO/DESCRIBE is
+ * logged and left out (its supervisor restarts it); returns 0 then too,
+ * and a negative errno only when the cpu server itself cannot go on
+ * (-ENOMEM). Blocks for at most a few peer call deadlines. */
+int vpci_set_peer_connect(struct vpci_set *s, struct atoll_msg *msg);
+
+/* Guest RAM (for re-attach); before or after the devices connect. */
+void vpci_set_ram(struct vpci_set *s, const void *ram, uint64_t base,
+		  uint64_t size);
+
+/* Plugs every device not plugged yet into free slots 1.., in name order
+ * so that guest device names do not depend on start-up races. Call before
+ * the harts start. Returns 0 or a negative errno. */
+int vpci_set_plug(struct vpci_set *s, struct pci_host *h);
+
+/* Devices described so far (plugged or not). */
+unsigned vpci_set_count(const struct vpci_set *s);
+
+#endif

@@ -1,0 +1,459 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Linux guest tests of virtio-blk through the virtio-pci transport, run
+with the real launcher (`atoll run`): atoll-mem, atoll-cpu (riscv-virt,
+2 harts) and atoll-virtio-blk as separate processes.
+
+  guest_blk.py rw ATOLL ATOLL_BLK     /dev/vda at the right size; mke2fs,
+                                      files with checksums, a second VM run
+                                      verifies them and the whole image
+  guest_blk.py ro ATOLL ATOLL_BLK     a `readonly: true` disk refuses writes
+  guest_blk.py restart ATOLL ATOLL_BLK  the device is SIGKILLed (via its QMP
+                                      pid) during guest I/O; the launcher
+                                      restarts it, the transport re-attaches
+                                      it; no file corrupt, no I/O error
+  guest_blk.py bench ATOLL ATOLL_BLK  in-guest dd throughput, atoll beside
+                                      qemu-system-riscv64 virtio-blk-pci on
+                                      the same image, kernel and initrd
+
+The guest kit comes from $ATOLL_GUEST_DIR, else the build cache's
+'current' pointer. Without it, without a device binary, or (bench) without
+QEMU, the test is skipped with exit status 77 and a reason.
+"""
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+TIMEOUT = int(os.environ.get("ATOLL_GUEST_TIMEOUT", "300"))
+HARTS = 2
+DISK_MB = 32
+NFILES = 100
+BENCH_MB = int(os.environ.get("ATOLL_BLK_BENCH_MB", "32"))
+
+
+def guest_dir():
+    d = os.environ.get("ATOLL_GUEST_DIR")
+    if not d:
+        cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+        d = os.path.join(cache, "atoll", "guest", "current")
+    for f in ("Image", "initramfs.cpio.gz"):
+        if not os.path.isfile(os.path.join(d, f)):
+            print(f"SKIP: guest kit not built ({d}/{f} missing); "
+                  "run scripts/build-guest.sh or set ATOLL_GUEST_DIR")
+            sys.exit(SKIP)
+    return os.path.realpath(d)
+
+
+def need_binaries(atoll, blk):
+    for b in (atoll, blk):
+        if not os.access(b, os.X_OK):
+            print(f"SKIP: {b} is not built")
+            sys.exit(SKIP)
+
+
+def manifest(path, kit, disk, cmd, readonly=False, extra="",
+             restart="never"):
+    """Writes a manifest; the cmdline is a JSON string, which is also a
+    valid YAML double-quoted scalar, so any quoting survives."""
+    # The manifest expands ${NAME}; $$ is a literal $.
+    cmdline = f'console=ttyS0 quiet atoll.run="{cmd}"'.replace("$", "$$")
+    with open(path, "w") as f:
+        f.write(f"""name: {os.path.basename(path)[:-5]}
+machine:
+  type: riscv-virt
+  cpus: {HARTS}
+memory:
+  size: 256M
+boot:
+  kernel: {kit}/Image
+  initrd: {kit}/initramfs.cpio.gz
+  cmdline: {json.dumps(cmdline)}
+console: stdio
+{extra}devices:
+  - name: disk0
+    kind: virtio-blk
+    path: {disk}
+    readonly: {"true" if readonly else "false"}
+    restart: {restart}
+""")
+
+
+def run(cmd, echo=True):
+    """Runs cmd with a deadline; returns (status or None, output lines)."""
+    lines = []
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + TIMEOUT
+    try:
+        for raw in p.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            lines.append(line)
+            if echo:
+                print(line, flush=True)
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(cmd, TIMEOUT)
+        rc = p.wait(timeout=max(1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        rc = None
+    return rc, lines
+
+
+def atoll_run(atoll, yaml):
+    return run([atoll, "run", yaml])
+
+
+def values(lines, tag="ATOLL-BLK"):
+    """key=value pairs from lines starting `TAG k=v k=v` (last one wins);
+    the kernel's echo of its command line does not count."""
+    out = {}
+    for line in lines:
+        if not line.startswith(tag + " "):
+            continue
+        for kv in line[len(tag) + 1:].split():
+            if "=" in kv:
+                k, v = kv.split("=", 1)
+                out[k] = v
+    return out
+
+
+def sums(lines):
+    """{name: sha256} from sha256sum output lines."""
+    out = {}
+    for line in lines:
+        m = re.search(r"\b([0-9a-f]{64})  (f\d)$", line)
+        if m:
+            out[m.group(2)] = m.group(1)
+    return out
+
+
+def file_sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def make_disk(path, mb):
+    with open(path, "wb") as f:
+        f.truncate(mb << 20)
+
+
+DEV_SUM = "echo ATOLL-BLK dev=$(dd if=/dev/vda bs=64k 2>/dev/null | sha256sum | cut -c1-64)"
+
+WRITE = ("echo ATOLL-BLK size=$(cat /sys/block/vda/size) ro=$(cat /sys/block/vda/ro); "
+         "mke2fs -q /dev/vda && mount -t ext2 /dev/vda /mnt && "
+         "for i in 1 2 3; do dd if=/dev/urandom of=/mnt/f$i bs=4k count=$((i*40)) 2>/dev/null; done; "
+         "cd /mnt && sha256sum f1 f2 f3; cd /; umount /mnt && sync && "
+         "echo ATOLL-BLK written=1; " + DEV_SUM)
+
+VERIFY = ("mount -t ext2 -o ro /dev/vda /mnt && cd /mnt && sha256sum f1 f2 f3; "
+          "cd /; umount /mnt; echo ATOLL-BLK verified=1; " + DEV_SUM)
+
+
+def check_rw(atoll, kit, tmp):
+    disk = os.path.join(tmp, "disk.img")
+    make_disk(disk, DISK_MB)
+    problems = []
+
+    manifest(os.path.join(tmp, "write.yaml"), kit, disk, WRITE)
+    rc, lines = atoll_run(atoll, os.path.join(tmp, "write.yaml"))
+    v, s1 = values(lines), sums(lines)
+    host1 = file_sha256(disk)
+    if rc != 0:
+        problems.append(f"first run: exit status {rc}, wanted 0")
+    if v.get("size") != str((DISK_MB << 20) // 512):
+        problems.append(f"/sys/block/vda/size {v.get('size')!r}, "
+                        f"wanted {(DISK_MB << 20) // 512}")
+    if v.get("ro") != "0":
+        problems.append(f"/sys/block/vda/ro {v.get('ro')!r}, wanted 0")
+    if v.get("written") != "1" or len(s1) != 3:
+        problems.append(f"first run did not write and sum 3 files ({s1})")
+    if v.get("dev") != host1:
+        problems.append(f"guest's device checksum {v.get('dev')} != host's "
+                        f"image checksum {host1}")
+
+    manifest(os.path.join(tmp, "verify.yaml"), kit, disk, VERIFY)
+    rc, lines = atoll_run(atoll, os.path.join(tmp, "verify.yaml"))
+    v2, s2 = values(lines), sums(lines)
+    if rc != 0:
+        problems.append(f"second run: exit status {rc}, wanted 0")
+    if v2.get("verified") != "1" or s2 != s1 or not s1:
+        problems.append(f"second run checksums {s2} != first run's {s1}")
+    if v2.get("dev") != host1 or file_sha256(disk) != host1:
+        problems.append("the image changed in a read-only mount, or the "
+                        "guest read back something else")
+    if problems:
+        print("FAIL: " + "; ".join(problems))
+        return 1
+    print(f"PASS: /dev/vda {DISK_MB} MiB; ext2 with 3 files written, synced, "
+          "and verified by a second VM; guest and host image checksums agree")
+    return 0
+
+
+RO = ("echo ATOLL-BLK ro=$(cat /sys/block/vda/ro); "
+      "dd if=/dev/zero of=/dev/vda bs=4k count=1 conv=fsync 2>/dev/null; "
+      "echo ATOLL-BLK ddrc=$?; "
+      "mount -t ext2 /dev/vda /mnt 2>/dev/null; "
+      "echo ATOLL-BLK mode=$(grep ' /mnt ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1); "
+      "touch /mnt/new 2>/dev/null; echo ATOLL-BLK touchrc=$?; " + DEV_SUM)
+
+
+RESTART = ("mke2fs -q /dev/vda >/dev/null && mount -t ext2 /dev/vda /mnt && "
+           "dd if=/dev/urandom of=/tmp/src bs=4k count=64 2>/dev/null && "
+           "echo ATOLL-BLK src=$(sha256sum /tmp/src | cut -c1-64) && "
+           "echo ATOLL-BLK loop=start; i=0; "
+           "while [ $i -lt {n} ]; do cp /tmp/src /mnt/g$i && sync || echo ATOLL-BLK copyfail=$i; "
+           "i=$((i+1)); done; echo ATOLL-BLK loop=done; "
+           "echo 3 > /proc/sys/vm/drop_caches; "
+           "echo ATOLL-BLK distinct=$(sha256sum /mnt/g* | cut -c1-64 | sort -u | tr '\\n' ,); "
+           "echo ATOLL-BLK files=$(ls /mnt | grep -c ^g); umount /mnt; "
+           "echo ATOLL-BLK ioerr=$(dmesg | grep -v 'command line' | grep -c -i 'i/o error'); "
+           "dmesg | grep -v 'command line' | grep -i -e error -e virtio | tail -5")
+
+
+class Qmp:
+    def __init__(self, path):
+        import socket
+        for _ in range(100):
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                time.sleep(0.05)
+        else:
+            raise RuntimeError(f"no QMP socket at {path}")
+        self.file = self.sock.makefile("rw", newline="")
+        json.loads(self.file.readline())
+        self.execute("qmp_capabilities")
+
+    def execute(self, cmd):
+        self.file.write(json.dumps({"execute": cmd}) + "\n")
+        self.file.flush()
+        while True:
+            r = json.loads(self.file.readline())
+            if "event" in r:
+                continue
+            if "error" in r:
+                raise RuntimeError(str(r["error"]))
+            return r["return"]
+
+    def device(self, name):
+        for p in self.execute("query-processes"):
+            if p["name"] == name:
+                return p
+        return None
+
+
+def check_restart(atoll, kit, tmp):
+    """Kills atoll-virtio-blk (SIGKILL) twice while the guest copies files
+    and syncs in a loop; the launcher restarts it, the transport re-attaches
+    it, and the guest must see neither an I/O error nor a corrupt file."""
+    import signal
+    import threading
+    disk, qmp = os.path.join(tmp, "r.img"), os.path.join(tmp, "r.qmp")
+    kills = int(os.environ.get("ATOLL_BLK_KILLS", "2"))
+    make_disk(disk, DISK_MB)
+    manifest(os.path.join(tmp, "r.yaml"), kit, disk,
+             RESTART.replace("{n}", str(NFILES)), extra=f"qmp: {qmp}\n",
+             restart="{policy: on-failure, max: 10, backoff-ms: 50}")
+    p = subprocess.Popen([atoll, "-v", "run", os.path.join(tmp, "r.yaml")],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    lines, killed, started = [], [], threading.Event()
+
+    def killer():
+        if not started.wait(TIMEOUT):
+            return
+        q = Qmp(qmp)
+        for _ in range(kills):
+            time.sleep(0.4)
+            d = q.device("disk0")
+            if not d or not d.get("pid"):
+                break
+            os.kill(d["pid"], signal.SIGKILL)
+            killed.append(d["pid"])
+            for _ in range(100):     # wait for the new process
+                time.sleep(0.05)
+                d = q.device("disk0")
+                if d and d.get("pid") and d["pid"] not in killed:
+                    break
+        restarts.append((q.device("disk0") or {}).get("restarts"))
+
+    restarts = []
+    th = threading.Thread(target=killer, daemon=True)
+    th.start()
+    deadline = time.monotonic() + min(TIMEOUT, 180)
+    for raw in p.stdout:
+        line = raw.decode("utf-8", "replace").rstrip("\r\n")
+        lines.append(line)
+        print(line, flush=True)
+        if "ATOLL-BLK loop=start" in line:
+            started.set()
+        if time.monotonic() > deadline:
+            p.kill()
+            break
+    rc = p.wait()
+    started.set()
+    th.join(5)
+    v = values(lines)
+    problems = []
+    if rc != 0:
+        problems.append(f"exit status {rc}, wanted 0")
+    if len(killed) != kills:
+        problems.append(f"killed the device {len(killed)} times, wanted {kills}")
+    if v.get("loop") != "done":
+        problems.append("the guest's copy loop did not finish")
+    if "copyfail" in v:
+        problems.append(f"a copy failed (file g{v['copyfail']})")
+    if v.get("files") != str(NFILES):
+        problems.append(f"{v.get('files')} files, wanted {NFILES}")
+    if v.get("distinct") != v.get("src", "?") + ",":
+        problems.append(f"file checksums {v.get('distinct')!r}, wanted only "
+                        f"the source's {v.get('src')!r}")
+    if v.get("ioerr") != "0":
+        problems.append(f"{v.get('ioerr')} I/O errors in the guest's log")
+    if problems:
+        print("FAIL: " + "; ".join(problems))
+        return 1
+    print(f"PASS: device killed {kills} times during guest I/O (restarts "
+          f"{restarts}); {NFILES} files copied and synced, all intact, no guest "
+          "I/O error")
+    return 0
+
+
+def check_ro(atoll, kit, tmp):
+    disk = os.path.join(tmp, "ro.img")
+    make_disk(disk, DISK_MB)
+    # An ext2 image made by a rw VM first, so the ro VM has a filesystem.
+    manifest(os.path.join(tmp, "mk.yaml"), kit, disk,
+             "mke2fs -q /dev/vda && sync && echo ATOLL-BLK made=1")
+    rc, lines = atoll_run(atoll, os.path.join(tmp, "mk.yaml"))
+    if rc != 0 or values(lines).get("made") != "1":
+        print(f"FAIL: could not prepare the image (status {rc})")
+        return 1
+    before = file_sha256(disk)
+    manifest(os.path.join(tmp, "ro.yaml"), kit, disk, RO, readonly=True)
+    rc, lines = atoll_run(atoll, os.path.join(tmp, "ro.yaml"))
+    v = values(lines)
+    problems = []
+    if rc != 0:
+        problems.append(f"exit status {rc}, wanted 0")
+    if v.get("ro") != "1":
+        problems.append(f"/sys/block/vda/ro {v.get('ro')!r}, wanted 1")
+    if v.get("ddrc") in (None, "0"):
+        problems.append(f"dd to /dev/vda exited {v.get('ddrc')!r}, wanted failure")
+    if v.get("mode") not in ("ro", ""):
+        problems.append(f"ext2 mounted {v.get('mode')!r}, wanted ro or refused")
+    if v.get("touchrc") in (None, "0"):
+        problems.append("creating a file succeeded")
+    if v.get("dev") != before or file_sha256(disk) != before:
+        problems.append("the image changed")
+    if problems:
+        print("FAIL: " + "; ".join(problems))
+        return 1
+    print("PASS: read-only disk: ro=1, raw write and file creation refused, "
+          "image unchanged")
+    return 0
+
+
+BENCH = ("dd if=/dev/zero of=/dev/vda bs=1M count={mb} conv=fsync 2>&1 | "
+         "grep copied | sed 's/^/ATOLL-BENCH write /'; "
+         "echo 3 > /proc/sys/vm/drop_caches; "
+         "dd if=/dev/vda of=/dev/null bs=1M count={mb} 2>&1 | "
+         "grep copied | sed 's/^/ATOLL-BENCH read /'")
+
+
+def dd_rates(lines):
+    """{'write': MB/s, 'read': MB/s} from busybox dd's summary lines."""
+    out = {}
+    for line in lines:
+        m = re.search(r"ATOLL-BENCH (\w+) (\d+) bytes .* copied, ([0-9.]+) s", line)
+        if m and float(m.group(3)) > 0:
+            out[m.group(1)] = int(m.group(2)) / float(m.group(3)) / 1e6
+    return out
+
+
+def qemu_cmd(kit, disk, cmd):
+    return ["qemu-system-riscv64", "-M", "virt", "-smp", str(HARTS),
+            "-m", "256M", "-nographic", "-bios", "default",
+            "-kernel", f"{kit}/Image", "-initrd", f"{kit}/initramfs.cpio.gz",
+            "-append", f'console=ttyS0 quiet atoll.run="{cmd}"',
+            "-drive", f"file={disk},format=raw,if=none,id=d0,cache=writeback",
+            "-device", "virtio-blk-pci,drive=d0"]
+
+
+def bench(atoll, kit, tmp):
+    if not shutil.which("qemu-system-riscv64"):
+        print("SKIP: qemu-system-riscv64 not installed (qemu-system-misc)")
+        return SKIP
+    disk = os.path.join(tmp, "bench.img")
+    make_disk(disk, BENCH_MB + 1)
+    cmd = BENCH.format(mb=BENCH_MB)
+    manifest(os.path.join(tmp, "bench.yaml"), kit, disk, cmd)
+    runs = int(os.environ.get("ATOLL_BENCH_RUNS", "3"))
+    a, q, arc, qrc, alines, qlines = {}, {}, 0, 0, [], []
+    for _ in range(runs):     # interleaved, best of `runs` for each
+        rc, alines = run([atoll, "run", os.path.join(tmp, "bench.yaml")],
+                         echo=False)
+        arc = arc or rc
+        for k, r in dd_rates(alines).items():
+            a[k] = max(a.get(k, 0), r)
+        rc, qlines = run(qemu_cmd(kit, disk, cmd), echo=False)
+        qrc = qrc or rc
+        for k, r in dd_rates(qlines).items():
+            q[k] = max(q.get(k, 0), r)
+    print(f"# in-guest dd, {BENCH_MB} MiB, bs=1M, {HARTS} harts, same image, "
+          "kernel and initrd; write with conv=fsync, read after drop_caches; "
+          f"best of {runs} interleaved runs")
+    print(f"{'':28}{'write MB/s':>12}{'read MB/s':>12}")
+    for name, r in (("qemu TCG virtio-blk-pci", q), ("atoll (out-of-process)", a)):
+        print(f"{name:28}{r.get('write', float('nan')):>12.2f}"
+              f"{r.get('read', float('nan')):>12.2f}")
+    if a.get("read") and q.get("read") and a.get("write") and q.get("write"):
+        print(f"{'ratio atoll/qemu':28}{a['write'] / q['write']:>11.2f}x"
+              f"{a['read'] / q['read']:>11.2f}x")
+    ok = len(a) == 2 and len(q) == 2 and arc == 0 and qrc == 0
+    if not ok:
+        print(f"# a run failed: atoll status {arc} {a}, qemu status {qrc} {q}")
+        for l in (alines if len(a) < 2 else qlines)[-10:]:
+            print("#   " + l)
+    return 0 if ok else 1
+
+
+def main():
+    if len(sys.argv) != 4 or sys.argv[1] not in ("rw", "ro", "restart",
+                                                    "bench"):
+        print(__doc__)
+        return 2
+    mode, atoll, blk = sys.argv[1:]
+    need_binaries(atoll, blk)
+    kit = guest_dir()
+    fw = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
+    if not os.path.isfile(fw):
+        print(f"SKIP: {fw} missing (apt-get install opensbi)")
+        return SKIP
+    with tempfile.TemporaryDirectory(prefix="atoll-blk-") as tmp:
+        os.chmod(tmp, 0o755)
+        if mode == "rw":
+            return check_rw(atoll, kit, tmp)
+        if mode == "ro":
+            return check_ro(atoll, kit, tmp)
+        if mode == "restart":
+            return check_restart(atoll, kit, tmp)
+        return bench(atoll, kit, tmp)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
