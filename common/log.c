@@ -25,6 +25,16 @@ void log_init(const char *prefix, enum atoll_log_level level)
 			log_level = (enum atoll_log_level)i;
 }
 
+enum atoll_log_level log_level_get(void)
+{
+	return log_level;
+}
+
+const char *log_level_name(enum atoll_log_level level)
+{
+	return level == ATOLL_LOG_WARN ? "warn" : level_names[level];
+}
+
 void log_vmsg(enum atoll_log_level level, const char *fmt, va_list ap)
 {
 	char line[1024];

@@ -9,6 +9,9 @@
 /* Sets the prefix ("atoll-mem[disk0]") and the most verbose level printed.
  * ATOLL_LOG=debug|info|warn|error in the environment overrides `level`. */
 void log_init(const char *prefix, enum atoll_log_level level);
+/* The level in force, and its ATOLL_LOG name ("warn", "debug", ...). */
+enum atoll_log_level log_level_get(void);
+const char *log_level_name(enum atoll_log_level level);
 void log_msg(enum atoll_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void log_vmsg(enum atoll_log_level level, const char *fmt, va_list ap);

@@ -178,9 +178,15 @@ int launch_plan_build(const struct proc *p, int bus_fd, struct launch_plan *plan
 	memset(plan, 0, sizeof(*plan));
 	plan->spawn.name = p->name;
 	plan->spawn.kind = p->kind;
+	plan->spawn.accel = p->vm->cfg->accel;
 	plan->spawn.binary = p->binary;
 	plan->spawn.argv = plan->argv;
 	plan->spawn.sandbox = p->sandbox;
+	/* Children log to the launcher's stderr. It is also their stdout, so
+	 * that no fd a child opens later can take number 1 and receive a
+	 * stray printf. */
+	plan->spawn.fds[plan->spawn.nfds++] = (struct sandbox_fd){ STDERR_FILENO, 1 };
+	plan->spawn.fds[plan->spawn.nfds++] = (struct sandbox_fd){ STDERR_FILENO, 2 };
 	plan->spawn.fds[plan->spawn.nfds++] = (struct sandbox_fd){ bus_fd, 3 };
 	rc |= plan_arg(plan, "%s", p->binary);
 	rc |= plan_arg(plan, "--fd=3");

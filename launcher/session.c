@@ -54,6 +54,7 @@ static void session_reject(struct proc *p, const char *what)
 }
 
 static void session_check_all_ready(struct vm *vm);
+static int session_connect_peers(struct proc *cpu, struct proc *dev);
 
 static void mem_grant_reply(atoll_bus *bus, int status, struct atoll_msg *reply,
 			    void *opaque)
@@ -72,9 +73,16 @@ static void mem_grant_reply(atoll_bus *bus, int status, struct atoll_msg *reply,
 	}
 	rc = atoll_bus_post(p->bus, ATOLL__MSG_TYPE__MSG_MEM_GRANT, reply->body,
 			    reply->fds, reply->nfds);
-	if (rc < 0)
+	if (rc < 0) {
 		log_error("%s: cannot pass memory grant: %s", p->name,
 			  strerror(-rc));
+		goto out;
+	}
+	p->granted = true;
+	/* A device is connected to the cpu server only once it has RAM: the
+	 * cpu side may set up queues (after a restart: at once). */
+	if (p->dev && p->vm->cpu && p->vm->cpu->hello)
+		session_connect_peers(p->vm->cpu, p);
 out:
 	free(pd);
 }
@@ -200,11 +208,9 @@ static int session_setup(struct proc *p)
 		if ((rc = session_attach_console(p)) < 0)
 			return rc;
 		for (size_t i = 0; i < vm->nprocs; i++)
-			if (vm->procs[i]->dev && vm->procs[i]->hello &&
+			if (vm->procs[i]->dev && vm->procs[i]->granted &&
 			    (rc = session_connect_peers(p, vm->procs[i])) < 0)
 				return rc;
-	} else if (vm->cpu && vm->cpu->hello) {
-		return session_connect_peers(vm->cpu, p);
 	}
 	return 0;
 }
@@ -445,6 +451,7 @@ void session_proc_exited(struct proc *p)
 {
 	p->hello = false;
 	p->setup_pending = false;
+	p->granted = false;
 }
 
 void session_post_shutdown(struct proc *p, const char *reason)

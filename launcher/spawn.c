@@ -19,8 +19,15 @@ static void child_env(char **envp, size_t max)
 	static const char *const keep[] = {
 		"ATOLL_LOG", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS",
 	};
+	static char level[32];
 	size_t n = 0;
 
+	/* Children log at the launcher's level unless ATOLL_LOG says. */
+	if (!getenv("ATOLL_LOG")) {
+		snprintf(level, sizeof(level), "ATOLL_LOG=%s",
+			 log_level_name(log_level_get()));
+		envp[n++] = level;
+	}
 	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]) && n + 1 < max; i++) {
 		for (char **e = environ; *e; e++)
 			if (!strncmp(*e, keep[i], strlen(keep[i])) &&
@@ -30,10 +37,12 @@ static void child_env(char **envp, size_t max)
 	envp[n] = NULL;
 }
 
-/* Devices from outside the tree (kind "external") run under the generic
- * external profile; every built-in kind has its own. */
-static const char *profile_kind(const char *kind)
+/* Every kind has a profile of its own name ("external" for devices built
+ * out of tree), except the cpu server under KVM, which needs /dev/kvm. */
+static const char *profile_kind(const char *kind, const char *accel)
 {
+	if (!strcmp(kind, "cpu") && accel && !strcmp(accel, "kvm"))
+		return "cpu-kvm";
 	return kind;
 }
 
@@ -49,7 +58,8 @@ int spawn_process(struct spawn_args *a, struct sandbox_child *child)
 
 	child_env(envp, sizeof(envp) / sizeof(envp[0]));
 	if (a->sandbox) {
-		rc = sandbox_profile_load(NULL, profile_kind(a->kind), &profile, &err);
+		rc = sandbox_profile_load(NULL, profile_kind(a->kind, a->accel),
+					  &profile, &err);
 		if (rc < 0) {
 			sandbox_error_format(&err, a->error, sizeof(a->error));
 			return rc;

@@ -18,6 +18,7 @@
 struct spawn_args {
 	const char *name;            /* process name, for messages */
 	const char *kind;            /* selects the sandbox profile */
+	const char *accel;           /* the VM's accelerator (cpu-kvm profile) */
 	const char *binary;
 	char **argv;                 /* NULL-terminated */
 	struct sandbox_fd fds[SPAWN_MAX_FDS];

@@ -53,6 +53,7 @@ struct proc {
 	struct atoll_bus_event *bus_ev;
 	bool hello;                /* HELLO exchanged on the current bus */
 	bool setup_pending;        /* HELLO came before RAM existed */
+	bool granted;              /* its MEM_GRANT has been posted */
 	unsigned gen;              /* bumped at each start: tells late
 				      replies for a previous incarnation */
 	unsigned restarts;
