@@ -155,7 +155,10 @@ START_TEST(linux_boot_places_initrd_and_dtb)
 	start = fdt_getprop(fdt, fdt_path_offset(fdt, "/chosen"),
 			    "linux,initrd-start", NULL);
 	ck_assert_ptr_nonnull(start);
-	uint64_t s = fdt64_to_cpu(*start);
+	/* Properties are only 4-byte aligned in the blob. */
+	fdt64_t raw;
+	memcpy(&raw, start, sizeof(raw));
+	uint64_t s = fdt64_to_cpu(raw);
 
 	ck_assert_uint_ge(s, VIRT_DRAM_BASE + 0x200000 + sizeof(kernel));
 	ck_assert_uint_le(s + sizeof(initrd), fdt_addr);
