@@ -104,7 +104,19 @@ def run(cmd, echo=True):
         p.kill()
         p.wait()
         rc = None
-    return rc, lines
+    return rc, no_seccomp_kill(lines)
+
+
+def no_seccomp_kill(lines):
+    """Every process runs under its sandbox profile; a profile missing a
+    call the workload needs shows up as a seccomp kill, which a restarted
+    device would otherwise hide."""
+    kills = [l for l in lines if "forbidden system call" in l]
+    if kills:
+        print("FAIL: a process was killed by its seccomp profile:\n  " +
+              "\n  ".join(kills), flush=True)
+        sys.exit(1)
+    return lines
 
 
 def atoll_run(atoll, yaml):
@@ -307,6 +319,7 @@ def check_restart(atoll, kit, tmp):
     rc = p.wait()
     started.set()
     th.join(5)
+    no_seccomp_kill(lines)
     v = values(lines)
     problems = []
     if rc != 0:
