@@ -28,15 +28,6 @@
 #define REPORT_FD (SANDBOX_EXEC_FD - 1)
 #define MOVE_BASE 512                /* grants pass through here */
 
-#define STEP(call, ...)                                                  \
-	do {                                                             \
-		if ((call) < 0) {                                        \
-			int _e = errno;                                  \
-			snprintf(what, len, __VA_ARGS__);                \
-			errno = _e;                                      \
-			return -1;                                       \
-		}                                                        \
-	} while (0)
 
 static _Noreturn void die(int sock, const char *what, int err)
 {
@@ -78,12 +69,12 @@ static int map_self(const struct sbx_plan *pl, char *what, size_t len)
 {
 	char map[64];
 
-	STEP(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "set dumpable");
-	STEP(write_self("setgroups", "deny"), "setgroups deny");
+	SBX_STEP(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "set dumpable");
+	SBX_STEP(write_self("setgroups", "deny"), "setgroups deny");
 	snprintf(map, sizeof(map), "%u %u 1\n", pl->uid, pl->uid);
-	STEP(write_self("uid_map", map), "write uid_map");
+	SBX_STEP(write_self("uid_map", map), "write uid_map");
 	snprintf(map, sizeof(map), "%u %u 1\n", pl->gid, pl->gid);
-	STEP(write_self("gid_map", map), "write gid_map");
+	SBX_STEP(write_self("gid_map", map), "write gid_map");
 	return 0;
 }
 
@@ -93,15 +84,15 @@ static int become(const struct sbx_plan *pl, char *what, size_t len)
 {
 	struct __user_cap_data_struct d[2];
 
-	STEP(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0), "keepcaps");
-	STEP(setgroups(0, NULL), "setgroups");
-	STEP(setresgid(pl->gid, pl->gid, pl->gid), "setresgid %u", pl->gid);
-	STEP(setresuid(pl->uid, pl->uid, pl->uid), "setresuid %u", pl->uid);
-	STEP(prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0), "keepcaps off");
-	STEP(raw_caps(d, false), "capget");
+	SBX_STEP(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0), "keepcaps");
+	SBX_STEP(setgroups(0, NULL), "setgroups");
+	SBX_STEP(setresgid(pl->gid, pl->gid, pl->gid), "setresgid %u", pl->gid);
+	SBX_STEP(setresuid(pl->uid, pl->uid, pl->uid), "setresuid %u", pl->uid);
+	SBX_STEP(prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0), "keepcaps off");
+	SBX_STEP(raw_caps(d, false), "capget");
 	d[0].effective = d[0].permitted;
 	d[1].effective = d[1].permitted;
-	STEP(raw_caps(d, true), "capset (effective)");
+	SBX_STEP(raw_caps(d, true), "capset (effective)");
 	return 0;
 }
 
@@ -132,7 +123,7 @@ static int bounding_set(const struct sandbox_profile *p, char *what,
 		if (in < 0)
 			break;                       /* past the last cap */
 		if (in == 1 && !wanted(p, cap))
-			STEP(prctl(PR_CAPBSET_DROP, cap, 0, 0, 0),
+			SBX_STEP(prctl(PR_CAPBSET_DROP, cap, 0, 0, 0),
 			     "drop capability %d from the bounding set", cap);
 	}
 	return 0;
@@ -147,20 +138,20 @@ static int final_caps(const struct sandbox_profile *p, char *what,
 	for (size_t i = 0; i < p->ncaps; i++)
 		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
 			     CAPNG_INHERITABLE, (unsigned)p->caps[i]);
-	STEP(capng_apply(CAPNG_SELECT_CAPS), "capng_apply");
-	STEP(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0),
+	SBX_STEP(capng_apply(CAPNG_SELECT_CAPS), "capng_apply");
+	SBX_STEP(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0),
 	     "clear ambient capabilities");
 	for (size_t i = 0; i < p->ncaps; i++)
-		STEP(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, p->caps[i], 0,
+		SBX_STEP(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, p->caps[i], 0,
 			   0), "raise ambient capability %d", p->caps[i]);
-	STEP(raw_caps(d, false), "capget");
+	SBX_STEP(raw_caps(d, false), "capget");
 	for (int cap = 0; cap < 64; cap++) {
 		bool has = (cap < 32 ? d[0].permitted >> cap :
 			    d[1].permitted >> (cap - 32)) & 1;
 
 		if (has && !wanted(p, cap)) {
 			errno = EPERM;
-			STEP(-1, "capability %d survived the drop", cap);
+			SBX_STEP(-1, "capability %d survived the drop", cap);
 		}
 	}
 	return 0;
@@ -175,12 +166,12 @@ static int move_fds(const struct sbx_plan *pl, char *what, size_t len)
 	bool keep[SANDBOX_EXEC_FD + 1] = { false };
 	int start = -1;
 
-	STEP(dup3(pl->exec_fd, SANDBOX_EXEC_FD, O_CLOEXEC), "move binary fd");
+	SBX_STEP(dup3(pl->exec_fd, SANDBOX_EXEC_FD, O_CLOEXEC), "move binary fd");
 	for (size_t i = 0; i < a->nfds; i++)
-		STEP(moved[i] = fcntl(a->fds[i].fd, F_DUPFD_CLOEXEC, MOVE_BASE),
+		SBX_STEP(moved[i] = fcntl(a->fds[i].fd, F_DUPFD_CLOEXEC, MOVE_BASE),
 		     "fd %d (for %d)", a->fds[i].fd, a->fds[i].target);
 	for (size_t i = 0; i < a->nfds; i++) {
-		STEP(dup2(moved[i], a->fds[i].target), "dup2 to %d",
+		SBX_STEP(dup2(moved[i], a->fds[i].target), "dup2 to %d",
 		     a->fds[i].target);
 		keep[a->fds[i].target] = true;
 	}
@@ -189,12 +180,12 @@ static int move_fds(const struct sbx_plan *pl, char *what, size_t len)
 		if (!keep[fd] && start < 0)
 			start = fd;
 		if ((keep[fd] || fd == SANDBOX_EXEC_FD) && start >= 0) {
-			STEP(syscall(SYS_close_range, start, fd - 1, 0),
+			SBX_STEP(syscall(SYS_close_range, start, fd - 1, 0),
 			     "close_range");
 			start = -1;
 		}
 	}
-	STEP(syscall(SYS_close_range, SANDBOX_EXEC_FD + 1, ~0u, 0),
+	SBX_STEP(syscall(SYS_close_range, SANDBOX_EXEC_FD + 1, ~0u, 0),
 	     "close_range");
 	return 0;
 }
@@ -221,12 +212,12 @@ static int rlimits(const struct sandbox_profile *p, char *what, size_t len)
 			continue;
 		/* Raising past the launcher's hard limit needs privilege we
 		 * are shedding: "unlimited" means "as high as allowed". */
-		STEP(getrlimit(rl_resource[i], &rl), "getrlimit %s",
+		SBX_STEP(getrlimit(rl_resource[i], &rl), "getrlimit %s",
 		     sandbox_rlimit_name(i));
 		if (v > rl.rlim_max)
 			v = rl.rlim_max;
 		rl.rlim_cur = rl.rlim_max = v;
-		STEP(setrlimit(rl_resource[i], &rl), "setrlimit %s",
+		SBX_STEP(setrlimit(rl_resource[i], &rl), "setrlimit %s",
 		     sandbox_rlimit_name(i));
 	}
 	return 0;
@@ -247,7 +238,7 @@ static int send_listener(int listener, char *what, size_t len)
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &listener, sizeof(int));
-	STEP(sendmsg(REPORT_FD, &mh, MSG_NOSIGNAL), "send seccomp listener");
+	SBX_STEP(sendmsg(REPORT_FD, &mh, MSG_NOSIGNAL), "send seccomp listener");
 	close(listener);
 	return 0;
 }
@@ -256,8 +247,8 @@ static int seccomp_last(const struct sbx_plan *pl, char *what, size_t len)
 {
 	int listener;
 
-	STEP(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs");
-	STEP(listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+	SBX_STEP(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs");
+	SBX_STEP(listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 				     SECCOMP_FILTER_FLAG_NEW_LISTENER,
 				     &pl->prog), "load seccomp filter");
 	return send_listener(listener, what, len);
@@ -270,14 +261,14 @@ static int isolate(const struct sbx_plan *pl, char *what, size_t len)
 	/* A new session without a controlling terminal: with the launcher's
 	 * terminal as its ctty, a process holding a tty fd could push input
 	 * into the user's shell with TIOCSTI (the bubblewrap CVE-2017-5226). */
-	STEP(setsid(), "setsid");
+	SBX_STEP(setsid(), "setsid");
 	if (pl->setid ? become(pl, what, len) < 0 :
 	    (pl->clone_flags & CLONE_NEWUSER) && map_self(pl, what, len) < 0)
 		return -1;
 	if (bounding_set(p, what, len) < 0 || sbx_child_root(pl, what, len) < 0)
 		return -1;
 	if (pl->clone_flags & CLONE_NEWUTS)
-		STEP(sethostname("atoll", 5), "sethostname");
+		SBX_STEP(sethostname("atoll", 5), "sethostname");
 	if (move_fds(pl, what, len) < 0 || rlimits(p, what, len) < 0 ||
 	    final_caps(p, what, len) < 0)
 		return -1;

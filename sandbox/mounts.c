@@ -173,15 +173,6 @@ void sbx_mounts_free(struct sbx_plan *pl)
 
 /* ---- child side: system calls only, no allocation ---- */
 
-#define TRY(call, ...)                                                   \
-	do {                                                             \
-		if ((call) < 0) {                                        \
-			int _e = errno;                                  \
-			snprintf(what, len, __VA_ARGS__);                \
-			errno = _e;                                      \
-			return -1;                                       \
-		}                                                        \
-	} while (0)
 
 static int mkdir_p(char *path, char *what, size_t len)
 {
@@ -191,9 +182,9 @@ static int mkdir_p(char *path, char *what, size_t len)
 		*s = '\0';
 		int r = mkdir(path, 0755);
 		*s = '/';
-		TRY(r < 0 && errno != EEXIST ? -1 : 0, "mkdir %s", path);
+		SBX_STEP(r < 0 && errno != EEXIST ? -1 : 0, "mkdir %s", path);
 	}
-	TRY(mkdir(path, 0755) < 0 && errno != EEXIST ? -1 : 0, "mkdir %s",
+	SBX_STEP(mkdir(path, 0755) < 0 && errno != EEXIST ? -1 : 0, "mkdir %s",
 	    path);
 	return 0;
 }
@@ -241,19 +232,19 @@ static int bind_one(const struct sbx_mount *m, char *what, size_t len)
 			return -1;
 		*slash = '/';
 		if (m->type == SBX_M_LINK) {
-			TRY(symlink(m->link, dst), "symlink %s", m->path);
+			SBX_STEP(symlink(m->link, dst), "symlink %s", m->path);
 			return 0;
 		}
 		fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-		TRY(fd, "create mount point %s", m->path);
+		SBX_STEP(fd, "create mount point %s", m->path);
 		close(fd);
 	}
 	/* Not MS_REC: mounts below an exposed path stay hidden. */
-	TRY(mount(src, dst, NULL, MS_BIND, NULL), "bind %s", m->path);
+	SBX_STEP(mount(src, dst, NULL, MS_BIND, NULL), "bind %s", m->path);
 	/* Not MS_NOEXEC: the loader maps libraries executable from here. */
 	if (m->type != SBX_M_DEV)
 		flags |= MS_NODEV;
-	TRY(mount(NULL, dst, NULL, flags | locked_flags(dst), NULL),
+	SBX_STEP(mount(NULL, dst, NULL, flags | locked_flags(dst), NULL),
 	    "remount %s read-only", m->path);
 	return 0;
 }
@@ -262,31 +253,31 @@ static int bind_one(const struct sbx_mount *m, char *what, size_t len)
  * root under /newroot; stage 2: pivot into /newroot, detach the rest. */
 int sbx_child_root(const struct sbx_plan *pl, char *what, size_t len)
 {
-	TRY(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL),
+	SBX_STEP(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL),
 	    "make / private");
-	TRY(mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV,
+	SBX_STEP(mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV,
 		  "mode=0700,size=64k"), "mount staging tmpfs on " STAGE);
-	TRY(mkdir(STAGE NEWROOT, 0755), "mkdir newroot");
-	TRY(mkdir(STAGE OLDROOT, 0755), "mkdir oldroot");
-	TRY(mount("tmpfs", STAGE NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV,
+	SBX_STEP(mkdir(STAGE NEWROOT, 0755), "mkdir newroot");
+	SBX_STEP(mkdir(STAGE OLDROOT, 0755), "mkdir oldroot");
+	SBX_STEP(mount("tmpfs", STAGE NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV,
 		  "mode=0755,size=256k"), "mount root tmpfs");
-	TRY(syscall(SYS_pivot_root, STAGE, STAGE OLDROOT), "pivot_root 1");
-	TRY(chdir("/"), "chdir /");
+	SBX_STEP(syscall(SYS_pivot_root, STAGE, STAGE OLDROOT), "pivot_root 1");
+	SBX_STEP(chdir("/"), "chdir /");
 	for (size_t i = 0; i < pl->nmounts; i++)
 		if (bind_one(&pl->mounts[i], what, len) < 0)
 			return -1;
 	if (pl->p->proc) {
-		TRY(mkdir(NEWROOT "/proc", 0555), "mkdir /proc");
-		TRY(mount("proc", NEWROOT "/proc", "proc",
+		SBX_STEP(mkdir(NEWROOT "/proc", 0555), "mkdir /proc");
+		SBX_STEP(mount("proc", NEWROOT "/proc", "proc",
 			  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL), "mount proc");
 	}
-	TRY(chdir(NEWROOT), "chdir newroot");
+	SBX_STEP(chdir(NEWROOT), "chdir newroot");
 	/* pivot_root(".", ".") stacks the old root on top of the new one;
 	 * detaching "." then removes it with everything below it. */
-	TRY(syscall(SYS_pivot_root, ".", "."), "pivot_root 2");
-	TRY(umount2(".", MNT_DETACH), "detach the host root");
-	TRY(chdir("/"), "chdir /");
-	TRY(mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
+	SBX_STEP(syscall(SYS_pivot_root, ".", "."), "pivot_root 2");
+	SBX_STEP(umount2(".", MNT_DETACH), "detach the host root");
+	SBX_STEP(chdir("/"), "chdir /");
+	SBX_STEP(mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
 		  MS_NOSUID | MS_NODEV, NULL), "remount / read-only");
 	return 0;
 }

@@ -4,7 +4,9 @@
 #define ATOLL_SANDBOX_PRIVATE_H
 
 #include <linux/filter.h>
+#include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "sandbox.h"
 
@@ -24,7 +26,17 @@ void sbx_int_sort(int *v, size_t n);
  * AT_EMPTY_PATH); everything not allowed goes to the notify listener. */
 int sbx_filter_build(const struct sandbox_profile *p, bool learn,
 		     struct sock_fprog *prog, struct sandbox_error *e);
-#endif
+/* Child-side step (no allocation allowed there): on failure, describe
+ * the step in the caller's `what`/`len` buffer, keep errno, return -1. */
+#define SBX_STEP(call, ...)                                              \
+	do {                                                             \
+		if ((call) < 0) {                                        \
+			int _e = errno;                                  \
+			snprintf(what, len, __VA_ARGS__);                \
+			errno = _e;                                      \
+			return -1;                                       \
+		}                                                        \
+	} while (0)
 
 /* What the child does between clone and exec, prepared by the parent so
  * the child only issues system calls (no allocation after clone). */
@@ -67,3 +79,5 @@ void sbx_mounts_free(struct sbx_plan *pl);
 /* Child side; return 0 or -1 with errno set and `what` filled. */
 int sbx_child_root(const struct sbx_plan *pl, char *what, size_t len);
 _Noreturn void sbx_child_main(const struct sbx_plan *pl);
+
+#endif
