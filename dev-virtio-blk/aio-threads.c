@@ -18,7 +18,7 @@ struct aio_threads {
 	struct aio a;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct aio_req *todo, **todo_tail;
+	struct aio_req *queue, **queue_tail;
 	struct aio_req *done;
 	bool stop;
 	unsigned nworkers;
@@ -57,14 +57,14 @@ static void *worker(void *arg)
 
 	pthread_mutex_lock(&t->lock);
 	for (;;) {
-		while (!t->todo && !t->stop)
+		while (!t->queue && !t->stop)
 			pthread_cond_wait(&t->cond, &t->lock);
 		if (t->stop)
 			break;
-		r = t->todo;
-		t->todo = r->next;
-		if (!t->todo)
-			t->todo_tail = &t->todo;
+		r = t->queue;
+		t->queue = r->next;
+		if (!t->queue)
+			t->queue_tail = &t->queue;
 		pthread_mutex_unlock(&t->lock);
 		r->res = run_one(t->a.fd, r);
 		pthread_mutex_lock(&t->lock);
@@ -82,8 +82,8 @@ static int threads_submit(struct aio *a, struct aio_req *r)
 
 	r->next = NULL;
 	pthread_mutex_lock(&t->lock);
-	*t->todo_tail = r;
-	t->todo_tail = &r->next;
+	*t->queue_tail = r;
+	t->queue_tail = &r->next;
 	pthread_cond_signal(&t->cond);
 	pthread_mutex_unlock(&t->lock);
 	return 0;
@@ -160,7 +160,7 @@ int aio_threads_new(int fd, unsigned workers, aio_done_fn done, void *opaque,
 		workers = 4;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->cond, NULL);
-	t->todo_tail = &t->todo;
+	t->queue_tail = &t->queue;
 	t->a.ops = &threads_ops;
 	t->a.fd = fd;
 	t->a.done = done;

@@ -233,10 +233,12 @@ static void inflight_begin(struct vq *vq, uint16_t head, bool resubmitted)
 	vq->log->last_avail = vq->last_avail;
 }
 
-static int pop_resubmit(struct vq *vq, struct vq_elem *e)
+/* Fills `e` from the chain at `head` and marks it in flight. A malformed
+ * chain still comes back (with e->error) so that only its own request
+ * fails. */
+static int pop_head(struct vq *vq, struct vq_elem *e, uint16_t head,
+		    bool resubmitted)
 {
-	uint16_t head = vq->resubmit[vq->resubmit_pos++];
-
 	e->head = head;
 	e->n_out = e->n_in = 0;
 	e->out_bytes = e->in_bytes = 0;
@@ -245,10 +247,11 @@ static int pop_resubmit(struct vq *vq, struct vq_elem *e)
 	walk_chain(vq, e);
 	if (e->error) {
 		vq->bad_chains++;
-		vq_log(vq, "malformed resubmitted chain at head %u: %s", head,
+		vq_log(vq, "malformed %schain at head %u: %s",
+		       resubmitted ? "resubmitted " : "", head,
 		       strerror(-e->error));
 	}
-	inflight_begin(vq, head, true);
+	inflight_begin(vq, head, resubmitted);
 	return 1;
 }
 
@@ -259,7 +262,7 @@ int vq_pop(struct vq *vq, struct vq_elem *e)
 	if (vq->broken)
 		return -EIO;
 	if (vq->resubmit_pos < vq->nresubmit)
-		return pop_resubmit(vq, e);
+		return pop_head(vq, e, vq->resubmit[vq->resubmit_pos++], true);
 	for (;;) {
 		avail_idx = load16(AVAIL_IDX(vq));
 		if ((uint16_t)(avail_idx - vq->last_avail) > vq->size) {
@@ -289,21 +292,8 @@ int vq_pop(struct vq *vq, struct vq_elem *e)
 			       "ignored", head);
 			continue;
 		}
-		break;
+		return pop_head(vq, e, head, false);
 	}
-	e->head = head;
-	e->n_out = e->n_in = 0;
-	e->out_bytes = e->in_bytes = 0;
-	e->footer = NULL;
-	e->error = 0;
-	walk_chain(vq, e);
-	if (e->error) {
-		vq->bad_chains++;
-		vq_log(vq, "malformed chain at head %u: %s", head,
-		       strerror(-e->error));
-	}
-	inflight_begin(vq, head, false);
-	return 1;
 }
 
 void vq_push(struct vq *vq, uint16_t head, uint32_t len)

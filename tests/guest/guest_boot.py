@@ -36,7 +36,7 @@ def guest_dir():
             print(f"SKIP: guest kit not built ({d}/{f} missing); "
                   "run scripts/build-guest.sh or set ATOLL_GUEST_DIR")
             sys.exit(SKIP)
-    return d
+    return os.path.realpath(d)
 
 
 def atoll_cmd(cpu, d, append="console=ttyS0"):
