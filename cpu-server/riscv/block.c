@@ -207,7 +207,11 @@ int rv_block_step(struct rv_hart *h)
 			h->insn_count++; /* as in rv_interp_step */
 			return rv_raise(h, (uint64_t)c, va);
 		}
-		b = lookup(h, pa);
+		/* A block is checked once, at its first parcel: where PMP
+		 * entries split the page, run it one checked fetch at a time. */
+		b = unlikely(rv_pmp_applies(h, h->priv)) &&
+			    rv_pmp_page(h, pa & ~4095ull, h->priv) == RV_PMP_MIXED ?
+			    NULL : lookup(h, pa);
 		if (!b) {
 			h->last_block = NULL;
 			return rv_interp_step(h);

@@ -13,7 +13,6 @@
 #define ALL_INTS (S_INTS | RV_MIP_MSIP | RV_MIP_MTIP | RV_MIP_MEIP)
 /* Exceptions S-mode may handle: everything but ecall-from-M (11), 10, 14. */
 #define MEDELEG_MASK 0xb3ffull
-#define PMPADDR_MASK ((1ull << 54) - 1)
 
 void rv_set_fs_dirty(struct rv_hart *h)
 {
@@ -143,11 +142,11 @@ static int csr_write(struct rv_hart *h, unsigned csr, uint64_t v)
 	case 0x342: h->mcause = v; break;
 	case 0x343: h->mtval = v; break;
 	case 0x344: h->mip_sw = (h->mip_sw & ~S_INTS) | (v & S_INTS); break;
-	case 0x3a0: h->pmpcfg[0] = v; break;
-	case 0x3a2: h->pmpcfg[1] = v; break;
+	case 0x3a0: rv_pmp_write_cfg(h, 0, v); break;
+	case 0x3a2: rv_pmp_write_cfg(h, 1, v); break;
 	default:
 		if (csr >= 0x3b0 && csr <= 0x3bf)
-			h->pmpaddr[csr - 0x3b0] = v & PMPADDR_MASK;
+			rv_pmp_write_addr(h, csr - 0x3b0, v);
 		/* other known CSRs are read-only zero or WARL zero */
 		break;
 	}

@@ -19,7 +19,8 @@ int rv_fetch(struct rv_hart *h, uint32_t *raw)
 		*raw = (uint32_t)lo;
 		return 0;
 	}
-	if (((h->pc + 2) & 4095) != 0) {
+	/* The second parcel may lie in another page or PMP granule. */
+	if (((h->pc + 2) & 4095) != 0 && !rv_pmp_applies(h, h->priv)) {
 		pa += 2;
 	} else if ((c = rv_fetch_pa(h, h->pc + 2, &pa)) != 0) {
 		return rv_raise(h, (uint64_t)c, h->pc + 2);

@@ -66,7 +66,8 @@ restart:;
 		uint64_t idx = (va >> (12 + 9 * lvl)) & 511;
 		uint64_t pte_pa = base + idx * 8;
 		uint64_t *pp = (uint64_t *)rv_phys_host(h->vm, pte_pa, 8, 1);
-		if (!pp)
+		/* Implicit page-table reads are checked by PMP as S mode. */
+		if (!pp || !rv_pmp_check(h, pte_pa, 8, ACC_R, PRV_S))
 			return (int)access_fault_cause(acc);
 		uint64_t pte = __atomic_load_n(pp, __ATOMIC_ACQUIRE);
 		if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W)) ||
@@ -86,6 +87,8 @@ restart:;
 			return (int)page_fault_cause(acc);
 		uint64_t want = pte | PTE_A | (acc == ACC_W ? PTE_D : 0);
 		if (want != pte) {
+			if (!rv_pmp_check(h, pte_pa, 8, ACC_W, PRV_S))
+				return (int)access_fault_cause(acc);
 			if (!__atomic_compare_exchange_n(pp, &pte, want, 0,
 							 __ATOMIC_ACQ_REL,
 							 __ATOMIC_ACQUIRE))
@@ -98,6 +101,7 @@ restart:;
 		e->flags = (uint8_t)want;
 		e->ctx = 0xff; /* rw recomputed by rv_translate */
 		e->host = rv_phys_host(h->vm, ppage << 12, PAGE_SIZE, 1);
+		e->pmp = (uint8_t)rv_pmp_page(h, ppage << 12, priv);
 		return 0;
 	}
 	return (int)page_fault_cause(acc);
@@ -110,19 +114,34 @@ static int va_canonical(const struct rv_hart *h, uint64_t va)
 	return (uint64_t)s == va;
 }
 
+/* PMP for an access that hit TLB entry e: the page verdict, or, where
+ * entries split the page, the exact check. */
+static int tlb_pmp_ok(const struct rv_hart *h, const struct rv_tlb_entry *e,
+		      uint64_t pa, unsigned size, enum rv_access acc,
+		      unsigned priv)
+{
+	if ((e->pmp >> acc) & 1)
+		return 1;
+	return (e->pmp & RV_PMP_MIXED) && rv_pmp_check(h, pa, size, acc, priv);
+}
+
 /*
- * Translates va for an access; fills *host with the host address of the byte
- * if it is in writable-or-readable RAM/ROM (NULL for devices).
+ * Translates va for an access of size bytes (within one page) and applies
+ * PMP to it; fills *host with the host address of the byte if it is in
+ * RAM/ROM (NULL for devices).
  * Returns 0 or an exception cause (never 0 as a cause here: causes used are
  * 1, 5, 7, 12, 13, 15).
  */
 int rv_translate(struct rv_hart *h, uint64_t va, enum rv_access acc,
-		 uint64_t *pa, uint8_t **host)
+		 unsigned size, uint64_t *pa, uint8_t **host)
 {
 	unsigned priv = acc == ACC_X ? h->priv : data_priv(h);
 	unsigned mode = (unsigned)(h->satp >> 60);
 
 	if (priv == PRV_M || mode == 0) {
+		if (unlikely(rv_pmp_applies(h, priv)) &&
+		    !rv_pmp_check(h, va, size, acc, priv))
+			return (int)access_fault_cause(acc);
 		*pa = va;
 		*host = rv_phys_host(h->vm, va, 1, acc == ACC_W);
 		return 0;
@@ -139,28 +158,35 @@ int rv_translate(struct rv_hart *h, uint64_t va, enum rv_access acc,
 			return c;
 		}
 	}
+	*pa = (e->ppage << 12) | (va & (PAGE_SIZE - 1));
+	if (!tlb_pmp_ok(h, e, *pa, size, acc, priv))
+		return (int)access_fault_cause(acc);
+	/* The fast path (rv_fast_host) trusts rw: only pages whose whole
+	 * PMP verdict allows the access get its bits. */
 	if (acc != ACC_X && e->ctx != h->dctx) {
 		e->ctx = h->dctx;
-		e->rw = (uint8_t)((perm_ok(h, e->flags, priv, ACC_R) ? 1 : 0) |
+		e->rw = (uint8_t)((perm_ok(h, e->flags, priv, ACC_R) &&
+				   (e->pmp & (1u << ACC_R)) ? 1 : 0) |
 				  (perm_ok(h, e->flags, priv, ACC_W) &&
-				   (e->flags & PTE_D) ? 2 : 0));
+				   (e->flags & PTE_D) &&
+				   (e->pmp & (1u << ACC_W)) ? 2 : 0));
 	}
-	*pa = (e->ppage << 12) | (va & (PAGE_SIZE - 1));
 	*host = e->host ? e->host + (va & (PAGE_SIZE - 1)) : NULL;
 	return 0;
 }
 
+/* Translates an instruction parcel (2 bytes) at va. */
 int rv_fetch_pa(struct rv_hart *h, uint64_t va, uint64_t *pa)
 {
 	uint8_t *host;
-	return rv_translate(h, va, ACC_X, pa, &host);
+	return rv_translate(h, va, ACC_X, 2, pa, &host);
 }
 
 static int xlate_or_raise(struct rv_hart *h, uint64_t va, enum rv_access acc,
-			  uint64_t *pa)
+			  unsigned size, uint64_t *pa)
 {
 	uint8_t *host;
-	int c = rv_translate(h, va, acc, pa, &host);
+	int c = rv_translate(h, va, acc, size, pa, &host);
 	return c ? rv_raise(h, (uint64_t)c, va) : 0;
 }
 
@@ -174,7 +200,7 @@ int rv_load(struct rv_hart *h, uint64_t va, unsigned size, uint64_t *val)
 			*val = rv_host_read(p, size);
 			return 0;
 		}
-		if (xlate_or_raise(h, va, ACC_R, &pa))
+		if (xlate_or_raise(h, va, ACC_R, size, &pa))
 			return 1;
 		if (rv_phys_read(h, pa, size, val) < 0)
 			return rv_raise(h, EXC_LOAD_ACCESS, va);
@@ -183,7 +209,7 @@ int rv_load(struct rv_hart *h, uint64_t va, unsigned size, uint64_t *val)
 	/* Crosses a page: each byte is translated on its own. */
 	uint64_t r = 0, b;
 	for (unsigned k = 0; k < size; k++) {
-		if (xlate_or_raise(h, va + k, ACC_R, &pa))
+		if (xlate_or_raise(h, va + k, ACC_R, 1, &pa))
 			return 1;
 		if (rv_phys_read(h, pa, 1, &b) < 0)
 			return rv_raise(h, EXC_LOAD_ACCESS, va);
@@ -203,7 +229,7 @@ int rv_store(struct rv_hart *h, uint64_t va, unsigned size, uint64_t val)
 			rv_ram_write(h->vm, p, pa, size, val);
 			return 0;
 		}
-		if (xlate_or_raise(h, va, ACC_W, &pa))
+		if (xlate_or_raise(h, va, ACC_W, size, &pa))
 			return 1;
 		if (rv_phys_write(h, pa, size, val) < 0)
 			return rv_raise(h, EXC_STORE_ACCESS, va);
@@ -211,8 +237,8 @@ int rv_store(struct rv_hart *h, uint64_t va, unsigned size, uint64_t val)
 	}
 	/* Both pages are checked before any byte is written. */
 	uint64_t va2 = (va + size - 1) & ~(PAGE_SIZE - 1);
-	if (xlate_or_raise(h, va, ACC_W, &pa) ||
-	    xlate_or_raise(h, va2, ACC_W, &pa2))
+	if (xlate_or_raise(h, va, ACC_W, (unsigned)(va2 - va), &pa) ||
+	    xlate_or_raise(h, va2, ACC_W, size - (unsigned)(va2 - va), &pa2))
 		return 1;
 	for (unsigned k = 0; k < size; k++) {
 		uint64_t a = va + k < va2 ? pa + k : pa2 + (va + k - va2);
@@ -233,9 +259,13 @@ int rv_amo_host(struct rv_hart *h, uint64_t va, unsigned size, uint64_t **host)
 
 	if (va & (size - 1))
 		return rv_raise(h, EXC_STORE_MISALIGNED, va);
-	int c = rv_translate(h, va, ACC_W, &pa, &p);
+	int c = rv_translate(h, va, ACC_W, size, &pa, &p);
 	if (c)
 		return rv_raise(h, (uint64_t)c, va);
+	/* An AMO also reads: PMP must allow both. */
+	if (rv_pmp_applies(h, rv_data_priv(h)) &&
+	    !rv_pmp_check(h, pa, size, ACC_R, rv_data_priv(h)))
+		return rv_raise(h, EXC_STORE_ACCESS, va);
 	p = rv_phys_host(h->vm, pa, size, 1);
 	if (!p)
 		return rv_raise(h, EXC_STORE_ACCESS, va);

@@ -96,6 +96,18 @@ struct rv_tlb_entry {
 	uint8_t flags;   /* PTE flags (R W X U A D) of the leaf */
 	uint8_t ctx;     /* h->dctx when rw was computed */
 	uint8_t rw;      /* 1: loads allowed, 2: stores allowed (D set) */
+	uint8_t pmp;     /* rv_pmp_page() of the physical page (S/U) */
+};
+
+/* PMP: 16 entries; a decoded active entry covers bytes [lo, hi). */
+#define RV_PMP_ENTRIES 16u
+#define RV_PMPADDR_MASK ((1ull << 54) - 1)
+#define RV_PMP_ALL 0x7u   /* 1 << ACC_R | 1 << ACC_W | 1 << ACC_X */
+#define RV_PMP_MIXED 0x8u /* entries split the page: check each access */
+struct rv_pmp_entry {
+	uint64_t lo, hi;
+	uint8_t perm;    /* 1 << ACC_* bits */
+	uint8_t locked;
 };
 
 struct rv_block;
@@ -117,7 +129,10 @@ struct rv_hart {
 	uint32_t fflags, frm;
 	int host_rm;            /* host rounding mode last set, -1 unknown */
 	uint64_t pmpcfg[2];     /* pmpcfg0, pmpcfg2 (RV64: even numbers only) */
-	uint64_t pmpaddr[16];
+	uint64_t pmpaddr[RV_PMP_ENTRIES];
+	struct rv_pmp_entry pmp[RV_PMP_ENTRIES]; /* decoded by rv_pmp_update */
+	unsigned pmp_n;         /* active entries in pmp[] */
+	uint8_t pmp_locked;     /* some active entry is locked: M is checked */
 	uint64_t mip_sw;        /* SSIP/STIP/SEIP as written by software */
 	uint64_t mip_ext;       /* atomic: MSIP MTIP MEIP SEIP lines */
 	uint64_t mtimecmp;      /* atomic */
@@ -132,8 +147,9 @@ struct rv_hart {
 	struct rv_tlb_entry tlb[TLB_SIZE];
 	/* Data-access context, kept current by rv_update_dctx() whenever priv,
 	 * mstatus or satp change: dbare = no translation for loads/stores;
-	 * dctx = effective priv | SUM << 2 | MXR << 3 (TLB fast-path key). */
-	uint8_t dbare, dctx;
+	 * dctx = effective priv | SUM << 2 | MXR << 3 (TLB fast-path key);
+	 * dpmp = bare data accesses need a PMP check (no fast path). */
+	uint8_t dbare, dctx, dpmp;
 	uint64_t xlate_gen;     /* bumped by every TLB flush (mapping change) */
 
 	/* Block engine */
@@ -180,10 +196,25 @@ int rv_csr_op(struct rv_hart *h, unsigned csr, int op, uint64_t src,
 int rv_csr_peek(struct rv_hart *h, unsigned csr, uint64_t *val);
 void rv_set_fs_dirty(struct rv_hart *h);
 
-/* mmu.c */
+/* pmp.c: rv_pmp_check() is 1 if the access is allowed; rv_pmp_page() is
+ * the RV_PMP_* verdict for a whole 4 KiB page. */
+void rv_pmp_update(struct rv_hart *h);
+void rv_pmp_write_cfg(struct rv_hart *h, unsigned reg, uint64_t v);
+void rv_pmp_write_addr(struct rv_hart *h, unsigned k, uint64_t v);
+int rv_pmp_check(const struct rv_hart *h, uint64_t pa, unsigned size,
+		 enum rv_access acc, unsigned priv);
+unsigned rv_pmp_page(const struct rv_hart *h, uint64_t page, unsigned priv);
+
+/* PMP applies to an access at priv (cheap test for the common M case). */
+static inline int rv_pmp_applies(const struct rv_hart *h, unsigned priv)
+{
+	return priv != PRV_M || h->pmp_locked;
+}
+
+/* mmu.c: rv_translate() also applies PMP to [pa, pa + size). */
 void rv_tlb_flush(struct rv_hart *h);
 int rv_translate(struct rv_hart *h, uint64_t va, enum rv_access acc,
-		 uint64_t *pa, uint8_t **host);
+		 unsigned size, uint64_t *pa, uint8_t **host);
 int rv_load(struct rv_hart *h, uint64_t va, unsigned size, uint64_t *val);
 int rv_store(struct rv_hart *h, uint64_t va, unsigned size, uint64_t val);
 int rv_fetch_pa(struct rv_hart *h, uint64_t va, uint64_t *pa);
@@ -232,6 +263,7 @@ static inline void rv_update_dctx(struct rv_hart *h)
 	unsigned priv = rv_data_priv(h);
 
 	h->dbare = priv == PRV_M || (h->satp >> 60) == 0;
+	h->dpmp = h->dbare && rv_pmp_applies(h, priv);
 	h->dctx = (uint8_t)(priv | ((h->mstatus & MS_SUM) ? 4 : 0) |
 			    ((h->mstatus & MS_MXR) ? 8 : 0));
 }
@@ -299,6 +331,8 @@ static inline uint8_t *rv_fast_host(struct rv_hart *h, uint64_t va,
 		return NULL;
 	if (h->dbare) {
 		uint64_t off = va - vm->cfg.ram_base;
+		if (unlikely(h->dpmp))
+			return NULL;
 		if (off >= vm->cfg.ram_size || vm->cfg.ram_size - off < size)
 			return NULL;
 		*pa = va;

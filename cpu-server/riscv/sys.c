@@ -111,7 +111,7 @@ OP(op_lr)
 
 	if (va & (size - 1))
 		return rv_raise(h, EXC_LOAD_MISALIGNED, va);
-	int c = rv_translate(h, va, ACC_R, &pa, &host);
+	int c = rv_translate(h, va, ACC_R, size, &pa, &host);
 	if (c)
 		return rv_raise(h, (uint64_t)c, va);
 	host = rv_phys_host(h->vm, pa, size, 1);

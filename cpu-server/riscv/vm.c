@@ -140,8 +140,7 @@ void rv_hart_reset(struct rv_hart *h, uint64_t pc)
 	h->insn_count = 0;
 	h->next_time_check = 0;
 	h->resv_valid = 0;
-	rv_tlb_flush(h);
-	rv_update_dctx(h);
+	rv_pmp_update(h); /* also flushes the TLB and updates dctx */
 	rv_bcache_flush(h);
 	h->code_gen = __atomic_load_n(&h->vm->code_gen, __ATOMIC_ACQUIRE);
 	h->exit_reason = -1;

@@ -16,6 +16,14 @@
 #define TOHOST 0x80800000
 #define RAM_BASE 0x80000000
 
+/* PMP entry 15 (lowest priority) gives S and U all of memory, as
+ * firmware does: with PMP implemented, an access no entry matches fails. */
+#define PMP_ALLOW_ALL                     \
+	li t0, -1;                        \
+	csrw pmpaddr15, t0;               \
+	li t0, (0x1f << 56);              \
+	csrs pmpcfg2, t0
+
 #define TEST_BEGIN                        \
 	.section .text.init;              \
 	.globl _start;                    \
@@ -24,6 +32,7 @@ _start:                                   \
 	csrw mtvec, t0;                   \
 	li t0, (1 << 13);                 \
 	csrs mstatus, t0; /* FS=Initial */\
+	PMP_ALLOW_ALL;                    \
 	li s10, -1;                       \
 	li s11, -1;                       \
 	li t4, 0
