@@ -195,10 +195,41 @@ static double rmm_d(double rne, long double x, int exact)
 		return a;
 	return rne;
 }
+/*
+ * a * b + c rounded to odd in long double: truncate, then set the lowest
+ * significand bit if anything was cut off.  64 bits are at least two more
+ * than double's 53, so rounding this once more to float or double (here:
+ * with ties away, by rmm_s/rmm_d) gives the correctly rounded result; a tie
+ * is reported only when the exact value is one, since an inexact x has its
+ * lowest bit set and a tie never does.  The exponent range of long double
+ * holds every product and sum of doubles exactly scaled, so x is never 0,
+ * subnormal or infinite when it is inexact.
+ */
+static long double fma_odd(long double a, long double b, long double c)
+{
+	int save = fegetround();
+	fesetround(FE_TOWARDZERO);
+	feclearexcept(FE_ALL_EXCEPT);
+	volatile long double x = fmal(a, b, c);
+	int inexact = fetestexcept(FE_INEXACT);
+	fesetround(save);
+	long double r = x;
+	if (inexact) {
+		uint64_t mant;
+		memcpy(&mant, &r, sizeof(mant)); /* x87: significand first */
+		mant |= 1;
+		memcpy(&r, &mant, sizeof(mant));
+	}
+	return r;
+}
 #else
 #define HAVE_RMM 0
 static float rmm_s(float rne, long double x, int exact) { return rne; }
 static double rmm_d(double rne, long double x, int exact) { return rne; }
+static long double fma_odd(long double a, long double b, long double c)
+{
+	return 0;
+}
 #endif
 
 /* Redo expression e in long double under RNE; 1 if it was exact. */
@@ -262,7 +293,9 @@ OP(op_fma_s)
 	FBAR(a); FBAR(b); FBAR(c);
 	float r = fmaf(a, b, c);
 	FBAR(r);
-	fp_end(h);
+	uint32_t fl = fp_end(h);
+	if (HAVE_RMM && rm == RM_RMM && (fl & FL_NX))
+		r = rmm_s(r, fma_odd(a, b, c), 1);
 	ws(h, i->rd, r);
 	return 0;
 }
@@ -277,7 +310,9 @@ OP(op_fma_d)
 	FBAR(a); FBAR(b); FBAR(c);
 	double r = fma(a, b, c);
 	FBAR(r);
-	fp_end(h);
+	uint32_t fl = fp_end(h);
+	if (HAVE_RMM && rm == RM_RMM && (fl & FL_NX))
+		r = rmm_d(r, fma_odd(a, b, c), 1);
 	wd(h, i->rd, r);
 	return 0;
 }

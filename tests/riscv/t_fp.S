@@ -227,6 +227,55 @@ TEST_BEGIN
 	CHKS(f3, 0x3fc00005, 78)
 	fmul.s f3, f22, f24, rne
 	CHKS(f3, 0x3fc00004, 79)
+	/* 80..: fused multiply-add under RMM.  1.5 * (1 + 2^-52) - 2^-52 is
+	 * exactly 1.5 + 2^-53, halfway between 1.5 (even) and its successor */
+	FD(f18, 0x3ff8000000000000)	/* 1.5 */
+	FD(f19, 0x3ff0000000000001)	/* 1 + 2^-52 */
+	FD(f20, 0xbcb0000000000000)	/* -2^-52 */
+	fmadd.d f3, f18, f19, f20, rmm
+	CHKD(f3, 0x3ff8000000000001, 80)
+	fmadd.d f3, f18, f19, f20, rne
+	CHKD(f3, 0x3ff8000000000000, 81)
+	fnmadd.d f3, f18, f19, f20, rmm	/* -(a*b) - c: the negative tie */
+	CHKD(f3, 0xbff8000000000001, 82)
+	csrw fflags, zero
+	fsrmi 4				/* dynamic rounding mode RMM */
+	fmsub.d f3, f18, f19, f18	/* a*b - 1.5 = 2^-52 + 2^-53: exact */
+	CHKD(f3, 0x3cb8000000000000, 83)
+	CHKFL(0, 84)
+	fmadd.d f3, f18, f19, f20	/* dyn: the tie again, inexact */
+	CHKD(f3, 0x3ff8000000000001, 85)
+	CHKFL(1, 86)
+	fsrmi 0
+	/* 87: just below the tie (c = -2^-52 - 2^-100): nearest is 1.5.  A
+	 * redo rounded to nearest in 64 bits would see a false tie. */
+	FD(f20, 0xbcb0000000000001)
+	fmadd.d f3, f18, f19, f20, rmm
+	CHKD(f3, 0x3ff8000000000000, 87)
+	/* 88: just above the tie rounds up in both modes */
+	FD(f20, 0xbcafffffffffffff)
+	fmadd.d f3, f18, f19, f20, rmm
+	CHKD(f3, 0x3ff8000000000001, 88)
+	/* 89..91: the same for single precision: 1.5 * (1 + 2^-23) - 2^-23 */
+	FS(f22, 0x3fc00000)
+	FS(f23, ONEUP)
+	FS(f24, 0xb4000000)		/* -2^-23 */
+	fmadd.s f3, f22, f23, f24, rmm
+	CHKS(f3, 0x3fc00001, 89)
+	fmadd.s f3, f22, f23, f24, rne
+	CHKS(f3, 0x3fc00000, 90)
+	FS(f24, 0xb4000001)		/* a little more negative: below */
+	fmadd.s f3, f22, f23, f24, rmm
+	CHKS(f3, 0x3fc00000, 91)
+	/* 92: a tie in the subnormal range: 2^-1074 * 0.5 + 0 is halfway
+	 * between 0 and the smallest subnormal; RMM goes away from zero */
+	FD(f18, 0x0000000000000001)	/* 2^-1074 */
+	FD(f19, 0x3fe0000000000000)	/* 0.5 */
+	fmv.d.x f20, zero
+	fmadd.d f3, f18, f19, f20, rmm
+	CHKD(f3, 0x0000000000000001, 92)
+	fmadd.d f3, f18, f19, f20, rne
+	CHKD(f3, 0x0000000000000000, 93)
 TEST_END
 	.data
 	.align 4
