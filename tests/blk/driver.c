@@ -100,22 +100,28 @@ static pid_t spawn(int ctl, int disk_fd, const char *binary,
 	if (pid != 0)
 		return pid;
 	int a = fcntl(ctl, F_DUPFD_CLOEXEC, 10);
-	int b = fcntl(disk_fd, F_DUPFD_CLOEXEC, 10);
+	int b = disk_fd >= 0 ? fcntl(disk_fd, F_DUPFD_CLOEXEC, 10) : -1;
+	const char *base = strrchr(binary, '/');
 
-	if (a < 0 || b < 0 || dup2(a, 3) < 0 || dup2(b, 4) < 0)
+	if (a < 0 || dup2(a, 3) < 0 || (disk_fd >= 0 && (b < 0 || dup2(b, 4) < 0)))
 		_exit(127);
 	if (extra_env)
 		putenv((char *)extra_env);
+	if (!sandbox || !*sandbox)
+		sandbox = getenv("ATOLL_DRV_SANDBOX_RUN");
+	base = base ? base + 1 : binary;
 	if (sandbox && *sandbox) {
-		/* Run it confined as the launcher would: its kind's profile. */
+		/* Run it confined as the launcher would: its kind's profile,
+		 * named after the binary (atoll-virtio-net -> virtio-net). */
 		argv[n++] = sandbox;
-		argv[n++] = "virtio-blk";
+		argv[n++] = strncmp(base, "atoll-", 6) ? base : base + 6;
 		argv[n++] = "--";
 	}
 	argv[n++] = binary;
 	argv[n++] = "--fd=3";
-	argv[n++] = "--name=blk0";
-	argv[n++] = "--disk-fd=4";
+	argv[n++] = "--name=dev0";
+	if (disk_fd >= 0)
+		argv[n++] = "--disk-fd=4";
 	for (unsigned i = 0; args && args[i] && n < 39; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
@@ -395,7 +401,7 @@ static int queue_layout(struct drv *d, unsigned qi, unsigned size,
 	return 0;
 }
 
-static int setup_msg(struct drv *d, unsigned qi, bool log);
+static int setup_msg(struct drv *d, unsigned qi, bool log, uint16_t last_avail);
 
 int drv_queue_setup(struct drv *d, unsigned qi, unsigned size, bool event_idx)
 {
@@ -405,7 +411,17 @@ int drv_queue_setup(struct drv *d, unsigned qi, unsigned size, bool event_idx)
 		return -EINVAL;
 	if ((rc = queue_layout(d, qi, size, event_idx)) < 0)
 		return rc;
-	return setup_msg(d, qi, false);
+	return setup_msg(d, qi, false, 0);
+}
+
+int drv_queue_resume(struct drv *d, unsigned qi)
+{
+	struct drv_queue *q = &d->q[qi];
+
+	/* As the cpu server re-attaches a restarted device: same rings,
+	 * resuming at the used ring's idx. */
+	return setup_msg(d, qi, false,
+			 __atomic_load_n(&q->used[1], __ATOMIC_ACQUIRE));
 }
 
 int drv_queue_setup_log(struct drv *d, unsigned qi, unsigned size,
@@ -423,10 +439,10 @@ int drv_queue_setup_log(struct drv *d, unsigned qi, unsigned size,
 		if (q->log_fd < 0 || ftruncate(q->log_fd, 4096 + 16 * size) < 0)
 			return -errno;
 	}
-	return setup_msg(d, qi, true);
+	return setup_msg(d, qi, true, 0);
 }
 
-static int setup_msg(struct drv *d, unsigned qi, bool log)
+static int setup_msg(struct drv *d, unsigned qi, bool log, uint16_t last_avail)
 {
 	Atoll__QueueSetup s = ATOLL__QUEUE_SETUP__INIT;
 	struct drv_queue *q = &d->q[qi];
@@ -445,6 +461,7 @@ static int setup_msg(struct drv *d, unsigned qi, bool log)
 	s.used_addr = q->used_gpa;
 	s.event_idx = q->event_idx;
 	s.has_inflight = log;
+	s.last_avail_idx = last_avail;
 	fds[0] = q->kick_fd;
 	fds[1] = q->call_fd;
 	fds[2] = q->log_fd;

@@ -58,9 +58,12 @@ struct drv_seg {
 	bool write;
 };
 
-/* Starts `binary --fd=3 --name=NAME --disk-fd=4 ARGS...` with disk_fd at
- * fd 4, plays the launcher up to READY and the front-end up to DESC.
- * extra_env ("K=V" or NULL) is put in the child's environment. */
+/* Starts `binary --fd=3 --name=dev0 --disk-fd=4 ARGS...` with disk_fd at
+ * fd 4 (no fd 4 and no --disk-fd when disk_fd < 0), plays the launcher up
+ * to READY and the front-end up to DESC. extra_env ("K=V" or NULL) is put
+ * in the child's environment. With $ATOLL_BLK_SANDBOX_RUN or
+ * $ATOLL_DRV_SANDBOX_RUN (atoll-sandbox-run) the binary runs confined by
+ * the profile named after it (atoll-virtio-net: virtio-net). */
 int drv_start(struct drv *d, const char *binary, int disk_fd,
 	      const char *const *args, const char *extra_env);
 /* A fresh PEER_CONNECT (the old peer socket is dropped), as after a cpu
@@ -77,6 +80,9 @@ int drv_queue_setup(struct drv *d, unsigned qi, unsigned size, bool event_idx);
  * device restart) instead of laying out fresh rings. */
 int drv_queue_setup_log(struct drv *d, unsigned qi, unsigned size,
 			bool event_idx, bool keep);
+/* Re-sends the setup of a queue whose rings are live (after a device
+ * restart, no in-flight log), resuming at used->idx like the cpu server. */
+int drv_queue_resume(struct drv *d, unsigned qi);
 /* Kills the device (SIGKILL) and starts a new one on the same guest RAM,
  * rings and disk, up to DEVICE_DESC; queues must be set up again. */
 int drv_restart(struct drv *d, const char *binary, int disk_fd,

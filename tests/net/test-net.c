@@ -1,0 +1,536 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * atoll-virtio-net end to end, without a guest: the real device process
+ * with its real slirp backend, driven by the host-side virtio driver of
+ * tests/blk over the real control and peer protocols. The "guest" speaks
+ * ARP and DHCP to slirp, which answers like a network would; hostile
+ * chains and frames must be refused, logged and survived.
+ */
+#include <arpa/inet.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "net-util.h"
+#include "test-util.h"
+
+static struct nu u;
+static uint8_t frame[NU_BUF * 20];
+
+static void teardown(void)
+{
+	if (u.d.pid)
+		ck_assert_int_eq(drv_stop(&u.d), 0);
+}
+
+/* Negotiates every offered feature but `drop`. */
+static void start(uint64_t drop)
+{
+	CHECK_RET(nu_start(&u, NULL, drop), 0);
+}
+
+/* ARP who-has 10.0.2.2 -> slirp's reply, through both queues. */
+static void arp_roundtrip(void)
+{
+	struct net_hdr h = { 0 };
+	size_t len = nu_arp_request(frame, "10.0.2.2");
+	int n;
+
+	CHECK_RET(nu_send(&u, &h, frame, len, 0), 0);
+	n = nu_recv(&u, frame, sizeof(frame), &h, nu_is_arp_reply, 3000);
+	ck_assert_msg(n >= 42, "no ARP reply (%d)", n);
+	ck_assert_mem_eq(frame + 22, nu_slirp_mac, 6);   /* sender MAC */
+	ck_assert_mem_eq(frame, nu_guest_mac, 6);        /* to us */
+	ck_assert_uint_eq(h.num_buffers, 1);
+}
+
+static void alive(void)
+{
+	int status;
+
+	ck_assert_int_eq(waitpid(u.d.pid, &status, WNOHANG), 0);
+}
+
+START_TEST(describe_and_config)
+{
+	uint8_t cfg[12];
+	uint64_t want = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MAC |
+			1ull << VIRTIO_NET_F_STATUS | 1ull << VIRTIO_NET_F_MRG_RXBUF |
+			1ull << VIRTIO_NET_F_MTU | 1ull << VIRTIO_NET_F_CSUM |
+			1ull << VIRTIO_NET_F_GUEST_CSUM |
+			1ull << VIRTIO_RING_F_EVENT_IDX;
+	static const char *const args[] = { "--mac=52:54:00:ab:cd:ef", NULL };
+
+	CHECK_RET(drv_start(&u.d, nu_binary(), -1, args, NULL), 0);
+	ck_assert_uint_eq(u.d.device_id, VIRTIO_ID_NET);
+	ck_assert_uint_eq(u.d.num_queues, 2);
+	ck_assert_uint_eq(u.d.config_size, 12);
+	ck_assert_uint_eq(u.d.offered & want, want);
+	/* No offload the device does not implement. */
+	ck_assert_uint_eq(u.d.offered & (1ull << VIRTIO_NET_F_HOST_TSO4 |
+					 1ull << VIRTIO_NET_F_GUEST_TSO4 |
+					 1ull << VIRTIO_NET_F_CTRL_VQ), 0);
+	CHECK_RET(drv_features(&u.d, u.d.offered), 0);
+	CHECK_RET(drv_config_read(&u.d, 0, cfg, sizeof(cfg)), 0);
+	ck_assert_mem_eq(cfg, "\x52\x54\x00\xab\xcd\xef", 6);
+	ck_assert_uint_eq(cfg[6] | cfg[7] << 8, VIRTIO_NET_S_LINK_UP);
+	ck_assert_uint_eq(cfg[8] | cfg[9] << 8, 1);
+	ck_assert_uint_eq(cfg[10] | cfg[11] << 8, 1500);
+	/* Outside the 12 bytes: refused. */
+	ck_assert_int_lt(drv_config_read(&u.d, 10, cfg, 4), 0);
+}
+END_TEST
+
+START_TEST(arp)
+{
+	start(0);
+	CHECK_RET(nu_post_rx(&u, 8, NU_BUF), 0);
+	arp_roundtrip();
+}
+END_TEST
+
+/* DHCP over slirp; the frame goes out split over two descriptors. */
+START_TEST(dhcp_offer)
+{
+	struct net_hdr h = { 0 };
+	size_t len = nu_dhcp_discover(frame, false, false);
+	struct in_addr a;
+	int n;
+
+	start(0);
+	CHECK_RET(nu_post_rx(&u, 8, NU_BUF), 0);
+	CHECK_RET(nu_send(&u, &h, frame, len, 5), 0);
+	n = nu_recv(&u, frame, sizeof(frame), &h, nu_is_dhcp_offer, 3000);
+	ck_assert_msg(n > 0, "no DHCP offer (%d)", n);
+	a.s_addr = nu_dhcp_yiaddr(frame);
+	ck_assert_str_eq(inet_ntoa(a), "10.0.2.15");
+	/* GUEST_CSUM negotiated: slirp's checksums are vouched for. */
+	ck_assert_uint_eq(h.flags, VIRTIO_NET_HDR_F_DATA_VALID);
+	ck_assert_uint_eq(h.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+}
+END_TEST
+
+/* Without GUEST_CSUM the header claims nothing. */
+START_TEST(no_guest_csum)
+{
+	struct net_hdr h = { 0 };
+	int n;
+
+	start(1ull << VIRTIO_NET_F_GUEST_CSUM);
+	CHECK_RET(nu_post_rx(&u, 8, NU_BUF), 0);
+	CHECK_RET(nu_send(&u, &h, frame, nu_arp_request(frame, "10.0.2.2"), 0), 0);
+	n = nu_recv(&u, frame, sizeof(frame), &h, nu_is_arp_reply, 3000);
+	ck_assert_int_ge(n, 42);
+	ck_assert_uint_eq(h.flags, 0);
+}
+END_TEST
+
+/* VIRTIO_NET_F_CSUM: the device completes a partial checksum. slirp
+ * verifies UDP checksums, so the control (a corrupted checksum) must get
+ * no answer, and the partial one must. */
+START_TEST(csum_offload)
+{
+	struct net_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+			     .csum_start = 34, .csum_offset = 6 };
+	struct net_hdr plain = { 0 }, rh;
+	int n;
+
+	start(0);
+	CHECK_RET(nu_post_rx(&u, 8, NU_BUF), 0);
+	CHECK_RET(nu_send(&u, &plain, frame, nu_dhcp_discover(frame, false, true),
+			  0), 0);
+	n = nu_recv(&u, frame, sizeof(frame), &rh, nu_is_dhcp_offer, 1000);
+	ck_assert_msg(n == 0, "a DISCOVER with a bad checksum was answered (%d)", n);
+	CHECK_RET(nu_send(&u, &h, frame, nu_dhcp_discover(frame, true, false), 0), 0);
+	n = nu_recv(&u, frame, sizeof(frame), &rh, nu_is_dhcp_offer, 3000);
+	ck_assert_msg(n > 0, "no DHCP offer for the offloaded checksum (%d)", n);
+}
+END_TEST
+
+/* MRG_RXBUF: a 590-byte offer over 100-byte buffers. */
+START_TEST(mergeable)
+{
+	struct net_hdr h = { 0 };
+	size_t len = nu_dhcp_discover(frame, false, false);
+	int n;
+
+	start(0);
+	CHECK_RET(nu_post_rx(&u, 40, 100), 0);
+	CHECK_RET(nu_send(&u, &h, frame, len, 0), 0);
+	n = nu_recv(&u, frame, sizeof(frame), &h, nu_is_dhcp_offer, 3000);
+	ck_assert_msg(n > 0, "no DHCP offer (%d)", n);
+	ck_assert_uint_eq(h.num_buffers, (NET_HDR_LEN + (unsigned)n + 99) / 100);
+	arp_roundtrip();
+}
+END_TEST
+
+/* Without MRG_RXBUF a buffer too small for a frame goes back unused (len
+ * 0) and the frame is dropped; the next frame uses the next buffer. */
+START_TEST(small_buffer_no_mrg)
+{
+	struct net_hdr h = { 0 };
+	uint16_t head;
+	uint32_t len;
+
+	start(1ull << VIRTIO_NET_F_MRG_RXBUF);
+	CHECK_RET(nu_post_rx(&u, 1, 40), 0);
+	CHECK_RET(nu_send(&u, &h, frame, nu_arp_request(frame, "10.0.2.2"), 0), 0);
+	CHECK_RET(drv_get_used(&u.d, NU_RX, &head, &len, 3000), 1);
+	ck_assert_uint_eq(len, 0);
+	CHECK_RET(nu_post_rx(&u, 4, NU_BUF), 0);
+	arp_roundtrip();
+}
+END_TEST
+
+/* Frames that arrive while the guest has no RX buffers wait (bounded) and
+ * are delivered once buffers come. */
+START_TEST(rx_waits_for_buffers)
+{
+	struct net_hdr h = { 0 };
+	int n;
+
+	start(0);
+	for (int i = 0; i < 3; i++)
+		CHECK_RET(nu_send(&u, &h, frame,
+				  nu_arp_request(frame, "10.0.2.2"), 0), 0);
+	usleep(100 * 1000);
+	CHECK_RET(nu_post_rx(&u, 8, NU_BUF), 0);
+	for (int i = 0; i < 3; i++) {
+		n = nu_recv(&u, frame, sizeof(frame), &h, nu_is_arp_reply, 3000);
+		ck_assert_msg(n >= 42, "reply %d missing (%d)", i, n);
+	}
+}
+END_TEST
+
+/* Bad TX chains: each is completed (the guest gets its buffer back) with
+ * used length 0, nothing reaches slirp, the device keeps serving. */
+START_TEST(hostile_tx)
+{
+	struct drv_queue *q;
+	struct net_hdr h = { 0 }, gso = { .gso_type = VIRTIO_NET_HDR_GSO_TCPV4 };
+	struct net_hdr badcsum = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				   .csum_start = 40, .csum_offset = 1 };
+	uint64_t buf;
+	struct drv_seg s[2];
+	uint16_t head;
+	uint32_t len;
+	int want;
+
+	start(0);
+	CHECK_RET(nu_post_rx(&u, 8, NU_BUF), 0);
+	q = &u.d.q[NU_TX];
+	buf = drv_alloc(&u.d, 4096, 64);
+	/* Undersized: shorter than the header, then header + 10 bytes. */
+	CHECK_RET(nu_send(&u, &h, frame, 0, 5), 0);
+	CHECK_RET(nu_send(&u, &h, frame, 10, 0), 0);
+	/* Oversized: 1519 bytes of frame. */
+	memset(frame, 0, 1600);
+	CHECK_RET(nu_send(&u, &h, frame, NET_MAX_FRAME + 1, 0), 0);
+	/* GSO and an out-of-range checksum request. */
+	CHECK_RET(nu_send(&u, &gso, frame, nu_arp_request(frame, "10.0.2.2"), 0), 0);
+	CHECK_RET(nu_send(&u, &badcsum, frame, 42, 0), 0);
+	/* A device-writable descriptor in a TX chain. */
+	s[0] = (struct drv_seg){ buf, 54, false };
+	s[1] = (struct drv_seg){ buf + 64, 64, true };
+	want = drv_add_chain(&u.d, NU_TX, s, 2);
+	ck_assert_int_ge(want, 0);
+	drv_kick(&u.d, NU_TX);
+	CHECK_RET(drv_get_used(&u.d, NU_TX, &head, &len, 3000), 1);
+	ck_assert_int_eq(head, want);
+	ck_assert_uint_eq(len, 0);
+	/* Zero-length descriptors only. */
+	s[0] = (struct drv_seg){ buf, 0, false };
+	s[1] = (struct drv_seg){ buf, 0, false };
+	want = drv_add_chain(&u.d, NU_TX, s, 2);
+	drv_kick(&u.d, NU_TX);
+	CHECK_RET(drv_get_used(&u.d, NU_TX, &head, &len, 3000), 1);
+	ck_assert_int_eq(head, want);
+	/* A descriptor outside guest RAM, and a head out of range. */
+	q->desc[q->size - 1] = (struct vq_desc){ 0x10, 64, 0, 0 };
+	drv_add_raw(&u.d, NU_TX, (uint16_t)(q->size - 1));
+	drv_add_raw(&u.d, NU_TX, (uint16_t)(q->size + 5));
+	drv_kick(&u.d, NU_TX);
+	CHECK_RET(drv_get_used(&u.d, NU_TX, &head, &len, 3000), 1);
+	ck_assert_int_eq(head, q->size - 1);
+	CHECK_RET(drv_get_used(&u.d, NU_TX, &head, &len, 3000), 1);
+	ck_assert_int_eq(head, q->size + 5);
+	/* None of these made slirp answer (the ARP in the GSO frame was
+	 * dropped), and the queue still works. */
+	ck_assert_int_eq(nu_recv(&u, frame, sizeof(frame), &h, NULL, 300), 0);
+	arp_roundtrip();
+	alive();
+}
+END_TEST
+
+/* Bad RX chains go back unused; the frame lands in the next good one. */
+START_TEST(hostile_rx)
+{
+	struct drv_queue *q;
+	struct net_hdr h = { 0 };
+	struct drv_seg s[2];
+	uint64_t buf;
+	uint16_t head;
+	uint32_t len;
+	int ro, tiny, mixed;
+
+	start(0);
+	q = &u.d.q[NU_RX];
+	buf = drv_alloc(&u.d, 8192, 64);
+	s[0] = (struct drv_seg){ buf, 2048, false };           /* read-only */
+	ro = drv_add_chain(&u.d, NU_RX, s, 1);
+	s[0] = (struct drv_seg){ buf + 2048, 8, true };        /* < header */
+	tiny = drv_add_chain(&u.d, NU_RX, s, 1);
+	s[0] = (struct drv_seg){ buf + 4096, 64, false };      /* mixed */
+	s[1] = (struct drv_seg){ buf + 4160, 2048, true };
+	mixed = drv_add_chain(&u.d, NU_RX, s, 2);
+	/* Zero-length then a good buffer: the empty one is skipped. */
+	s[0] = (struct drv_seg){ buf + 6400, 0, true };
+	s[1] = (struct drv_seg){ buf + 6400, 1600, true };
+	(void)drv_add_chain(&u.d, NU_RX, s, 2);
+	drv_kick(&u.d, NU_RX);
+	(void)q;
+	CHECK_RET(nu_send(&u, &h, frame, nu_arp_request(frame, "10.0.2.2"), 0), 0);
+	CHECK_RET(drv_get_used(&u.d, NU_RX, &head, &len, 3000), 1);
+	ck_assert_int_eq(head, ro);
+	ck_assert_uint_eq(len, 0);
+	CHECK_RET(drv_get_used(&u.d, NU_RX, &head, &len, 3000), 1);
+	ck_assert_int_eq(head, tiny);
+	ck_assert_uint_eq(len, 0);
+	CHECK_RET(drv_get_used(&u.d, NU_RX, &head, &len, 3000), 1);
+	ck_assert_int_eq(head, mixed);
+	ck_assert_uint_eq(len, 0);
+	CHECK_RET(drv_get_used(&u.d, NU_RX, &head, &len, 3000), 1);
+	/* slirp pads its ARP reply to the 64-byte minimum frame. */
+	ck_assert_uint_ge(len, NET_HDR_LEN + 42);
+	ck_assert(nu_is_arp_reply(drv_ptr(&u.d, buf + 6400 + NET_HDR_LEN), 42));
+	alive();
+}
+END_TEST
+
+/* A broken avail index stops the queue, not the device: the peer still
+ * answers and a reset brings the device back. */
+START_TEST(broken_avail_idx)
+{
+	struct drv_queue *q;
+	uint32_t last, inflight;
+
+	start(0);
+	q = &u.d.q[NU_TX];
+	q->avail_idx = (uint16_t)(q->avail_idx + 1000);
+	__atomic_store_n(&q->avail[1], q->avail_idx, __ATOMIC_RELEASE);
+	drv_kick(&u.d, NU_TX);
+	usleep(100 * 1000);
+	alive();
+	CHECK_RET(drv_queue_stop(&u.d, NU_TX, &last, &inflight), 0);
+	ck_assert_uint_eq(inflight, 0);
+	CHECK_RET(drv_queue_setup(&u.d, NU_TX, NU_QSIZE, true), 0);
+	CHECK_RET(nu_post_rx(&u, 8, NU_BUF), 0);
+	arp_roundtrip();
+}
+END_TEST
+
+/* SIGKILL with TX chains queued and RX buffers posted; a new device
+ * process on the same rings, resumed at used->idx as the cpu server does,
+ * completes the TX chains and fills the old RX buffers. */
+START_TEST(restart)
+{
+	struct net_hdr h = { 0 };
+	uint64_t buf;
+	struct drv_seg s;
+	uint16_t head;
+	uint32_t len;
+	int heads[3], n;
+
+	start(0);
+	CHECK_RET(nu_post_rx(&u, 8, NU_BUF), 0);
+	arp_roundtrip();
+	kill(u.d.pid, SIGKILL);
+	usleep(50 * 1000);
+	/* Queued while the device is dead: ARP requests. */
+	buf = drv_alloc(&u.d, 3 * 128, 64);
+	for (int i = 0; i < 3; i++) {
+		uint8_t *p = drv_ptr(&u.d, buf + 128u * (unsigned)i);
+
+		net_hdr_encode(&h, p);
+		nu_arp_request(p + NET_HDR_LEN, "10.0.2.2");
+		s = (struct drv_seg){ buf + 128u * (unsigned)i, NET_HDR_LEN + 42, false };
+		heads[i] = drv_add_chain(&u.d, NU_TX, &s, 1);
+	}
+	CHECK_RET(drv_restart(&u.d, nu_binary(), -1, NULL), 0);
+	CHECK_RET(drv_features(&u.d, u.d.offered), 0);
+	CHECK_RET(drv_queue_resume(&u.d, NU_RX), 0);
+	CHECK_RET(drv_queue_resume(&u.d, NU_TX), 0);
+	for (int i = 0; i < 3; i++) {
+		CHECK_RET(drv_get_used(&u.d, NU_TX, &head, &len, 3000), 1);
+		ck_assert_int_eq(head, heads[i]);
+	}
+	n = nu_recv(&u, frame, sizeof(frame), &h, nu_is_arp_reply, 3000);
+	ck_assert_msg(n >= 42, "no ARP reply after the restart (%d)", n);
+	arp_roundtrip();
+}
+END_TEST
+
+/* A second PEER_CONNECT (cpu server restart) stops everything; the new
+ * front-end starts over and the device works again. */
+START_TEST(peer_reconnect)
+{
+	start(0);
+	CHECK_RET(nu_post_rx(&u, 8, NU_BUF), 0);
+	arp_roundtrip();
+	CHECK_RET(drv_connect_peer(&u.d), 0);
+	CHECK_RET(drv_describe(&u.d), 0);
+	CHECK_RET(drv_features(&u.d, u.d.offered), 0);
+	CHECK_RET(drv_queue_setup(&u.d, NU_RX, NU_QSIZE, true), 0);
+	CHECK_RET(drv_queue_setup(&u.d, NU_TX, NU_QSIZE, true), 0);
+	CHECK_RET(nu_post_rx(&u, 8, NU_BUF), 0);
+	arp_roundtrip();
+}
+END_TEST
+
+/* A listening TCP socket on 127.0.0.1 with a kernel-chosen port. */
+static int listen_any(uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK_OK(bind(fd, (struct sockaddr *)&a, sizeof(a)));
+	CHECK_OK(listen(fd, 4));
+	CHECK_OK(getsockname(fd, (struct sockaddr *)&a, &alen));
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static bool is_arp_for_guest(const uint8_t *f, size_t len)
+{
+	static const uint8_t guest_ip[4] = { 10, 0, 2, 15 };
+
+	return len >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[21] == 1 &&
+	       !memcmp(f + 38, guest_ip, 4);
+}
+
+/* --hostfwd: a host connection to 127.0.0.1:PORT makes slirp reach for
+ * the guest (an ARP request for 10.0.2.15 first, since it has not seen
+ * the guest yet). */
+START_TEST(hostfwd_listens)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	char rule[64];
+	const char *args[] = { rule, NULL };
+	struct net_hdr h;
+	uint16_t port;
+	int fd = listen_any(&port), c, n;
+
+	close(fd);     /* free again: the device binds it */
+	snprintf(rule, sizeof(rule), "--hostfwd=tcp:127.0.0.1:%u-:80", port);
+	CHECK_RET(nu_start(&u, args, 0), 0);
+	CHECK_RET(nu_post_rx(&u, 8, NU_BUF), 0);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons(port);
+	CHECK_OK(connect(c, (struct sockaddr *)&a, sizeof(a)));
+	n = nu_recv(&u, frame, sizeof(frame), &h, is_arp_for_guest, 3000);
+	close(c);
+	ck_assert_msg(n >= 42, "slirp did not look for the guest (%d)", n);
+}
+END_TEST
+
+/* A forward whose host port is taken fails the start, with a reason. */
+START_TEST(hostfwd_port_taken)
+{
+	char rule[64];
+	const char *args[] = { rule, NULL };
+	uint16_t port;
+	int fd = listen_any(&port);
+
+	snprintf(rule, sizeof(rule), "--hostfwd=tcp:127.0.0.1:%u-:80", port);
+	ck_assert_int_lt(drv_start(&u.d, nu_binary(), -1, args, NULL), 0);
+	ck_assert_int_eq(drv_stop(&u.d), 1);
+	close(fd);
+}
+END_TEST
+
+/* Usage errors exit 2 before any bus traffic. */
+static int run_status(const char *const *argv)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+START_TEST(cli)
+{
+	const char *help[] = { nu_binary(), "--help", NULL };
+	const char *caps[] = { nu_binary(), "--print-capabilities", NULL };
+	const char *badmac[] = { nu_binary(), "--fd=3", "--mac=01:00:00:00:00:01", NULL };
+	const char *badq[] = { nu_binary(), "--fd=3", "--queues=2", NULL };
+	const char *badfwd[] = { nu_binary(), "--fd=3", "--hostfwd=tcp::0-:22", NULL };
+
+	ck_assert_int_eq(run_status(help), 0);
+	ck_assert_int_eq(run_status(caps), 0);
+	ck_assert_int_eq(run_status(badmac), 2);
+	ck_assert_int_eq(run_status(badq), 2);
+	ck_assert_int_eq(run_status(badfwd), 2);
+}
+END_TEST
+
+/* backend tap is refused at start with a reason, before READY. */
+START_TEST(tap_refused)
+{
+	static const char *const args[] = { "--backend=tap", NULL };
+
+	ck_assert_int_lt(drv_start(&u.d, nu_binary(), -1, args, NULL), 0);
+	ck_assert_int_eq(drv_stop(&u.d), 1);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("virtio-net");
+	TCase *t = tcase_create("device");
+
+	tcase_add_checked_fixture(t, NULL, teardown);
+	tcase_set_timeout(t, 30);
+	tcase_add_test(t, describe_and_config);
+	tcase_add_test(t, arp);
+	tcase_add_test(t, dhcp_offer);
+	tcase_add_test(t, no_guest_csum);
+	tcase_add_test(t, csum_offload);
+	tcase_add_test(t, mergeable);
+	tcase_add_test(t, small_buffer_no_mrg);
+	tcase_add_test(t, rx_waits_for_buffers);
+	tcase_add_test(t, hostile_tx);
+	tcase_add_test(t, hostile_rx);
+	tcase_add_test(t, broken_avail_idx);
+	tcase_add_test(t, restart);
+	tcase_add_test(t, peer_reconnect);
+	tcase_add_test(t, hostfwd_listens);
+	tcase_add_test(t, hostfwd_port_taken);
+	tcase_add_test(t, cli);
+	tcase_add_test(t, tap_refused);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+CHECK_MAIN(suite)
