@@ -1,0 +1,369 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Linux guest tests of virtio-net with the slirp backend, run with the
+real launcher (`atoll run`, sandbox on): atoll-mem, atoll-cpu (riscv-virt,
+2 harts) and atoll-virtio-net as separate processes. The host side is
+only ever 127.0.0.1: the guest reaches it as 10.0.2.2 through slirp.
+
+  guest_net.py tcp ATOLL ATOLL_NET      eth0 up, a DHCP lease from slirp
+                                        (10.0.2.15), then a 1 MiB download
+                                        from a host server and a 512 KiB
+                                        upload to one; sha256 checked on
+                                        both ends
+  guest_net.py restart ATOLL ATOLL_NET  downloads in a loop while the
+                                        device is SIGKILLed twice (via its
+                                        QMP pid); the launcher restarts
+                                        it, and a new connection afterwards
+                                        must work, with no driver error
+  guest_net.py bench ATOLL ATOLL_NET    in-guest TCP download and upload
+                                        rates, atoll beside
+                                        qemu-system-riscv64 -netdev user
+                                        with the same kernel and initrd
+
+The guest kit comes from $ATOLL_GUEST_DIR, else the build cache's
+'current' pointer. Without it, without a binary, or (bench) without QEMU,
+the test is skipped with exit status 77 and a reason. Any seccomp kill
+in the launcher's log fails the test.
+"""
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "guest"))
+sys.path.insert(0, os.path.join(HERE, "..", "guest-blk"))
+from guest_boot import SKIP, guest_dir  # noqa: E402
+from guest_blk import Qmp, no_seccomp_kill, run, values  # noqa: E402
+
+TIMEOUT = int(os.environ.get("ATOLL_GUEST_TIMEOUT", "300"))
+HARTS = 2
+DOWN_BYTES = 1 << 20
+UP_KB = 512
+TAG = "ATOLL-NET"
+
+# eth0 from a DHCP lease (udhcpc needs AF_PACKET: CONFIG_PACKET in
+# scripts/guest/kernel.config). -s /bin/true: configure it ourselves from
+# the lease line, so the test sees which address slirp handed out.
+NET_UP = ("ip link set eth0 up; "
+          "l=$(udhcpc -i eth0 -nq -t5 -s /bin/true 2>&1 | "
+          "sed -n 's/.*lease of \\([0-9.]*\\) obt.*/\\1/p'); "
+          f"echo {TAG} lease=$l; "
+          "ip addr add ${l:-10.0.2.15}/24 dev eth0; "
+          "ip route add default via 10.0.2.2; "
+          "cd /sys/class/net/eth0; "
+          f"echo {TAG} link=$(cat operstate) mac=$(cat address) "
+          "mtu=$(cat mtu); cd /; ")
+
+# Errors the virtio-net driver or the stack would log on a broken device.
+DRV_ERRORS = (f"echo {TAG} drverr=$(dmesg | grep -v 'command line' | "
+              "grep -c -i -e virtio_net -e 'rx error' -e 'timed out' -e 'not a head')")
+
+
+def pattern(n):
+    """The download payload: deterministic, not compressible-looking."""
+    h, out = hashlib.sha256(b"atoll"), bytearray()
+    while len(out) < n:
+        h = hashlib.sha256(h.digest())
+        out += h.digest()
+    return bytes(out[:n])
+
+
+class Servers:
+    """Two TCP servers on 127.0.0.1: `down` sends the payload to every
+    connection and closes; `up` reads one upload until EOF (or its
+    announced size) and records its length and sha256."""
+
+    def __init__(self, down_bytes):
+        self.data = pattern(down_bytes)
+        self.uploads = []
+        self.downs = 0
+        self.down = self._listen(self._serve_down)
+        self.up = self._listen(self._serve_up)
+
+    def _listen(self, fn):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", 0))
+        s.listen(8)
+        threading.Thread(target=self._accept, args=(s, fn), daemon=True).start()
+        return s.getsockname()[1]
+
+    def _accept(self, s, fn):
+        while True:
+            c, _ = s.accept()
+            threading.Thread(target=fn, args=(c,), daemon=True).start()
+
+    def _serve_down(self, c):
+        try:
+            c.sendall(self.data)
+            self.downs += 1
+        except OSError:
+            pass
+        c.close()
+
+    def _serve_up(self, c):
+        h, n = hashlib.sha256(), 0
+        c.settimeout(60)
+        try:
+            while n < UP_KB * 1024:
+                b = c.recv(65536)
+                if not b:
+                    break
+                h.update(b)
+                n += len(b)
+        except OSError:
+            pass
+        self.uploads.append((n, h.hexdigest()))
+        c.close()
+
+    @property
+    def down_sum(self):
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def manifest(path, kit, cmd, extra="", restart="never"):
+    cmdline = f'console=ttyS0 quiet atoll.run="{cmd}"'.replace("$", "$$")
+    with open(path, "w") as f:
+        f.write(f"""name: {os.path.basename(path)[:-5]}
+machine:
+  type: riscv-virt
+  cpus: {HARTS}
+memory:
+  size: 256M
+boot:
+  kernel: {kit}/Image
+  initrd: {kit}/initramfs.cpio.gz
+  cmdline: {json.dumps(cmdline)}
+console: stdio
+{extra}devices:
+  - name: net0
+    kind: virtio-net
+    backend: slirp
+    restart: {restart}
+""")
+
+
+def fetch(port, tag):
+    return (f"s=$(timeout 60 nc 10.0.2.2 {port} </dev/null | sha256sum | "
+            f"cut -c1-64); echo {TAG} {tag}=$s; ")
+
+
+def check_tcp(atoll, kit, tmp):
+    srv = Servers(DOWN_BYTES)
+    cmd = (NET_UP + fetch(srv.down, "down") +
+           f"dd if=/dev/urandom of=/tmp/up bs=1k count={UP_KB} 2>/dev/null; "
+           f"echo {TAG} upsrc=$(sha256sum /tmp/up | cut -c1-64); "
+           f"timeout 60 nc 10.0.2.2 {srv.up} </tmp/up >/dev/null; "
+           + DRV_ERRORS)
+    yaml = os.path.join(tmp, "tcp.yaml")
+    manifest(yaml, kit, cmd)
+    rc, lines = run([atoll, "run", yaml])
+    v = values(lines, TAG)
+    time.sleep(0.2)          # the upload thread records after the close
+    problems = []
+    if rc != 0:
+        problems.append(f"exit status {rc}, wanted 0")
+    if v.get("lease") != "10.0.2.15":
+        problems.append(f"DHCP lease {v.get('lease')!r}, wanted 10.0.2.15")
+    if v.get("link") != "up" or v.get("mac") != "52:54:00:12:34:56" \
+            or v.get("mtu") != "1500":
+        problems.append(f"eth0 link={v.get('link')} mac={v.get('mac')} "
+                        f"mtu={v.get('mtu')}, wanted up 52:54:00:12:34:56 1500")
+    if v.get("down") != srv.down_sum:
+        problems.append(f"download sha256 {v.get('down')} != sent "
+                        f"{srv.down_sum}")
+    up = srv.uploads[-1] if srv.uploads else (0, "")
+    if up != (UP_KB * 1024, v.get("upsrc")):
+        problems.append(f"upload: host got {up[0]} bytes sha256 {up[1]}, "
+                        f"guest sent {UP_KB * 1024} sha256 {v.get('upsrc')}")
+    if v.get("drverr") != "0":
+        problems.append(f"{v.get('drverr')} driver/stack error lines in dmesg")
+    if problems:
+        print("FAIL: " + "; ".join(problems))
+        return 1
+    print(f"PASS: DHCP lease 10.0.2.15, link up; {DOWN_BYTES} bytes down and "
+          f"{UP_KB * 1024} bytes up through slirp, sha256 equal on both ends")
+    return 0
+
+
+def check_restart(atoll, kit, tmp):
+    """SIGKILLs atoll-virtio-net twice while the guest downloads in a loop;
+    connections cut by a kill may fail, but the device must come back and
+    a new connection afterwards must deliver intact data, with no driver
+    error and no driver reset."""
+    srv = Servers(256 << 10)
+    kills = int(os.environ.get("ATOLL_NET_KILLS", "2"))
+    iters = int(os.environ.get("ATOLL_NET_ITERS", "30"))
+    qmp = os.path.join(tmp, "r.qmp")
+    loop = (f"echo {TAG} loop=start; i=0; while [ $i -lt {iters} ]; do "
+            f"timeout 20 nc 10.0.2.2 {srv.down} </dev/null >/dev/null; "
+            f"i=$((i+1)); done; echo {TAG} loop=done; ")
+    cmd = NET_UP + loop + fetch(srv.down, "final") + DRV_ERRORS
+    yaml = os.path.join(tmp, "r.yaml")
+    manifest(yaml, kit, cmd, extra=f"qmp: {qmp}\n",
+             restart="{policy: on-failure, max: 10, backoff-ms: 50}")
+    p = subprocess.Popen([atoll, "-v", "run", yaml], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lines, killed, restarts, started = [], [], [], threading.Event()
+
+    def killer():
+        if not started.wait(TIMEOUT):
+            return
+        q = Qmp(qmp)
+        for _ in range(kills):
+            time.sleep(1.5)
+            d = q.device("net0")
+            if not d or not d.get("pid"):
+                break
+            os.kill(d["pid"], signal.SIGKILL)
+            killed.append(d["pid"])
+            for _ in range(100):     # wait for the new process
+                time.sleep(0.05)
+                d = q.device("net0")
+                if d and d.get("pid") and d["pid"] not in killed:
+                    break
+        restarts.append((q.device("net0") or {}).get("restarts"))
+
+    th = threading.Thread(target=killer, daemon=True)
+    th.start()
+    deadline = time.monotonic() + TIMEOUT
+    for raw in p.stdout:
+        line = raw.decode("utf-8", "replace").rstrip("\r\n")
+        lines.append(line)
+        print(line, flush=True)
+        if f"{TAG} loop=start" in line:
+            started.set()
+        if time.monotonic() > deadline:
+            p.kill()
+            break
+    rc = p.wait()
+    started.set()
+    th.join(5)
+    no_seccomp_kill(lines)
+    v = values(lines, TAG)
+    problems = []
+    if rc != 0:
+        problems.append(f"exit status {rc}, wanted 0")
+    if len(killed) != kills:
+        problems.append(f"killed the device {len(killed)} times, wanted {kills}")
+    if v.get("loop") != "done":
+        problems.append("the guest's download loop did not finish")
+    if v.get("final") != srv.down_sum:
+        problems.append(f"the download after the restarts got {v.get('final')}, "
+                        f"wanted {srv.down_sum}")
+    if v.get("drverr") != "0":
+        problems.append(f"{v.get('drverr')} driver/stack error lines in dmesg")
+    if any("NEEDS_RESET" in l or "needs reset" in l.lower() for l in lines):
+        problems.append("the transport asked the driver for a reset")
+    if problems:
+        print("FAIL: " + "; ".join(problems))
+        return 1
+    print(f"PASS: device killed {kills} times during {iters} downloads "
+          f"({srv.downs} completed; restarts {restarts}); a new connection "
+          "afterwards delivered intact data; no driver error or reset")
+    return 0
+
+
+BENCH_MB = int(os.environ.get("ATOLL_NET_BENCH_MB", "4"))
+
+
+def bench_cmd(srv):
+    # busybox `time` prints "real 0m 1.23s"; the sizes are known.
+    return ("ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0; "
+            "ip route add default via 10.0.2.2; "
+            f"dd if=/dev/zero of=/tmp/up bs=1M count={BENCH_MB} 2>/dev/null; "
+            f"t0=$(cut -d' ' -f1 /proc/uptime); "
+            f"nc 10.0.2.2 {srv.down} </dev/null >/dev/null; "
+            f"t1=$(cut -d' ' -f1 /proc/uptime); "
+            f"nc 10.0.2.2 {srv.up} </tmp/up >/dev/null; "
+            f"t2=$(cut -d' ' -f1 /proc/uptime); "
+            f"echo {TAG} t0=$t0 t1=$t1 t2=$t2")
+
+
+def rates(lines):
+    v = values(lines, TAG)
+    try:
+        t0, t1, t2 = (float(v[k]) for k in ("t0", "t1", "t2"))
+    except (KeyError, ValueError):
+        return {}
+    mb = BENCH_MB * 1048576 / 1e6
+    return {"down": mb / max(t1 - t0, 0.01), "up": mb / max(t2 - t1, 0.01)}
+
+
+def bench(atoll, kit, tmp):
+    global UP_KB
+    if not shutil.which("qemu-system-riscv64"):
+        print("SKIP: qemu-system-riscv64 not installed (qemu-system-misc)")
+        return SKIP
+    UP_KB = BENCH_MB * 1024
+    srv = Servers(BENCH_MB << 20)
+    cmd = bench_cmd(srv)
+    yaml = os.path.join(tmp, "bench.yaml")
+    manifest(yaml, kit, cmd)
+    qemu = ["qemu-system-riscv64", "-M", "virt", "-smp", str(HARTS),
+            "-m", "256M", "-nographic", "-bios", "default",
+            "-kernel", f"{kit}/Image", "-initrd", f"{kit}/initramfs.cpio.gz",
+            "-append", f'console=ttyS0 quiet atoll.run="{cmd}"',
+            "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"]
+    runs = int(os.environ.get("ATOLL_BENCH_RUNS", "3"))
+    a, q, ok = {}, {}, True
+    for _ in range(runs):     # interleaved, best of `runs` for each
+        rc, al = run([atoll, "run", yaml], echo=False)
+        ok = ok and rc == 0
+        for k, r in rates(al).items():
+            a[k] = max(a.get(k, 0), r)
+        rc, ql = run(qemu, echo=False)
+        ok = ok and rc == 0
+        for k, r in rates(ql).items():
+            q[k] = max(q.get(k, 0), r)
+    print(f"# in-guest TCP through slirp to 127.0.0.1 (as 10.0.2.2), "
+          f"{BENCH_MB} MiB each way with busybox nc, {HARTS} harts, same "
+          f"kernel and initrd, best of {runs} interleaved runs")
+    print(f"{'':30}{'down MB/s':>12}{'up MB/s':>12}")
+    for name, r in (("qemu TCG -netdev user", q), ("atoll (out-of-process)", a)):
+        print(f"{name:30}{r.get('down', float('nan')):>12.2f}"
+              f"{r.get('up', float('nan')):>12.2f}")
+    if len(a) == 2 and len(q) == 2:
+        print(f"{'ratio atoll/qemu':30}{a['down'] / q['down']:>11.2f}x"
+              f"{a['up'] / q['up']:>11.2f}x")
+    if not ok or len(a) < 2 or len(q) < 2:
+        print(f"# a run failed: atoll {a}, qemu {q}")
+        return 1
+    return 0
+
+
+def main():
+    if len(sys.argv) != 4 or sys.argv[1] not in ("tcp", "restart", "bench"):
+        print(__doc__)
+        return 2
+    mode, atoll, net = sys.argv[1:]
+    for b in (atoll, net):
+        if not os.access(b, os.X_OK):
+            print(f"SKIP: {b} is not built")
+            return SKIP
+    kit = guest_dir()
+    fw = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
+    if not os.path.isfile(fw):
+        print(f"SKIP: {fw} missing (apt-get install opensbi)")
+        return SKIP
+    with tempfile.TemporaryDirectory(prefix="atoll-net-") as tmp:
+        os.chmod(tmp, 0o755)
+        if mode == "tcp":
+            return check_tcp(atoll, kit, tmp)
+        if mode == "restart":
+            return check_restart(atoll, kit, tmp)
+        return bench(atoll, kit, tmp)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
