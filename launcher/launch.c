@@ -168,6 +168,8 @@ static int plan_net(const struct proc *p, struct launch_plan *plan)
 	rc |= plan_arg(plan, "--queues=%u", n->queues);
 	if (n->mac)
 		rc |= plan_arg(plan, "--mac=%s", n->mac);
+	for (size_t i = 0; i < n->nhostfwd; i++)
+		rc |= plan_arg(plan, "--hostfwd=%s", n->hostfwd[i]);
 	return rc ? -ENOMEM : 0;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostfwd.h"
 #include "manifest-internal.h"
 
 enum kind { KIND_BLK, KIND_NET, KIND_GPU, KIND_TPM, KIND_USB, KIND_EXTERNAL };
@@ -14,7 +15,7 @@ static const char *const kinds[] = { "virtio-blk", "virtio-net", "gpu", "tpm",
 
 #define COMMON_KEYS "name", "kind", "binary", "args", "sandbox", "restart"
 #define BLK_KEYS "path", "format", "readonly", "cache", "queues", "serial"
-#define NET_KEYS "backend", "tap", "mac", "queues"
+#define NET_KEYS "backend", "tap", "mac", "queues", "hostfwd"
 
 static const char *const common_keys[] = { COMMON_KEYS, NULL };
 static const char *const blk_keys[] = { COMMON_KEYS, BLK_KEYS, NULL };
@@ -222,6 +223,54 @@ static int read_tap(struct mctx *c, const struct mmap *dev,
 	return 0;
 }
 
+/* hostfwd: [RULE, ...] in QEMU's syntax, slirp only; each rule is checked
+ * by the parser the device itself runs (dev-virtio-net/hostfwd.c). */
+static int read_hostfwd(struct mctx *c, const struct mmap *dev,
+			struct net_config *net)
+{
+	struct mval v, item;
+	struct hostfwd fwd;
+	struct fy_node *n;
+	const char *why;
+	void *it = NULL;
+	int count, r;
+
+	mx_lookup(dev, "hostfwd", &v);
+	if (!v.present)
+		return 0;
+	if (strcmp(net->backend, "slirp"))
+		return mx_fail(c, v.key_pos, v.field, "only valid with backend "
+			       "slirp");
+	if (!v.node || !fy_node_is_sequence(v.node))
+		return mx_fail(c, v.pos, v.field, "expected a list of rules "
+			       "like \"tcp:127.0.0.1:2222-:22\"");
+	count = fy_node_sequence_item_count(v.node);
+	if (count > MANIFEST_MAX_HOSTFWD)
+		return mx_fail(c, v.pos, v.field, "%d rules; at most %d are "
+			       "allowed", count, MANIFEST_MAX_HOSTFWD);
+	net->hostfwd = calloc((size_t)count + 1, sizeof(*net->hostfwd));
+	if (!net->hostfwd)
+		return -ENOMEM;
+	while ((n = fy_node_sequence_iterate(v.node, &it))) {
+		char **rule = &net->hostfwd[net->nhostfwd];
+
+		item = v;
+		item.node = n;
+		item.pos = mx_node_pos(n, v.pos);
+		if (snprintf(item.field, sizeof(item.field), "%s[%zu]",
+			     v.field, net->nhostfwd) >= (int)sizeof(item.field))
+			return -EOVERFLOW;
+		if ((r = mx_string(c, &item, rule)) < 0)
+			return r;
+		net->nhostfwd++;
+		if (hostfwd_parse(*rule, &fwd, &why) < 0)
+			return mx_fail(c, item.pos, item.field, "%s in \"%.64s\"; "
+				       "expected [tcp|udp]:[HOSTADDR]:HOSTPORT-"
+				       "[GUESTADDR]:GUESTPORT", why, *rule);
+	}
+	return 0;
+}
+
 static int read_net(struct mctx *c, const struct mmap *dev,
 		    struct net_config *net)
 {
@@ -241,7 +290,7 @@ static int read_net(struct mctx *c, const struct mmap *dev,
 	mx_lookup(dev, "queues", &v);
 	if (v.present && (r = mx_uint(c, &v, 1, 16, &net->queues)) < 0)
 		return r;
-	return 0;
+	return read_hostfwd(c, dev, net);
 }
 
 static int read_name(struct mctx *c, const struct mmap *dev,
@@ -365,4 +414,7 @@ void mx_free_device(struct device_config *d)
 	free(d->net.backend);
 	free(d->net.tap);
 	free(d->net.mac);
+	for (size_t i = 0; d->net.hostfwd && d->net.hostfwd[i]; i++)
+		free(d->net.hostfwd[i]);
+	free(d->net.hostfwd);
 }

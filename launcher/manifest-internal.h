@@ -17,6 +17,7 @@
 #define MANIFEST_MAX_BYTES (1u << 20)
 #define MANIFEST_MAX_DEVICES 64
 #define MANIFEST_MAX_ARGS 64
+#define MANIFEST_MAX_HOSTFWD 16   /* the device's limit too */
 #define MANIFEST_FIELD_MAX 128
 
 struct mpos {

@@ -48,6 +48,8 @@ struct net_config {
 	char *tap;           /* tap interface name, backend tap */
 	char *mac;           /* "52:54:00:12:34:56"; NULL picks one */
 	unsigned queues;
+	char **hostfwd;      /* slirp host forwarding rules, checked */
+	size_t nhostfwd;
 };
 
 struct device_config {

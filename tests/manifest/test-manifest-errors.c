@@ -86,6 +86,22 @@ static const struct bad {
 	  { "missing required field \"binary\"" } },
 	{ MT_BASE DEV "    kind: virtio-net\n    backend: tap #<\n", 8, 0,
 	  "devices[0]", { "missing required field \"tap\"" } },
+	/* hostfwd */
+	{ MT_BASE DEV "    kind: virtio-net\n    hostfwd: [\"tcp:127.0.0.1:0-:22\"] #<\n",
+	  0, 16, "devices[0].hostfwd[0]",
+	  { "bad host port (1-65535) in \"tcp:127.0.0.1:0-:22\"",
+	    "[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT" } },
+	{ MT_BASE DEV "    kind: virtio-net\n    hostfwd:\n      - \"::2222-:22\"\n"
+	  "      - \"tcp::2222-10.1.2.3:22\" #<\n", 0, 10, "devices[0].hostfwd[1]",
+	  { "guest address outside the guest network" } },
+	{ MT_BASE DEV "    kind: virtio-net\n    hostfwd: tcp::2222-:22 #<\n", 0, 14,
+	  "devices[0].hostfwd", { "expected a list of rules" } },
+	{ MT_BASE DEV "    kind: virtio-net\n    backend: tap\n    tap: tap0\n"
+	  "    hostfwd: [\"::2222-:22\"] #<\n", 0, 5, "devices[0].hostfwd",
+	  { "only valid with backend slirp" } },
+	{ MT_BASE DEV "    kind: virtio-blk\n    path: ${MT}/disk.img\n"
+	  "    hostfwd: [\"::2222-:22\"] #<\n", 0, 5, "devices[0].hostfwd",
+	  { "not valid for kind virtio-blk" } },
 	/* numbers and enumerations */
 	{ "machine:\n  type: riscv-virt\n  cpus: 65 #<\n", 0, 9, "machine.cpus",
 	  { "65 is out of range", "1..64" } },

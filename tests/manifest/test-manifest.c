@@ -185,6 +185,26 @@ START_TEST(full_manifest)
 }
 END_TEST
 
+/* slirp host forwarding rules are kept as written, in order. */
+START_TEST(net_hostfwd)
+{
+	struct vm_config *cfg = mt_load_ok(MT_BASE "devices:\n"
+		"  - name: net0\n    kind: virtio-net\n"
+		"    hostfwd: [\"tcp:127.0.0.1:2222-:22\", \"udp::5353-10.0.2.15:53\"]\n"
+		"  - name: net1\n    kind: virtio-net\n");
+	const struct net_config *n = &cfg->devices[0].net;
+
+	ck_assert_str_eq(n->backend, "slirp");
+	ck_assert_uint_eq(n->nhostfwd, 2);
+	ck_assert_str_eq(n->hostfwd[0], "tcp:127.0.0.1:2222-:22");
+	ck_assert_str_eq(n->hostfwd[1], "udp::5353-10.0.2.15:53");
+	ck_assert_ptr_null(n->hostfwd[2]);
+	ck_assert_uint_eq(cfg->devices[1].net.nhostfwd, 0);
+	ck_assert_ptr_null(cfg->devices[1].net.hostfwd);
+	vm_config_free(cfg);
+}
+END_TEST
+
 /* Relative socket paths resolve against the manifest's directory. */
 START_TEST(console_socket_relative)
 {
@@ -354,6 +374,7 @@ TCase *manifest_valid_tcase(void)
 	tcase_add_checked_fixture(tc, mt_setup, mt_teardown);
 	tcase_add_test(tc, minimal_defaults);
 	tcase_add_test(tc, full_manifest);
+	tcase_add_test(tc, net_hostfwd);
 	tcase_add_test(tc, console_socket_relative);
 	tcase_add_loop_test(tc, memory_sizes, 0,
 			    (int)(sizeof(sizes) / sizeof(sizes[0])));
