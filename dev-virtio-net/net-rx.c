@@ -213,7 +213,16 @@ void net_rx_deliver(struct net *n, const uint8_t *frame, size_t len)
 		if (!queue_frame(n, frame, len))
 			n->st.rx_dropped++;
 	}
-	vdev_queue_notify(q);
+	n->rx.dirty = true;
+}
+
+void net_rx_flush(struct net *n)
+{
+	struct vdev_queue *q = rxq(n);
+
+	if (n->rx.dirty && q)
+		vdev_queue_notify(q);
+	n->rx.dirty = false;
 }
 
 void net_rx_kick(struct net *n, struct vdev_queue *q)

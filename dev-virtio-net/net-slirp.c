@@ -233,6 +233,7 @@ static void cycle(struct slirp_be *be)
 			timeout = 10;
 	}
 	watch(be, timeout);
+	net_rx_flush(be->net);
 }
 
 static void cycle_cb(evutil_socket_t fd, short what, void *arg)

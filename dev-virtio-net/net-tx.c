@@ -77,4 +77,5 @@ void net_tx_kick(struct net *n, struct vdev_queue *q)
 	}
 	if (sent && n->backend.ops->flush)
 		n->backend.ops->flush(n->backend.be);
+	net_rx_flush(n);
 }

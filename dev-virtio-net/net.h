@@ -77,6 +77,7 @@ struct net_rx {
 	struct net_held held[NET_MAX_MERGE];
 	unsigned nheld;
 	uint64_t held_bytes;        /* writable bytes of the held chains */
+	bool dirty;                 /* used entries pushed, guest not told */
 };
 
 struct net {
@@ -106,8 +107,13 @@ bool net_negotiated(const struct net *n, unsigned bit);
 /* TX (net-tx.c): the TX queue's kick handler. */
 void net_tx_kick(struct net *n, struct vdev_queue *q);
 
-/* RX (net-rx.c). A frame from the backend, copied if it has to wait. */
+/* RX (net-rx.c). A frame from the backend, copied if it has to wait;
+ * the guest is told at the next net_rx_flush(), once per batch. */
 void net_rx_deliver(struct net *n, const uint8_t *frame, size_t len);
+/* Publishes delivered frames and interrupts the guest if it asked. The
+ * backend calls it after each batch; the TX path after each kick (slirp
+ * answers some frames at once: ARP, ACKs). */
+void net_rx_flush(struct net *n);
 /* The guest posted buffers: deliver what waits. */
 void net_rx_kick(struct net *n, struct vdev_queue *q);
 /* Queue stop: held chains are returned unused; pending frames dropped
