@@ -6,9 +6,13 @@ real launcher (`atoll run`, sandbox on): atoll-mem, atoll-cpu (riscv-virt,
 only ever 127.0.0.1: the guest reaches it as 10.0.2.2 through slirp.
 
   guest_net.py tcp ATOLL ATOLL_NET      eth0 up, a DHCP lease from slirp
-                                        (10.0.2.15), then a 1 MiB download
-                                        from a host server and a 512 KiB
-                                        upload to one; sha256 checked on
+                                        (10.0.2.15), carrier,
+                                        MAC, MTU; then a 1 MiB download
+                                        from a host server, a 512 KiB
+                                        upload to one, and the same 512 KiB
+                                        read by the host from a guest
+                                        listener through a manifest
+                                        `hostfwd` rule; sha256 checked on
                                         both ends
   guest_net.py restart ATOLL ATOLL_NET  downloads in a loop while the
                                         device is SIGKILLed twice (via its
@@ -28,7 +32,6 @@ in the launcher's log fails the test.
 import hashlib
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -61,7 +64,7 @@ NET_UP = ("ip link set eth0 up; "
           "ip addr add ${l:-10.0.2.15}/24 dev eth0; "
           "ip route add default via 10.0.2.2; "
           "cd /sys/class/net/eth0; "
-          f"echo {TAG} link=$(cat operstate) mac=$(cat address) "
+          f"echo {TAG} carrier=$(cat carrier) mac=$(cat address) "
           "mtu=$(cat mtu); cd /; ")
 
 # Errors the virtio-net driver or the stack would log on a broken device.
@@ -131,7 +134,30 @@ class Servers:
         return hashlib.sha256(self.data).hexdigest()
 
 
-def manifest(path, kit, cmd, extra="", restart="never"):
+def run_watch(cmd, on_line):
+    """run() with a callback per output line (to act on guest markers)."""
+    lines = []
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + TIMEOUT
+    for raw in p.stdout:
+        line = raw.decode("utf-8", "replace").rstrip("\r\n")
+        lines.append(line)
+        print(line, flush=True)
+        on_line(line)
+        if time.monotonic() > deadline:
+            p.kill()
+            break
+    try:
+        rc = p.wait(timeout=max(1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        rc = None
+    return rc, no_seccomp_kill(lines)
+
+
+def manifest(path, kit, cmd, extra="", restart="never", hostfwd=""):
     cmdline = f'console=ttyS0 quiet atoll.run="{cmd}"'.replace("$", "$$")
     with open(path, "w") as f:
         f.write(f"""name: {os.path.basename(path)[:-5]}
@@ -150,7 +176,7 @@ console: stdio
     kind: virtio-net
     backend: slirp
     restart: {restart}
-""")
+{hostfwd}""")
 
 
 def fetch(port, tag):
@@ -158,16 +184,65 @@ def fetch(port, tag):
             f"cut -c1-64); echo {TAG} {tag}=$s; ")
 
 
+def free_port():
+    """A port on 127.0.0.1 that was free a moment ago (for hostfwd)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def fetch_forwarded(port, n, out):
+    """Connects to the guest's listener through the device's hostfwd and
+    reads n bytes; retries while the guest's nc is not listening yet."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            c = socket.create_connection(("127.0.0.1", port), timeout=30)
+        except OSError:
+            time.sleep(0.2)
+            continue
+        h, got = hashlib.sha256(), 0
+        try:
+            while got < n:
+                b = c.recv(min(65536, n - got))
+                if not b:
+                    break
+                h.update(b)
+                got += len(b)
+        except OSError:
+            pass
+        c.close()
+        if got:
+            out.append((got, h.hexdigest()))
+            return
+        time.sleep(0.2)    # slirp accepted, the guest was not ready: again
+
+
 def check_tcp(atoll, kit, tmp):
     srv = Servers(DOWN_BYTES)
+    fwd = free_port()
     cmd = (NET_UP + fetch(srv.down, "down") +
            f"dd if=/dev/urandom of=/tmp/up bs=1k count={UP_KB} 2>/dev/null; "
            f"echo {TAG} upsrc=$(sha256sum /tmp/up | cut -c1-64); "
            f"timeout 60 nc 10.0.2.2 {srv.up} </tmp/up >/dev/null; "
+           f"echo {TAG} listen=1; timeout 60 nc -l -p 7000 </tmp/up >/dev/null; "
            + DRV_ERRORS)
     yaml = os.path.join(tmp, "tcp.yaml")
-    manifest(yaml, kit, cmd)
-    rc, lines = run([atoll, "run", yaml])
+    manifest(yaml, kit, cmd,
+             hostfwd=f'    hostfwd: ["tcp:127.0.0.1:{fwd}-:7000"]\n')
+    forwarded = []
+    th = threading.Thread(target=fetch_forwarded,
+                          args=(fwd, UP_KB * 1024, forwarded), daemon=True)
+
+    def on_line(line):
+        if f"{TAG} listen=1" in line and not th.is_alive():
+            th.start()
+
+    rc, lines = run_watch([atoll, "run", yaml], on_line)
+    if th.is_alive() or th.ident:
+        th.join(5)
     v = values(lines, TAG)
     time.sleep(0.2)          # the upload thread records after the close
     problems = []
@@ -175,10 +250,11 @@ def check_tcp(atoll, kit, tmp):
         problems.append(f"exit status {rc}, wanted 0")
     if v.get("lease") != "10.0.2.15":
         problems.append(f"DHCP lease {v.get('lease')!r}, wanted 10.0.2.15")
-    if v.get("link") != "up" or v.get("mac") != "52:54:00:12:34:56" \
+    # carrier, not operstate: linkwatch updates the latter asynchronously.
+    if v.get("carrier") != "1" or v.get("mac") != "52:54:00:12:34:56" \
             or v.get("mtu") != "1500":
-        problems.append(f"eth0 link={v.get('link')} mac={v.get('mac')} "
-                        f"mtu={v.get('mtu')}, wanted up 52:54:00:12:34:56 1500")
+        problems.append(f"eth0 carrier={v.get('carrier')} mac={v.get('mac')} "
+                        f"mtu={v.get('mtu')}, wanted 1 52:54:00:12:34:56 1500")
     if v.get("down") != srv.down_sum:
         problems.append(f"download sha256 {v.get('down')} != sent "
                         f"{srv.down_sum}")
@@ -186,13 +262,19 @@ def check_tcp(atoll, kit, tmp):
     if up != (UP_KB * 1024, v.get("upsrc")):
         problems.append(f"upload: host got {up[0]} bytes sha256 {up[1]}, "
                         f"guest sent {UP_KB * 1024} sha256 {v.get('upsrc')}")
+    got = forwarded[-1] if forwarded else (0, "")
+    if got != (UP_KB * 1024, v.get("upsrc")):
+        problems.append(f"hostfwd 127.0.0.1:{fwd} -> guest :7000: host read "
+                        f"{got[0]} bytes sha256 {got[1]}, guest served "
+                        f"{UP_KB * 1024} sha256 {v.get('upsrc')}")
     if v.get("drverr") != "0":
         problems.append(f"{v.get('drverr')} driver/stack error lines in dmesg")
     if problems:
         print("FAIL: " + "; ".join(problems))
         return 1
     print(f"PASS: DHCP lease 10.0.2.15, link up; {DOWN_BYTES} bytes down and "
-          f"{UP_KB * 1024} bytes up through slirp, sha256 equal on both ends")
+          f"{UP_KB * 1024} bytes up through slirp, and the same back in "
+          "through a manifest hostfwd rule; sha256 equal on both ends")
     return 0
 
 

@@ -211,6 +211,27 @@ START_TEST(rx_waits_for_buffers)
 }
 END_TEST
 
+/* The wait queue is bounded: of 300 replies with no buffer posted, the
+ * first 256 are kept and delivered later, the rest dropped. */
+START_TEST(rx_wait_queue_bounded)
+{
+	struct net_hdr h = { 0 };
+	int n, got = 0;
+
+	start(0);
+	for (int i = 0; i < 300; i++)
+		CHECK_RET(nu_send(&u, &h, frame,
+				  nu_arp_request(frame, "10.0.2.2"), 0), 0);
+	CHECK_RET(nu_post_rx(&u, NU_QSIZE - 8, NU_BUF), 0);
+	while ((n = nu_recv(&u, frame, sizeof(frame), &h, nu_is_arp_reply,
+			    500)) > 0)
+		got++;
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(got, 256);
+	arp_roundtrip();
+}
+END_TEST
+
 /* Bad TX chains: each is completed (the guest gets its buffer back) with
  * used length 0, nothing reaches slirp, the device keeps serving. */
 START_TEST(hostile_tx)
@@ -520,6 +541,7 @@ static Suite *suite(void)
 	tcase_add_test(t, mergeable);
 	tcase_add_test(t, small_buffer_no_mrg);
 	tcase_add_test(t, rx_waits_for_buffers);
+	tcase_add_test(t, rx_wait_queue_bounded);
 	tcase_add_test(t, hostile_tx);
 	tcase_add_test(t, hostile_rx);
 	tcase_add_test(t, broken_avail_idx);
