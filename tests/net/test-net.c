@@ -516,6 +516,23 @@ START_TEST(cli)
 }
 END_TEST
 
+/* SIGTERM ends the device cleanly (status 0), queues running. */
+START_TEST(sigterm)
+{
+	int status;
+
+	start(0);
+	CHECK_RET(nu_post_rx(&u, 8, NU_BUF), 0);
+	arp_roundtrip();
+	CHECK_OK(kill(u.d.pid, SIGTERM));
+	ck_assert_int_eq(waitpid(u.d.pid, &status, 0), u.d.pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "status %#x", status);
+	u.d.pid = 0;
+	(void)drv_stop(&u.d);    /* frees the driver; nothing to wait for */
+}
+END_TEST
+
 /* backend tap is refused at start with a reason, before READY. */
 START_TEST(tap_refused)
 {
@@ -551,6 +568,7 @@ static Suite *suite(void)
 	tcase_add_test(t, hostfwd_port_taken);
 	tcase_add_test(t, cli);
 	tcase_add_test(t, tap_refused);
+	tcase_add_test(t, sigterm);
 	suite_add_tcase(s, t);
 	return s;
 }
