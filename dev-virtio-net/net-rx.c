@@ -82,7 +82,8 @@ static void fill(struct net *n, struct vdev_queue *q, const uint8_t *frame,
 {
 	struct net_hdr h = { .gso_type = VIRTIO_NET_HDR_GSO_NONE,
 			     .num_buffers = (uint16_t)k };
-	uint8_t raw[NET_HDR_LEN], *stream[2] = { raw, (uint8_t *)frame };
+	uint8_t raw[NET_HDR_LEN];
+	const uint8_t *stream[2] = { raw, frame };
 	size_t part[2] = { NET_HDR_LEN, len }, s = 0, sofs = 0;
 
 	/* slirp's frames carry correct checksums. */

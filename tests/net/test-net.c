@@ -505,12 +505,16 @@ START_TEST(cli)
 	const char *help[] = { nu_binary(), "--help", NULL };
 	const char *caps[] = { nu_binary(), "--print-capabilities", NULL };
 	const char *badmac[] = { nu_binary(), "--fd=3", "--mac=01:00:00:00:00:01", NULL };
+	const char *badmac2[] = { nu_binary(), "--fd=3", "--mac=0x:54:00:12:34:56", NULL };
+	const char *zeromac[] = { nu_binary(), "--fd=3", "--mac=00:00:00:00:00:00", NULL };
 	const char *badq[] = { nu_binary(), "--fd=3", "--queues=2", NULL };
 	const char *badfwd[] = { nu_binary(), "--fd=3", "--hostfwd=tcp::0-:22", NULL };
 
 	ck_assert_int_eq(run_status(help), 0);
 	ck_assert_int_eq(run_status(caps), 0);
 	ck_assert_int_eq(run_status(badmac), 2);
+	ck_assert_int_eq(run_status(badmac2), 2);
+	ck_assert_int_eq(run_status(zeromac), 2);
 	ck_assert_int_eq(run_status(badq), 2);
 	ck_assert_int_eq(run_status(badfwd), 2);
 }
