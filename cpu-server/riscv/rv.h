@@ -153,6 +153,8 @@ void rv_hart_set_irq(struct rv_hart *h, uint64_t mip_bit, bool level);
 
 /* Instructions retired by the hart so far (minstret). */
 uint64_t rv_hart_insn_count(const struct rv_hart *h);
+/* Host-CPU yields after runs of PAUSE (spin-wait loops), since reset. */
+uint64_t rv_hart_spin_yields(const struct rv_hart *h);
 
 /*
  * CLINT registers (QEMU virt layout): msip[hart] at 0x0 + 4*hart,

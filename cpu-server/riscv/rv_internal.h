@@ -139,6 +139,12 @@ struct rv_hart {
 	uint64_t insn_count;
 	uint64_t next_time_check;
 
+	/* Spin-wait detection (op_pause): pauses in the current run and the
+	 * instruction count at the last one. */
+	uint32_t pause_run;
+	uint64_t pause_at;
+	uint64_t spin_yields;
+
 	/* LR/SC reservation; resv_valid cleared by SC, traps, and xRETs. */
 	uint64_t resv_addr;
 	uint64_t resv_val;

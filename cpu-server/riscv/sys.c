@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* SYSTEM (ecall, xRET, WFI, sfence.vma, Zicsr), fences and the A extension. */
+#include <sched.h>
+
 #include "rv_internal.h"
 
 #define X(r) (h->x[i->r])
@@ -74,6 +76,33 @@ OP(op_sfence_vma)
 OP(op_fence)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/*
+ * PAUSE (Zihintpause: FENCE with pred = W and succ = 0; Linux's cpu_relax)
+ * marks a spin-wait loop.  A hart spinning on a lock whose holder's host
+ * thread is descheduled would burn a whole host time slice; like KVM's
+ * pause-loop exiting, a run of pauses yields the host CPU instead.  Pauses
+ * count as one run while fewer than PAUSE_GAP instructions separate them
+ * (insn_count advances per block, so the gap is approximate).
+ */
+#define PAUSE_YIELD_RUN 64u
+#define PAUSE_GAP 512u
+OP(op_pause)
+{
+	if (h->insn_count - h->pause_at > PAUSE_GAP)
+		h->pause_run = 0;
+	h->pause_at = h->insn_count;
+	if (++h->pause_run >= PAUSE_YIELD_RUN) {
+		h->pause_run = 0;
+		h->spin_yields++;
+		sched_yield();
+	} else {
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
+	}
 	return 0;
 }
 
@@ -272,7 +301,7 @@ int rv_decode_sys(uint32_t r, struct rv_insn *i)
 	case 0x2f: fn = dec_amo(r, i); break;
 	case 0x0f: {
 		uint32_t f3 = (r >> 12) & 7;
-		fn = f3 == 0 ? op_fence : NULL;
+		fn = r == 0x0100000f ? op_pause : f3 == 0 ? op_fence : NULL;
 		if (f3 == 1) {
 			fn = op_fence_i;
 			i->ends_block = 1;

@@ -140,6 +140,9 @@ void rv_hart_reset(struct rv_hart *h, uint64_t pc)
 	h->insn_count = 0;
 	h->next_time_check = 0;
 	h->resv_valid = 0;
+	h->pause_run = 0;
+	h->pause_at = 0;
+	h->spin_yields = 0;
 	rv_pmp_update(h); /* also flushes the TLB and updates dctx */
 	rv_bcache_flush(h);
 	h->code_gen = __atomic_load_n(&h->vm->code_gen, __ATOMIC_ACQUIRE);
@@ -174,6 +177,11 @@ int rv_hart_get_csr(struct rv_hart *h, unsigned csr, uint64_t *val)
 uint64_t rv_hart_insn_count(const struct rv_hart *h)
 {
 	return h->insn_count;
+}
+
+uint64_t rv_hart_spin_yields(const struct rv_hart *h)
+{
+	return h->spin_yields;
 }
 
 void rv_vm_request_exit(struct rv_vm *vm, int reason)

@@ -9,6 +9,9 @@
                                     check that every byte arrived
   guest_boot.py qemu                time qemu-system-riscv64 -M virt alone
   guest_boot.py bench ATOLL_CPU     time both in the same run, print ratios
+  guest_boot.py bench-loaded ATOLL_CPU
+                                    the same while one busy loop per host
+                                    core competes with the guest's harts
 
 The guest kit is found through $ATOLL_GUEST_DIR, else the build cache's
 'current' pointer. Without it (or without QEMU for qemu/bench) the test is
@@ -205,20 +208,36 @@ def qemu_only():
     return 0 if ok else 1
 
 
-def bench(cpu):
+def host_load(n, seconds):
+    """Starts n busy-loop processes that end by themselves after seconds
+    (the caller also kills them); returns the Popen objects."""
+    loop = f"end=$(( $(date +%s) + {seconds} )); " \
+           "while [ $(date +%s) -lt $end ]; do i=0; " \
+           "while [ $i -lt 20000 ]; do i=$((i+1)); done; done"
+    return [subprocess.Popen(["sh", "-c", loop]) for _ in range(n)]
+
+
+def bench(cpu, load=0):
     d = guest_dir()
     if not shutil_which("qemu-system-riscv64"):
         print("SKIP: qemu-system-riscv64 not installed (qemu-system-misc)")
         return SKIP
     runs = int(os.environ.get("ATOLL_BENCH_RUNS", "3"))
-    qok, qi, qt = time_runs("qemu", qemu_cmd(d), runs)
-    aok, ai, at = time_runs("atoll-cpu", atoll_cmd(cpu, d), runs)
+    hogs = host_load(load, 20 * runs * 2 + 60) if load else []
+    try:
+        qok, qi, qt = time_runs("qemu", qemu_cmd(d), runs)
+        aok, ai, at = time_runs("atoll-cpu", atoll_cmd(cpu, d), runs)
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
     print(f"{'':18}{'boot-to-init':>14}{'boot-to-poweroff':>18}")
     print(f"{'qemu (TCG)':18}{fmt(qi):>14}{fmt(qt):>18}")
     print(f"{'atoll-cpu (dbt)':18}{fmt(ai):>14}{fmt(at):>18}")
     if qi and ai and qt and at:
         print(f"{'ratio atoll/qemu':18}{ai / qi:>13.2f}x{at / qt:>17.2f}x")
-    print(f"# best of {runs} runs each, {HARTS} harts, 256 MiB, same guest kit")
+    print(f"# best of {runs} runs each, {HARTS} harts, 256 MiB, same guest kit"
+          + (f", {load} busy host processes" if load else ""))
     # Benchmarks never fail on timing; a guest that does not boot is an error.
     return 0 if qok and aok else 1
 
@@ -237,6 +256,8 @@ def main():
         return check(sys.argv[2])
     if mode == "bench" and len(sys.argv) == 3:
         return bench(sys.argv[2])
+    if mode == "bench-loaded" and len(sys.argv) == 3:
+        return bench(sys.argv[2], load=os.cpu_count() or 2)
     if mode == "console" and len(sys.argv) == 3:
         return console(sys.argv[2])
     if mode == "qemu":

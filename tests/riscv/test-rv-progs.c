@@ -193,6 +193,21 @@ START_TEST(wfi_sleeps)
 }
 END_TEST
 
+/* Runs of PAUSE yield the host CPU once per 64; spaced pauses never do. */
+START_TEST(pause_runs_yield)
+{
+	struct rvh t;
+
+	CHECK_OK(rvh_init(&t, 1, _i, 0));
+	CHECK_OK(rvh_load(&t, "t_spin", 0));
+	int r = rvh_run(&t);
+	ck_assert_msg(r == RV_EXIT_TOHOST_PASS, "exit %d tohost %#llx", r,
+		      (unsigned long long)rv_vm_tohost(t.vm));
+	ck_assert_uint_eq(rv_hart_spin_yields(rv_vm_hart(t.vm, 0)), 100);
+	rvh_fini(&t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("riscv-progs");
@@ -205,6 +220,8 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, dma_code_write_then_fence_i, RV_ENGINE_INTERP,
 			    RV_ENGINE_BLOCK + 1);
 	tcase_add_loop_test(tc, wfi_sleeps, RV_ENGINE_INTERP, RV_ENGINE_BLOCK + 1);
+	tcase_add_loop_test(tc, pause_runs_yield, RV_ENGINE_INTERP,
+			    RV_ENGINE_BLOCK + 1);
 	tcase_add_loop_test(tc, external_irq_lines, RV_ENGINE_INTERP,
 			    RV_ENGINE_BLOCK + 1);
 	tcase_add_loop_test(tc, smp_counters, RV_ENGINE_INTERP,
