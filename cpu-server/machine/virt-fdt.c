@@ -260,6 +260,9 @@ static int add_root(void *f, const struct virt_fdt_params *p)
 	if (p->bootargs)
 		TRY(fdt_property_string(f, "bootargs", p->bootargs));
 	TRY(fdt_property_string(f, "stdout-path", "/soc/serial@10000000"));
+	if (p->rng_seed)
+		TRY(fdt_property(f, "rng-seed", p->rng_seed,
+				 (int)p->rng_seed_len));
 	if (p->initrd_end > p->initrd_start) {
 		TRY(fdt_property_u64(f, "linux,initrd-start", p->initrd_start));
 		TRY(fdt_property_u64(f, "linux,initrd-end", p->initrd_end));

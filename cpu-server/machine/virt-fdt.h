@@ -14,6 +14,8 @@ struct virt_fdt_params {
 	uint64_t initrd_end;
 	const char *isa;           /* "rv64imafdc_zicsr_zifencei" */
 	const char *mmu_type;      /* "riscv,sv48" */
+	const uint8_t *rng_seed;   /* /chosen/rng-seed; NULL: none */
+	size_t rng_seed_len;
 };
 
 /* Returns 0 and a malloc'd blob in *out / *len (packed; the loader keeps

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "boot.h"
@@ -18,7 +19,7 @@
 #include "uart.h"
 #include "virt-map.h"
 
-#define VIRT_ISA "rv64imafdc_zicsr_zifencei"
+#define VIRT_ISA "rv64imafdc_zicsr_zifencei_zihintpause"
 
 struct hart_thread {
 	struct virt *v;
@@ -275,22 +276,43 @@ void virt_free(struct virt *v)
 	free(v);
 }
 
-/* Builds the dtb for the given initrd range and copies it to fdt_addr. */
-static int place_fdt(struct virt *v, const char *bootargs, uint64_t fdt_addr,
-		     uint64_t initrd_start, uint64_t initrd_end)
+/*
+ * Every boot gets a fresh /chosen/rng-seed, as on QEMU's virt machine: the
+ * kernel seeds its CRNG from it at once, instead of running unseeded (and
+ * serialising every random-number request on one lock) until it has
+ * gathered entropy.
+ */
+#define RNG_SEED_LEN 32
+
+static void fdt_params(const struct virt *v, const char *bootargs,
+		       const uint8_t *seed, struct virt_fdt_params *fp)
 {
-	struct virt_fdt_params fp = {
+	*fp = (struct virt_fdt_params){
 		.nharts = v->cfg.nharts,
 		.ram_base = VIRT_DRAM_BASE,
 		.ram_size = v->cfg.ram_size,
 		.bootargs = bootargs,
-		.initrd_start = initrd_start,
-		.initrd_end = initrd_end,
 		.isa = VIRT_ISA,
 		.mmu_type = v->cfg.mmu_type,
+		.rng_seed = seed,
+		.rng_seed_len = RNG_SEED_LEN,
 	};
+}
+
+/* Builds the dtb for the given initrd range and copies it to fdt_addr. */
+static int place_fdt(struct virt *v, const char *bootargs, uint64_t fdt_addr,
+		     uint64_t initrd_start, uint64_t initrd_end)
+{
+	struct virt_fdt_params fp;
+	uint8_t seed[RNG_SEED_LEN];
 	void *blob;
 	size_t len;
+
+	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+		return -errno;
+	fdt_params(v, bootargs, seed, &fp);
+	fp.initrd_start = initrd_start;
+	fp.initrd_end = initrd_end;
 	int r = virt_fdt_build(&fp, &blob, &len);
 
 	if (r < 0)
@@ -305,17 +327,17 @@ static int place_fdt(struct virt *v, const char *bootargs, uint64_t fdt_addr,
 	return 0;
 }
 
-/* The dtb's size does not depend on the addresses in it, so it is built
- * once to size the layout and once more with the final initrd range. */
+/* The dtb's size does not depend on the addresses or the seed in it, so it
+ * is built once to size the layout and once more with the final values. */
 static int fdt_size(struct virt *v, const char *bootargs, size_t *len)
 {
-	struct virt_fdt_params fp = {
-		.nharts = v->cfg.nharts, .ram_base = VIRT_DRAM_BASE,
-		.ram_size = v->cfg.ram_size, .bootargs = bootargs,
-		.initrd_start = 1, .initrd_end = 2,
-		.isa = VIRT_ISA, .mmu_type = v->cfg.mmu_type,
-	};
+	static const uint8_t zero_seed[RNG_SEED_LEN];
+	struct virt_fdt_params fp;
 	void *blob;
+
+	fdt_params(v, bootargs, zero_seed, &fp);
+	fp.initrd_start = 1;
+	fp.initrd_end = 2;
 	int r = virt_fdt_build(&fp, &blob, len);
 
 	if (r == 0)

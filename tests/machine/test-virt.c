@@ -167,6 +167,43 @@ START_TEST(linux_boot_places_initrd_and_dtb)
 }
 END_TEST
 
+/* Boots a dummy kernel and copies the dtb's /chosen/rng-seed to seed. */
+static void boot_seed(uint8_t seed[32])
+{
+	char err[256] = "";
+	struct virt *v = make(1);
+	static uint8_t kernel[4096];
+	struct virt_linux_boot b = {
+		.fw = "firmware", .fw_len = 8, .kernel = kernel,
+		.kernel_len = sizeof(kernel), .bootargs = "console=ttyS0",
+	};
+	uint64_t fdt_addr;
+	int len = 0;
+
+	CHECK_OK(virt_boot_linux(v, &b, err, sizeof(err)));
+	const void *fdt = virt_fdt(v, &fdt_addr);
+	ck_assert_ptr_nonnull(fdt);
+	const void *p = fdt_getprop(fdt, fdt_path_offset(fdt, "/chosen"),
+				    "rng-seed", &len);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(len, 32);
+	memcpy(seed, p, 32);
+	virt_free(v);
+}
+
+START_TEST(linux_boot_gets_a_fresh_rng_seed)
+{
+	static const uint8_t zero[32];
+	uint8_t a[32], b[32];
+
+	boot_seed(a);
+	boot_seed(b);
+	/* 2^-256 odds of a false failure: random bytes, new every boot. */
+	ck_assert_mem_ne(a, zero, 32);
+	ck_assert_mem_ne(a, b, 32);
+}
+END_TEST
+
 static Suite *virt_suite(void)
 {
 	Suite *s = suite_create("virt");
@@ -178,6 +215,7 @@ static Suite *virt_suite(void)
 	tcase_add_test(tc, smp_bare_program_powers_off);
 	tcase_add_test(tc, linux_boot_refuses_big_kernel);
 	tcase_add_test(tc, linux_boot_places_initrd_and_dtb);
+	tcase_add_test(tc, linux_boot_gets_a_fresh_rng_seed);
 	suite_add_tcase(s, tc);
 	return s;
 }
