@@ -139,10 +139,10 @@ struct rv_hart {
 	uint64_t insn_count;
 	uint64_t next_time_check;
 
-	/* Spin-wait detection (op_pause): pauses in the current run and the
-	 * instruction count at the last one. */
-	uint32_t pause_run;
-	uint64_t pause_at;
+	/* Spin-wait detection (sys.c spin_hint: PAUSE, WFI that completes at
+	 * once): hints in the current run, instruction count at the last. */
+	uint32_t spin_run;
+	uint64_t spin_at;
 	uint64_t spin_yields;
 
 	/* LR/SC reservation; resv_valid cleared by SC, traps, and xRETs. */

@@ -53,15 +53,44 @@ OP(op_sret)
 	return 1;
 }
 
+/*
+ * Spin-wait hints.  A hart spinning on a lock whose holder's host thread is
+ * descheduled would burn a whole host time slice; like KVM's pause-loop
+ * exiting, a run of hints yields the host CPU instead.  Hints count as one
+ * run while fewer than SPIN_GAP instructions separate them (insn_count
+ * advances per block, so the gap is approximate).
+ */
+#define SPIN_YIELD_RUN 64u
+#define SPIN_GAP 512u
+static void spin_hint(struct rv_hart *h)
+{
+	if (h->insn_count - h->spin_at > SPIN_GAP)
+		h->spin_run = 0;
+	h->spin_at = h->insn_count;
+	if (++h->spin_run >= SPIN_YIELD_RUN) {
+		h->spin_run = 0;
+		h->spin_yields++;
+		sched_yield();
+	} else {
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
+	}
+}
+
 OP(op_wfi)
 {
 	if (h->priv == PRV_U || (h->priv == PRV_S && (h->mstatus & MS_TW)))
 		return rv_illegal(h, i);
 	h->pc += i->len;
-	/* With no interrupt enabled in mie nothing could wake the hart: WFI
-	 * completes at once, which the spec allows (it is a hint). */
+	/* WFI completes at once (a hint, as the spec allows) when an enabled
+	 * interrupt is pending, or when none is enabled in mie, so nothing
+	 * could wake the hart.  A caller that runs it again soon is polling
+	 * (OpenSBI waits for hart start so, with an old IPI pending). */
 	if (h->mie && !(rv_mip(h) & h->mie))
 		rv_wfi_sleep(h);
+	else
+		spin_hint(h);
 	return 1;
 }
 
@@ -79,30 +108,11 @@ OP(op_fence)
 	return 0;
 }
 
-/*
- * PAUSE (Zihintpause: FENCE with pred = W and succ = 0; Linux's cpu_relax)
- * marks a spin-wait loop.  A hart spinning on a lock whose holder's host
- * thread is descheduled would burn a whole host time slice; like KVM's
- * pause-loop exiting, a run of pauses yields the host CPU instead.  Pauses
- * count as one run while fewer than PAUSE_GAP instructions separate them
- * (insn_count advances per block, so the gap is approximate).
- */
-#define PAUSE_YIELD_RUN 64u
-#define PAUSE_GAP 512u
+/* PAUSE (Zihintpause: FENCE with pred = W and succ = 0; Linux's
+ * cpu_relax) marks a spin-wait loop. */
 OP(op_pause)
 {
-	if (h->insn_count - h->pause_at > PAUSE_GAP)
-		h->pause_run = 0;
-	h->pause_at = h->insn_count;
-	if (++h->pause_run >= PAUSE_YIELD_RUN) {
-		h->pause_run = 0;
-		h->spin_yields++;
-		sched_yield();
-	} else {
-#if defined(__x86_64__) || defined(__i386__)
-		__builtin_ia32_pause();
-#endif
-	}
+	spin_hint(h);
 	return 0;
 }
 

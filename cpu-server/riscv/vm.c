@@ -140,8 +140,8 @@ void rv_hart_reset(struct rv_hart *h, uint64_t pc)
 	h->insn_count = 0;
 	h->next_time_check = 0;
 	h->resv_valid = 0;
-	h->pause_run = 0;
-	h->pause_at = 0;
+	h->spin_run = 0;
+	h->spin_at = 0;
 	h->spin_yields = 0;
 	rv_pmp_update(h); /* also flushes the TLB and updates dctx */
 	rv_bcache_flush(h);

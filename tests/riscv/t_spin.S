@@ -1,7 +1,8 @@
-/* PAUSE (Zihintpause) as a spin-wait hint: 6400 back-to-back pauses are
- * one run (the harness expects exactly 100 host yields, one per 64), and
- * 100 pauses each after 1200 other instructions are 100 runs of one
- * (no yield).  Also: PAUSE is a legal instruction that changes nothing. */
+/* Spin-wait hints: 6400 back-to-back pauses are one run (100 host yields,
+ * one per 64), 100 pauses each after 1200 other instructions are 100 runs
+ * of one (no yield), and 6400 WFIs that complete at once because a masked
+ * interrupt is pending are another run (100 yields): the harness expects
+ * exactly 200.  Also: PAUSE is a legal instruction that changes nothing. */
 #include "rvt.h"
 #define PAUSE .4byte 0x0100000f
 
@@ -21,4 +22,18 @@ TEST_BEGIN
 	PAUSE
 	addi t1, t1, -1
 	bnez t1, 2b
+
+	/* MSIP pending and enabled in mie, mstatus.MIE off: never taken */
+	li t0, 0x02000000	/* CLINT msip[0] */
+	li t1, 1
+	sw t1, 0(t0)
+	li t1, 8
+	csrw mie, t1
+	li t1, 6400
+4:	wfi
+	addi t1, t1, -1
+	bnez t1, 4b
+	sw zero, 0(t0)
+	csrw mie, zero
+	CHECK(s10, -1, 3)
 TEST_END
