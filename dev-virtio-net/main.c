@@ -66,6 +66,17 @@ static int net_opt(int opt, const char *arg, void *state)
 		}
 		n->o.queues = 1;
 		return 0;
+	case 't': {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || !*arg || v < 3 || v > 1023)
+			return -EINVAL;
+		n->o.tap_fd = (int)v;
+		return 0;
+	}
 	case 'f':
 		if (n->o.nfwd == NET_MAX_HOSTFWD) {
 			fprintf(stderr, "atoll-virtio-net: at most %u --hostfwd "
@@ -89,8 +100,15 @@ static int net_setup(struct child *c)
 	struct net *n = child_state(c);
 
 	if (!strcmp(n->o.backend, "tap")) {
-		log_error("backend tap is not supported yet; use backend slirp");
-		return -ENOTSUP;
+		if (n->o.tap_fd < 0) {
+			log_error("backend tap needs --tap-fd (the launcher opens "
+				  "the tap interface)");
+			return -EINVAL;
+		}
+		if (n->o.nfwd) {
+			log_error("--hostfwd is a slirp feature; not with backend tap");
+			return -EINVAL;
+		}
 	}
 	if (!strcmp(n->o.backend, "none")) {
 		log_error("backend none is not supported; use backend slirp");
@@ -148,7 +166,7 @@ static int print_capabilities(void)
 	       "  \"queue_pairs\": 1,\n"
 	       "  \"max_queue_size\": %u,\n"
 	       "  \"mtu\": %u,\n"
-	       "  \"backends\": [\"slirp\"],\n"
+	       "  \"backends\": [\"slirp\", \"tap\"],\n"
 	       "  \"inflight\": true\n"
 	       "}\n", NET_MAX_QUEUE_SIZE, NET_MTU);
 	return 0;
@@ -161,6 +179,7 @@ int main(int argc, char **argv)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "queues", required_argument, NULL, 'q' },
 		{ "hostfwd", required_argument, NULL, 'f' },
+		{ "tap-fd", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct child_ops ops = {
@@ -181,9 +200,11 @@ int main(int argc, char **argv)
 	memcpy(n.o.mac, default_mac, sizeof(n.o.mac));
 	n.o.backend = "slirp";
 	n.o.queues = 1;
+	n.o.tap_fd = -1;
 	return child_main(argc, argv, &ops, &n, opts, net_opt,
 		"  --mac=XX:XX:XX:XX:XX:XX  the guest's MAC (52:54:00:12:34:56)\n"
-		"  --backend=slirp     user-mode network (libslirp); tap is not supported yet\n"
+		"  --backend=slirp|tap user-mode network (libslirp, default), or a host tap\n"
+		"  --tap-fd=N          backend tap: the tap fd the launcher opened (TUNSETIFF)\n"
 		"  --queues=1          queue pairs (only 1)\n"
 		"  --hostfwd=RULE      [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT,\n"
 		"                      HOSTADDR default 127.0.0.1; repeatable (16)\n"

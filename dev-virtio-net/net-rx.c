@@ -35,8 +35,15 @@ static int take_buffer(struct net *n, struct vdev_queue *q)
 	for (;;) {
 		h->elem.iov = h->iov;
 		h->elem.max_iov = NET_MAX_IOV;
-		if (vq_pop(&q->vq, &h->elem) != 1)
-			return 0;
+		if (vq_pop(&q->vq, &h->elem) != 1) {
+			/* Out of buffers outside a kick: with EVENT_IDX the
+			 * driver kicks only past avail_event, so move it here;
+			 * then look again, as it may have added buffers before
+			 * it saw the new value. */
+			if (!vq_arm_kick(&q->vq) ||
+			    vq_pop(&q->vq, &h->elem) != 1)
+				return 0;
+		}
 		if (h->elem.error)
 			why = "malformed chain";
 		else if (h->elem.n_out)
@@ -86,8 +93,8 @@ static void fill(struct net *n, struct vdev_queue *q, const uint8_t *frame,
 	const uint8_t *stream[2] = { raw, frame };
 	size_t part[2] = { NET_HDR_LEN, len }, s = 0, sofs = 0;
 
-	/* slirp's frames carry correct checksums. */
-	if (net_negotiated(n, VIRTIO_NET_F_GUEST_CSUM))
+	if (n->backend.ops->csum_valid &&
+	    net_negotiated(n, VIRTIO_NET_F_GUEST_CSUM))
 		h.flags = VIRTIO_NET_HDR_F_DATA_VALID;
 	net_hdr_encode(&h, raw);
 	for (unsigned i = 0; i < k; i++) {
@@ -229,6 +236,13 @@ void net_rx_flush(struct net *n)
 void net_rx_kick(struct net *n, struct vdev_queue *q)
 {
 	drain_pending(n, q);
+	if (!n->rx.count && n->backend.ops && n->backend.ops->rx_resume)
+		n->backend.ops->rx_resume(n->backend.be);
+}
+
+bool net_rx_waiting(const struct net *n)
+{
+	return n->rx.count > 0;
 }
 
 void net_rx_stop(struct net *n, struct vdev_queue *q, bool drop_pending)

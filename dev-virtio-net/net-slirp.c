@@ -278,6 +278,7 @@ static const struct net_backend_ops slirp_ops = {
 	.send = be_send,
 	.flush = be_flush,
 	.free = be_free,
+	.csum_valid = true,
 };
 
 static void fill_config(SlirpConfig *cfg)

@@ -121,7 +121,14 @@ int net_init(struct net *n, struct child *c)
 	n->vdev = vdev_new(child_base(c), &net_vdev_ops, &p, n);
 	if (!n->vdev)
 		return -ENOMEM;
-	if ((rc = net_slirp_new(n, child_base(c), &n->backend)) < 0)
+	if (!strcmp(n->o.backend, "tap")) {
+		rc = net_tap_new(n, child_base(c), n->o.tap_fd, &n->backend);
+		if (rc == 0)
+			n->o.tap_fd = -1;   /* the backend owns it */
+	} else {
+		rc = net_slirp_new(n, child_base(c), &n->backend);
+	}
+	if (rc < 0)
 		return rc;
 	log_info("mac %02x:%02x:%02x:%02x:%02x:%02x, backend %s, mtu %u, "
 		 "%u host forward(s)", n->o.mac[0], n->o.mac[1], n->o.mac[2],

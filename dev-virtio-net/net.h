@@ -37,7 +37,13 @@ struct net_backend_ops {
 	void (*send)(void *be, const uint8_t *frame, size_t len);
 	/* After a batch of send()s: let the backend run its own work. */
 	void (*flush)(void *be);
+	/* Frames no longer wait for RX buffers: a backend that stopped
+	 * reading (backpressure) may go on. Optional. */
+	void (*rx_resume)(void *be);
 	void (*free)(void *be);
+	/* Its frames carry correct checksums (slirp computes them): the
+	 * guest may skip checking (VIRTIO_NET_HDR_F_DATA_VALID). */
+	bool csum_valid;
 };
 
 struct net_backend {
@@ -49,6 +55,7 @@ struct net_opts {
 	uint8_t mac[6];
 	unsigned queues;
 	const char *backend;
+	int tap_fd;                 /* backend tap: the launcher's fd */
 	struct hostfwd fwd[NET_MAX_HOSTFWD];
 	unsigned nfwd;
 };
@@ -120,8 +127,14 @@ void net_rx_kick(struct net *n, struct vdev_queue *q);
  * with `drop_pending`. */
 void net_rx_stop(struct net *n, struct vdev_queue *q, bool drop_pending);
 
+/* Frames are waiting for RX buffers (a backend may hold off). */
+bool net_rx_waiting(const struct net *n);
+
 /* Backends. */
 int net_slirp_new(struct net *n, struct event_base *base,
 		  struct net_backend *out);
+/* On success the backend owns fd (its free closes it). */
+int net_tap_new(struct net *n, struct event_base *base, int fd,
+		struct net_backend *out);
 
 #endif

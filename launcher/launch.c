@@ -5,9 +5,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "atoll-config.h"
@@ -159,6 +162,40 @@ static int plan_blk(const struct proc *p, struct launch_plan *plan)
 	return plan_file(plan, "disk", d->path, flags, 4);
 }
 
+/* Opens /dev/net/tun attached to the tap interface `name` (frames without
+ * packet info) and grants it as fd `target`: the device never needs
+ * CAP_NET_ADMIN. The interface must exist and be usable by the launcher
+ * (`ip tuntap add NAME mode tap user USER`), or the launcher must have
+ * CAP_NET_ADMIN, which creates it. */
+static int plan_tap(struct launch_plan *plan, const char *name, int target)
+{
+	struct ifreq ifr;
+	int fd, err;
+
+	if (plan->spawn.nfds >= SPAWN_MAX_FDS)
+		return -E2BIG;
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		log_error("%s: cannot open /dev/net/tun: %s", plan->spawn.name,
+			  strerror(err));
+		return -err;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		err = errno;
+		log_error("%s: cannot attach to tap interface %s: %s",
+			  plan->spawn.name, name, strerror(err));
+		close(fd);
+		return -err;
+	}
+	plan->opened[plan->nopened++] = fd;
+	plan->spawn.fds[plan->spawn.nfds++] = (struct sandbox_fd){ fd, target };
+	return plan_arg(plan, "--tap-fd=%d", target);
+}
+
 static int plan_net(const struct proc *p, struct launch_plan *plan)
 {
 	const struct net_config *n = &p->dev->net;
@@ -170,7 +207,9 @@ static int plan_net(const struct proc *p, struct launch_plan *plan)
 		rc |= plan_arg(plan, "--mac=%s", n->mac);
 	for (size_t i = 0; i < n->nhostfwd; i++)
 		rc |= plan_arg(plan, "--hostfwd=%s", n->hostfwd[i]);
-	return rc ? -ENOMEM : 0;
+	if (rc)
+		return -ENOMEM;
+	return n->tap ? plan_tap(plan, n->tap, 4) : 0;
 }
 
 int launch_plan_build(const struct proc *p, int bus_fd, struct launch_plan *plan)
