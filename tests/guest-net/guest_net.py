@@ -14,7 +14,7 @@ only ever 127.0.0.1: the guest reaches it as 10.0.2.2 through slirp.
                                         listener through a manifest
                                         `hostfwd` rule; sha256 checked on
                                         both ends
-  guest_net.py restart ATOLL ATOLL_NET  downloads in a loop (until the
+  guest_net.py restart ATOLL ATOLL_NET  downloads and uploads in a loop (until the
                                         host's server says STOP) while the
                                         device is SIGKILLed twice (via its
                                         QMP pid); the launcher restarts
@@ -55,6 +55,10 @@ DOWN_BYTES = 1 << 20
 UP_KB = 512
 TAG = "ATOLL-NET"
 
+# The guest commands travel on the kernel command line, which riscv caps
+# at COMMAND_LINE_SIZE (1024 bytes); the restart test's is about 950, so
+# keep them terse.
+#
 # eth0 from a DHCP lease (udhcpc needs AF_PACKET: CONFIG_PACKET in
 # scripts/guest/kernel.config). -s /bin/true: configure it ourselves from
 # the lease line, so the test sees which address slirp handed out.
@@ -294,9 +298,13 @@ def check_restart(atoll, kit, tmp):
     qmp = os.path.join(tmp, "r.qmp")
     # Downloads until the server says STOP (after the kills), at most 400.
     stop_sum = hashlib.sha256(STOP).hexdigest()
-    loop = (f"echo {TAG} loop=start; i=0; while [ $i -lt 400 ]; do "
+    # Each round a download (RX-heavy) and an upload (TX-heavy), so the
+    # kills find chains in flight on both queues.
+    loop = ("dd if=/dev/urandom of=/tmp/up bs=1k count=256 2>/dev/null; "
+            f"echo {TAG} loop=start; i=0; while [ $i -lt 400 ]; do "
             f"s=$(timeout 20 nc 10.0.2.2 {srv.down} </dev/null | sha256sum | "
             f"cut -c1-64); [ $s = {stop_sum} ] && break; "
+            f"timeout 20 nc 10.0.2.2 {srv.up} </tmp/up >/dev/null; "
             f"i=$((i+1)); done; echo {TAG} loop=done iters=$i; ")
     cmd = NET_UP + loop + fetch(final.down, "final") + DRV_ERRORS
     yaml = os.path.join(tmp, "r.yaml")
@@ -369,8 +377,9 @@ def check_restart(atoll, kit, tmp):
     if problems:
         print("FAIL: " + "; ".join(problems))
         return 1
-    print(f"PASS: device killed {kills} times during {v.get('iters')} downloads "
-          f"({srv.downs} sent whole; restarts {restarts}); a new connection "
+    print(f"PASS: device killed {kills} times during {v.get('iters')} rounds of "
+          f"download + upload ({srv.downs} sent whole, {len(srv.uploads)} "
+          f"received; restarts {restarts}); a new connection "
           "afterwards delivered intact data; no driver error or reset")
     return 0
 
