@@ -196,8 +196,9 @@ static void watch(struct slirp_be *be, uint32_t timeout_ms)
 		if (!ev)
 			continue;
 		be->ev[i] = event_new(be->base, be->pfd[i].fd, ev, fd_cb, be);
-		if (be->ev[i])
-			event_add(be->ev[i], NULL);
+		/* Out of memory: that socket is polled by the timer instead. */
+		if (!be->ev[i] || event_add(be->ev[i], NULL) < 0)
+			timeout_ms = timeout_ms < 10 ? timeout_ms : 10;
 	}
 	if (timeout_ms != UINT32_MAX) {
 		tv.tv_sec = timeout_ms / 1000;
@@ -213,7 +214,8 @@ static void unwatch(struct slirp_be *be)
 			event_free(be->ev[i]);
 		be->ev[i] = NULL;
 	}
-	evtimer_del(be->timeout_ev);
+	if (be->timeout_ev)      /* NULL only on a failed start */
+		evtimer_del(be->timeout_ev);
 }
 
 static void cycle(struct slirp_be *be)
