@@ -226,6 +226,27 @@ RESTART = ("mke2fs -q /dev/vda >/dev/null && mount -t ext2 /dev/vda /mnt && "
            "dmesg | grep -v 'command line' | grep -i -e error -e virtio | tail -5")
 
 
+def kill_device(qmp, name, kills, interval, killed):
+    """SIGKILLs device name kills times, interval seconds apart, each time
+    waiting until the launcher has started its replacement; appends the
+    killed pids to killed and returns the launcher's restart count."""
+    import signal
+    q = Qmp(qmp)
+    for _ in range(kills):
+        time.sleep(interval)
+        d = q.device(name)
+        if not d or not d.get("pid"):
+            break
+        os.kill(d["pid"], signal.SIGKILL)
+        killed.append(d["pid"])
+        for _ in range(100):     # wait for the new process
+            time.sleep(0.05)
+            d = q.device(name)
+            if d and d.get("pid") and d["pid"] not in killed:
+                break
+    return (q.device(name) or {}).get("restarts")
+
+
 class Qmp:
     def __init__(self, path):
         import socket
@@ -265,7 +286,6 @@ def check_restart(atoll, kit, tmp):
     """Kills atoll-virtio-blk (SIGKILL) twice while the guest copies files
     and syncs in a loop; the launcher restarts it, the transport re-attaches
     it, and the guest must see neither an I/O error nor a corrupt file."""
-    import signal
     import threading
     disk, qmp = os.path.join(tmp, "r.img"), os.path.join(tmp, "r.qmp")
     kills = int(os.environ.get("ATOLL_BLK_KILLS", "2"))
@@ -279,22 +299,8 @@ def check_restart(atoll, kit, tmp):
     lines, killed, started = [], [], threading.Event()
 
     def killer():
-        if not started.wait(TIMEOUT):
-            return
-        q = Qmp(qmp)
-        for _ in range(kills):
-            time.sleep(0.4)
-            d = q.device("disk0")
-            if not d or not d.get("pid"):
-                break
-            os.kill(d["pid"], signal.SIGKILL)
-            killed.append(d["pid"])
-            for _ in range(100):     # wait for the new process
-                time.sleep(0.05)
-                d = q.device("disk0")
-                if d and d.get("pid") and d["pid"] not in killed:
-                    break
-        restarts.append((q.device("disk0") or {}).get("restarts"))
+        if started.wait(TIMEOUT):
+            restarts.append(kill_device(qmp, "disk0", kills, 0.4, killed))
 
     restarts = []
     th = threading.Thread(target=killer, daemon=True)

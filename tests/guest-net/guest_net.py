@@ -34,7 +34,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -47,7 +46,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "guest"))
 sys.path.insert(0, os.path.join(HERE, "..", "guest-blk"))
 from guest_boot import SKIP, guest_dir  # noqa: E402
-from guest_blk import Qmp, no_seccomp_kill, run, values  # noqa: E402
+from guest_blk import kill_device, no_seccomp_kill, run, values  # noqa: E402
 
 TIMEOUT = int(os.environ.get("ATOLL_GUEST_TIMEOUT", "300"))
 HARTS = 2
@@ -323,20 +322,7 @@ def check_restart(atoll, kit, tmp):
     def kill_loop():
         if not started.wait(TIMEOUT):
             return
-        q = Qmp(qmp)
-        for _ in range(kills):
-            time.sleep(1.0)
-            d = q.device("net0")
-            if not d or not d.get("pid"):
-                break
-            os.kill(d["pid"], signal.SIGKILL)
-            killed.append(d["pid"])
-            for _ in range(100):     # wait for the new process
-                time.sleep(0.05)
-                d = q.device("net0")
-                if d and d.get("pid") and d["pid"] not in killed:
-                    break
-        restarts.append((q.device("net0") or {}).get("restarts"))
+        restarts.append(kill_device(qmp, "net0", kills, 1.0, killed))
         time.sleep(1)          # a few downloads on the last new process
 
     th = threading.Thread(target=killer, daemon=True)
