@@ -51,10 +51,10 @@ def need_binaries(atoll, blk):
             sys.exit(SKIP)
 
 
-def manifest(path, kit, disk, cmd, readonly=False, extra="",
-             restart="never"):
-    """Writes a manifest; the cmdline is a JSON string, which is also a
-    valid YAML double-quoted scalar, so any quoting survives."""
+def write_manifest(path, kit, cmd, devices, extra=""):
+    """Writes a manifest that boots the guest kit with atoll.run=cmd and the
+    given devices (YAML list items).  The cmdline is a JSON string, which
+    is also a valid YAML double-quoted scalar, so any quoting survives."""
     # The manifest expands ${NAME}; $$ is a literal $.
     cmdline = f'console=ttyS0 quiet atoll.run="{cmd}"'.replace("$", "$$")
     with open(path, "w") as f:
@@ -70,28 +70,37 @@ boot:
   cmdline: {json.dumps(cmdline)}
 console: stdio
 {extra}devices:
-  - name: disk0
+{devices}""")
+
+
+def manifest(path, kit, disk, cmd, readonly=False, extra="",
+             restart="never"):
+    write_manifest(path, kit, cmd, f"""  - name: disk0
     kind: virtio-blk
     path: {disk}
     readonly: {"true" if readonly else "false"}
     restart: {restart}
-""")
+""", extra)
 
 
-def run(cmd, echo=True):
-    """Runs cmd with a deadline; returns (status or None, output lines)."""
+def run(cmd, echo=True, on_line=None, timeout=TIMEOUT):
+    """Runs cmd with a deadline; returns (status or None, output lines).
+    on_line, if given, is called with each line as it arrives (to act on
+    guest markers)."""
     lines = []
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + TIMEOUT
+    deadline = time.monotonic() + timeout
     try:
         for raw in p.stdout:
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             lines.append(line)
             if echo:
                 print(line, flush=True)
+            if on_line:
+                on_line(line)
             if time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(cmd, TIMEOUT)
+                raise subprocess.TimeoutExpired(cmd, timeout)
         rc = p.wait(timeout=max(1, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         p.kill()
@@ -293,10 +302,7 @@ def check_restart(atoll, kit, tmp):
     manifest(os.path.join(tmp, "r.yaml"), kit, disk,
              RESTART.replace("{n}", str(NFILES)), extra=f"qmp: {qmp}\n",
              restart="{policy: on-failure, max: 10, backoff-ms: 50}")
-    p = subprocess.Popen([atoll, "-v", "run", os.path.join(tmp, "r.yaml")],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT)
-    lines, killed, started = [], [], threading.Event()
+    killed, started = [], threading.Event()
 
     def killer():
         if started.wait(TIMEOUT):
@@ -305,20 +311,11 @@ def check_restart(atoll, kit, tmp):
     restarts = []
     th = threading.Thread(target=killer, daemon=True)
     th.start()
-    deadline = time.monotonic() + min(TIMEOUT, 180)
-    for raw in p.stdout:
-        line = raw.decode("utf-8", "replace").rstrip("\r\n")
-        lines.append(line)
-        print(line, flush=True)
-        if "ATOLL-BLK loop=start" in line:
-            started.set()
-        if time.monotonic() > deadline:
-            p.kill()
-            break
-    rc = p.wait()
+    rc, lines = run([atoll, "-v", "run", os.path.join(tmp, "r.yaml")],
+                    on_line=lambda l: "ATOLL-BLK loop=start" in l and
+                    started.set(), timeout=min(TIMEOUT, 180))
     started.set()
     th.join(5)
-    no_seccomp_kill(lines)
     v = values(lines)
     problems = []
     if rc != 0:

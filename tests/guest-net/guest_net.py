@@ -31,11 +31,9 @@ the test is skipped with exit status 77 and a reason. Any seccomp kill
 in the launcher's log fails the test.
 """
 import hashlib
-import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -46,7 +44,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "guest"))
 sys.path.insert(0, os.path.join(HERE, "..", "guest-blk"))
 from guest_boot import SKIP, guest_dir  # noqa: E402
-from guest_blk import kill_device, no_seccomp_kill, run, values  # noqa: E402
+from guest_blk import (kill_device, run, values,  # noqa: E402
+                       write_manifest)
 
 TIMEOUT = int(os.environ.get("ATOLL_GUEST_TIMEOUT", "300"))
 HARTS = 2
@@ -143,49 +142,12 @@ class Servers:
         return hashlib.sha256(self.data).hexdigest()
 
 
-def run_watch(cmd, on_line):
-    """run() with a callback per output line (to act on guest markers)."""
-    lines = []
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + TIMEOUT
-    for raw in p.stdout:
-        line = raw.decode("utf-8", "replace").rstrip("\r\n")
-        lines.append(line)
-        print(line, flush=True)
-        on_line(line)
-        if time.monotonic() > deadline:
-            p.kill()
-            break
-    try:
-        rc = p.wait(timeout=max(1, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-        rc = None
-    return rc, no_seccomp_kill(lines)
-
-
 def manifest(path, kit, cmd, extra="", restart="never", hostfwd=""):
-    cmdline = f'console=ttyS0 quiet atoll.run="{cmd}"'.replace("$", "$$")
-    with open(path, "w") as f:
-        f.write(f"""name: {os.path.basename(path)[:-5]}
-machine:
-  type: riscv-virt
-  cpus: {HARTS}
-memory:
-  size: 256M
-boot:
-  kernel: {kit}/Image
-  initrd: {kit}/initramfs.cpio.gz
-  cmdline: {json.dumps(cmdline)}
-console: stdio
-{extra}devices:
-  - name: net0
+    write_manifest(path, kit, cmd, f"""  - name: net0
     kind: virtio-net
     backend: slirp
     restart: {restart}
-{hostfwd}""")
+{hostfwd}""", extra)
 
 
 def fetch(port, tag):
@@ -249,7 +211,7 @@ def check_tcp(atoll, kit, tmp):
         if f"{TAG} listen=1" in line and not th.is_alive():
             th.start()
 
-    rc, lines = run_watch([atoll, "run", yaml], on_line)
+    rc, lines = run([atoll, "run", yaml], on_line=on_line)
     if th.is_alive() or th.ident:
         th.join(5)
     v = values(lines, TAG)
@@ -309,9 +271,7 @@ def check_restart(atoll, kit, tmp):
     yaml = os.path.join(tmp, "r.yaml")
     manifest(yaml, kit, cmd, extra=f"qmp: {qmp}\n",
              restart="{policy: on-failure, max: 10, backoff-ms: 50}")
-    p = subprocess.Popen([atoll, "-v", "run", yaml], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    lines, killed, restarts, started = [], [], [], threading.Event()
+    killed, restarts, started = [], [], threading.Event()
 
     def killer():
         try:
@@ -327,20 +287,11 @@ def check_restart(atoll, kit, tmp):
 
     th = threading.Thread(target=killer, daemon=True)
     th.start()
-    deadline = time.monotonic() + TIMEOUT
-    for raw in p.stdout:
-        line = raw.decode("utf-8", "replace").rstrip("\r\n")
-        lines.append(line)
-        print(line, flush=True)
-        if f"{TAG} loop=start" in line:
-            started.set()
-        if time.monotonic() > deadline:
-            p.kill()
-            break
-    rc = p.wait()
+    rc, lines = run([atoll, "-v", "run", yaml],
+                    on_line=lambda l: f"{TAG} loop=start" in l and
+                    started.set())
     started.set()
     th.join(5)
-    no_seccomp_kill(lines)
     v = values(lines, TAG)
     problems = []
     if rc != 0:
