@@ -129,6 +129,8 @@ static int plan_cpu(const struct proc *p, struct launch_plan *plan)
 
 	rc |= plan_arg(plan, "--machine=%s", c->machine);
 	rc |= plan_arg(plan, "--cpus=%u", c->cpus);
+	if (c->engine)
+		rc |= plan_arg(plan, "--engine=%s", c->engine);
 	rc |= plan_arg(plan, "--memory=%" PRIu64, c->memory_bytes);
 	if (c->cmdline)
 		rc |= plan_arg(plan, "--append=%s", c->cmdline);

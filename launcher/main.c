@@ -64,8 +64,10 @@ static int cmd_check(const char *path)
 
 	if (!cfg)
 		return 1;
-	printf("%s: OK: VM '%s', machine %s (%s), %u cpu%s, %llu MiB, %zu device%s\n",
-	       path, cfg->name, cfg->machine, cfg->accel, cfg->cpus,
+	printf("%s: OK: VM '%s', machine %s (%s%s%s), %u cpu%s, %llu MiB, "
+	       "%zu device%s\n",
+	       path, cfg->name, cfg->machine, cfg->accel,
+	       cfg->engine ? " " : "", cfg->engine ? cfg->engine : "", cfg->cpus,
 	       cfg->cpus == 1 ? "" : "s",
 	       (unsigned long long)(cfg->memory_bytes >> 20), cfg->ndevices,
 	       cfg->ndevices == 1 ? "" : "s");

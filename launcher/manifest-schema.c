@@ -17,6 +17,7 @@ enum machine_type { MACHINE_RISCV_VIRT, MACHINE_X86, MACHINE_NONE };
 static const char *const machine_types[] = { "riscv-virt", "x86", "none",
 					     NULL };
 static const char *const accels[] = { "dbt", "kvm", NULL };
+static const char *const engines[] = { "block", "interp", NULL };
 
 static int dup_to(const char *s, char **out)
 {
@@ -50,11 +51,11 @@ static int read_name(struct mctx *c, const struct mmap *root,
 static int read_machine(struct mctx *c, const struct mmap *root,
 			struct vm_config *cfg, int *type)
 {
-	static const char *const keys[] = { "type", "accel", "cpus", "binary",
-					    NULL };
+	static const char *const keys[] = { "type", "accel", "engine", "cpus",
+					    "binary", NULL };
 	struct mval v, tv;
 	struct mmap m;
-	int accel, r;
+	int accel, engine, r;
 
 	mx_lookup(root, "machine", &v);
 	if ((r = mx_require(c, &v)) < 0 || (r = mx_as_map(c, &v, &m)) < 0 ||
@@ -74,6 +75,16 @@ static int read_machine(struct mctx *c, const struct mmap *root,
 			       "accel dbt");
 	if ((r = dup_to(accels[accel], &cfg->accel)) < 0)
 		return r;
+	mx_lookup(&m, "engine", &v);
+	if (v.present) {
+		if ((r = mx_choice(c, &v, engines, &engine)) < 0)
+			return r;
+		if (accel != 0)
+			return mx_fail(c, v.pos, v.field, "engine applies to "
+				       "accel dbt only");
+		if ((r = dup_to(engines[engine], &cfg->engine)) < 0)
+			return r;
+	}
 	cfg->cpus = 1;
 	mx_lookup(&m, "cpus", &v);
 	if (v.present && (r = mx_uint(c, &v, 1, 64, &cfg->cpus)) < 0)

@@ -274,6 +274,7 @@ void vm_config_free(struct vm_config *cfg)
 	free(cfg->name);
 	free(cfg->machine);
 	free(cfg->accel);
+	free(cfg->engine);
 	free(cfg->cpu_binary);
 	free(cfg->mem_binary);
 	free(cfg->firmware);

@@ -72,6 +72,7 @@ struct vm_config {
 
 	char *machine;       /* "riscv-virt" | "x86" | "none" */
 	char *accel;         /* "dbt" | "kvm" */
+	char *engine;        /* dbt: "block" | "interp"; NULL: atoll-cpu's */
 	unsigned cpus;       /* 1..64 */
 	char *cpu_binary;    /* override of atoll-cpu, or NULL */
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """A QMP conversation with a running VM: greeting, negotiation, status,
-stop/cont reaching the cpu process, query-processes, quit."""
+stop/cont reaching the cpu process, query-processes, quit (and the cpu
+process's command line carries machine.engine)."""
 from harness import Vm, check, wait_for
 
 MANIFEST = """
-machine: {type: none, binary: "{TESTDEV}"}
+machine: {type: none, engine: interp, binary: "{TESTDEV}"}
 memory: {size: 32M}
 sandbox: off
 devices:
@@ -27,6 +28,9 @@ try:
     for name, p in ps.items():
         check(p["pid"] > 0 and p["rss"] > 0 and p["restarts"] == 0,
               "%s has a pid, an RSS and no restarts" % name)
+    with open("/proc/%d/cmdline" % ps["cpu"]["pid"], "rb") as f:
+        check(b"--engine=interp" in f.read().split(b"\0"),
+              "machine.engine reaches the cpu process as --engine")
     wait_for(lambda: q.execute("query-status")["return"]["status"] == "running",
              5, "status running")
     check(q.execute("stop") == {"return": {}}, "stop")

@@ -255,6 +255,7 @@ int main(int argc, char **argv)
 		{ "kernel-fd", required_argument, NULL, 'm' },
 		{ "initrd-fd", required_argument, NULL, 'm' },
 		{ "firmware-fd", required_argument, NULL, 'm' },
+		{ "engine", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct child_ops ops = {

@@ -115,6 +115,10 @@ static const struct bad {
 	  { "unknown value \"riscv\"", "riscv-virt, x86, none" } },
 	{ "machine:\n  type: riscv-virt\n  accel: kvm #<\n", 0, 10,
 	  "machine.accel", { "riscv-virt runs only under accel dbt" } },
+	{ "machine:\n  type: riscv-virt\n  engine: jit #<\n", 0, 11,
+	  "machine.engine", { "unknown value \"jit\"", "block, interp" } },
+	{ "machine:\n  type: x86\n  engine: interp #<\n", 0, 11,
+	  "machine.engine", { "engine applies to accel dbt only" } },
 	{ MT_BASE DEV "    kind: virtio-blk\n    path: ${MT}/disk.img\n"
 	  "    cache: writeback2 #<\n", 0, 12, "devices[0].cache",
 	  { "unknown value \"writeback2\"; expected one of writeback, "

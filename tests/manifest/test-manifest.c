@@ -93,6 +93,7 @@ START_TEST(minimal_defaults)
 	ck_assert(!cfg->hugepages);
 	ck_assert_ptr_null(cfg->cpu_binary);
 	ck_assert_ptr_null(cfg->mem_binary);
+	ck_assert_ptr_null(cfg->engine);
 	ck_assert_ptr_null(cfg->firmware);
 	ck_assert_str_eq(cfg->kernel, mt_path("kernel"));
 	ck_assert_ptr_null(cfg->initrd);
@@ -300,6 +301,17 @@ START_TEST(yaml_booleans)
 }
 END_TEST
 
+START_TEST(engine_is_passed_on)
+{
+	struct vm_config *cfg = mt_load_ok(
+		"machine:\n  type: riscv-virt\n  engine: interp\n"
+		"memory:\n  size: 256M\nboot:\n  kernel: ${MT}/kernel\n");
+
+	ck_assert_str_eq(cfg->engine, "interp");
+	vm_config_free(cfg);
+}
+END_TEST
+
 /* manifest_load_string resolves relative paths against the cwd. */
 START_TEST(load_string_cwd)
 {
@@ -373,6 +385,7 @@ TCase *manifest_valid_tcase(void)
 
 	tcase_add_checked_fixture(tc, mt_setup, mt_teardown);
 	tcase_add_test(tc, minimal_defaults);
+	tcase_add_test(tc, engine_is_passed_on);
 	tcase_add_test(tc, full_manifest);
 	tcase_add_test(tc, net_hostfwd);
 	tcase_add_test(tc, console_socket_relative);
