@@ -343,6 +343,16 @@ int manifest_check_text(const char *text, size_t len, unsigned *line,
 				 "in YAML text", (unsigned)cp);
 			return -EILSEQ;
 		}
+		/* libfyaml 0.7 (Debian 12) corrupts its parser state on
+		 * some tabs after an error (a crash in fy_parser_destroy;
+		 * upstream libfyaml#57).  YAML forbids tabs in indentation
+		 * anyway, and a manifest needs none elsewhere. */
+		if (cp == '\t') {
+			snprintf(msg, msgsz, "tab character; a manifest is "
+				 "indented with spaces and may not contain "
+				 "tabs (write \\t in a quoted string)");
+			return -EILSEQ;
+		}
 		i += n;
 		if (cp == '\n') {
 			(*line)++;

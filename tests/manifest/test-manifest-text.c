@@ -170,7 +170,8 @@ static const struct {
 	unsigned line, col;
 } texts[] = {
 	{ "a: 1\nb: \xc3\xa9\n", 11, 0, 0, 0 },
-	{ "a: \xf0\x9f\x98\x80\r\n\tb", 11, 0, 0, 0 },
+	{ "a: \xf0\x9f\x98\x80\r\nb", 10, 0, 0, 0 },
+	{ "? a:\t:\n", 8, -EILSEQ, 1, 5 },        /* crashes libfyaml 0.7.12 */
 	{ "%\xfe\n", 3, -EILSEQ, 1, 2 },           /* hangs libfyaml 0.7.12 */
 	{ "a: 1\nb: x\0y", 11, -EILSEQ, 2, 5 },
 	{ "a: \xc0\xaf", 5, -EILSEQ, 1, 4 },        /* overlong '/' */
