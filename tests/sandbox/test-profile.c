@@ -98,6 +98,7 @@ START_TEST(errors)
 	expect_error("kind: x\nthreads: maybe\n", 2, "true or false");
 	expect_error("kind: x\nsyscalls: [read\n", 3, "YAML syntax error");
 	expect_error("kind: x\n%\xfe\n", 2, "printable ASCII");
+	expect_error("kind: x\n? a:\t:\n", 2, "without tabs");
 }
 END_TEST
 
