@@ -35,7 +35,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "guest"))
-from guest_boot import SKIP, guest_dir  # noqa: E402
+from guest_boot import FIRMWARE, SKIP, guest_dir  # noqa: E402
 
 TIMEOUT = int(os.environ.get("ATOLL_GUEST_TIMEOUT", "300"))
 HARTS = 2
@@ -44,11 +44,25 @@ NFILES = 100
 BENCH_MB = int(os.environ.get("ATOLL_BLK_BENCH_MB", "32"))
 
 
-def need_binaries(atoll, blk):
-    for b in (atoll, blk):
+def guest_main(doc, prefix, modes):
+    """main() of a guest test script run as SCRIPT MODE ATOLL DEVICE: skips
+    (77) with a reason when a binary, the guest kit or OpenSBI is missing,
+    then runs modes[MODE](atoll, kit, tmp) in a fresh temporary folder."""
+    if len(sys.argv) != 4 or sys.argv[1] not in modes:
+        print(doc)
+        return 2
+    mode, atoll, dev = sys.argv[1:]
+    for b in (atoll, dev):
         if not os.access(b, os.X_OK):
             print(f"SKIP: {b} is not built")
-            sys.exit(SKIP)
+            return SKIP
+    kit = guest_dir()
+    if not os.path.isfile(FIRMWARE):
+        print(f"SKIP: {FIRMWARE} missing (apt-get install opensbi)")
+        return SKIP
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        os.chmod(tmp, 0o755)
+        return modes[mode](atoll, kit, tmp)
 
 
 def write_manifest(path, kit, cmd, devices, extra=""):
@@ -442,26 +456,9 @@ def bench(atoll, kit, tmp):
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in ("rw", "ro", "restart",
-                                                    "bench"):
-        print(__doc__)
-        return 2
-    mode, atoll, blk = sys.argv[1:]
-    need_binaries(atoll, blk)
-    kit = guest_dir()
-    fw = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
-    if not os.path.isfile(fw):
-        print(f"SKIP: {fw} missing (apt-get install opensbi)")
-        return SKIP
-    with tempfile.TemporaryDirectory(prefix="atoll-blk-") as tmp:
-        os.chmod(tmp, 0o755)
-        if mode == "rw":
-            return check_rw(atoll, kit, tmp)
-        if mode == "ro":
-            return check_ro(atoll, kit, tmp)
-        if mode == "restart":
-            return check_restart(atoll, kit, tmp)
-        return bench(atoll, kit, tmp)
+    return guest_main(__doc__, "atoll-blk-", {
+        "rw": check_rw, "ro": check_ro, "restart": check_restart,
+        "bench": bench})
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@ import os
 import shutil
 import socket
 import sys
-import tempfile
 import threading
 import time
 
@@ -43,8 +42,8 @@ sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "guest"))
 sys.path.insert(0, os.path.join(HERE, "..", "guest-blk"))
-from guest_boot import SKIP, guest_dir  # noqa: E402
-from guest_blk import (kill_device, run, values,  # noqa: E402
+from guest_boot import SKIP  # noqa: E402
+from guest_blk import (guest_main, kill_device, run, values,  # noqa: E402
                        write_manifest)
 
 TIMEOUT = int(os.environ.get("ATOLL_GUEST_TIMEOUT", "300"))
@@ -393,26 +392,8 @@ def bench(atoll, kit, tmp):
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in ("tcp", "restart", "bench"):
-        print(__doc__)
-        return 2
-    mode, atoll, net = sys.argv[1:]
-    for b in (atoll, net):
-        if not os.access(b, os.X_OK):
-            print(f"SKIP: {b} is not built")
-            return SKIP
-    kit = guest_dir()
-    fw = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
-    if not os.path.isfile(fw):
-        print(f"SKIP: {fw} missing (apt-get install opensbi)")
-        return SKIP
-    with tempfile.TemporaryDirectory(prefix="atoll-net-") as tmp:
-        os.chmod(tmp, 0o755)
-        if mode == "tcp":
-            return check_tcp(atoll, kit, tmp)
-        if mode == "restart":
-            return check_restart(atoll, kit, tmp)
-        return bench(atoll, kit, tmp)
+    return guest_main(__doc__, "atoll-net-", {
+        "tcp": check_tcp, "restart": check_restart, "bench": bench})
 
 
 if __name__ == "__main__":
