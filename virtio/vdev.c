@@ -177,6 +177,10 @@ static int attach_log(struct vdev_queue *q)
 		 q->inflight_fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
+	/* The mapping is all we need; the fd would let a compromised device
+	 * resize the log or punch holes in it under the cpu server. */
+	close(q->inflight_fd);
+	q->inflight_fd = -1;
 	q->log_map = p;
 	q->log_len = (size_t)want;
 	return vq_attach_log(&q->vq, p, want);
@@ -228,6 +232,8 @@ static int take_grant(struct vdev *d, struct atoll_msg *m)
 		if (d->q[i].running)
 			return -EBUSY;   /* rings point into the old mapping */
 	vmem_init(&fresh);
+	/* The fds are not taken: the bus closes them when this handler
+	 * returns, and the device keeps only the mappings. */
 	for (size_t i = 0; i < g->n_regions && rc == 0; i++) {
 		const Atoll__MemRegion *r = g->regions[i];
 

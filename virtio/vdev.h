@@ -28,7 +28,8 @@ struct vdev_queue {
 	unsigned index;
 	bool running;
 	struct vq vq;
-	int kick_fd, call_fd, inflight_fd;
+	int kick_fd, call_fd;
+	int inflight_fd;            /* until mapped (then closed), or -1 */
 	void *log_map;              /* the in-flight memfd, mapped */
 	size_t log_len;
 	struct event *kick_ev;
