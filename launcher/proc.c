@@ -219,23 +219,29 @@ static void proc_pidfd_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* The seccomp listener: a forbidden system call. The process is hostile
- * or broken either way; it is killed and the call named. */
+ * or broken either way; the handler kills it before the call can return,
+ * and the call is named here. */
 static void proc_notify_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct proc *p = arg;
 	struct sandbox_violation v;
-	int rc = sandbox_notify_handle(p->notify_fd, false, &v);
+	int rc = sandbox_notify_handle(p->notify_fd, p->pidfd, false, &v);
 
 	if (rc == -ECONNRESET) {
 		proc_unwatch_notify(p);
 		return;
 	}
-	if (rc < 0)
+	if (rc == -EAGAIN || rc == -ENOENT)
 		return;    /* the caller died first; the pidfd tells the rest */
+	if (rc < 0) {
+		/* The call, if read, stays blocked unanswered. */
+		log_error("%s: seccomp notification: %s", p->name,
+			  strerror(-rc));
+		return;
+	}
 	log_error("%s: killed: forbidden system call %s (%d)", p->name, v.name,
 		  v.nr);
 	snprintf(p->violation, sizeof(p->violation), "%s", v.name);
-	proc_kill(p, SIGKILL);
 }
 
 static int proc_watch(struct proc *p)

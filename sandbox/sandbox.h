@@ -7,9 +7,9 @@
  *   sandbox_spawn(&args, &child, &err)       clone + isolate + exec
  *   if (child.warning) log it loudly         (sandbox: off)
  *   watch child.pidfd (exit) and child.notify_fd (POLLIN: violation):
- *     sandbox_notify_handle(child.notify_fd, false, &v) == 0
- *       -> log "NAME: killed: forbidden system call v.name (v.nr)",
- *          pidfd_send_signal(child.pidfd, SIGKILL)
+ *     sandbox_notify_handle(child.notify_fd, child.pidfd, false, &v) == 0
+ *       -> the process is already killed (SIGKILL through the pidfd);
+ *          log "NAME: killed: forbidden system call v.name (v.nr)"
  *     -ECONNRESET: no process left on the filter, close notify_fd
  *   sandbox_report_print(stdout, name, profile, off)  `atoll sandbox-report`
  *
@@ -156,14 +156,18 @@ struct sandbox_violation {
 	char name[48];               /* "socket", or "#<nr>" if unknown */
 };
 
-/* Reads one notification from a listener fd and answers it: EPERM for
- * the call, after which the caller kills the process through its pidfd
- * (it is hostile or broken); with `learn`, lets the call run instead.
- * Never blocks. Returns 0 with *v filled; -ECONNRESET when no process is
+/* Reads one notification from a listener fd and names the call in *v.
+ * Without `learn`, kills the process through `pidfd` (SIGKILL) while the
+ * call is still blocked and never answers it: the forbidden call never
+ * returns to the program, so nothing runs after it. With `learn`, lets
+ * the call run (pidfd unused). Never blocks. Returns 0 with *v filled
+ * (process killed, or call let through); -ECONNRESET when no process is
  * left on the filter (stop watching the fd and close it); -EAGAIN when
  * nothing is pending; -ENOENT if the process died before the notification
- * was read; other negative errno on error. */
-int sandbox_notify_handle(int notify_fd, bool learn,
+ * was read; other negative errno on error, with *v filled when the
+ * notification was read but the kill failed (the call then stays
+ * blocked, unanswered). */
+int sandbox_notify_handle(int notify_fd, int pidfd, bool learn,
 			  struct sandbox_violation *v);
 
 /* The effective profile as a readable table. */

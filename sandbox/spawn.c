@@ -213,8 +213,8 @@ static int read_report(const struct sandbox_spawn_args *a, int sock,
 
 /* Until exec: report records, and any seccomp notification (a call the
  * profile forgot, made before exec). */
-static int wait_exec(const struct sbx_plan *pl, int sock, int *listener,
-		     struct sandbox_error *e)
+static int wait_exec(const struct sbx_plan *pl, int pidfd, int sock,
+		     int *listener, struct sandbox_error *e)
 {
 	long deadline = now_ms() + SPAWN_TIMEOUT_MS;
 	struct sandbox_violation v;
@@ -244,7 +244,8 @@ static int wait_exec(const struct sbx_plan *pl, int sock, int *listener,
 			continue;
 		}
 		if (*listener >= 0 && (pf[1].revents & POLLIN)) {
-			r = sandbox_notify_handle(*listener, pl->a->learn, &v);
+			r = sandbox_notify_handle(*listener, pidfd,
+						  pl->a->learn, &v);
 			if (pl->a->learn)
 				continue;
 			return sbx_fail(e, NULL, 0, EPERM, "sandbox: %s: forbidden "
@@ -256,7 +257,7 @@ static int wait_exec(const struct sbx_plan *pl, int sock, int *listener,
 	}
 }
 
-static int parent_side(struct sbx_plan *pl, pid_t pid, int sock,
+static int parent_side(struct sbx_plan *pl, pid_t pid, int pidfd, int sock,
 		       int *listener, struct sandbox_error *e)
 {
 	int r;
@@ -267,7 +268,7 @@ static int parent_side(struct sbx_plan *pl, pid_t pid, int sock,
 	if (send(sock, "g", 1, MSG_NOSIGNAL) != 1)
 		return sbx_fail(e, NULL, 0, errno, "sandbox: %s: child gone "
 				"before start", pl->a->name);
-	if ((r = wait_exec(pl, sock, listener, e)) < 0)
+	if ((r = wait_exec(pl, pidfd, sock, listener, e)) < 0)
 		return r;
 	if (pl->p && *listener < 0)
 		return sbx_fail(e, NULL, 0, EPROTO, "sandbox: %s: exec'd without "
@@ -331,7 +332,7 @@ int sandbox_spawn(const struct sandbox_spawn_args *a,
 	}
 	close(sv[1]);
 	sv[1] = -1;
-	if ((r = parent_side(&pl, pid, sv[0], &listener, e)) < 0) {
+	if ((r = parent_side(&pl, pid, pidfd, sv[0], &listener, e)) < 0) {
 		reap(pidfd);
 		goto out;
 	}

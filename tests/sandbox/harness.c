@@ -53,10 +53,10 @@ static void watch(struct sandbox_child *c, int out, int fd3,
 		if (poll(pf, 4, 1000) < 0 && errno != EINTR)
 			break;
 		if (pf[1].revents & POLLIN) {
-			if (sandbox_notify_handle(c->notify_fd, false, &v) == 0)
+			if (sandbox_notify_handle(c->notify_fd, c->pidfd, false,
+						  &v) == 0)
 				snprintf(res->violation, sizeof(res->violation),
 					 "%s", v.name);
-			syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
 		} else if (pf[1].revents) {
 			close(c->notify_fd);
 			c->notify_fd = -1;

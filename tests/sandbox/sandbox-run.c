@@ -66,15 +66,13 @@ static int wait_child(struct sandbox_child *c, const char *kind, bool learn,
 		if (poll(pf, 3, -1) < 0 && errno != EINTR)
 			return 127;
 		if (pf[1].revents & POLLIN &&
-		    sandbox_notify_handle(c->notify_fd, learn, &v) == 0) {
-			if (learn) {
+		    sandbox_notify_handle(c->notify_fd, c->pidfd, learn,
+					  &v) == 0) {
+			if (learn)
 				remember(l, &v);
-			} else {
+			else
 				fprintf(stderr, "sandbox-run: %s: killed: forbidden "
 					"system call %s (%d)\n", kind, v.name, v.nr);
-				syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL,
-					NULL, 0);
-			}
 		} else if (pf[1].revents) {
 			close(c->notify_fd);
 			c->notify_fd = -1;

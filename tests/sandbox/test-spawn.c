@@ -131,7 +131,8 @@ START_TEST(notify_after_exit)
 	ck_assert_int_ge(c.notify_fd, 0);
 	ck_assert(waitid(P_PIDFD, (id_t)c.pidfd, &(siginfo_t){ 0 },
 			 WEXITED) == 0);
-	CHECK_RET(sandbox_notify_handle(c.notify_fd, false, &v), -ECONNRESET);
+	CHECK_RET(sandbox_notify_handle(c.notify_fd, c.pidfd, false, &v),
+		  -ECONNRESET);
 	close(c.notify_fd);
 	close(c.pidfd);
 	sandbox_profile_free(p);
@@ -219,6 +220,29 @@ START_TEST(violation_named)
 }
 END_TEST
 
+/* A forbidden call never returns to the program: the process is dead
+ * before the call could come back (with EPERM or anything else), so the
+ * marker it writes right after the call never appears. The old order
+ * (answer EPERM, then kill) lost this race now and then: many runs. */
+START_TEST(forbidden_call_never_returns)
+{
+	struct sandbox_profile *p = blk();
+	struct run_result r;
+
+	for (int i = 0; i < 100; i++) {
+		run(p, false, "run-on", &r);
+		ck_assert_msg(r.spawned, "%s", r.error);
+		ck_assert_msg(!r.fd3[0], "run %d: the program ran on after "
+			      "its forbidden call: fd 3 got '%s'", i, r.fd3);
+		ck_assert_msg(!strcmp(r.violation, "syslog"), "run %d: "
+			      "violation '%s'", i, r.violation);
+		ck_assert_msg(!r.exited && r.code == SIGKILL, "run %d: exited "
+			      "%d code %d", i, r.exited, r.code);
+	}
+	sandbox_profile_free(p);
+}
+END_TEST
+
 START_TEST(bad_grants)
 {
 	struct sandbox_profile *p = blk();
@@ -284,6 +308,7 @@ static Suite *sandbox_spawn_suite(void)
 	tcase_add_test(tc, notify_after_exit);
 	tcase_add_test(tc, refusals_name_the_cause);
 	tcase_add_test(tc, violation_named);
+	tcase_add_test(tc, forbidden_call_never_returns);
 	tcase_add_test(tc, bad_grants);
 	tcase_add_test(tc, report_table);
 	tcase_set_timeout(tc, 30);
