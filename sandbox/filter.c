@@ -31,6 +31,50 @@ static const int mechanism[] = {
 	SCMP_SYS(exit_group),
 };
 
+const char *sbx_call_fixed(int nr)
+{
+	if (special(nr))
+		return "the filter makes the rules of exec, clone and fork "
+		       "itself";
+	for (size_t i = 0; i < sizeof(mechanism) / sizeof(mechanism[0]); i++)
+		if (nr == mechanism[i])
+			return "it is always allowed (the sandbox needs it "
+			       "before exec)";
+	return NULL;
+}
+
+/* One libseccomp rule per combination of the checked arguments' values
+ * (a rule's comparisons are ANDed; alternatives need separate rules). */
+static int add_arg_rule(scmp_filter_ctx ctx, const struct sandbox_arg_rule *r)
+{
+	struct scmp_arg_cmp cmp[SANDBOX_ARGS];
+	unsigned pick[SANDBOX_ARGS] = { 0 }, n, i;
+	int rc;
+
+	for (;;) {
+		for (i = 0, n = 0; i < SANDBOX_ARGS; i++) {
+			const struct sandbox_arg_match *m = &r->arg[i];
+
+			if (m->nvalues)
+				cmp[n++] = (struct scmp_arg_cmp){
+					.arg = i, .op = SCMP_CMP_MASKED_EQ,
+					.datum_a = m->mask,
+					.datum_b = m->values[pick[i]] };
+		}
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, r->nr, n, cmp);
+		if (rc < 0)
+			return rc;
+		/* next combination: count in mixed radix over the lists */
+		for (i = 0; i < SANDBOX_ARGS; i++) {
+			if (r->arg[i].nvalues && ++pick[i] < r->arg[i].nvalues)
+				break;
+			pick[i] = 0;
+		}
+		if (i == SANDBOX_ARGS)
+			return 0;
+	}
+}
+
 static int add_rules(scmp_filter_ctx ctx, const struct sandbox_profile *p)
 {
 	int r;
@@ -47,6 +91,9 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_profile *p)
 		if (r < 0)
 			return r;
 	}
+	for (size_t i = 0; i < p->narg_rules; i++)
+		if ((r = add_arg_rule(ctx, &p->arg_rules[i])) < 0)
+			return r;
 	/* Only the launcher's exec: the fd is closed by it (CLOEXEC) and
 	 * RLIMIT_NOFILE keeps the program from ever holding that number. */
 	r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execveat), 2,

@@ -4,7 +4,7 @@
  * over the base profile. Every error names the file and line.
  */
 #include "sandbox.h"
-#include "sandbox-private.h"
+#include "profile-parse.h"
 
 #include <cap-ng.h>
 #include <errno.h>
@@ -14,12 +14,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct pctx {
-	const char *name;
-	struct sandbox_error *err;
-	struct sandbox_profile *p;
-};
 
 static const char *const ns_names[] = {
 	"mount", "pid", "net", "ipc", "uts", "user", "cgroup",
@@ -70,7 +64,7 @@ int sbx_fail(struct sandbox_error *e, const char *file, unsigned line,
 	return -err;
 }
 
-static unsigned node_line(struct fy_node *n)
+unsigned sbx_node_line(struct fy_node *n)
 {
 	struct fy_token *t = NULL;
 	void *it = NULL;
@@ -82,19 +76,16 @@ static unsigned node_line(struct fy_node *n)
 		t = fy_node_get_scalar_token(n);
 	} else if (fy_node_is_mapping(n)) {
 		pr = fy_node_mapping_iterate(n, &it);
-		return pr ? node_line(fy_node_pair_key(pr)) : 0;
+		return pr ? sbx_node_line(fy_node_pair_key(pr)) : 0;
 	} else if (fy_node_is_sequence(n)) {
-		return node_line(fy_node_sequence_iterate(n, &it));
+		return sbx_node_line(fy_node_sequence_iterate(n, &it));
 	}
 	const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
 	return m ? (unsigned)m->line + 1 : 0;
 }
 
-#define FAIL(c, node, ...) \
-	sbx_fail((c)->err, (c)->name, node_line(node), EINVAL, __VA_ARGS__)
-
-static int scalar(struct pctx *c, struct fy_node *n, const char *what,
-		  const char **out)
+int sbx_scalar(struct pctx *c, struct fy_node *n, const char *what,
+	       const char **out)
 {
 	if (!n || !fy_node_is_scalar(n) || fy_node_is_alias(n) ||
 	    !(*out = fy_node_get_scalar0(n)))
@@ -106,7 +97,7 @@ static int boolean(struct pctx *c, struct fy_node *n, const char *what,
 		   bool *out)
 {
 	const char *s;
-	int r = scalar(c, n, what, &s);
+	int r = sbx_scalar(c, n, what, &s);
 
 	if (r < 0)
 		return r;
@@ -131,7 +122,8 @@ static int each_item(struct pctx *c, struct fy_node *seq, const char *what,
 	if (!seq || !fy_node_is_sequence(seq))
 		return FAIL(c, seq, "%s must be a list, e.g. %s: []", what, what);
 	while ((n = fy_node_sequence_iterate(seq, &it))) {
-		if ((r = scalar(c, n, what, &s)) < 0 || (r = item(c, n, s)) < 0)
+		if ((r = sbx_scalar(c, n, what, &s)) < 0 ||
+		    (r = item(c, n, s)) < 0)
 			return r;
 	}
 	return 0;
@@ -177,6 +169,27 @@ static int add_syscall(struct pctx *c, struct fy_node *n, const char *s)
 	return sbx_int_add(&c->p->syscalls, &c->p->nsyscalls, nr);
 }
 
+/* Plain names (any arguments) and {CALL: RULES} items (some arguments). */
+static int syscall_list(struct pctx *c, struct fy_node *seq)
+{
+	struct fy_node *n;
+	void *it = NULL;
+	const char *s;
+	int r;
+
+	if (!seq || !fy_node_is_sequence(seq))
+		return FAIL(c, seq, "syscalls must be a list, e.g. syscalls: []");
+	while ((n = fy_node_sequence_iterate(seq, &it))) {
+		if (fy_node_is_mapping(n))
+			r = sbx_parse_call_args(c, n);
+		else if ((r = sbx_scalar(c, n, "a system call", &s)) == 0)
+			r = add_syscall(c, n, s);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int add_abs_path(struct pctx *c, struct fy_node *n, const char *s,
 			char ***v, size_t *count, const char *prefix)
 {
@@ -205,7 +218,7 @@ static int rlimit_value(struct pctx *c, struct fy_node *n, const char *what,
 	const char *s;
 	char *end;
 	unsigned long long v;
-	int r = scalar(c, n, what, &s);
+	int r = sbx_scalar(c, n, what, &s);
 
 	if (r < 0)
 		return r;
@@ -237,7 +250,7 @@ static int parse_rlimits(struct pctx *c, struct fy_node *m)
 	while ((pr = fy_node_mapping_iterate(m, &it))) {
 		size_t i;
 
-		if ((r = scalar(c, fy_node_pair_key(pr), "an rlimit name",
+		if ((r = sbx_scalar(c, fy_node_pair_key(pr), "an rlimit name",
 				&key)) < 0)
 			return r;
 		for (i = 0; i < SANDBOX_RL_COUNT; i++)
@@ -265,7 +278,7 @@ static int parse_key(struct pctx *c, const char *key, struct fy_node *v,
 	int r;
 
 	if (!strcmp(key, "kind")) {
-		if ((r = scalar(c, v, "kind", &s)) < 0)
+		if ((r = sbx_scalar(c, v, "kind", &s)) < 0)
 			return r;
 		free(c->p->kind);
 		return (c->p->kind = strdup(s)) ? 0 : -ENOMEM;
@@ -275,7 +288,7 @@ static int parse_key(struct pctx *c, const char *key, struct fy_node *v,
 	if (!strcmp(key, "capabilities"))
 		return each_item(c, v, key, add_cap);
 	if (!strcmp(key, "syscalls"))
-		return each_item(c, v, key, add_syscall);
+		return syscall_list(c, v);
 	if (!strcmp(key, "devices"))
 		return each_item(c, v, key, add_device);
 	if (!strcmp(key, "paths"))
@@ -304,7 +317,7 @@ static int parse_root(struct pctx *c, struct fy_node *root)
 	while ((pr = fy_node_mapping_iterate(root, &it))) {
 		struct fy_node *kn = fy_node_pair_key(pr);
 
-		if ((r = scalar(c, kn, "a key", &key)) < 0)
+		if ((r = sbx_scalar(c, kn, "a key", &key)) < 0)
 			return r;
 		if (fy_node_mapping_lookup_pair(root, kn) != pr)
 			return FAIL(c, kn, "duplicate key '%s'", key);
@@ -387,6 +400,8 @@ static int merge_base(struct sandbox_profile *p,
 
 	for (size_t i = 0; i < b->nsyscalls && r >= 0; i++)
 		r = sbx_int_add(&p->syscalls, &p->nsyscalls, b->syscalls[i]);
+	for (size_t i = 0; i < b->narg_rules && r >= 0; i++)
+		r = sbx_arg_rule_add(p, &b->arg_rules[i]);
 	for (size_t i = 0; i < b->npaths && r >= 0; i++)
 		r = sbx_str_add(&p->paths, &p->npaths, b->paths[i]);
 	for (size_t i = 0; i < b->ndevices && r >= 0; i++)
@@ -415,9 +430,11 @@ int sandbox_profile_parse(const char *name, const char *yaml, size_t len,
 	if ((r = check_text(&c, yaml, len)) < 0 ||
 	    !(doc = parse_doc(&c, yaml, len, &r)))
 		goto out;
-	if ((r = parse_root(&c, fy_document_root(doc))) < 0)
+	if ((r = parse_root(&c, fy_document_root(doc))) < 0 ||
+	    (r = sbx_check_arg_rules(&c, false)) < 0)
 		goto out;
-	if (base && (r = merge_base(c.p, base)) < 0)
+	if (base && ((r = merge_base(c.p, base)) < 0 ||
+		     (r = sbx_check_arg_rules(&c, true)) < 0))
 		goto out;
 	/* The empty root is what everything else stands on. */
 	if (base && !(c.p->namespaces & SANDBOX_NS_MOUNT)) {
@@ -447,5 +464,6 @@ void sandbox_profile_free(struct sandbox_profile *p)
 	sbx_str_free(p->devices, p->ndevices);
 	sbx_str_free(p->paths, p->npaths);
 	free(p->syscalls);
+	free(p->arg_rules);
 	free(p);
 }

@@ -91,6 +91,12 @@ static void syscalls(FILE *out, const struct sandbox_profile *p)
 	}
 	if (col)
 		fprintf(out, "\n");
+	for (size_t i = 0; i < p->narg_rules; i++) {
+		char buf[512];
+
+		sandbox_arg_rule_format(&p->arg_rules[i], buf, sizeof(buf));
+		fprintf(out, "  %-14s %s\n", i ? "" : "only with", buf);
+	}
 }
 
 void sandbox_report_print(FILE *out, const char *process_name,

@@ -20,6 +20,13 @@ int sbx_str_add(char ***v, size_t *n, const char *s);
 void sbx_str_free(char **v, size_t n);
 int sbx_int_add(int **v, size_t *n, int x);
 void sbx_int_sort(int *v, size_t n);
+/* Appends a copy of r to p's argument rules. */
+int sbx_arg_rule_add(struct sandbox_profile *p,
+		     const struct sandbox_arg_rule *r);
+/* Calls whose rules the filter makes itself (exec, clone, fork) or always
+ * allows (what the child needs before exec): NULL, or why a profile
+ * cannot put argument rules on nr. */
+const char *sbx_call_fixed(int nr);
 
 /* Compiles the profile's allowlist into a classic BPF program (malloc'd
  * filter). The exec rule admits only execveat(SANDBOX_EXEC_FD, "", ...,

@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -62,6 +63,25 @@ struct sandbox_rlimit {
 	rlim_t value;        /* RLIM_INFINITY for "unlimited" */
 };
 
+/* A system call allowed only with certain arguments (a `syscalls:` item
+ * like `socket: {domain: [AF_INET], type: [SOCK_STREAM]}`): every checked
+ * argument, masked, must equal one of its values. */
+#define SANDBOX_ARGS 6
+#define SANDBOX_ARG_VALUES 8
+
+struct sandbox_arg_match {
+	const char *name;            /* "domain", "arg3"; static; NULL: any */
+	uint64_t mask;               /* (arg & mask) is compared */
+	unsigned nvalues;
+	uint64_t values[SANDBOX_ARG_VALUES];
+};
+
+struct sandbox_arg_rule {
+	int nr;                      /* native syscall number */
+	unsigned line;               /* in the profile that set it */
+	struct sandbox_arg_match arg[SANDBOX_ARGS];
+};
+
 /* A loaded profile: the kind's file merged over profiles/base.yaml.
  * Read-only for callers. */
 struct sandbox_profile {
@@ -79,6 +99,8 @@ struct sandbox_profile {
 	bool threads;                /* may create threads (never processes) */
 	int *syscalls;               /* sorted, unique native numbers */
 	size_t nsyscalls;
+	struct sandbox_arg_rule *arg_rules; /* calls never in syscalls */
+	size_t narg_rules;
 };
 
 struct sandbox_error {
@@ -109,6 +131,9 @@ void sandbox_profile_free(struct sandbox_profile *p);
 /* Name tables, for messages and the report. */
 const char *sandbox_ns_name(enum sandbox_ns ns);
 const char *sandbox_rlimit_name(enum sandbox_rlimit_id id);
+/* "socket(domain AF_INET|AF_INET6, type SOCK_STREAM)" into buf. */
+void sandbox_arg_rule_format(const struct sandbox_arg_rule *r, char *buf,
+			     size_t size);
 
 struct sandbox_fd {
 	int fd;                      /* in the launcher */

@@ -57,3 +57,16 @@ void sbx_int_sort(int *v, size_t n)
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_int);
 }
+
+int sbx_arg_rule_add(struct sandbox_profile *p,
+		     const struct sandbox_arg_rule *r)
+{
+	struct sandbox_arg_rule *nv = realloc(p->arg_rules,
+					      (p->narg_rules + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	nv[p->narg_rules++] = *r;
+	p->arg_rules = nv;
+	return 0;
+}

@@ -11,6 +11,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,10 @@ struct attempt {
 static char dir[64], manifest[128], disk[128], bus[128], mnt[128];
 static char self[512];
 static char victim_s[16], victim_mem[48];
+/* A host abstract unix socket (no file, no permissions: only a network
+ * namespace keeps a process from it) the test listens on. */
+static char abstract_name[48];
+static struct sandbox_profile *net;
 /* Inherited by the forked victim at the same address. */
 static char victim_secret[16] = "victim secret";
 
@@ -62,6 +67,10 @@ static const struct attempt attempts[] = {
 	{ "setuid0", NULL, "", false },
 	{ "unshare-user", NULL, "", false },
 	{ "mount", NULL, mnt, false },
+	/* virtio-net keeps the host network namespace for slirp: socket()'s
+	 * arguments are what keeps it from these */
+	{ "abstract", "virtio-net", abstract_name, true },
+	{ "netlink", "virtio-net", "", true },
 };
 
 static int skip(const char *why)
@@ -103,6 +112,31 @@ static int write_text(const char *path, const char *text)
 	return n < 0 ? -errno : 0;
 }
 
+/* Listens on the abstract name "\0<name>"; kept open until exit. */
+static int abstract_listen(const char *name)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+				    1 + strlen(name));
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1, "%s", name);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, len) < 0 ||
+	    listen(fd, 4) < 0)
+		return -1;
+	return 0;
+}
+
+/* The attempt's profile: virtio-blk unless it names another kind. */
+static const struct sandbox_profile *
+attempt_profile(const struct attempt *at, const struct sandbox_profile *blk,
+		const struct sandbox_profile *testdev)
+{
+	if (!at->kind)
+		return blk;
+	return !strcmp(at->kind, "virtio-net") ? net : testdev;
+}
+
 static int setup(int *bus_fd, pid_t *victim)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -132,6 +166,10 @@ static int setup(int *bus_fd, pid_t *victim)
 		for (;;)
 			pause();
 	}
+	snprintf(abstract_name, sizeof(abstract_name), "atoll-test-%d",
+		 (int)getpid());
+	if (abstract_listen(abstract_name) < 0)
+		return -errno;
 	snprintf(victim_s, sizeof(victim_s), "%d", (int)*victim);
 	snprintf(victim_mem, sizeof(victim_mem), "%d:%lx", (int)*victim,
 		 (unsigned long)victim_secret);
@@ -274,7 +312,8 @@ static int run_all(const struct sandbox_profile *blk,
 		failures++;
 	for (size_t i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++) {
 		const struct attempt *at = &attempts[i];
-		const struct sandbox_profile *p = at->kind ? testdev : blk;
+		const struct sandbox_profile *p = attempt_profile(at, blk,
+								  testdev);
 
 		if (run_one(p, false, at, on, sizeof(on), &worked_on,
 			    &spawned_on) < 0 ||
@@ -315,7 +354,8 @@ int main(int argc, char **argv)
 		return skip("this kernel forbids unprivileged user namespaces "
 			    "(kernel.unprivileged_userns_clone or an LSM)");
 	if (sandbox_profile_load(NULL, "virtio-blk", &p, &err) < 0 ||
-	    sandbox_profile_load(NULL, "testdev", &testdev, &err) < 0) {
+	    sandbox_profile_load(NULL, "testdev", &testdev, &err) < 0 ||
+	    sandbox_profile_load(NULL, "virtio-net", &net, &err) < 0) {
 		sandbox_error_format(&err, msg, sizeof(msg));
 		return fprintf(stderr, "%s\n", msg), 1;
 	}
@@ -334,6 +374,7 @@ int main(int argc, char **argv)
 	rmdir(dir);
 	sandbox_profile_free(p);
 	sandbox_profile_free(testdev);
+	sandbox_profile_free(net);
 	printf("\n%s: %d problem(s)\n", failures ? "FAIL" : "PASS", failures);
 	return failures ? 1 : 0;
 }

@@ -4,6 +4,8 @@
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "sandbox.h"
 #include "test-util.h"
@@ -127,6 +129,151 @@ START_TEST(merge)
 }
 END_TEST
 
+/* Argument rules: named and positional arguments, constants and numbers,
+ * a list of alternatives, and the report line. */
+START_TEST(args_valid)
+{
+	struct sandbox_error e;
+	struct sandbox_profile *p;
+
+	p = parse("kind: k\n"
+		  "syscalls: [read,\n"
+		  "  socket: {domain: [AF_INET, AF_INET6], type: [SOCK_STREAM]},\n"
+		  "  {socket: [{domain: [AF_INET], type: [SOCK_DGRAM],\n"
+		  "            protocol: [IPPROTO_ICMP]}]},\n"
+		  "  prctl: {arg0: [0x26], arg1: [1, 2]},\n"
+		  "  ]\n", NULL, &e);
+	ck_assert_msg(p, "%s", e.message);
+	ck_assert_uint_eq(p->nsyscalls, 1);
+	ck_assert(!has_syscall(p, "socket"));
+	ck_assert_uint_eq(p->narg_rules, 3);
+
+	const struct sandbox_arg_rule *r = &p->arg_rules[0];
+	char buf[256];
+
+	ck_assert_int_eq(r->nr, seccomp_syscall_resolve_name("socket"));
+	ck_assert_uint_eq(r->line, 3);
+	ck_assert_uint_eq(r->arg[0].nvalues, 2);
+	ck_assert_uint_eq(r->arg[0].values[0], AF_INET);
+	ck_assert_uint_eq(r->arg[0].values[1], AF_INET6);
+	ck_assert_uint_eq(r->arg[0].mask, 0xffffffffu);
+	/* SOCK_NONBLOCK and SOCK_CLOEXEC are not compared */
+	ck_assert_uint_eq(r->arg[1].mask & (SOCK_NONBLOCK | SOCK_CLOEXEC), 0);
+	ck_assert_uint_eq(r->arg[1].mask & 0xff, 0xff);
+	ck_assert_uint_eq(r->arg[2].nvalues, 0);
+	ck_assert_uint_eq(p->arg_rules[1].arg[2].values[0], IPPROTO_ICMP);
+	ck_assert_uint_eq(p->arg_rules[2].arg[0].mask, UINT64_MAX);
+	ck_assert_uint_eq(p->arg_rules[2].arg[1].values[1], 2);
+	sandbox_arg_rule_format(r, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "socket(domain AF_INET|AF_INET6, type SOCK_STREAM)");
+	sandbox_arg_rule_format(&p->arg_rules[2], buf, sizeof(buf));
+	ck_assert_str_eq(buf, "prctl(arg0 38, arg1 1|2)");
+	sandbox_profile_free(p);
+}
+END_TEST
+
+START_TEST(args_errors)
+{
+	expect_error("kind: x\nsyscalls: [read,\n  socket: {family: [1]}]\n", 3,
+		     "socket has no argument 'family' (known: domain, type, "
+		     "protocol, arg0..arg5)");
+	expect_error("kind: x\nsyscalls: [\n  socket: {domain: [AF_INTE]}]\n",
+		     3, "unknown domain 'AF_INTE'");
+	/* a constant of another argument is not a value of this one */
+	expect_error("kind: x\nsyscalls: [\n  socket: {domain: [SOCK_RAW]}]\n",
+		     3, "unknown domain 'SOCK_RAW'");
+	expect_error("kind: x\nsyscalls: [socket: {type: [SOCK_NONBLOCK]}]\n",
+		     2, "unknown type");
+	expect_error("kind: x\nsyscalls: [socket: {type: [0x800]}]\n", 2,
+		     "bits the comparison ignores");
+	expect_error("kind: x\nsyscalls: [socket: {domain: [0x100000000]}]\n",
+		     2, "bits the comparison ignores");
+	expect_error("kind: x\nsyscalls: [prctl: {arg0: [PR_X]}]\n", 2,
+		     "arg0 takes numbers");
+	expect_error("kind: x\nsyscalls: [prctl: {arg0: [12z]}]\n", 2,
+		     "not a number");
+	expect_error("kind: x\nsyscalls: [socket: {domain: []}]\n", 2,
+		     "must be a list of allowed values");
+	expect_error("kind: x\nsyscalls: [socket: {domain: AF_INET}]\n", 2,
+		     "must be a list of allowed values");
+	expect_error("kind: x\nsyscalls: [socket: {}]\n", 2,
+		     "list the call by name to allow any arguments");
+	expect_error("kind: x\nsyscalls: [socket: []]\n", 2,
+		     "an empty list of rules");
+	expect_error("kind: x\nsyscalls: [socket: {arg0: [1], domain: [2]}]\n",
+		     2, "argument domain given twice");
+	expect_error("kind: x\nsyscalls: [{socket: {arg0: [1]}, bind: "
+		     "{arg0: [1]}}]\n", 2, "one call");
+	expect_error("kind: x\nsyscalls: [\n  sockit: {arg0: [1]}]\n", 3,
+		     "unknown system call 'sockit'");
+	expect_error("kind: x\nsyscalls: [execve: {arg0: [1]}]\n", 2,
+		     "cannot have argument rules: the filter makes");
+	expect_error("kind: x\nsyscalls: [write: {arg0: [1]}]\n", 2,
+		     "always allowed");
+	expect_error("kind: x\nsyscalls: [prctl: {arg0: [1, 2, 3, 4, 5, 6, 7, "
+		     "8, 9]}]\n", 2, "at most 8 values");
+	expect_error("kind: x\nsyscalls: [prctl: {arg0: [1, 2, 3, 4, 5, 6, 7, "
+		     "8], arg1: [1, 2, 3, 4, 5, 6, 7, 8], arg2: [1, 2]}]\n", 2,
+		     "128 combinations");
+	expect_error("kind: x\nsyscalls: [socket,\n  socket: {domain: "
+		     "[AF_INET]}]\n", 3, "listed both plainly");
+	expect_error("kind: x\nsyscalls: [socket: {domain: [AF_INET]},\n"
+		     "  socket]\n", 2, "listed both plainly");
+}
+END_TEST
+
+/* Rules from the base come along; a kind may not allow plainly what the
+ * base restricts (nor the reverse). */
+START_TEST(args_merge)
+{
+	struct sandbox_error e;
+	struct sandbox_profile *b = parse("kind: base\nsyscalls: [read, "
+					  "socket: {domain: [AF_INET]}]\n",
+					  NULL, &e);
+	struct sandbox_profile *p;
+
+	ck_assert_msg(b, "%s", e.message);
+	p = parse("kind: k\nnamespaces: [mount]\nsyscalls: [socket: "
+		  "{domain: [AF_INET6]}]\n", b, &e);
+	ck_assert_msg(p, "%s", e.message);
+	ck_assert_uint_eq(p->narg_rules, 2);
+	sandbox_profile_free(p);
+	ck_assert(!parse("kind: k\nnamespaces: [mount]\nsyscalls: [socket]\n",
+			 b, &e));
+	ck_assert_msg(strstr(e.message, "counting the base profile"), "%s",
+		      e.message);
+	sandbox_profile_free(b);
+}
+END_TEST
+
+/* virtio-net: socket() only for slirp's families and types. */
+START_TEST(shipped_net_socket)
+{
+	struct sandbox_profile *p;
+	struct sandbox_error e;
+	char buf[256];
+	bool inet_stream = false, unix_any = false;
+
+	CHECK_RET(sandbox_profile_load(NULL, "virtio-net", &p, &e), 0);
+	ck_assert(!has_syscall(p, "socket"));
+	ck_assert(!has_syscall(p, "socketpair"));
+	ck_assert_uint_ge(p->narg_rules, 1);
+	for (size_t i = 0; i < p->narg_rules; i++) {
+		const struct sandbox_arg_match *d = &p->arg_rules[i].arg[0];
+
+		sandbox_arg_rule_format(&p->arg_rules[i], buf, sizeof(buf));
+		ck_assert_msg(d->nvalues, "%s: domain unchecked", buf);
+		for (unsigned j = 0; j < d->nvalues; j++)
+			unix_any |= d->values[j] != AF_INET &&
+				    d->values[j] != AF_INET6;
+		inet_stream |= strstr(buf, "AF_INET") &&
+			       strstr(buf, "SOCK_STREAM");
+	}
+	ck_assert(inet_stream && !unix_any);
+	sandbox_profile_free(p);
+}
+END_TEST
+
 /* Every shipped profile loads, and stays within the rules. */
 START_TEST(shipped)
 {
@@ -162,6 +309,10 @@ static Suite *sandbox_profile_suite(void)
 	tcase_add_test(tc, errors);
 	tcase_add_test(tc, merge);
 	tcase_add_test(tc, shipped);
+	tcase_add_test(tc, args_valid);
+	tcase_add_test(tc, args_errors);
+	tcase_add_test(tc, args_merge);
+	tcase_add_test(tc, shipped_net_socket);
 	suite_add_tcase(s, tc);
 	return s;
 }
