@@ -8,6 +8,8 @@
 
 #include <liburing.h>
 
+#include "uring-restrict.h"
+
 struct aio_uring {
 	struct aio a;
 	struct io_uring ring;
@@ -29,24 +31,26 @@ static void uring_commit(struct aio *a)
 	}
 }
 
-static void prep(struct io_uring_sqe *sqe, int fd, struct aio_req *r)
+/* `disk` is a fixed-file index: the ring accepts nothing else. */
+static void prep(struct io_uring_sqe *sqe, int disk, struct aio_req *r)
 {
 	switch (r->op) {
 	case AIO_READ:
-		io_uring_prep_readv(sqe, fd, r->iov, r->niov, r->off);
+		io_uring_prep_readv(sqe, disk, r->iov, r->niov, r->off);
 		break;
 	case AIO_WRITE:
-		io_uring_prep_writev2(sqe, fd, r->iov, r->niov, r->off,
+		io_uring_prep_writev2(sqe, disk, r->iov, r->niov, r->off,
 				      r->dsync ? RWF_DSYNC : 0);
 		break;
 	case AIO_FSYNC:
-		io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+		io_uring_prep_fsync(sqe, disk, IORING_FSYNC_DATASYNC);
 		break;
 	case AIO_FALLOCATE:
-		io_uring_prep_fallocate(sqe, fd, r->mode, (off_t)r->off,
+		io_uring_prep_fallocate(sqe, disk, r->mode, (off_t)r->off,
 					(off_t)r->len);
 		break;
 	}
+	io_uring_sqe_set_flags(sqe, IOSQE_FIXED_FILE);
 	io_uring_sqe_set_data(sqe, r);
 }
 
@@ -62,7 +66,7 @@ static int uring_submit(struct aio *a, struct aio_req *r)
 		if (!sqe)
 			return -EAGAIN;
 	}
-	prep(sqe, a->fd, r);
+	prep(sqe, URING_DISK_INDEX, r);
 	u->queued++;
 	return 0;
 }
@@ -141,28 +145,22 @@ int aio_uring_new(int fd, unsigned depth, aio_done_fn done, void *opaque,
 
 	if (!u)
 		return -ENOMEM;
-	rc = io_uring_queue_init(depth, &u->ring, 0);
-	if (rc < 0) {
-		free(u);
-		return rc;
-	}
 	u->a.event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (u->a.event_fd < 0) {
 		rc = -errno;
-		goto fail;
+		free(u);
+		return rc;
 	}
-	if ((rc = io_uring_register_eventfd(&u->ring, u->a.event_fd)) < 0)
-		goto fail;
+	rc = uring_restricted_init(&u->ring, depth, fd, u->a.event_fd);
+	if (rc < 0) {
+		close(u->a.event_fd);
+		free(u);
+		return rc;
+	}
 	u->a.ops = &uring_ops;
 	u->a.fd = fd;
 	u->a.done = done;
 	u->a.opaque = opaque;
 	*out = &u->a;
 	return 0;
-fail:
-	if (u->a.event_fd >= 0)
-		close(u->a.event_fd);
-	io_uring_queue_exit(&u->ring);
-	free(u);
-	return rc;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Asynchronous disk I/O for atoll-virtio-blk: io_uring, or a pthread pool
- * doing plain pread/pwrite when io_uring is refused (seccomp, the
- * io_uring_disabled sysctl, old kernels). Completions are collected on the
+ * Asynchronous disk I/O for atoll-virtio-blk: a restricted io_uring
+ * (uring-restrict.h), or a pthread pool doing plain pread/pwrite when that
+ * is refused (seccomp, the io_uring_disabled sysctl, kernels before 5.10
+ * that cannot restrict a ring). Completions are collected on the
  * loop thread: poll aio_fd(), then aio_reap() runs the completion callback
  * for each finished request.
  */

@@ -18,6 +18,7 @@
 
 #include "child.h"
 #include "log.h"
+#include "uring-lockout.h"
 
 static int disk_size(int fd, uint64_t *bytes)
 {
@@ -170,8 +171,8 @@ static int start_aio(struct blk *b, unsigned depth)
 	if (!b->o.force_threads) {
 		rc = aio_uring_new(b->o.disk_fd, depth, blk_io_done, b, &b->aio);
 		if (rc < 0)
-			log_warn("io_uring unavailable (%s); using the thread pool",
-				 strerror(-rc));
+			log_warn("restricted io_uring unavailable (%s); using "
+				 "the thread pool", strerror(-rc));
 	}
 	if (rc < 0)
 		rc = aio_threads_new(b->o.disk_fd, 4, blk_io_done, b, &b->aio);
@@ -208,6 +209,12 @@ int blk_init(struct blk *b, struct child *c)
 		depth <<= 1;
 	if ((rc = start_aio(b, depth)) < 0)
 		return rc;
+	/* Before vdev exists: no peer message or guest data has been seen. */
+	if ((rc = uring_lockout()) < 0) {
+		log_error("cannot forbid new io_uring instances: %s",
+			  strerror(-rc));
+		return rc;
+	}
 	b->features = offered_features(&b->o);
 	p.features = b->features;
 	p.num_queues = b->o.queues;
