@@ -90,6 +90,9 @@ static int net_opt(int opt, const char *arg, void *state)
 		}
 		n->o.nfwd++;
 		return 0;
+	case 'r':
+		n->o.restricted = true;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -105,8 +108,9 @@ static int net_setup(struct child *c)
 				  "the tap interface)");
 			return -EINVAL;
 		}
-		if (n->o.nfwd) {
-			log_error("--hostfwd is a slirp feature; not with backend tap");
+		if (n->o.nfwd || n->o.restricted) {
+			log_error("--hostfwd and --restrict are slirp features; "
+				  "not with backend tap");
 			return -EINVAL;
 		}
 	}
@@ -180,6 +184,7 @@ int main(int argc, char **argv)
 		{ "queues", required_argument, NULL, 'q' },
 		{ "hostfwd", required_argument, NULL, 'f' },
 		{ "tap-fd", required_argument, NULL, 't' },
+		{ "restrict", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct child_ops ops = {
@@ -208,5 +213,7 @@ int main(int argc, char **argv)
 		"  --queues=1          queue pairs (only 1)\n"
 		"  --hostfwd=RULE      [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT,\n"
 		"                      HOSTADDR default 127.0.0.1; repeatable (16)\n"
+		"  --restrict          slirp: the guest reaches nothing but --hostfwd\n"
+		"                      connections (no host loopback, no outside)\n"
 		"  --print-capabilities  print a JSON description and exit\n");
 }

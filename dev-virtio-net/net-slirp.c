@@ -283,7 +283,7 @@ static const struct net_backend_ops slirp_ops = {
 	.csum_valid = true,
 };
 
-static void fill_config(SlirpConfig *cfg)
+static void fill_config(SlirpConfig *cfg, const struct net_opts *o)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->version = 4;
@@ -302,8 +302,11 @@ static void fill_config(SlirpConfig *cfg)
 	cfg->if_mtu = NET_MTU;
 	cfg->if_mru = NET_MTU;
 	/* The guest reaches the host's loopback services as 10.0.2.2, as
-	 * under QEMU; restricting that is the host's firewall's job. */
+	 * under QEMU, unless restricted: then libslirp answers a guest TCP
+	 * SYN that no forward expects with RST, drops the guest's UDP but
+	 * DHCP and TFTP, and its ICMP echo beyond 10.0.2.2/10.0.2.3. */
 	cfg->disable_host_loopback = false;
+	cfg->restricted = o->restricted;
 }
 
 static int add_forwards(struct slirp_be *be, const struct net_opts *o)
@@ -343,7 +346,7 @@ int net_slirp_new(struct net *n, struct event_base *base,
 	be->base = base;
 	be->timeout_ev = evtimer_new(base, cycle_cb, be);
 	be->cycle_ev = event_new(base, -1, 0, cycle_cb, be);
-	fill_config(&cfg);
+	fill_config(&cfg, &n->o);
 	if (be->timeout_ev && be->cycle_ev)
 		be->slirp = slirp_new(&cfg, &slirp_cb, be);
 	if (!be->slirp) {
@@ -358,6 +361,7 @@ int net_slirp_new(struct net *n, struct event_base *base,
 	out->be = be;
 	cycle(be);
 	log_info("slirp %s: 10.0.2.0/24, host 10.0.2.2, dns 10.0.2.3, "
-		 "dhcp from 10.0.2.15", slirp_version_string());
+		 "dhcp from 10.0.2.15%s", slirp_version_string(),
+		 n->o.restricted ? "; restricted: only host forwards" : "");
 	return 0;
 }

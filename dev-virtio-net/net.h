@@ -58,6 +58,7 @@ struct net_opts {
 	int tap_fd;                 /* backend tap: the launcher's fd */
 	struct hostfwd fwd[NET_MAX_HOSTFWD];
 	unsigned nfwd;
+	bool restricted;            /* slirp: the guest reaches only forwards */
 };
 
 struct net_stats {

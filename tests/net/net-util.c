@@ -226,6 +226,85 @@ size_t nu_dhcp_discover(uint8_t *f, bool partial, bool corrupt)
 	return len;
 }
 
+/* The IPv4 header at f + 14, guest to dst, and the pseudo-header sum of
+ * its payload. */
+static uint32_t ip4(uint8_t *f, const char *dst, uint8_t proto, size_t plen)
+{
+	uint8_t *ip = f + 14;
+	size_t tot = 20 + plen;
+	uint16_t s;
+
+	eth(f, nu_slirp_mac, 0x0800);
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)(tot >> 8);
+	ip[3] = (uint8_t)tot;
+	ip[8] = 64;
+	ip[9] = proto;
+	inet_pton(AF_INET, "10.0.2.15", ip + 12);
+	inet_pton(AF_INET, dst, ip + 16);
+	s = (uint16_t)~net_csum_fold(net_csum_add(0, ip, 20));
+	ip[10] = (uint8_t)(s >> 8);
+	ip[11] = (uint8_t)s;
+	return net_csum_add(0, ip + 12, 8) + proto + (uint32_t)plen;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+size_t nu_udp4(uint8_t *f, const char *dst, uint16_t sport, uint16_t dport,
+	       const void *data, size_t len)
+{
+	uint8_t *udp = f + 14 + 20;
+	uint32_t sum = ip4(f, dst, 17, 8 + len);
+
+	put16(udp, sport);
+	put16(udp + 2, dport);
+	put16(udp + 4, (uint16_t)(8 + len));
+	put16(udp + 6, 0);
+	memcpy(udp + 8, data, len);
+	put16(udp + 6, (uint16_t)~net_csum_fold(net_csum_add(sum, udp,
+							     8 + len)));
+	return 14 + 20 + 8 + len;
+}
+
+size_t nu_tcp4_syn(uint8_t *f, const char *dst, uint16_t sport,
+		   uint16_t dport)
+{
+	uint8_t *tcp = f + 14 + 20;
+	uint32_t sum = ip4(f, dst, 6, 20);
+
+	memset(tcp, 0, 20);
+	put16(tcp, sport);
+	put16(tcp + 2, dport);
+	memcpy(tcp + 4, "\x00\x00\x10\x00", 4);   /* sequence number */
+	tcp[12] = 5 << 4;                         /* 20-byte header */
+	tcp[13] = 0x02;                           /* SYN */
+	put16(tcp + 14, 65535);                   /* window */
+	put16(tcp + 16, (uint16_t)~net_csum_fold(net_csum_add(sum, tcp, 20)));
+	return 14 + 20 + 20;
+}
+
+bool nu_is_tcp4(const uint8_t *f, size_t len)
+{
+	return len >= 14 + 20 + 20 && f[12] == 0x08 && f[13] == 0x00 &&
+	       (f[14] & 0x0f) == 5 && f[14 + 9] == 6;
+}
+
+uint8_t nu_tcp_flags(const uint8_t *f)
+{
+	return f[14 + 20 + 13];
+}
+
+void nu_tcp_ports(const uint8_t *f, uint16_t *sport, uint16_t *dport)
+{
+	*sport = (uint16_t)(f[34] << 8 | f[35]);
+	*dport = (uint16_t)(f[36] << 8 | f[37]);
+}
+
 bool nu_is_arp_reply(const uint8_t *f, size_t len)
 {
 	return len >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[21] == 2;

@@ -56,7 +56,18 @@ size_t nu_arp_request(uint8_t *f, const char *target_ip);
  * the full checksum; `corrupt` flips a payload byte after summing. */
 size_t nu_dhcp_discover(uint8_t *f, bool partial, bool corrupt);
 
+/* IPv4 from the guest (10.0.2.15, port sport) to dst:dport, checksums
+ * complete: a UDP datagram of `len` bytes, or a bare TCP SYN. */
+size_t nu_udp4(uint8_t *f, const char *dst, uint16_t sport, uint16_t dport,
+	       const void *data, size_t len);
+size_t nu_tcp4_syn(uint8_t *f, const char *dst, uint16_t sport,
+		   uint16_t dport);
+
 bool nu_is_arp_reply(const uint8_t *f, size_t len);
+/* An IPv4 TCP segment; nu_tcp_flags() and nu_tcp_ports() read it. */
+bool nu_is_tcp4(const uint8_t *f, size_t len);
+uint8_t nu_tcp_flags(const uint8_t *f);
+void nu_tcp_ports(const uint8_t *f, uint16_t *sport, uint16_t *dport);
 bool nu_is_dhcp_offer(const uint8_t *f, size_t len);
 /* The offered address (yiaddr) of a DHCP reply, network order. */
 uint32_t nu_dhcp_yiaddr(const uint8_t *f);

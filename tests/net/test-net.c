@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -485,6 +487,154 @@ START_TEST(hostfwd_port_taken)
 }
 END_TEST
 
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+/* A socket of `type` bound to addr with a kernel-chosen port. */
+static int bound(int type, const char *addr, uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(inet_pton(AF_INET, addr, &a.sin_addr), 1);
+	CHECK_OK(bind(fd, (struct sockaddr *)&a, sizeof(a)));
+	if (type == SOCK_STREAM)
+		CHECK_OK(listen(fd, 4));
+	CHECK_OK(getsockname(fd, (struct sockaddr *)&a, &alen));
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static bool readable(int fd)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+/* A host IPv4 address other than loopback: "outside" for slirp. */
+static bool outside_addr(char *buf, size_t len)
+{
+	struct ifaddrs *ifs, *i;
+	bool found = false;
+
+	if (getifaddrs(&ifs) < 0)
+		return false;
+	for (i = ifs; i && !found; i = i->ifa_next) {
+		struct sockaddr_in *a = (struct sockaddr_in *)i->ifa_addr;
+
+		if (a && a->sin_family == AF_INET &&
+		    ntohl(a->sin_addr.s_addr) >> 24 != 127)
+			found = inet_ntop(AF_INET, &a->sin_addr, buf,
+					  (socklen_t)len) != NULL;
+	}
+	freeifaddrs(ifs);
+	return found;
+}
+
+struct reach {
+	uint8_t flags;        /* of slirp's answer to the guest's SYN */
+	bool tcp_in, udp_in;  /* the host's sockets got them */
+};
+
+/* The guest (10.0.2.15) sends a UDP datagram and a TCP SYN to `dst`,
+ * where the host listens on `host` (10.0.2.2 is the host's loopback). */
+static struct reach guest_to(const char *args_restrict, const char *dst,
+			     const char *host)
+{
+	const char *args[] = { args_restrict, NULL };
+	struct net_hdr h = { 0 };
+	struct reach r;
+	uint16_t tport, uport;
+	int l = bound(SOCK_STREAM, host, &tport);
+	int us = bound(SOCK_DGRAM, host, &uport), n;
+	size_t len;
+
+	CHECK_RET(nu_start(&u, args_restrict ? args : NULL, 0), 0);
+	CHECK_RET(nu_post_rx(&u, 8, NU_BUF), 0);
+	arp_roundtrip();
+	len = nu_udp4(frame, dst, 40001, uport, "ping", 4);
+	CHECK_RET(nu_send(&u, &h, frame, len, 0), 0);
+	/* The device hands a frame to slirp before completing its chain,
+	 * and slirp's sendto() to a local socket delivers at once. */
+	r.udp_in = readable(us);
+	len = nu_tcp4_syn(frame, dst, 40000, tport);
+	CHECK_RET(nu_send(&u, &h, frame, len, 0), 0);
+	n = nu_recv(&u, frame, sizeof(frame), &h, nu_is_tcp4, 3000);
+	ck_assert_msg(n > 0, "no answer to the SYN (%d)", n);
+	r.flags = nu_tcp_flags(frame);
+	/* slirp answers SYN|ACK only once its connect() completed */
+	r.tcp_in = readable(l);
+	close(l);
+	close(us);
+	return r;
+}
+
+/* The control: unrestricted, the guest reaches the host's loopback. */
+START_TEST(guest_reaches_host)
+{
+	struct reach r = guest_to(NULL, "10.0.2.2", "127.0.0.1");
+
+	ck_assert_uint_eq(r.flags, TCP_SYN | TCP_ACK);
+	ck_assert(r.tcp_in && r.udp_in);
+}
+END_TEST
+
+/* --restrict: the guest's SYN is reset before any host socket exists and
+ * its UDP is dropped, to the host's loopback and to its other address. */
+START_TEST(restrict_blocks_host)
+{
+	char out[INET_ADDRSTRLEN];
+	struct reach r = guest_to("--restrict", "10.0.2.2", "127.0.0.1");
+
+	ck_assert_uint_eq(r.flags & (TCP_RST | TCP_SYN), TCP_RST);
+	ck_assert(!r.tcp_in && !r.udp_in);
+	if (!outside_addr(out, sizeof(out)))
+		return;     /* no non-loopback IPv4 address here */
+	ck_assert_int_eq(drv_stop(&u.d), 0);
+	r = guest_to("--restrict", out, out);
+	ck_assert_uint_eq(r.flags & (TCP_RST | TCP_SYN), TCP_RST);
+	ck_assert(!r.tcp_in && !r.udp_in);
+	ck_assert_int_eq(drv_stop(&u.d), 0);
+	/* and the same address is reachable without --restrict */
+	r = guest_to(NULL, out, out);
+	ck_assert_uint_eq(r.flags, TCP_SYN | TCP_ACK);
+	ck_assert(r.tcp_in && r.udp_in);
+}
+END_TEST
+
+/* --restrict keeps host forwards: a host connection reaches the guest
+ * as a SYN to the forwarded port. */
+START_TEST(restrict_keeps_hostfwd)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	char rule[64];
+	const char *args[] = { "--restrict", rule, NULL };
+	struct net_hdr h;
+	uint16_t port, sport, dport;
+	int fd = listen_any(&port), c, n;
+
+	close(fd);     /* free again: the device binds it */
+	snprintf(rule, sizeof(rule), "--hostfwd=tcp:127.0.0.1:%u-:80", port);
+	CHECK_RET(nu_start(&u, args, 0), 0);
+	CHECK_RET(nu_post_rx(&u, 8, NU_BUF), 0);
+	arp_roundtrip();
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons(port);
+	CHECK_OK(connect(c, (struct sockaddr *)&a, sizeof(a)));
+	n = nu_recv(&u, frame, sizeof(frame), &h, nu_is_tcp4, 3000);
+	close(c);
+	ck_assert_msg(n > 0, "no SYN to the guest (%d)", n);
+	nu_tcp_ports(frame, &sport, &dport);
+	ck_assert_uint_eq(dport, 80);
+	ck_assert_uint_eq(nu_tcp_flags(frame), TCP_SYN);
+}
+END_TEST
+
 /* Usage errors exit 2 before any bus traffic. */
 static int run_status(const char *const *argv)
 {
@@ -544,6 +694,17 @@ END_TEST
 START_TEST(tap_needs_fd)
 {
 	static const char *const args[] = { "--backend=tap", NULL };
+
+	ck_assert_int_lt(drv_start(&u.d, nu_binary(), -1, args, NULL), 0);
+	ck_assert_int_eq(drv_stop(&u.d), 1);
+}
+END_TEST
+
+/* --restrict is slirp's: refused with a tap, before the tap is used. */
+START_TEST(tap_no_restrict)
+{
+	static const char *const args[] = { "--backend=tap", "--tap-fd=9",
+					    "--restrict", NULL };
 
 	ck_assert_int_lt(drv_start(&u.d, nu_binary(), -1, args, NULL), 0);
 	ck_assert_int_eq(drv_stop(&u.d), 1);
@@ -638,8 +799,12 @@ static Suite *suite(void)
 	tcase_add_test(t, peer_reconnect);
 	tcase_add_test(t, hostfwd_listens);
 	tcase_add_test(t, hostfwd_port_taken);
+	tcase_add_test(t, guest_reaches_host);
+	tcase_add_test(t, restrict_blocks_host);
+	tcase_add_test(t, restrict_keeps_hostfwd);
 	tcase_add_test(t, cli);
 	tcase_add_test(t, tap_needs_fd);
+	tcase_add_test(t, tap_no_restrict);
 	tcase_add_test(t, tap_frames);
 	tcase_add_test(t, tap_backpressure);
 	tcase_add_test(t, sigterm);
