@@ -28,6 +28,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifdef HOSTILE_URING
+#include "hostile-uring.h"
+#endif
+
 static int result(const char *attempt, long r, const char *detail)
 {
 	if (r < 0)
@@ -247,6 +251,19 @@ static long mount_tmp(const char *dir)
 	return umount2(dir, MNT_DETACH) < 0 ? -1 : 0;
 }
 
+/* fd 0 is a granted file (a disk image); one byte at offset `arg` (the
+ * profile's fsize) would grow it past RLIMIT_FSIZE. */
+static long grow_past(const char *arg, char *detail, size_t len)
+{
+	off_t at = (off_t)strtoll(arg, NULL, 10);
+
+	signal(SIGXFSZ, SIG_IGN);
+	if (pwrite(0, "x", 1, at) != 1)
+		return -1;
+	snprintf(detail, len, "wrote at offset %lld", (long long)at);
+	return 0;
+}
+
 static long run(int argc, char **argv, char *detail, size_t len)
 {
 	const char *a = argv[1], *arg = argc > 2 ? argv[2] : "";
@@ -309,6 +326,12 @@ static long run(int argc, char **argv, char *detail, size_t len)
 		return unshare(CLONE_NEWUSER);
 	if (!strcmp(a, "mount"))
 		return mount_tmp(arg);
+	if (!strcmp(a, "fsize-grow"))
+		return grow_past(arg, detail, len);
+#ifdef HOSTILE_URING
+	if (!strncmp(a, "uring-", 6))
+		return hostile_uring(a, arg, detail, len);
+#endif
 	errno = EINVAL;
 	return -1;
 }

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
@@ -43,6 +44,8 @@ static char victim_s[16], victim_mem[48];
 /* A host abstract unix socket (no file, no permissions: only a network
  * namespace keeps a process from it) the test listens on. */
 static char abstract_name[48];
+/* A TCP listener on the host's 127.0.0.1 (io_uring connect attempts). */
+static char tcp_port[8];
 static struct sandbox_profile *net;
 /* Inherited by the forked victim at the same address. */
 static char victim_secret[16] = "victim secret";
@@ -74,6 +77,15 @@ static const struct attempt attempts[] = {
 	{ "setuid0", NULL, "", false },
 	{ "unshare-user", NULL, "", false },
 	{ "mount", NULL, mnt, false },
+#ifdef HOSTILE_URING
+	/* io_uring operations never meet seccomp: a fresh ring meets the
+	 * namespaces; the blk device's own restricted ring and its lockout
+	 * (no fresh ring after start-up) hold with the sandbox off too */
+	{ "uring-openat", NULL, manifest, true },
+	{ "uring-connect", NULL, tcp_port, true },
+	{ "uring-restricted", NULL, manifest, false },
+	{ "uring-lockout", NULL, "", false },
+#endif
 	/* virtio-net keeps the host network namespace for slirp: socket()'s
 	 * arguments are what keeps it from these */
 	{ "abstract", "virtio-net", abstract_name, true },
@@ -134,6 +146,21 @@ static int abstract_listen(const char *name)
 	return 0;
 }
 
+/* Listens on 127.0.0.1, any port (written to tcp_port); kept open. */
+static int tcp_listen(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, len) < 0 ||
+	    listen(fd, 4) < 0 || getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		return -1;
+	snprintf(tcp_port, sizeof(tcp_port), "%u", ntohs(a.sin_port));
+	return 0;
+}
+
 /* The attempt's profile: virtio-blk unless it names another kind. */
 static const struct sandbox_profile *
 attempt_profile(const struct attempt *at, const struct sandbox_profile *blk,
@@ -175,7 +202,7 @@ static int setup(int *bus_fd, pid_t *victim)
 	}
 	snprintf(abstract_name, sizeof(abstract_name), "atoll-test-%d",
 		 (int)getpid());
-	if (abstract_listen(abstract_name) < 0)
+	if (abstract_listen(abstract_name) < 0 || tcp_listen() < 0)
 		return -errno;
 	snprintf(victim_s, sizeof(victim_s), "%d", (int)*victim);
 	snprintf(victim_mem, sizeof(victim_mem), "%d:%lx", (int)*victim,
@@ -343,6 +370,40 @@ static int attempt_row(const struct sandbox_profile *p,
 	       (at->off_must_work && !worked_off && !na);
 }
 
+/* RLIMIT_FSIZE: the hostile device writes one byte at the profile's
+ * fsize into a granted file (its fd 0, as a disk image would be). Prints
+ * the row; returns 1 for a problem. */
+static int fsize_row(const struct sandbox_profile *blk)
+{
+	const struct sandbox_rlimit *rl = &blk->rlimits[SANDBOX_RL_FSIZE];
+	char limit[24], file[160], on[300], off[300];
+	char *argv[] = { self, "fsize-grow", limit, NULL };
+	struct attempt at = { "fsize-grow", NULL, limit, true };
+	struct run_result r;
+	bool w_on = false, w_off = false;
+
+	/* Without a limit in the profile, 1 GiB shows the file growing. */
+	snprintf(limit, sizeof(limit), "%llu", rl->set &&
+		 rl->value != RLIM_INFINITY ? (unsigned long long)rl->value :
+		 1ull << 30);
+	snprintf(file, sizeof(file), "%s/granted-disk.img", dir);
+	for (int off_run = 0; off_run < 2; off_run++) {
+		int fd = open(file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		bool *w = off_run ? &w_off : &w_on;
+
+		if (fd < 0 || harness_run_in(blk, off_run, argv, fd, &r) < 0)
+			return printf("fsize-grow: harness error\n"), 1;
+		close(fd);
+		*w = outcome(&at, &r, off_run ? off : on, sizeof(on)) &&
+		     r.spawned;
+	}
+	unlink(file);
+	printf("%-24s | %-52.52s | %s%s\n", "fsize-grow (granted fd)", on, off,
+	       w_on ? "   <== ESCAPED THE SANDBOX" :
+	       !w_off ? "   <== control should have worked" : "");
+	return w_on || !w_off;
+}
+
 static int run_all(const struct sandbox_profile *blk,
 		   const struct sandbox_profile *testdev)
 {
@@ -359,7 +420,7 @@ static int run_all(const struct sandbox_profile *blk,
 
 		failures += attempt_row(attempt_profile(at, blk, testdev), at);
 	}
-	return failures + tiocsti_row(blk);
+	return failures + tiocsti_row(blk) + fsize_row(blk);
 }
 
 int main(int argc, char **argv)
