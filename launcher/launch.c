@@ -5,12 +5,14 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/fs.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "atoll-config.h"
@@ -145,6 +147,28 @@ static int plan_cpu(const struct proc *p, struct launch_plan *plan)
 	return 0;
 }
 
+/* RLIMIT_FSIZE caps the offset of every write, so the disk's own size is
+ * the smallest limit that lets the device write all of it, and keeps it
+ * from growing the image. Other file types: the device refuses them. */
+static int plan_disk_limit(struct launch_plan *plan, int fd)
+{
+	struct stat st;
+	uint64_t bytes;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, &bytes) < 0)
+			return -errno;
+	} else if (S_ISREG(st.st_mode)) {
+		bytes = (uint64_t)st.st_size;
+	} else {
+		return 0;
+	}
+	plan->spawn.fsize = (struct sandbox_rlimit){ true, (rlim_t)bytes };
+	return 0;
+}
+
 static int plan_blk(const struct proc *p, struct launch_plan *plan)
 {
 	const struct disk_config *d = &p->dev->disk;
@@ -161,7 +185,12 @@ static int plan_blk(const struct proc *p, struct launch_plan *plan)
 		rc |= plan_arg(plan, "--serial=%s", d->serial);
 	if (rc)
 		return -ENOMEM;
-	return plan_file(plan, "disk", d->path, flags, 4);
+	if ((rc = plan_file(plan, "disk", d->path, flags, 4)) < 0)
+		return rc;
+	if ((rc = plan_disk_limit(plan, plan->opened[plan->nopened - 1])) < 0)
+		log_error("%s: cannot size disk %s: %s", plan->spawn.name,
+			  d->path, strerror(-rc));
+	return rc;
 }
 
 /* Opens /dev/net/tun attached to the tap interface `name` (frames without

@@ -64,6 +64,8 @@ int spawn_process(struct spawn_args *a, struct sandbox_child *child)
 			sandbox_error_format(&err, a->error, sizeof(a->error));
 			return rc;
 		}
+		if (a->fsize.set)
+			profile->rlimits[SANDBOX_RL_FSIZE] = a->fsize;
 	}
 	/* The binary's own folder (its libraries in the build tree) is the
 	 * one host path every process needs beyond the profile's. */

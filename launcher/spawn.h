@@ -24,6 +24,8 @@ struct spawn_args {
 	struct sandbox_fd fds[SPAWN_MAX_FDS];
 	size_t nfds;
 	bool sandbox;
+	/* .set: RLIMIT_FSIZE instead of the profile's (a disk's size). */
+	struct sandbox_rlimit fsize;
 	char error[512];             /* why spawning failed, if it did */
 };
 
