@@ -238,6 +238,8 @@ static int plan_net(const struct proc *p, struct launch_plan *plan)
 		rc |= plan_arg(plan, "--mac=%s", n->mac);
 	for (size_t i = 0; i < n->nhostfwd; i++)
 		rc |= plan_arg(plan, "--hostfwd=%s", n->hostfwd[i]);
+	if (n->restricted)
+		rc |= plan_arg(plan, "--restrict");
 	if (rc)
 		return -ENOMEM;
 	return n->tap ? plan_tap(plan, n->tap, 4) : 0;

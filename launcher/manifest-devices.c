@@ -15,7 +15,7 @@ static const char *const kinds[] = { "virtio-blk", "virtio-net", "gpu", "tpm",
 
 #define COMMON_KEYS "name", "kind", "binary", "args", "sandbox", "restart"
 #define BLK_KEYS "path", "format", "readonly", "cache", "queues", "serial"
-#define NET_KEYS "backend", "tap", "mac", "queues", "hostfwd"
+#define NET_KEYS "backend", "tap", "mac", "queues", "hostfwd", "restrict"
 
 static const char *const common_keys[] = { COMMON_KEYS, NULL };
 static const char *const blk_keys[] = { COMMON_KEYS, BLK_KEYS, NULL };
@@ -271,6 +271,22 @@ static int read_hostfwd(struct mctx *c, const struct mmap *dev,
 	return 0;
 }
 
+/* restrict: true (slirp only), as QEMU's restrict=on: the guest reaches
+ * the forwarded ports and nothing else, not even the host's loopback. */
+static int read_restrict(struct mctx *c, const struct mmap *dev,
+			 struct net_config *net)
+{
+	struct mval v;
+
+	mx_lookup(dev, "restrict", &v);
+	if (!v.present)
+		return 0;
+	if (strcmp(net->backend, "slirp"))
+		return mx_fail(c, v.key_pos, v.field, "only valid with backend "
+			       "slirp");
+	return mx_bool(c, &v, &net->restricted);
+}
+
 static int read_net(struct mctx *c, const struct mmap *dev,
 		    struct net_config *net)
 {
@@ -290,7 +306,9 @@ static int read_net(struct mctx *c, const struct mmap *dev,
 	mx_lookup(dev, "queues", &v);
 	if (v.present && (r = mx_uint(c, &v, 1, 16, &net->queues)) < 0)
 		return r;
-	return read_hostfwd(c, dev, net);
+	if ((r = read_hostfwd(c, dev, net)) < 0)
+		return r;
+	return read_restrict(c, dev, net);
 }
 
 static int read_name(struct mctx *c, const struct mmap *dev,

@@ -50,6 +50,7 @@ struct net_config {
 	unsigned queues;
 	char **hostfwd;      /* slirp host forwarding rules, checked */
 	size_t nhostfwd;
+	bool restricted;     /* slirp: the guest reaches only the forwards */
 };
 
 struct device_config {

@@ -102,6 +102,17 @@ static const struct bad {
 	{ MT_BASE DEV "    kind: virtio-blk\n    path: ${MT}/disk.img\n"
 	  "    hostfwd: [\"::2222-:22\"] #<\n", 0, 5, "devices[0].hostfwd",
 	  { "not valid for kind virtio-blk" } },
+	/* restrict */
+	{ MT_BASE DEV "    kind: virtio-net\n    backend: tap\n    tap: tap0\n"
+	  "    restrict: true #<\n", 0, 5, "devices[0].restrict",
+	  { "only valid with backend slirp" } },
+	{ MT_BASE DEV "    kind: virtio-net\n    restrict: maybe #<\n", 0, 15,
+	  "devices[0].restrict", { "expected a boolean" } },
+	{ MT_BASE DEV "    kind: virtio-net\n    restrict: [true] #<\n", 0, 0,
+	  "devices[0].restrict", { "expected a scalar value, got a list" } },
+	{ MT_BASE DEV "    kind: virtio-blk\n    path: ${MT}/disk.img\n"
+	  "    restrict: true #<\n", 0, 5, "devices[0].restrict",
+	  { "not valid for kind virtio-blk" } },
 	/* numbers and enumerations */
 	{ "machine:\n  type: riscv-virt\n  cpus: 65 #<\n", 0, 9, "machine.cpus",
 	  { "65 is out of range", "1..64" } },

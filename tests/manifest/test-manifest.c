@@ -206,6 +206,22 @@ START_TEST(net_hostfwd)
 }
 END_TEST
 
+/* restrict: slirp only, off unless asked. */
+START_TEST(net_restrict)
+{
+	struct vm_config *cfg = mt_load_ok(MT_BASE "devices:\n"
+		"  - name: net0\n    kind: virtio-net\n    restrict: true\n"
+		"    hostfwd: [\"tcp:127.0.0.1:2222-:22\"]\n"
+		"  - name: net1\n    kind: virtio-net\n    restrict: false\n"
+		"  - name: net2\n    kind: virtio-net\n");
+
+	ck_assert(cfg->devices[0].net.restricted);
+	ck_assert(!cfg->devices[1].net.restricted);
+	ck_assert(!cfg->devices[2].net.restricted);
+	vm_config_free(cfg);
+}
+END_TEST
+
 /* Relative socket paths resolve against the manifest's directory. */
 START_TEST(console_socket_relative)
 {
@@ -388,6 +404,7 @@ TCase *manifest_valid_tcase(void)
 	tcase_add_test(tc, engine_is_passed_on);
 	tcase_add_test(tc, full_manifest);
 	tcase_add_test(tc, net_hostfwd);
+	tcase_add_test(tc, net_restrict);
 	tcase_add_test(tc, console_socket_relative);
 	tcase_add_loop_test(tc, memory_sizes, 0,
 			    (int)(sizeof(sizes) / sizeof(sizes[0])));
