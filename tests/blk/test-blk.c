@@ -19,6 +19,7 @@
 #include <linux/falloc.h>
 
 #include "blk-util.h"
+#include "host-probe.h"
 #include "test-util.h"
 
 #define IMG_SECTORS 16384u        /* 8 MiB */
@@ -828,6 +829,11 @@ START_TEST(health_backend)
 	ck_assert_uint_eq(r->requests_completed, 2);
 	if (want && !strcmp(want, "threads"))
 		ck_assert_ptr_nonnull(strstr(r->status, "aio threads"));
+	/* main() skipped where the host or build has no io_uring: a silent
+	 * fallback to the thread pool would test the wrong backend. */
+	if (want && !strcmp(want, "uring"))
+		ck_assert_msg(strstr(r->status, "aio io_uring"), "%s",
+			      r->status);
 	atoll_msg_free(reply);
 }
 END_TEST
@@ -866,25 +872,32 @@ static Suite *blk_suite(void)
 	return s;
 }
 
-/* Under ATOLL_BLK_SANDBOX_RUN the device runs confined; a host that
- * cannot build the sandbox (no user namespaces) skips. */
-static bool sandbox_usable(const char *run)
+/* Why this variant cannot run here, or NULL. Probed on the host and the
+ * build, never through the sandbox or the device, so a broken one fails. */
+static const char *unmet_need(char *buf, size_t len)
 {
-	char cmd[1024];
+	const char *run = getenv("ATOLL_BLK_SANDBOX_RUN");
+	const char *aio = getenv("ATOLL_BLK_AIO");
 
-	snprintf(cmd, sizeof(cmd), "%s virtio-blk -- %s --help >/dev/null 2>&1",
-		 run, blk_binary());
-	return system(cmd) == 0;
+	if (run && *run)
+		return build_sandbox_unavailable() ? build_sandbox_unavailable() :
+		       host_sandbox_unavailable(buf, len);
+	if (aio && !strcmp(aio, "uring") && getenv("ATOLL_BLK_NO_URING"))
+		return "atoll-virtio-blk is built without liburing";
+	if (aio && !strcmp(aio, "uring"))
+		return host_uring_unavailable(buf, len);
+	return NULL;
 }
 
 int main(void)
 {
-	const char *run = getenv("ATOLL_BLK_SANDBOX_RUN");
 	SRunner *sr;
+	char buf[300];
+	const char *why = unmet_need(buf, sizeof(buf));
 	int failed;
 
-	if (run && *run && !sandbox_usable(run)) {
-		printf("SKIP: %s cannot confine the device on this host\n", run);
+	if (why) {
+		printf("SKIP: %s\n", why);
 		return 77;
 	}
 	sr = srunner_create(blk_suite());

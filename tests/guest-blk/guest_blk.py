@@ -20,6 +20,7 @@ The guest kit comes from $ATOLL_GUEST_DIR, else the build cache's
 'current' pointer. Without it, without a device binary, or (bench) without
 QEMU, the test is skipped with exit status 77 and a reason.
 """
+import ctypes
 import hashlib
 import json
 import os
@@ -44,9 +45,26 @@ NFILES = 100
 BENCH_MB = int(os.environ.get("ATOLL_BLK_BENCH_MB", "32"))
 
 
+def userns_unavailable():
+    """Why this host cannot give the launcher's sandboxes their user
+    namespace (every profile has one), or None: unshare(CLONE_NEWUSER) in
+    a child, never through atoll, so a broken sandbox still fails."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    pid = os.fork()
+    if pid == 0:
+        ok = libc.unshare(0x10000000) == 0          # CLONE_NEWUSER
+        os._exit(0 if ok else ctypes.get_errno() & 0xff)
+    err = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    if err == 0:
+        return None
+    return (f"cannot create a user namespace as uid {os.geteuid()}: "
+            f"{os.strerror(err)}")
+
+
 def guest_main(doc, prefix, modes):
     """main() of a guest test script run as SCRIPT MODE ATOLL DEVICE: skips
-    (77) with a reason when a binary, the guest kit or OpenSBI is missing,
+    (77) with a reason when a binary, the guest kit or OpenSBI is missing
+    or the host has no user namespaces for the sandbox,
     then runs modes[MODE](atoll, kit, tmp) in a fresh temporary folder."""
     if len(sys.argv) != 4 or sys.argv[1] not in modes:
         print(doc)
@@ -59,6 +77,10 @@ def guest_main(doc, prefix, modes):
     kit = guest_dir()
     if not os.path.isfile(FIRMWARE):
         print(f"SKIP: {FIRMWARE} missing (apt-get install opensbi)")
+        return SKIP
+    why = userns_unavailable()
+    if why:
+        print(f"SKIP: {why}")
         return SKIP
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         os.chmod(tmp, 0o755)

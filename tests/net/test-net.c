@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "host-probe.h"
 #include "net-util.h"
 #include "test-util.h"
 
@@ -812,27 +813,25 @@ static Suite *suite(void)
 	return s;
 }
 
-/* Under ATOLL_DRV_SANDBOX_RUN the device runs confined; where the sandbox
- * cannot run it at all (no user namespaces; a sanitizer runtime that
- * opens files before main) the run skips with that reason. */
-static bool sandbox_usable(const char *run)
+/* Under ATOLL_DRV_SANDBOX_RUN the device runs confined; where the host
+ * or the build cannot run a sandboxed program at all (probed directly,
+ * never through the sandbox, so a broken profile still fails), NULL. */
+static const char *sandbox_unmet(char *buf, size_t len)
 {
-	char cmd[1024];
-
-	snprintf(cmd, sizeof(cmd), "%s virtio-net -- %s --help >/dev/null 2>&1",
-		 run, nu_binary());
-	return system(cmd) == 0;
+	if (build_sandbox_unavailable())
+		return build_sandbox_unavailable();
+	return host_sandbox_unavailable(buf, len);
 }
 
 int main(void)
 {
-	const char *run = getenv("ATOLL_DRV_SANDBOX_RUN");
+	const char *run = getenv("ATOLL_DRV_SANDBOX_RUN"), *why;
+	char buf[300];
 	SRunner *sr;
 	int failed;
 
-	if (run && *run && !sandbox_usable(run)) {
-		printf("SKIP: %s cannot confine %s --help on this host (or this "
-		       "build)\n", run, nu_binary());
+	if (run && *run && (why = sandbox_unmet(buf, sizeof(buf)))) {
+		printf("SKIP: %s\n", why);
 		return 77;
 	}
 	sr = srunner_create(suite());

@@ -30,6 +30,7 @@
 
 #include "harness.h"
 #include "host-control.h"
+#include "host-probe.h"
 
 struct attempt {
 	const char *name;
@@ -96,19 +97,6 @@ static int skip(const char *why)
 {
 	printf("SKIP: %s\n", why);
 	return 77;
-}
-
-/* Unprivileged user namespaces may be disabled; then the unprivileged
- * variant cannot run, which is a skip, not a failure. */
-static bool userns_allowed(void)
-{
-	pid_t pid = fork();
-	int st;
-
-	if (pid == 0)
-		_exit(unshare(CLONE_NEWUSER) == 0 ? 0 : 1);
-	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
-	       WEXITSTATUS(st) == 0;
 }
 
 static int drop_to_nobody(void)
@@ -315,10 +303,17 @@ static int tiocsti_row(const struct sandbox_profile *blk)
 
 		close(pfd[0]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (setsid() < 0 || (m = posix_openpt(O_RDWR | O_NOCTTY)) < 0 ||
-		    grantpt(m) < 0 || unlockpt(m) < 0 ||
-		    (s = open(ptsname(m), O_RDWR)) < 0 || tcgetattr(s, &t) < 0)
+		if (setsid() < 0)
 			_exit(2);
+		/* No pty at all (no devpts) is the host's, before any run. */
+		if ((m = posix_openpt(O_RDWR | O_NOCTTY)) < 0 ||
+		    grantpt(m) < 0 || unlockpt(m) < 0 ||
+		    (s = open(ptsname(m), O_RDWR)) < 0 || tcgetattr(s, &t) < 0) {
+			dprintf(pfd[1], "%-24s | %-52s | not applicable on this "
+				"host: no pseudo-terminal: %s\n",
+				"tiocsti (pty ctty)", "", strerror(errno));
+			_exit(3);
+		}
 		/* raw: an injected byte is readable without a newline */
 		cfmakeraw(&t);
 		tcsetattr(s, TCSANOW, &t);
@@ -439,9 +434,10 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "unprivileged") && geteuid() == 0 &&
 	    drop_to_nobody() < 0)
 		return skip("cannot drop to uid 65534");
-	if (!strcmp(argv[1], "unprivileged") && !userns_allowed())
-		return skip("this kernel forbids unprivileged user namespaces "
-			    "(kernel.unprivileged_userns_clone or an LSM)");
+	/* A host without what the sandbox needs (e.g. user namespaces
+	 * disabled) cannot run either variant: a skip, not a failure. */
+	if (host_sandbox_unavailable(msg, sizeof(msg)))
+		return skip(msg);
 	if (sandbox_profile_load(NULL, "virtio-blk", &p, &err) < 0 ||
 	    sandbox_profile_load(NULL, "testdev", &testdev, &err) < 0 ||
 	    sandbox_profile_load(NULL, "virtio-net", &net, &err) < 0) {

@@ -3,7 +3,6 @@
  * every refusal names its cause; sandbox_report_print()'s table. */
 #include <fcntl.h>
 #include <grp.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "host-probe.h"
 #include "test-util.h"
 
 static const char *hostile;
@@ -285,17 +285,6 @@ START_TEST(report_table)
 }
 END_TEST
 
-static bool userns_ok(void)
-{
-	pid_t pid = fork();
-	int st;
-
-	if (pid == 0)
-		_exit(unshare(CLONE_NEWUSER) == 0 ? 0 : 1);
-	return waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
-	       WEXITSTATUS(st) == 0;
-}
-
 static Suite *sandbox_spawn_suite(void)
 {
 	Suite *s = suite_create("sandbox-spawn");
@@ -319,6 +308,7 @@ static Suite *sandbox_spawn_suite(void)
 int main(int argc, char **argv)
 {
 	SRunner *sr;
+	char why[300];
 	int failed;
 
 	if (argc != 3)
@@ -335,8 +325,8 @@ int main(int argc, char **argv)
 		printf("SKIP: cannot drop to uid 65534\n");
 		return 77;
 	}
-	if (geteuid() != 0 && !userns_ok()) {
-		printf("SKIP: unprivileged user namespaces are not available\n");
+	if (host_sandbox_unavailable(why, sizeof(why))) {
+		printf("SKIP: %s\n", why);
 		return 77;
 	}
 	sr = srunner_create(sandbox_spawn_suite());
