@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "boot.h"
 
-#include <elf.h>
+#include "boot-elf.h"
+
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,12 +12,19 @@
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
 #define GIB3 0xc0000000ull
 
-static int fail(char *err, size_t errlen, int code, const char *msg,
-		uint64_t a, uint64_t b)
+int boot_fail(char *err, size_t errlen, int code, const char *fmt, ...)
 {
-	snprintf(err, errlen, msg, (unsigned long long)a, (unsigned long long)b);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 	return code;
 }
+
+#define fail(err, errlen, code, msg, a, b)                                  \
+	boot_fail(err, errlen, code, msg, (unsigned long long)(a),          \
+		  (unsigned long long)(b))
 
 /* The dtb goes 2 MiB-aligned at the top of RAM, capped below 3 GiB so a
  * 32-bit pointer reaches it, with BOOT_FDT_ROOM above it for firmware. */
@@ -34,11 +43,35 @@ static int place_fdt(const struct boot_inputs *in, struct boot_layout *out,
 	return 0;
 }
 
-int boot_plan(const struct boot_inputs *in, struct boot_layout *out,
-	      char *err, size_t errlen)
+/* [kernel_addr, kernel_end): the Image's slot above the firmware, or where
+ * an ELF's program headers put it, which must be inside that same room. */
+static int place_kernel(const struct boot_inputs *in, struct boot_layout *out,
+			char *err, size_t errlen)
 {
 	uint64_t kmem = in->kernel_mem_size > in->kernel_size ?
 			in->kernel_mem_size : in->kernel_size;
+	uint64_t room = in->fw_size ? in->ram_base + BOOT_KERNEL_OFFSET :
+			in->ram_base;
+
+	out->kernel_addr = in->kernel_fixed ? in->kernel_load_addr : room;
+	if (out->kernel_addr < room || out->kernel_addr > out->fdt_addr)
+		return boot_fail(err, errlen, -E2BIG,
+				 "kernel at %#llx is outside the RAM free for it [%#llx, %#llx)%s",
+				 (unsigned long long)out->kernel_addr,
+				 (unsigned long long)room,
+				 (unsigned long long)out->fdt_addr,
+				 in->fw_size ? " (the firmware owns the first 2 MiB)" : "");
+	if (kmem > out->fdt_addr - out->kernel_addr)
+		return fail(err, errlen, -E2BIG,
+			    "kernel needs %llu bytes but only %llu are free below the device tree",
+			    kmem, out->fdt_addr - out->kernel_addr);
+	out->kernel_end = out->kernel_addr + kmem;
+	return 0;
+}
+
+int boot_plan(const struct boot_inputs *in, struct boot_layout *out,
+	      char *err, size_t errlen)
+{
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -52,15 +85,11 @@ int boot_plan(const struct boot_inputs *in, struct boot_layout *out,
 	r = place_fdt(in, out, err, errlen);
 	if (r < 0)
 		return r;
+	r = place_kernel(in, out, err, errlen);
+	if (r < 0)
+		return r;
 	out->fw_addr = in->ram_base;
-	out->kernel_addr = in->fw_size ? in->ram_base + BOOT_KERNEL_OFFSET :
-			   in->ram_base;
 	out->entry = in->fw_size ? out->fw_addr : out->kernel_addr;
-	if (kmem > out->fdt_addr - out->kernel_addr)
-		return fail(err, errlen, -E2BIG,
-			    "kernel needs %llu bytes but only %llu are free below the device tree",
-			    kmem, out->fdt_addr - out->kernel_addr);
-	out->kernel_end = out->kernel_addr + kmem;
 	if (!in->initrd_size)
 		return 0;
 	if (in->initrd_size > out->fdt_addr - out->kernel_end)
@@ -74,27 +103,6 @@ int boot_plan(const struct boot_inputs *in, struct boot_layout *out,
 			    in->initrd_size, out->kernel_end);
 	out->initrd_end = out->initrd_addr + in->initrd_size;
 	return 0;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-uint64_t boot_image_mem_size(const void *image, uint64_t len)
-{
-	const uint8_t *p = image;
-	uint64_t sz;
-
-	/* Header: image_size at 16, magic2 "RSC\x05" at 56. */
-	if (len < 64 || memcmp(p + 56, "RSC\x05", 4) != 0)
-		return len;
-	sz = le64(p + 16);
-	return sz > len ? sz : len;
 }
 
 static void put32(uint8_t *p, uint32_t v)
@@ -137,59 +145,24 @@ void boot_rom_build(uint8_t *rom, uint64_t start, uint64_t fdt,
 	put64(dyn + 40, 0);
 }
 
-static int load_segment(const uint8_t *f, uint64_t len, const Elf64_Phdr *ph,
-			uint8_t *ram, uint64_t base, uint64_t size,
-			char *err, size_t errlen)
-{
-	if (ph->p_filesz > ph->p_memsz || ph->p_offset > len ||
-	    ph->p_filesz > len - ph->p_offset)
-		return fail(err, errlen, -EINVAL,
-			    "ELF segment at offset %llu (size %llu) is outside the file",
-			    ph->p_offset, ph->p_filesz);
-	if (ph->p_paddr < base || ph->p_paddr - base > size ||
-	    ph->p_memsz > size - (ph->p_paddr - base))
-		return fail(err, errlen, -E2BIG,
-			    "ELF segment at %llx (size %llu) is outside RAM",
-			    ph->p_paddr, ph->p_memsz);
-	memcpy(ram + (ph->p_paddr - base), f + ph->p_offset, ph->p_filesz);
-	memset(ram + (ph->p_paddr - base) + ph->p_filesz, 0,
-	       ph->p_memsz - ph->p_filesz);
-	return 0;
-}
-
 int boot_load_bare(const void *file, uint64_t len, void *ram,
 		   uint64_t ram_base, uint64_t ram_size, uint64_t *entry,
 		   char *err, size_t errlen)
 {
-	const uint8_t *f = file;
-	Elf64_Ehdr eh;
+	struct boot_elf_span span;
+	int r;
 
-	if (len < sizeof(eh) || memcmp(f, ELFMAG, SELFMAG) != 0) {
+	if (!boot_is_elf(file, len)) {
 		if (len > ram_size)
 			return fail(err, errlen, -E2BIG,
 				    "binary is %llu bytes, RAM %llu", len, ram_size);
-		memcpy(ram, f, len);
+		memcpy(ram, file, len);
 		*entry = ram_base;
 		return 0;
 	}
-	memcpy(&eh, f, sizeof(eh));
-	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_RISCV ||
-	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phoff > len ||
-	    (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > len - eh.e_phoff)
-		return fail(err, errlen, -EINVAL,
-			    "not a well-formed RISC-V ELF64 (machine %llu, %llu program headers)",
-			    eh.e_machine, eh.e_phnum);
-	for (unsigned i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
-		int r;
-
-		memcpy(&ph, f + eh.e_phoff + i * sizeof(ph), sizeof(ph));
-		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
-			continue;
-		r = load_segment(f, len, &ph, ram, ram_base, ram_size, err, errlen);
-		if (r < 0)
-			return r;
-	}
-	*entry = eh.e_entry;
-	return 0;
+	r = boot_elf_load(file, len, ram, ram_base, ram_base,
+			  ram_base + ram_size, &span, err, errlen);
+	if (r == 0)
+		*entry = span.entry;
+	return r;
 }

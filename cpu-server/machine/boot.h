@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Boot layout of riscv-virt, as QEMU does it: firmware (OpenSBI
- * fw_dynamic.bin) at the start of RAM, the kernel Image 2 MiB above, the
+ * fw_dynamic.bin) at the start of RAM, the kernel Image 2 MiB above (an
+ * ELF kernel where its program headers say, above the firmware), the
  * device tree 2 MiB-aligned near the top of RAM (below 3 GiB) with the
  * initrd just under it, and a reset vector in the boot ROM that every hart
  * starts at: a0 = mhartid, a1 = dtb, a2 = &fw_dynamic_info, jump to RAM.
@@ -12,6 +13,7 @@
 #ifndef ATOLL_MACHINE_BOOT_H
 #define ATOLL_MACHINE_BOOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +35,9 @@ struct boot_inputs {
 	uint64_t fw_size;          /* 0: no firmware, kernel runs from ram_base */
 	uint64_t kernel_size;      /* bytes in the file */
 	uint64_t kernel_mem_size;  /* bytes it occupies once running (>= file) */
+	bool kernel_fixed;         /* loads at kernel_load_addr (an ELF), not
+				    * BOOT_KERNEL_OFFSET above the RAM base */
+	uint64_t kernel_load_addr;
 	uint64_t initrd_size;      /* 0: none */
 	uint64_t fdt_size;
 };
@@ -45,14 +50,15 @@ struct boot_layout {
 	uint64_t entry;            /* where the reset vector jumps */
 };
 
-/* Returns 0, or -E2BIG / -EINVAL with a human-readable reason in err. */
+/* Formats a refusal's reason into err and returns code. */
+int boot_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Returns 0, or -E2BIG / -EINVAL with a human-readable reason in err. A
+ * fixed kernel must lie above the firmware's BOOT_KERNEL_OFFSET (above
+ * nothing without firmware) and below the initrd and device tree. */
 int boot_plan(const struct boot_inputs *in, struct boot_layout *out,
 	      char *err, size_t errlen);
-
-/* Size the kernel occupies in memory: the RISC-V Image header's
- * image_size when the header is valid ("RSC\x05" magic), else the file
- * size. */
-uint64_t boot_image_mem_size(const void *image, uint64_t len);
 
 /* Writes the reset vector and fw_dynamic_info (BOOT_ROM_SIZE bytes) into
  * rom. next_addr/next_mode describe the stage after the firmware. */
@@ -60,9 +66,10 @@ void boot_rom_build(uint8_t *rom, uint64_t start, uint64_t fdt,
 		    uint64_t next_addr, uint64_t next_mode);
 
 /*
- * Loads a RISC-V ELF64 (PT_LOAD segments) or, if it is not an ELF, a raw
- * binary at ram_base into RAM. Every segment must lie inside RAM. Sets
- * *entry. Returns 0 or a negative errno with a reason in err.
+ * Loads a bare-metal program into ram (guest physical ram_base..+ram_size):
+ * a RISC-V ELF64 executable by its program headers (boot-elf.h; *entry is
+ * its e_entry) or, if the file is not an ELF, a raw binary at ram_base
+ * (*entry = ram_base). Returns 0 or a negative errno with a reason in err.
  */
 int boot_load_bare(const void *file, uint64_t len, void *ram,
 		   uint64_t ram_base, uint64_t ram_size, uint64_t *entry,

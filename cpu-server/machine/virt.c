@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "boot.h"
+#include "boot-elf.h"
+#include "boot-kernel.h"
 #include "virt-fdt.h"
 #include "pci-host.h"
 #include "plic.h"
@@ -359,17 +361,33 @@ static void *ram_at(struct virt *v, uint64_t pa)
 	return (uint8_t *)v->cfg.ram + (pa - VIRT_DRAM_BASE);
 }
 
+/* An Image is copied whole to its slot; an ELF by its program headers,
+ * which boot_plan() has checked lie inside [kernel_addr, kernel_end). */
+static int load_kernel(struct virt *v, const struct virt_linux_boot *b,
+		       const struct boot_kernel *k, const struct boot_layout *l,
+		       char *err, size_t errlen)
+{
+	struct boot_elf_span span;
+
+	if (k->kind == BOOT_KERNEL_IMAGE) {
+		memcpy(ram_at(v, l->kernel_addr), b->kernel, b->kernel_len);
+		return 0;
+	}
+	return boot_elf_load(b->kernel, b->kernel_len, v->cfg.ram,
+			     VIRT_DRAM_BASE, l->kernel_addr, l->kernel_end,
+			     &span, err, errlen);
+}
+
 int virt_boot_linux(struct virt *v, const struct virt_linux_boot *b,
 		    char *err, size_t errlen)
 {
 	struct boot_layout l;
+	struct boot_kernel k;
 	size_t flen;
 	int r = fdt_size(v, b->bootargs, &flen);
 	struct boot_inputs bi = {
 		.ram_base = VIRT_DRAM_BASE, .ram_size = v->cfg.ram_size,
 		.fw_size = b->fw ? b->fw_len : 0,
-		.kernel_size = b->kernel_len,
-		.kernel_mem_size = boot_image_mem_size(b->kernel, b->kernel_len),
 		.initrd_size = b->initrd ? b->initrd_len : 0,
 		.fdt_size = flen,
 	};
@@ -379,12 +397,20 @@ int virt_boot_linux(struct virt *v, const struct virt_linux_boot *b,
 			 strerror(-r));
 		return r;
 	}
+	r = boot_kernel_probe(b->kernel, b->kernel_len, &k, err, errlen);
+	if (r < 0)
+		return r;
+	bi.kernel_size = bi.kernel_mem_size = k.mem_size;
+	bi.kernel_fixed = k.kind == BOOT_KERNEL_ELF;
+	bi.kernel_load_addr = k.load_addr;
 	r = boot_plan(&bi, &l, err, errlen);
 	if (r < 0)
 		return r;
 	if (b->fw)
 		memcpy(ram_at(v, l.fw_addr), b->fw, b->fw_len);
-	memcpy(ram_at(v, l.kernel_addr), b->kernel, b->kernel_len);
+	r = load_kernel(v, b, &k, &l, err, errlen);
+	if (r < 0)
+		return r;
 	if (bi.initrd_size)
 		memcpy(ram_at(v, l.initrd_addr), b->initrd, b->initrd_len);
 	r = place_fdt(v, b->bootargs, l.fdt_addr, l.initrd_addr, l.initrd_end);
@@ -413,8 +439,9 @@ int virt_boot_bare(struct virt *v, const void *file, size_t len,
 	r = boot_plan(&bi, &l, err, errlen);
 	if (r < 0)
 		return r;
+	/* Below the device tree, which would overwrite the program. */
 	r = boot_load_bare(file, len, v->cfg.ram, VIRT_DRAM_BASE,
-			   v->cfg.ram_size, &entry, err, errlen);
+			   l.fdt_addr - VIRT_DRAM_BASE, &entry, err, errlen);
 	if (r < 0)
 		return r;
 	r = place_fdt(v, NULL, l.fdt_addr, 0, 0);

@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* Boot layout (and refusal of what does not fit), reset vector encoding,
- * Image header parsing, bare-metal ELF loading, syscon and PCI host. */
+ * Image header parsing, kernel format detection, ELF loading (each
+ * malformed header refused before RAM is written), syscon and PCI host. */
 #include <elf.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "boot.h"
+#include "boot-elf.h"
+#include "boot-kernel.h"
 #include "pci-host.h"
 #include "syscon.h"
+#include "test-elf.h"
 #include "test-util.h"
 #include "virt-map.h"
 
@@ -165,64 +170,289 @@ START_TEST(reset_vector)
 }
 END_TEST
 
-static void make_elf(uint8_t *f, size_t len, uint64_t paddr, uint64_t filesz,
-		     uint64_t memsz)
-{
-	Elf64_Ehdr eh = { 0 };
-	Elf64_Phdr ph = { 0 };
+#define ELF_MAX 4096
 
-	memset(f, 0, len);
-	memcpy(eh.e_ident, ELFMAG, SELFMAG);
-	eh.e_ident[EI_CLASS] = ELFCLASS64;
-	eh.e_machine = EM_RISCV;
-	eh.e_entry = paddr + 4;
-	eh.e_phoff = sizeof(eh);
-	eh.e_phentsize = sizeof(ph);
-	eh.e_phnum = 1;
-	ph.p_type = PT_LOAD;
-	ph.p_offset = 256;
-	ph.p_paddr = paddr;
-	ph.p_filesz = filesz;
-	ph.p_memsz = memsz;
-	memcpy(f, &eh, sizeof(eh));
-	memcpy(f + sizeof(eh), &ph, sizeof(ph));
-	for (size_t i = 256; i < len; i++)
-		f[i] = 0xab;
+static uint8_t elf[ELF_MAX] __attribute__((aligned(8)));
+static uint8_t *ram;
+
+static void ram_setup(void)
+{
+	ram = malloc(MiB);
+	ck_assert_ptr_nonnull(ram);
+	memset(ram, 0x11, MiB);
 }
 
-START_TEST(bare_elf)
+static void ram_teardown(void)
 {
-	uint8_t f[512], *ram = malloc(MiB);
-	uint64_t entry = 0;
+	free(ram);
+}
 
-	memset(ram, 0x11, MiB);
-	make_elf(f, sizeof(f), VIRT_DRAM_BASE + 0x1000, 16, 32);
-	CHECK_OK(boot_load_bare(f, sizeof(f), ram, VIRT_DRAM_BASE, MiB, &entry,
-				err, sizeof(err)));
-	ck_assert_uint_eq(entry, VIRT_DRAM_BASE + 0x1004);
+/* Text with a bss tail and data, 8 KiB apart, as a linker lays them. */
+static size_t two_segments(void)
+{
+	const struct test_seg segs[] = {
+		{ VIRT_DRAM_BASE + 0x1000, 16, 32, NULL, 0xab },
+		{ VIRT_DRAM_BASE + 0x3000, 8, 8, NULL, 0xcd },
+	};
+
+	return test_elf(elf, sizeof(elf), VIRT_DRAM_BASE + 0x1004, segs, 2);
+}
+
+static bool ram_untouched(void)
+{
+	for (size_t i = 0; i < MiB; i++)
+		if (ram[i] != 0x11)
+			return false;
+	return true;
+}
+
+START_TEST(elf_placed_by_program_headers)
+{
+	size_t len = two_segments();
+	struct boot_elf_span span;
+
+	CHECK_OK(boot_elf_load(elf, len, ram, VIRT_DRAM_BASE, VIRT_DRAM_BASE,
+			       VIRT_DRAM_BASE + MiB, &span, err, sizeof(err)));
+	ck_assert_uint_eq(span.low, VIRT_DRAM_BASE + 0x1000);
+	ck_assert_uint_eq(span.high, VIRT_DRAM_BASE + 0x3008);
+	ck_assert_uint_eq(span.entry, VIRT_DRAM_BASE + 0x1004);
+	ck_assert_uint_eq(ram[0xfff], 0x11);
 	ck_assert_uint_eq(ram[0x1000], 0xab);
 	ck_assert_uint_eq(ram[0x100f], 0xab);
 	ck_assert_uint_eq(ram[0x1010], 0);     /* bss zeroed */
 	ck_assert_uint_eq(ram[0x101f], 0);
 	ck_assert_uint_eq(ram[0x1020], 0x11);
-	/* hostile: segment past RAM, past the file, wrong machine */
-	make_elf(f, sizeof(f), VIRT_DRAM_BASE + MiB - 8, 16, 16);
-	CHECK_RET(boot_load_bare(f, sizeof(f), ram, VIRT_DRAM_BASE, MiB, &entry,
-				 err, sizeof(err)), -E2BIG);
-	make_elf(f, sizeof(f), VIRT_DRAM_BASE, 1000, 1000);
-	CHECK_RET(boot_load_bare(f, sizeof(f), ram, VIRT_DRAM_BASE, MiB, &entry,
-				 err, sizeof(err)), -EINVAL);
-	make_elf(f, sizeof(f), VIRT_DRAM_BASE, 16, 16);
-	f[18] = EM_X86_64;
-	CHECK_RET(boot_load_bare(f, sizeof(f), ram, VIRT_DRAM_BASE, MiB, &entry,
-				 err, sizeof(err)), -EINVAL);
-	/* raw binary: loaded at the RAM base */
-	memset(f, 0x77, sizeof(f));
-	CHECK_OK(boot_load_bare(f, sizeof(f), ram, VIRT_DRAM_BASE, MiB, &entry,
+	ck_assert_uint_eq(ram[0x2fff], 0x11);  /* gap left alone */
+	ck_assert_uint_eq(ram[0x3000], 0xcd);
+	ck_assert_uint_eq(ram[0x3007], 0xcd);
+	ck_assert_uint_eq(ram[0x3008], 0x11);
+	/* the ELF header itself is nowhere in RAM */
+	ck_assert_uint_ne(ram[0], 0x7f);
+}
+END_TEST
+
+/* Each row breaks one thing in a valid two-segment ELF. */
+struct elf_break {
+	const char *what;
+	void (*apply)(size_t *len);
+	int ret;
+	const char *msg;
+};
+
+static void truncate_header(size_t *len) { *len = 40; }
+static void class32(size_t *len) { elf[EI_CLASS] = ELFCLASS32; }
+static void big_endian(size_t *len) { elf[EI_DATA] = ELFDATA2MSB; }
+static void x86(size_t *len) { test_elf_ehdr(elf)->e_machine = EM_X86_64; }
+static void dyn(size_t *len) { test_elf_ehdr(elf)->e_type = ET_DYN; }
+static void phentsize(size_t *len) { test_elf_ehdr(elf)->e_phentsize = 32; }
+static void phdrs_past_end(size_t *len)
+{
+	test_elf_ehdr(elf)->e_phoff = *len - 8;
+}
+static void phnum_past_end(size_t *len)
+{
+	test_elf_ehdr(elf)->e_phnum = 60000;
+}
+static void phoff_huge(size_t *len)
+{
+	test_elf_ehdr(elf)->e_phoff = ~0ull - 8;
+}
+/* The second segment, so a loader that copies as it checks would already
+ * have written the first. */
+static void seg_past_end(size_t *len)
+{
+	test_elf_phdr(elf, 1)->p_offset = *len - 4;
+}
+static void seg_offset_huge(size_t *len)
+{
+	test_elf_phdr(elf, 1)->p_offset = ~0ull - 2;
+}
+static void filesz_over_memsz(size_t *len)
+{
+	test_elf_phdr(elf, 1)->p_memsz = 4;
+}
+static void wraps(size_t *len)
+{
+	test_elf_phdr(elf, 1)->p_paddr = ~0ull - 4;
+}
+static void past_ram(size_t *len)
+{
+	test_elf_phdr(elf, 1)->p_paddr = VIRT_DRAM_BASE + MiB - 4;
+}
+static void below_ram(size_t *len)
+{
+	test_elf_phdr(elf, 1)->p_paddr = 0x1000;
+}
+static void no_load(size_t *len)
+{
+	test_elf_phdr(elf, 0)->p_type = PT_NOTE;
+	test_elf_phdr(elf, 1)->p_memsz = 0;
+}
+
+static const struct elf_break elf_breaks[] = {
+	{ "truncated header", truncate_header, -ENOEXEC, "too few" },
+	{ "32-bit", class32, -ENOEXEC, "32-bit" },
+	{ "big-endian", big_endian, -ENOEXEC, "little-endian" },
+	{ "x86-64", x86, -ENOEXEC, "machine 62 (x86-64), not RISC-V" },
+	{ "ET_DYN", dyn, -ENOEXEC, "not ET_EXEC" },
+	{ "phentsize", phentsize, -ENOEXEC, "program headers of 32 bytes" },
+	{ "phdrs past the end", phdrs_past_end, -ENOEXEC, "outside the" },
+	{ "phnum past the end", phnum_past_end, -ENOEXEC, "outside the" },
+	{ "phoff overflows", phoff_huge, -ENOEXEC, "outside the" },
+	{ "segment past the end", seg_past_end, -ENOEXEC, "segment 1" },
+	{ "segment offset overflows", seg_offset_huge, -ENOEXEC, "segment 1" },
+	{ "filesz > memsz", filesz_over_memsz, -ENOEXEC, "only 4 in memory" },
+	{ "address wraps", wraps, -ENOEXEC, "wraps" },
+	{ "past RAM", past_ram, -E2BIG, "outside the RAM" },
+	{ "below RAM", below_ram, -E2BIG, "outside the RAM" },
+	{ "no PT_LOAD", no_load, -ENOEXEC, "no non-empty PT_LOAD" },
+};
+
+START_TEST(elf_refusals)
+{
+	const struct elf_break *b = &elf_breaks[_i];
+	struct boot_elf_span span;
+	size_t len = two_segments();
+
+	b->apply(&len);
+	err[0] = 0;
+	ck_assert_msg(boot_elf_load(elf, len, ram, VIRT_DRAM_BASE,
+				    VIRT_DRAM_BASE, VIRT_DRAM_BASE + MiB,
+				    &span, err, sizeof(err)) == b->ret,
+		      "%s: not refused as wanted (%s)", b->what, err);
+	ck_assert_msg(strstr(err, b->msg) != NULL, "%s: message \"%s\"",
+		      b->what, err);
+	ck_assert_msg(ram_untouched(), "%s: RAM written before refusal",
+		      b->what);
+}
+END_TEST
+
+START_TEST(bare_elf_or_raw)
+{
+	size_t len = two_segments();
+	uint64_t entry = 0;
+
+	CHECK_OK(boot_load_bare(elf, len, ram, VIRT_DRAM_BASE, MiB, &entry,
 				err, sizeof(err)));
+	ck_assert_uint_eq(entry, VIRT_DRAM_BASE + 0x1004);
+	ck_assert_uint_eq(ram[0x1000], 0xab);
+	/* a broken ELF is refused, not run as a raw binary */
+	test_elf_ehdr(elf)->e_machine = EM_AARCH64;
+	CHECK_RET(boot_load_bare(elf, len, ram, VIRT_DRAM_BASE, MiB, &entry,
+				 err, sizeof(err)), -ENOEXEC);
+	ck_assert_msg(strstr(err, "AArch64") != NULL, "message: %s", err);
+	/* raw binary: loaded at the RAM base */
+	memset(elf, 0x77, sizeof(elf));
+	CHECK_OK(boot_load_bare(elf, sizeof(elf), ram, VIRT_DRAM_BASE, MiB,
+				&entry, err, sizeof(err)));
 	ck_assert_uint_eq(entry, VIRT_DRAM_BASE);
 	ck_assert_uint_eq(ram[0], 0x77);
-	free(ram);
+	CHECK_RET(boot_load_bare(elf, sizeof(elf), ram, VIRT_DRAM_BASE, 100,
+				 &entry, err, sizeof(err)), -E2BIG);
+}
+END_TEST
+
+START_TEST(kernel_image_or_elf)
+{
+	struct boot_kernel k;
+	uint8_t img[128] = { 0 };
+	size_t len = two_segments();
+
+	memcpy(img + 56, "RSC\x05", 4);
+	img[18] = 0x40;                           /* image_size 0x400000 */
+	CHECK_OK(boot_kernel_probe(img, sizeof(img), &k, err, sizeof(err)));
+	ck_assert_int_eq(k.kind, BOOT_KERNEL_IMAGE);
+	ck_assert_uint_eq(k.mem_size, 0x400000);
+	CHECK_OK(boot_kernel_probe(elf, len, &k, err, sizeof(err)));
+	ck_assert_int_eq(k.kind, BOOT_KERNEL_ELF);
+	ck_assert_uint_eq(k.load_addr, VIRT_DRAM_BASE + 0x1000);
+	ck_assert_uint_eq(k.mem_size, 0x2008);
+}
+END_TEST
+
+static void refused_as(const void *f, size_t len, const char *msg)
+{
+	struct boot_kernel k;
+
+	err[0] = 0;
+	CHECK_RET(boot_kernel_probe(f, len, &k, err, sizeof(err)), -ENOEXEC);
+	ck_assert_msg(strstr(err, msg) != NULL, "wanted \"%s\" in \"%s\"",
+		      msg, err);
+}
+
+START_TEST(kernel_junk_refused)
+{
+	uint8_t junk[256];
+	size_t len = two_segments();
+
+	memset(junk, 0x4b, sizeof(junk));
+	refused_as(junk, sizeof(junk),
+		   "neither a RISC-V Linux Image (no \"RSC\\x05\" magic at offset 56) nor an ELF: 256 bytes of raw data, starting 4b 4b 4b 4b");
+	junk[0] = 0x1f;
+	junk[1] = 0x8b;
+	refused_as(junk, sizeof(junk), "gzip");
+	refused_as(junk, 0, "(empty)");
+	/* the magic in a file too short for the header is not an Image */
+	memcpy(junk + 56, "RSC\x05", 4);
+	refused_as(junk, 60, "neither");
+	test_elf_ehdr(elf)->e_machine = EM_X86_64;
+	refused_as(elf, len, "kernel: ELF is for machine 62 (x86-64)");
+	refused_as(elf, 10, "kernel: not an ELF file, or its 10 bytes");
+}
+END_TEST
+
+START_TEST(plan_fixed_kernel)
+{
+	struct boot_inputs in = linux_inputs();
+	struct boot_layout l;
+
+	in.kernel_fixed = true;
+	in.kernel_load_addr = VIRT_DRAM_BASE + 2 * MiB;   /* U-Boot's */
+	CHECK_OK(boot_plan(&in, &l, err, sizeof(err)));
+	ck_assert_uint_eq(l.kernel_addr, VIRT_DRAM_BASE + 2 * MiB);
+	ck_assert_uint_eq(l.kernel_end, l.kernel_addr + 6 * MiB);
+	ck_assert_uint_eq(l.entry, VIRT_DRAM_BASE);       /* the firmware */
+	ck_assert_uint_ge(l.initrd_addr, l.kernel_end);
+	in.kernel_load_addr = VIRT_DRAM_BASE + 64 * MiB;
+	CHECK_OK(boot_plan(&in, &l, err, sizeof(err)));
+	ck_assert_uint_eq(l.kernel_addr, VIRT_DRAM_BASE + 64 * MiB);
+	/* over the firmware's 2 MiB */
+	in.kernel_load_addr = VIRT_DRAM_BASE + MiB;
+	CHECK_RET(boot_plan(&in, &l, err, sizeof(err)), -E2BIG);
+	ck_assert_msg(strstr(err, "firmware") != NULL, "message: %s", err);
+	/* without firmware it may start at the RAM base, and runs first */
+	in.fw_size = 0;
+	in.kernel_load_addr = VIRT_DRAM_BASE;
+	CHECK_OK(boot_plan(&in, &l, err, sizeof(err)));
+	ck_assert_uint_eq(l.entry, VIRT_DRAM_BASE);
+	/* below RAM, above RAM, across the device tree, under the initrd */
+	in = linux_inputs();
+	in.kernel_fixed = true;
+	in.kernel_load_addr = 0x1000;
+	CHECK_RET(boot_plan(&in, &l, err, sizeof(err)), -E2BIG);
+	in.kernel_load_addr = VIRT_DRAM_BASE + in.ram_size + MiB;
+	CHECK_RET(boot_plan(&in, &l, err, sizeof(err)), -E2BIG);
+	in.kernel_load_addr = VIRT_DRAM_BASE + in.ram_size - 7 * MiB;
+	CHECK_RET(boot_plan(&in, &l, err, sizeof(err)), -E2BIG);
+	ck_assert_msg(strstr(err, "below the device tree") != NULL,
+		      "message: %s", err);
+	in.kernel_load_addr = VIRT_DRAM_BASE + in.ram_size - 12 * MiB;
+	in.initrd_size = 5 * MiB;
+	CHECK_RET(boot_plan(&in, &l, err, sizeof(err)), -E2BIG);
+	ck_assert_msg(strstr(err, "initrd") != NULL, "message: %s", err);
+}
+END_TEST
+
+START_TEST(plan_firmware_bigger_than_ram)
+{
+	struct boot_inputs in = linux_inputs();
+	struct boot_layout l;
+
+	/* the device tree lands below the kernel's slot above the firmware */
+	in.ram_size = 2 * MiB;
+	in.kernel_size = in.kernel_mem_size = 4096;
+	in.initrd_size = 0;
+	CHECK_RET(boot_plan(&in, &l, err, sizeof(err)), -E2BIG);
 }
 END_TEST
 
@@ -291,6 +521,7 @@ static Suite *boot_suite(void)
 {
 	Suite *s = suite_create("boot");
 	TCase *tc = tcase_create("core");
+	TCase *elf_tc = tcase_create("elf");
 
 	tcase_add_test(tc, layout_like_qemu);
 	tcase_add_test(tc, fdt_below_3g);
@@ -300,10 +531,19 @@ static Suite *boot_suite(void)
 	tcase_add_test(tc, refuses_oversized_firmware_and_ram);
 	tcase_add_test(tc, image_header_size);
 	tcase_add_test(tc, reset_vector);
-	tcase_add_test(tc, bare_elf);
 	tcase_add_test(tc, syscon_actions);
 	tcase_add_test(tc, pci_host_slots);
 	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(elf_tc, ram_setup, ram_teardown);
+	tcase_add_test(elf_tc, elf_placed_by_program_headers);
+	tcase_add_loop_test(elf_tc, elf_refusals, 0,
+			    sizeof(elf_breaks) / sizeof(elf_breaks[0]));
+	tcase_add_test(elf_tc, bare_elf_or_raw);
+	tcase_add_test(elf_tc, kernel_image_or_elf);
+	tcase_add_test(elf_tc, kernel_junk_refused);
+	tcase_add_test(elf_tc, plan_fixed_kernel);
+	tcase_add_test(elf_tc, plan_firmware_bigger_than_ram);
+	suite_add_tcase(s, elf_tc);
 	return s;
 }
 

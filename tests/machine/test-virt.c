@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The assembled machine: a bare-metal program on the real hart core prints
  * through the UART, checks a1 points at the dtb and powers off through the
- * syscon; boot_linux refuses payloads that do not fit. */
+ * syscon; boot_linux runs an ELF kernel where its program headers put it
+ * and refuses payloads that do not fit or are not a kernel. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include <libfdt.h>
 
+#include "test-elf.h"
 #include "test-util.h"
 #include "virt-map.h"
 #include "virt.h"
@@ -24,6 +26,14 @@ static const uint32_t prog[] = {
 	0xfe1e0e1b, 0x00ce1e13, 0xdd0e0e13, 0x01c38663, 0x10003337,
 	0x33330313, 0x0062a023, 0x0000006f,
 };
+
+/* A RISC-V Image header (magic, image_size 0: the file's size), which
+ * makes a buffer a kernel. */
+static void image_magic(uint8_t *k)
+{
+	memset(k + 16, 0, 8);
+	memcpy(k + 56, "RSC\x05", 4);
+}
 
 static int pipefd[2];
 static void *ram;
@@ -123,6 +133,7 @@ START_TEST(linux_boot_refuses_big_kernel)
 	};
 
 	ck_assert_ptr_nonnull(k);
+	image_magic(k);
 	CHECK_RET(virt_boot_linux(v, &b, err, sizeof(err)), -E2BIG);
 	ck_assert_msg(strstr(err, "kernel") != NULL, "message: %s", err);
 	CHECK_RET(virt_start(v), -EINVAL);  /* nothing was loaded */
@@ -146,6 +157,7 @@ START_TEST(linux_boot_places_initrd_and_dtb)
 	const fdt64_t *start;
 
 	memset(kernel, 0x4b, sizeof(kernel));
+	image_magic(kernel);
 	memset(initrd, 0x49, sizeof(initrd));
 	CHECK_OK(virt_boot_linux(v, &b, err, sizeof(err)));
 	ck_assert_mem_eq(ram, "firmware", 8);
@@ -180,6 +192,7 @@ static void boot_seed(uint8_t seed[32])
 	uint64_t fdt_addr;
 	int len = 0;
 
+	image_magic(kernel);
 	CHECK_OK(virt_boot_linux(v, &b, err, sizeof(err)));
 	const void *fdt = virt_fdt(v, &fdt_addr);
 	ck_assert_ptr_nonnull(fdt);
@@ -204,6 +217,60 @@ START_TEST(linux_boot_gets_a_fresh_rng_seed)
 }
 END_TEST
 
+/* The test program as an ELF kernel 4 MiB into RAM, without firmware:
+ * the hart must start at its first segment, not at the file's header. */
+START_TEST(elf_kernel_runs_from_its_segment)
+{
+	static uint8_t f[1024] __attribute__((aligned(8)));
+	const struct test_seg seg = {
+		VIRT_DRAM_BASE + 0x400000, sizeof(prog), sizeof(prog) + 64, prog,
+		0,
+	};
+	char err[256] = "", out[16] = { 0 };
+	struct virt *v = make(1);
+	size_t len = test_elf(f, sizeof(f), seg.paddr, &seg, 1);
+	struct virt_linux_boot b = { .kernel = f, .kernel_len = len };
+
+	CHECK_OK(virt_boot_linux(v, &b, err, sizeof(err)));
+	ck_assert_mem_eq((uint8_t *)ram + 0x400000, prog, sizeof(prog));
+	ck_assert_int_eq(run_until_exit(v), VIRT_POWEROFF);
+	ck_assert_int_eq(read(pipefd[0], out, sizeof(out) - 1), 2);
+	ck_assert_str_eq(out, "OK");
+	virt_free(v);
+}
+END_TEST
+
+START_TEST(linux_boot_refuses_what_is_not_a_kernel)
+{
+	static uint8_t junk[4096], f[1024] __attribute__((aligned(8)));
+	const struct test_seg seg = { VIRT_DRAM_BASE + 0x200000, 64, 64,
+				      NULL, 0x13 };
+	char err[256] = "";
+	struct virt *v = make(1);
+	struct virt_linux_boot b = {
+		.fw = "firmware", .fw_len = 8, .kernel = junk,
+		.kernel_len = sizeof(junk),
+	};
+
+	memset(junk, 0x4b, sizeof(junk));
+	CHECK_RET(virt_boot_linux(v, &b, err, sizeof(err)), -ENOEXEC);
+	ck_assert_msg(strstr(err, "neither") != NULL, "message: %s", err);
+	/* an ELF for another machine */
+	b.kernel = f;
+	b.kernel_len = test_elf(f, sizeof(f), seg.paddr, &seg, 1);
+	test_elf_ehdr(f)->e_machine = EM_AARCH64;
+	CHECK_RET(virt_boot_linux(v, &b, err, sizeof(err)), -ENOEXEC);
+	ck_assert_msg(strstr(err, "AArch64") != NULL, "message: %s", err);
+	/* a RISC-V ELF over the firmware */
+	test_elf_ehdr(f)->e_machine = EM_RISCV;
+	test_elf_phdr(f, 0)->p_paddr = VIRT_DRAM_BASE + 0x1000;
+	CHECK_RET(virt_boot_linux(v, &b, err, sizeof(err)), -E2BIG);
+	ck_assert_msg(strstr(err, "firmware") != NULL, "message: %s", err);
+	CHECK_RET(virt_start(v), -EINVAL);  /* nothing was loaded */
+	virt_free(v);
+}
+END_TEST
+
 static Suite *virt_suite(void)
 {
 	Suite *s = suite_create("virt");
@@ -216,6 +283,8 @@ static Suite *virt_suite(void)
 	tcase_add_test(tc, linux_boot_refuses_big_kernel);
 	tcase_add_test(tc, linux_boot_places_initrd_and_dtb);
 	tcase_add_test(tc, linux_boot_gets_a_fresh_rng_seed);
+	tcase_add_test(tc, elf_kernel_runs_from_its_segment);
+	tcase_add_test(tc, linux_boot_refuses_what_is_not_a_kernel);
 	suite_add_tcase(s, tc);
 	return s;
 }
