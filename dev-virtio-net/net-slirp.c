@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include <event2/event.h>
+#include <glib.h>
 #include <libslirp.h>
 
 #include "log.h"
@@ -129,6 +130,25 @@ static void notify(void *opaque)
 	struct slirp_be *be = opaque;
 
 	event_active(be->cycle_ev, EV_TIMEOUT, 0);
+}
+
+/* libslirp logs through glib, whose default writer sends to journald
+ * through a new AF_UNIX socket when stderr is a journal stream (a systemd
+ * service's); the profile kills on that socket(), and a guest can make
+ * slirp log (an ICMPv6 echo to an outside address). Same filtering as
+ * the default writer (G_MESSAGES_DEBUG), always to the standard streams. */
+static GLogWriterOutput log_writer(GLogLevelFlags level,
+				   const GLogField *fields, gsize n,
+				   gpointer user_data)
+{
+	const char *domain = NULL;
+
+	for (gsize i = 0; i < n; i++)
+		if (!strcmp(fields[i].key, "GLIB_DOMAIN") && fields[i].length < 0)
+			domain = fields[i].value;
+	if (g_log_writer_default_would_drop(level, domain))
+		return G_LOG_WRITER_HANDLED;
+	return g_log_writer_standard_streams(level, fields, n, user_data);
 }
 
 static const SlirpCb slirp_cb = {
@@ -336,6 +356,7 @@ static int add_forwards(struct slirp_be *be, const struct net_opts *o)
 int net_slirp_new(struct net *n, struct event_base *base,
 		  struct net_backend *out)
 {
+	static bool log_set;     /* glib allows setting the writer once */
 	struct slirp_be *be = calloc(1, sizeof(*be));
 	SlirpConfig cfg;
 	int rc;
@@ -347,6 +368,9 @@ int net_slirp_new(struct net *n, struct event_base *base,
 	be->timeout_ev = evtimer_new(base, cycle_cb, be);
 	be->cycle_ev = event_new(base, -1, 0, cycle_cb, be);
 	fill_config(&cfg, &n->o);
+	if (!log_set)
+		g_log_set_writer_func(log_writer, NULL, NULL);
+	log_set = true;
 	if (be->timeout_ev && be->cycle_ev)
 		be->slirp = slirp_new(&cfg, &slirp_cb, be);
 	if (!be->slirp) {

@@ -288,6 +288,30 @@ size_t nu_tcp4_syn(uint8_t *f, const char *dst, uint16_t sport,
 	return 14 + 20 + 20;
 }
 
+size_t nu_icmp6_echo(uint8_t *f, const char *dst)
+{
+	uint8_t *ip = f + 14, *icmp = ip + 40;
+	const size_t plen = 8 + 4;
+	uint32_t sum;
+
+	eth(f, nu_slirp_mac, 0x86dd);
+	memset(ip, 0, 40 + plen);
+	ip[0] = 0x60;
+	put16(ip + 4, (uint16_t)plen);
+	ip[6] = 58;                               /* ICMPv6 */
+	ip[7] = 64;
+	inet_pton(AF_INET6, "fec0::15", ip + 8);
+	inet_pton(AF_INET6, dst, ip + 24);
+	icmp[0] = 128;                            /* echo request */
+	put16(icmp + 4, 0x1234);                  /* identifier */
+	put16(icmp + 6, 1);                       /* sequence */
+	memcpy(icmp + 8, "ping", 4);
+	sum = net_csum_add(0, ip + 8, 32) + (uint32_t)plen + 58;
+	put16(icmp + 2, (uint16_t)~net_csum_fold(net_csum_add(sum, icmp,
+							      plen)));
+	return 14 + 40 + plen;
+}
+
 bool nu_is_tcp4(const uint8_t *f, size_t len)
 {
 	return len >= 14 + 20 + 20 && f[12] == 0x08 && f[13] == 0x00 &&

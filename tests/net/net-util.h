@@ -62,6 +62,8 @@ size_t nu_udp4(uint8_t *f, const char *dst, uint16_t sport, uint16_t dport,
 	       const void *data, size_t len);
 size_t nu_tcp4_syn(uint8_t *f, const char *dst, uint16_t sport,
 		   uint16_t dport);
+/* An ICMPv6 echo request from fec0::15 to the IPv6 address dst. */
+size_t nu_icmp6_echo(uint8_t *f, const char *dst);
 
 bool nu_is_arp_reply(const uint8_t *f, size_t len);
 /* An IPv4 TCP segment; nu_tcp_flags() and nu_tcp_ports() read it. */

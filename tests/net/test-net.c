@@ -18,7 +18,11 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -636,6 +640,79 @@ START_TEST(restrict_keeps_hostfwd)
 }
 END_TEST
 
+/* A stream socket whose peer is named like journald's, standing in for
+ * a systemd service's stderr: /run is a private tmpfs in a mount
+ * namespace of this test's process (Check forks one per test). Returns
+ * the test's end, or -1 without root or in no-fork mode. */
+static int journal_stream(int *device_end)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	const char *fork_mode = getenv("CK_FORK");
+	int l, c, s;
+
+	if (geteuid() != 0 || (fork_mode && !strcmp(fork_mode, "no")) ||
+	    unshare(CLONE_NEWNS) < 0)
+		return -1;
+	CHECK_OK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+	CHECK_OK(mount("tmpfs", "/run", "tmpfs", 0, "mode=0755"));
+	CHECK_OK(mkdir("/run/systemd", 0755));
+	CHECK_OK(mkdir("/run/systemd/journal", 0755));
+	snprintf(a.sun_path, sizeof(a.sun_path), "/run/systemd/journal/stdout");
+	l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert(l >= 0 && c >= 0);
+	CHECK_OK(bind(l, (struct sockaddr *)&a, sizeof(a)));
+	CHECK_OK(listen(l, 1));
+	CHECK_OK(connect(c, (struct sockaddr *)&a, sizeof(a)));
+	s = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_int_ge(s, 0);
+	close(l);
+	*device_end = c;
+	return s;
+}
+
+/* slirp logs (glib) when the guest pings an outside IPv6 address. With
+ * stderr a journal stream, glib's default writer would open an AF_UNIX
+ * socket for journald, which the profile kills on: the device must live
+ * and the message reach its stderr. Meaningful under the profile
+ * (virtio-net-sandboxed); without root it checks nothing. */
+START_TEST(slirp_log_on_journal_stream)
+{
+	struct net_hdr h = { 0 };
+	char buf[8192];
+	size_t got = 0;
+	ssize_t r;
+	int dev, s = journal_stream(&dev), saved, rc;
+
+	if (s < 0)
+		return;
+	saved = dup(2);
+	dup2(dev, 2);
+	rc = nu_start(&u, NULL, 0);
+	dup2(saved, 2);
+	close(saved);
+	close(dev);
+	CHECK_RET(rc, 0);
+	CHECK_RET(nu_post_rx(&u, 8, NU_BUF), 0);
+	CHECK_RET(nu_send(&u, &h, frame, nu_icmp6_echo(frame, "2001:db8::1"),
+			  0), 0);
+	alive();
+	buf[0] = '\0';
+	while (!strstr(buf, "external icmpv6") && got < sizeof(buf) - 1) {
+		struct pollfd p = { s, POLLIN, 0 };
+
+		if (poll(&p, 1, 3000) != 1 ||
+		    (r = read(s, buf + got, sizeof(buf) - 1 - got)) <= 0)
+			break;
+		got += (size_t)r;
+		buf[got] = '\0';
+	}
+	close(s);
+	ck_assert_msg(strstr(buf, "external icmpv6"), "slirp's message is not "
+		      "on stderr: %s", buf);
+}
+END_TEST
+
 /* Usage errors exit 2 before any bus traffic. */
 static int run_status(const char *const *argv)
 {
@@ -803,6 +880,7 @@ static Suite *suite(void)
 	tcase_add_test(t, guest_reaches_host);
 	tcase_add_test(t, restrict_blocks_host);
 	tcase_add_test(t, restrict_keeps_hostfwd);
+	tcase_add_test(t, slirp_log_on_journal_stream);
 	tcase_add_test(t, cli);
 	tcase_add_test(t, tap_needs_fd);
 	tcase_add_test(t, tap_no_restrict);
