@@ -10,10 +10,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +127,19 @@ static long unix_connect(const char *path)
 		return -1;
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
 	return connect(fd, (struct sockaddr *)&a, sizeof(a));
+}
+
+/* arg: the name of a host abstract socket ("\0" + name). */
+static long abstract_connect(const char *name)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1, "%s", name);
+	return connect(fd, (struct sockaddr *)&a, (socklen_t)(
+		offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name)));
 }
 
 static long memfd_quota(char *detail, size_t len)
@@ -306,6 +321,10 @@ static long run(int argc, char **argv, char *detail, size_t len)
 		return vm_read(pid, victim_addr(arg));
 	if (!strcmp(a, "bus-connect"))
 		return unix_connect(arg);
+	if (!strcmp(a, "abstract"))
+		return abstract_connect(arg);
+	if (!strcmp(a, "netlink"))
+		return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (!strcmp(a, "memfd-quota"))
 		return memfd_quota(detail, len);
 	if (!strcmp(a, "fd-quota"))
