@@ -11,6 +11,7 @@
 #include "log.h"
 #include "proc.h"
 #include "qmp.h"
+#include "unix-listen.h"
 #include "vm.h"
 
 static int cmd_query_status(void *opaque, json_t *args, json_t **ret,
@@ -114,7 +115,8 @@ int qmp_commands_start(struct vm *vm)
 
 	vm->qmp = qmp_server_new(vm->base, vm->cfg->qmp, vm, &rc);
 	if (!vm->qmp) {
-		log_error("QMP socket %s: %s", vm->cfg->qmp, strerror(-rc));
+		log_error("QMP socket %s: %s", vm->cfg->qmp,
+			  unix_listen_strerror(rc));
 		return rc ? rc : -EINVAL;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)

@@ -6,14 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+
+#include "unix-listen.h"
 
 #define QMP_VERSION_MAJOR 0
 #define QMP_VERSION_MINOR 1
@@ -38,8 +38,7 @@ struct qmp_server {
 	struct event_base *base;
 	void *opaque;
 	char *path;
-	dev_t dev;       /* the socket file we bound, so that free unlinks */
-	ino_t ino;       /* only ours and not a successor's */
+	struct unix_listen_id id;   /* free unlinks ours, not a successor's */
 	int fd;
 	struct event *accept_ev;
 	struct event *accept_pause;   /* re-arms accept_ev after EMFILE */
@@ -471,63 +470,6 @@ unsigned qmp_server_clients(const struct qmp_server *s)
 	return s->nclients;
 }
 
-/* ---- socket ---- */
-
-/* A socket file nobody listens on is left by a dead server: remove it. A
- * live one, or something that is not a socket, is not ours to take. */
-static int take_path(const struct sockaddr_un *a)
-{
-	struct stat st;
-	int probe, rc;
-
-	if (lstat(a->sun_path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (probe < 0)
-		return -errno;
-	rc = connect(probe, (const struct sockaddr *)a, sizeof(*a));
-	rc = rc == 0 ? -EADDRINUSE : errno == ECONNREFUSED ? 0 : -errno;
-	close(probe);
-	if (rc == 0 && unlink(a->sun_path) < 0 && errno != ENOENT)
-		rc = -errno;
-	return rc;
-}
-
-static int listen_on(struct qmp_server *s, const char *path)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	struct stat st;
-	mode_t old;
-	int rc;
-
-	if (!*path || strlen(path) >= sizeof(a.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(a.sun_path, path, strlen(path) + 1);
-	if ((rc = take_path(&a)) < 0)
-		return rc;
-	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (s->fd < 0)
-		return -errno;
-	/* The socket is created 0600 from the start (no window in which
-	 * another user could connect). umask is per process; the launcher
-	 * sets up QMP from its single thread. */
-	old = umask(0177);
-	rc = bind(s->fd, (struct sockaddr *)&a, sizeof(a));
-	umask(old);
-	if (rc < 0)
-		return -errno;
-	if (stat(path, &st) < 0 || listen(s->fd, 8) < 0) {
-		rc = -errno;
-		unlink(path);
-		return rc;
-	}
-	s->dev = st.st_dev;
-	s->ino = st.st_ino;
-	return 0;
-}
-
 struct qmp_server *qmp_server_new(struct event_base *base,
 				  const char *socket_path, void *opaque,
 				  int *err)
@@ -542,8 +484,10 @@ struct qmp_server *qmp_server_new(struct event_base *base,
 	s->fd = -1;
 	if (!(s->path = strdup(socket_path)))
 		goto fail;
-	if ((rc = listen_on(s, socket_path)) < 0)
+	if ((s->fd = unix_listen(socket_path, 8, &s->id)) < 0) {
+		rc = s->fd;
 		goto fail;
+	}
 	rc = -ENOMEM;
 	s->accept_ev = event_new(base, s->fd, EV_READ | EV_PERSIST, on_accept, s);
 	s->accept_pause = evtimer_new(base, on_accept_resume, s);
@@ -596,8 +540,6 @@ static void flush_now(struct qmp_client *c)
 
 void qmp_server_free(struct qmp_server *s)
 {
-	struct stat st;
-
 	if (!s)
 		return;
 	while (s->clients) {
@@ -615,9 +557,7 @@ void qmp_server_free(struct qmp_server *s)
 		event_free(s->reaper);
 	if (s->fd >= 0) {
 		close(s->fd);
-		if (lstat(s->path, &st) == 0 && st.st_dev == s->dev &&
-		    st.st_ino == s->ino)
-			unlink(s->path);
+		unix_listen_remove(s->path, &s->id);
 	}
 	for (size_t i = 0; i < s->ncmds; i++)
 		free(s->cmds[i].name);

@@ -33,10 +33,10 @@ typedef int (*qmp_handler)(void *opaque, json_t *args, json_t **ret,
 			   char **err_desc);
 
 /*
- * Listens on `socket_path` (mode 0600). A stale socket file left by a dead
- * server is replaced; a path where a live server answers fails with
- * -EADDRINUSE, and a path that is not a socket with -EEXIST. Returns NULL
- * with the negative errno in *err.
+ * Listens on `socket_path` under the rules of unix-listen.h (mode 0600 from
+ * the start; a stale socket file is replaced; a live server's socket fails
+ * with -EADDRINUSE and anything that is not a socket with -EEXIST, both
+ * left in place). Returns NULL with the negative errno in *err.
  */
 struct qmp_server *qmp_server_new(struct event_base *base,
 				  const char *socket_path, void *opaque,

@@ -21,6 +21,7 @@
 #include "proc.h"
 #include "qmp-commands.h"
 #include "session.h"
+#include "unix-listen.h"
 
 /* How long processes get to exit after SHUTDOWN before SIGKILL. */
 #define SHUTDOWN_GRACE_MS 2000
@@ -187,7 +188,8 @@ static int vm_setup_loop(struct vm *vm)
 	rc = 0;
 	vm->console = console_new(vm->base, vm->cfg->console, vm, &rc);
 	if (!vm->console) {
-		log_error("console %s: %s", vm->cfg->console, strerror(-rc));
+		log_error("console %s: %s", vm->cfg->console,
+			  unix_listen_strerror(rc));
 		return rc;
 	}
 	if (vm->cfg->qmp && (rc = qmp_commands_start(vm)) < 0)

@@ -103,7 +103,7 @@ class Vm:
     text are replaced; a QMP socket is added unless qmp=False."""
 
     def __init__(self, manifest, qmp=True, console="none", stdin=None,
-                 verbose=True):
+                 verbose=True, stdout=None, preexec_fn=None):
         self.dir = tempfile.mkdtemp(prefix="atoll-test-")
         self.qmp_path = os.path.join(self.dir, "qmp.sock")
         text = manifest
@@ -120,8 +120,8 @@ class Vm:
         self.proc = subprocess.Popen(
             [ATOLL] + (["-v"] if verbose else []) + ["run", self.manifest],
             stdin=stdin if stdin is not None else subprocess.DEVNULL,
-            stdout=open(self.stdout_path, "wb"),
-            stderr=open(self.stderr_path, "wb"))
+            stdout=stdout if stdout is not None else open(self.stdout_path, "wb"),
+            stderr=open(self.stderr_path, "wb"), preexec_fn=preexec_fn)
         self.qmp = None
 
     def connect(self):

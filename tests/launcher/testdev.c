@@ -10,9 +10,13 @@
  *
  * Console commands (cpu role), one per line: "poweroff", "panic",
  * "peers" (prints the number of peer sockets), "mem" (prints the mapped
- * RAM size), anything else is echoed as "echo: LINE".
+ * RAM size), "deaf" (never reads the console again, like a guest that
+ * ignores its UART), "flood N" (writes N bytes of output, logging on
+ * stderr how many the console stream took), anything else is echoed as
+ * "echo: LINE".
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +41,7 @@ struct testdev {
 	unsigned peers;
 	uint64_t ram_size;
 	bool running;
+	bool deaf;              /* stopped reading the console */
 };
 
 static void say(struct testdev *t, const char *fmt, ...)
@@ -72,9 +77,45 @@ static void post_power(struct child *c, Atoll__PowerAction action)
 		       NULL, 0);
 }
 
+/* Waits at most a second each time the stream is full, as atoll-cpu's UART
+ * does; a launcher that stops reading shows as bytes not taken. */
+static void flood(struct testdev *t, size_t n)
+{
+	struct pollfd p = { .fd = t->console_fd, .events = POLLOUT };
+	char buf[4096];
+	size_t done = 0;
+
+	memset(buf, 'x', sizeof(buf));
+	while (done < n) {
+		size_t len = n - done < sizeof(buf) ? n - done : sizeof(buf);
+		ssize_t w = write(t->console_fd, buf, len);
+
+		if (w > 0)
+			done += (size_t)w;
+		else if (w < 0 && errno == EAGAIN && poll(&p, 1, 1000) == 1)
+			continue;
+		else if (w < 0 && errno == EINTR)
+			continue;
+		else
+			break;
+	}
+	log_info("flood: the console took %zu of %zu bytes", done, n);
+}
+
+static void go_deaf(struct testdev *t)
+{
+	say(t, "deaf");
+	event_del(t->console_ev);
+	t->deaf = true;
+}
+
 static void console_line(struct child *c, struct testdev *t, const char *line)
 {
-	if (!strcmp(line, "poweroff"))
+	if (!strcmp(line, "deaf"))
+		go_deaf(t);
+	else if (!strncmp(line, "flood ", 6))
+		flood(t, strtoull(line + 6, NULL, 10));
+	else if (!strcmp(line, "poweroff"))
 		post_power(c, ATOLL__POWER_ACTION__POWER_OFF);
 	else if (!strcmp(line, "panic"))
 		post_power(c, ATOLL__POWER_ACTION__POWER_PANIC);
@@ -97,7 +138,7 @@ static void console_cb(evutil_socket_t fd, short what, void *arg)
 		event_del(t->console_ev);
 		return;
 	}
-	for (ssize_t i = 0; i < n; i++) {
+	for (ssize_t i = 0; i < n && !t->deaf; i++) {
 		if (buf[i] == '\r' || buf[i] == '\n') {
 			t->line[t->len] = '\0';
 			if (t->len)
