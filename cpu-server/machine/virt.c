@@ -22,6 +22,9 @@
 #include "virt-map.h"
 
 #define VIRT_ISA "rv64imafdc_zicsr_zifencei_zihintpause"
+/* At most this long (waits x ms) for a full console stream, per stall. */
+#define VIRT_TX_WAITS 10
+#define VIRT_TX_WAIT_MS 10
 
 struct hart_thread {
 	struct virt *v;
@@ -41,6 +44,7 @@ struct virt {
 	uint64_t fdt_addr;
 	bool booted;
 	bool running;
+	bool tx_stalled;           /* see uart_tx */
 	struct hart_thread threads[RV_MAX_HARTS];
 	pthread_mutex_t exit_lock; /* guards the three exit fields */
 	enum virt_exit exit;       /* first writer wins */
@@ -151,24 +155,37 @@ static void plic_out(void *opaque, unsigned ctx, bool level)
 		rv_hart_set_irq(h, ctx % 2 ? RV_MIP_SEIP : RV_MIP_MEIP, level);
 }
 
-/* A slow console peer slows the guest down (back-pressure, as a real
- * UART at line speed would); one that is gone or stuck for a second does
- * not stop it: that byte is dropped. */
+/* Runs with the UART's lock held, which the cpu server's event loop takes
+ * too. A full console stream gets one bounded wait (back-pressure, as a
+ * UART at line speed gives); once a wait did not help, bytes are dropped
+ * without waiting until the stream takes one again, so a console peer that
+ * stops reading (or a stopped launcher) costs the guest one wait, not one
+ * per byte. tx_stalled is guarded by the UART's lock. */
 static void uart_tx(void *opaque, uint8_t b)
 {
 	struct virt *v = opaque;
 	struct pollfd p = { .fd = v->cfg.console_fd, .events = POLLOUT };
+	int waits = v->tx_stalled ? 0 : VIRT_TX_WAITS;
 
 	if (v->cfg.console_fd < 0)
 		return;
-	for (int tries = 0; tries < 10; tries++) {
-		if (write(v->cfg.console_fd, &b, 1) == 1)
+	for (;;) {
+		ssize_t n = write(v->cfg.console_fd, &b, 1);
+
+		if (n == 1) {
+			v->tx_stalled = false;
 			return;
-		if (errno == EAGAIN)
-			poll(&p, 1, 100);
-		else if (errno != EINTR)
-			return;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if ((n < 0 && errno != EAGAIN) || waits-- == 0)
+			break;
+		poll(&p, 1, VIRT_TX_WAIT_MS);
 	}
+	if (!v->tx_stalled)
+		fprintf(stderr, "atoll-cpu: console output is not being read; "
+			"dropping guest output until it is\n");
+	v->tx_stalled = true;
 }
 
 static void uart_irq(void *opaque, bool level)
