@@ -179,6 +179,10 @@ static const struct {
 	{ "a: \xe2\x82", 5, -EILSEQ, 1, 4 },        /* truncated */
 	{ "\n\n\x1b[31m", 7, -EILSEQ, 3, 1 },      /* ESC */
 	{ "a: \xef\xbf\xbf", 6, -EILSEQ, 1, 4 },    /* U+FFFF */
+	/* adjacent '' escapes: misread and leaked by libfyaml 0.7.12 */
+	{ "a: 'x''''y'\n", 12, -EILSEQ, 1, 9 },
+	{ "': ahi''''''''''''':", 20, -EILSEQ, 1, 10 },
+	{ "a: 'x''y''z'\nb: '''q'''\n", 24, 0, 0, 0 },
 };
 
 START_TEST(check_text)
