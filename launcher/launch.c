@@ -103,21 +103,23 @@ static int plan_arg(struct launch_plan *plan, const char *fmt, ...)
 	return 0;
 }
 
-/* Opens `path` for the child and grants it as fd `target`. */
-static int plan_file(struct launch_plan *plan, const char *what,
-		     const char *path, int flags, int target)
+/* Opens `path`, a file of the manifest, for the child by the rule the
+ * manifest was checked with (beneath an allowed directory; a block device
+ * only for a disk and with --allow-block-device), and grants it as fd
+ * `target`. */
+static int plan_file(const struct proc *p, struct launch_plan *plan,
+		     const char *what, const char *path, int flags, int target)
 {
+	char why[512];
 	int fd;
 
 	if (plan->spawn.nfds >= SPAWN_MAX_FDS)
 		return -E2BIG;
-	fd = open(path, flags | O_CLOEXEC);
+	fd = manifest_open_file(p->vm->cfg, path, flags, !strcmp(what, "disk"),
+				why, sizeof(why));
 	if (fd < 0) {
-		int err = errno;
-
-		log_error("%s: cannot open %s %s: %s", plan->spawn.name, what,
-			  path, strerror(err));
-		return -err;
+		log_error("%s: cannot open %s: %s", plan->spawn.name, what, why);
+		return fd;
 	}
 	plan->opened[plan->nopened++] = fd;
 	plan->spawn.fds[plan->spawn.nfds++] = (struct sandbox_fd){ fd, target };
@@ -138,11 +140,11 @@ static int plan_cpu(const struct proc *p, struct launch_plan *plan)
 		rc |= plan_arg(plan, "--append=%s", c->cmdline);
 	if (rc)
 		return -ENOMEM;
-	if (c->kernel && (rc = plan_file(plan, "kernel", c->kernel, O_RDONLY, 4)))
+	if (c->kernel && (rc = plan_file(p, plan, "kernel", c->kernel, O_RDONLY, 4)))
 		return rc;
-	if (c->initrd && (rc = plan_file(plan, "initrd", c->initrd, O_RDONLY, 5)))
+	if (c->initrd && (rc = plan_file(p, plan, "initrd", c->initrd, O_RDONLY, 5)))
 		return rc;
-	if (c->firmware && (rc = plan_file(plan, "firmware", c->firmware, O_RDONLY, 6)))
+	if (c->firmware && (rc = plan_file(p, plan, "firmware", c->firmware, O_RDONLY, 6)))
 		return rc;
 	return 0;
 }
@@ -185,7 +187,7 @@ static int plan_blk(const struct proc *p, struct launch_plan *plan)
 		rc |= plan_arg(plan, "--serial=%s", d->serial);
 	if (rc)
 		return -ENOMEM;
-	if ((rc = plan_file(plan, "disk", d->path, flags, 4)) < 0)
+	if ((rc = plan_file(p, plan, "disk", d->path, flags, 4)) < 0)
 		return rc;
 	if ((rc = plan_disk_limit(plan, plan->opened[plan->nopened - 1])) < 0)
 		log_error("%s: cannot size disk %s: %s", plan->spawn.name,

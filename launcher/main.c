@@ -32,6 +32,15 @@ static void usage(FILE *out)
 		"  -h, --help        this help\n"
 		"  -V, --version     print the version\n"
 		"\n"
+		"What only the operator may grant (a manifest asking for it\n"
+		"without the flag is refused, naming the flag):\n"
+		"  --image-dir DIR         the manifest may name files (kernel,\n"
+		"                          initrd, firmware, disks) beneath DIR too;\n"
+		"                          repeatable (its own directory always counts)\n"
+		"  --allow-block-device    a disk may be a block device\n"
+		"  --allow-binary          binary: and args: may choose what runs\n"
+		"  --allow-unsandboxed     sandbox: off may run a process unsandboxed\n"
+		"\n"
 		"Environment: ATOLL_LOG=error|warn|info|debug, ATOLL_BINDIR (where\n"
 		"to find atoll-mem, atoll-cpu and the device binaries).\n"
 		"Exit status: 0 when the guest powered off or was told to quit,\n"
@@ -44,10 +53,11 @@ static void libevent_log(int severity, const char *msg)
 	log_debug("libevent: %s", msg);
 }
 
-static struct vm_config *load_or_report(const char *path)
+static struct vm_config *load_or_report(const char *path,
+					 const struct manifest_policy *policy)
 {
 	struct manifest_error err;
-	struct vm_config *cfg = manifest_load(path, &err);
+	struct vm_config *cfg = manifest_load(path, policy, &err);
 
 	if (!cfg) {
 		char msg[1024];
@@ -58,9 +68,9 @@ static struct vm_config *load_or_report(const char *path)
 	return cfg;
 }
 
-static int cmd_check(const char *path)
+static int cmd_check(const char *path, const struct manifest_policy *policy)
 {
-	struct vm_config *cfg = load_or_report(path);
+	struct vm_config *cfg = load_or_report(path, policy);
 
 	if (!cfg)
 		return 1;
@@ -75,9 +85,10 @@ static int cmd_check(const char *path)
 	return 0;
 }
 
-static int cmd_run(const char *path, uint64_t t0)
+static int cmd_run(const char *path, const struct manifest_policy *policy,
+		   uint64_t t0)
 {
-	struct vm_config *cfg = load_or_report(path);
+	struct vm_config *cfg = load_or_report(path, policy);
 	int rc;
 
 	if (!cfg)
@@ -87,6 +98,39 @@ static int cmd_run(const char *path, uint64_t t0)
 	return rc;
 }
 
+enum { OPT_IMAGE_DIR = 256, OPT_ALLOW_BLOCK, OPT_ALLOW_BINARY,
+       OPT_ALLOW_UNSANDBOXED };
+#define MAX_IMAGE_DIRS 16
+
+/* The operator's grants: false for an option that is none of them. */
+static bool grant_option(int c, const char *arg,
+			 struct manifest_policy *policy)
+{
+	static const char *dirs[MAX_IMAGE_DIRS];
+
+	switch (c) {
+	case OPT_IMAGE_DIR:
+		if (policy->nimage_dirs == MAX_IMAGE_DIRS) {
+			fprintf(stderr, "atoll: at most %d --image-dir\n",
+				MAX_IMAGE_DIRS);
+			return false;
+		}
+		dirs[policy->nimage_dirs++] = arg;
+		policy->image_dirs = dirs;
+		return true;
+	case OPT_ALLOW_BLOCK:
+		policy->allow_block_device = true;
+		return true;
+	case OPT_ALLOW_BINARY:
+		policy->allow_binary = true;
+		return true;
+	case OPT_ALLOW_UNSANDBOXED:
+		policy->allow_unsandboxed = true;
+		return true;
+	}
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -94,9 +138,15 @@ int main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "image-dir", required_argument, NULL, OPT_IMAGE_DIR },
+		{ "allow-block-device", no_argument, NULL, OPT_ALLOW_BLOCK },
+		{ "allow-binary", no_argument, NULL, OPT_ALLOW_BINARY },
+		{ "allow-unsandboxed", no_argument, NULL,
+		  OPT_ALLOW_UNSANDBOXED },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum atoll_log_level level = ATOLL_LOG_WARN;
+	struct manifest_policy policy = { 0 };
 	uint64_t t0 = now_ns();
 	int c;
 
@@ -116,6 +166,8 @@ int main(int argc, char **argv)
 			printf("atoll %s\n", ATOLL_VERSION);
 			return 0;
 		default:
+			if (grant_option(c, optarg, &policy))
+				break;
 			usage(stderr);
 			return 2;
 		}
@@ -127,11 +179,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(argv[optind], "run"))
-		return cmd_run(argv[optind + 1], t0);
+		return cmd_run(argv[optind + 1], &policy, t0);
 	if (!strcmp(argv[optind], "check"))
-		return cmd_check(argv[optind + 1]);
+		return cmd_check(argv[optind + 1], &policy);
 	if (!strcmp(argv[optind], "sandbox-report"))
-		return sandbox_report_main(argv[optind + 1]);
+		return sandbox_report_main(argv[optind + 1], &policy);
 	fprintf(stderr, "atoll: unknown command '%s' (see atoll --help)\n",
 		argv[optind]);
 	return 2;

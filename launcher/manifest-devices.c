@@ -100,6 +100,10 @@ static int read_args(struct mctx *c, const struct mmap *dev,
 	mx_lookup(dev, "args", &v);
 	if (!v.present)
 		return 0;
+	if ((r = mx_granted(c, v.key_pos, v.field, c->policy.allow_binary,
+			    "extra arguments: the manifest would choose how "
+			    "the program runs", "binary")) < 0)
+		return r;
 	if (!v.node || !fy_node_is_sequence(v.node))
 		return mx_fail(c, v.pos, v.field, "expected a list of strings");
 	count = fy_node_sequence_item_count(v.node);
@@ -372,11 +376,10 @@ static int read_device(struct mctx *c, const struct mval *item,
 	mx_lookup(&dev, "binary", &v);
 	if (kind == KIND_EXTERNAL && (r = mx_require(c, &v)) < 0)
 		return r;
-	if (v.present &&
-	    (r = mx_existing_path(c, &v, MX_FILE_EXEC, &d->binary)) < 0)
+	if (v.present && (r = mx_binary(c, &v, &d->binary)) < 0)
 		return r;
 	mx_lookup(&dev, "sandbox", &v);
-	if (v.present && (r = mx_bool(c, &v, &d->sandbox)) < 0)
+	if (v.present && (r = mx_sandbox(c, &v, &d->sandbox)) < 0)
 		return r;
 	if (kind == KIND_BLK)
 		return read_blk(c, &dev, &d->disk);

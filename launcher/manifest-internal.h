@@ -29,6 +29,9 @@ struct mctx {
 	struct manifest_error *err;
 	const char *dir;     /* base for relative paths, absolute */
 	const char *default_name;    /* VM name when the manifest has none */
+	struct manifest_policy policy;   /* what the operator grants */
+	char **file_dirs;    /* see vm_config.file_dirs */
+	size_t nfile_dirs;
 };
 
 /* One value looked up in a mapping: where it is and what it is called. */
@@ -69,12 +72,18 @@ int mx_bool(struct mctx *c, const struct mval *v, bool *out);
 int mx_choice(struct mctx *c, const struct mval *v,
 	      const char *const *choices, int *out);
 int mx_size(struct mctx *c, const struct mval *v, uint64_t *out);
+/* 0 when `granted`, else refuses `what` at pos, naming the --allow-FLAG. */
+int mx_granted(struct mctx *c, struct mpos pos, const char *field,
+	       bool granted, const char *what, const char *flag);
+/* A `sandbox:` value; off only with --allow-unsandboxed. */
+int mx_sandbox(struct mctx *c, const struct mval *v, bool *out);
 
 /* manifest-path.c */
 enum mx_file {
-	MX_FILE_READ,        /* regular file, readable */
-	MX_FILE_EXEC,        /* regular file, executable */
-	MX_FILE_DISK_RO,     /* regular file or block device, readable */
+	MX_FILE_READ,        /* regular file beneath a file dir, readable */
+	MX_FILE_EXEC,        /* regular file anywhere, executable */
+	MX_FILE_DISK_RO,     /* regular file beneath a file dir, or a block
+			      * device with --allow-block-device; readable */
 	MX_FILE_DISK_RW,     /* ... readable and writable */
 };
 char *mx_resolve(const char *dir, const char *path);
@@ -82,6 +91,22 @@ int mx_existing_path(struct mctx *c, const struct mval *v, enum mx_file kind,
 		     char **out);
 int mx_socket_path(struct mctx *c, const struct mval *v, const char *text,
 		   char **out);
+/* A `binary:` override, with --allow-binary only. */
+int mx_binary(struct mctx *c, const struct mval *v, char **out);
+
+/* manifest-file.c: opening the files a manifest names. */
+struct mx_file_rule {
+	char *const *dirs;   /* canonical; the file must lie beneath one */
+	size_t ndirs;
+	bool disk;           /* a disk: may be a block device... */
+	bool block_ok;       /* ... when --allow-block-device was given */
+};
+/* Returns the fd or a negative errno with the reason in why; *canon (if
+ * not NULL) gets the path with a canonical folder. */
+int mx_open_file(const struct mx_file_rule *rule, const char *path,
+		 int flags, char **canon, char *why, size_t whysz);
+int mx_file_dirs(const char *dir, const struct manifest_policy *policy,
+		 char ***out, size_t *n, char *why, size_t whysz);
 
 /* manifest-text.c: pure string helpers, tested directly. */
 int manifest_check_text(const char *text, size_t len, unsigned *line,

@@ -383,3 +383,23 @@ int mx_size(struct mctx *c, const struct mval *v, uint64_t *out)
 			       "or G (powers of 1024), e.g. 256M", buf);
 	return 0;
 }
+
+int mx_granted(struct mctx *c, struct mpos pos, const char *field,
+	       bool granted, const char *what, const char *flag)
+{
+	if (granted)
+		return 0;
+	return mx_fail(c, pos, field, "%s (allow with --allow-%s)", what,
+		       flag);
+}
+
+int mx_sandbox(struct mctx *c, const struct mval *v, bool *out)
+{
+	int r = mx_bool(c, v, out);
+
+	if (r < 0 || *out)
+		return r;
+	return mx_granted(c, v->pos, v->field, c->policy.allow_unsandboxed,
+			  "sandbox off: the process would run with all of the "
+			  "launcher's rights", "unsandboxed");
+}

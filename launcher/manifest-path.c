@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Paths in the manifest: resolved against its directory, checked, made
- * absolute. Checks only stat() and access(): nothing is opened, so a
- * hostile manifest cannot make the launcher touch a device node. */
+ * absolute. A binary (allowed by the operator) is checked with stat() and
+ * access() only; every other file is opened by the rule of
+ * manifest-file.c, which never opens anything but a regular file or an
+ * allowed block device. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -29,46 +31,63 @@ char *mx_resolve(const char *dir, const char *path)
 	return out;
 }
 
-static const char *file_kind_name(enum mx_file kind)
+static int check_exec(struct mctx *c, const struct mval *v, const char *abs)
 {
-	switch (kind) {
-	case MX_FILE_EXEC: return "an executable regular file";
-	case MX_FILE_DISK_RO:
-	case MX_FILE_DISK_RW: return "a regular file or block device";
-	case MX_FILE_READ: break;
-	}
-	return "a regular file";
-}
-
-static int check_file(struct mctx *c, const struct mval *v, const char *abs,
-		      enum mx_file kind)
-{
-	static const int modes[] = {
-		[MX_FILE_READ] = R_OK, [MX_FILE_EXEC] = X_OK,
-		[MX_FILE_DISK_RO] = R_OK, [MX_FILE_DISK_RW] = R_OK | W_OK,
-	};
 	struct stat st;
-	bool disk = kind == MX_FILE_DISK_RO || kind == MX_FILE_DISK_RW;
 
 	if (stat(abs, &st) < 0)
 		return mx_fail(c, v->pos, v->field, "\"%s\": %s", abs,
 			       strerror(errno));
-	if (!S_ISREG(st.st_mode) && !(disk && S_ISBLK(st.st_mode)))
-		return mx_fail(c, v->pos, v->field, "\"%s\" is not %s", abs,
-			       file_kind_name(kind));
-	if (faccessat(AT_FDCWD, abs, modes[kind], AT_EACCESS) < 0)
-		return mx_fail(c, v->pos, v->field, "\"%s\" is not %s: %s",
-			       abs, kind == MX_FILE_EXEC ? "executable" :
-			       kind == MX_FILE_DISK_RW ? "readable and writable"
-			       : "readable", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return mx_fail(c, v->pos, v->field, "\"%s\" is not an "
+			       "executable regular file", abs);
+	if (faccessat(AT_FDCWD, abs, X_OK, AT_EACCESS) < 0)
+		return mx_fail(c, v->pos, v->field, "\"%s\" is not "
+			       "executable: %s", abs, strerror(errno));
 	return 0;
 }
 
-/* A path that must exist: stored canonical (realpath). */
+/* An executable: stored canonical (realpath). */
+static int exec_path(struct mctx *c, const struct mval *v, const char *abs,
+		     char **out)
+{
+	int r = check_exec(c, v, abs);
+
+	if (r < 0)
+		return r;
+	*out = realpath(abs, NULL);
+	if (!*out)
+		return mx_fail(c, v->pos, v->field, "\"%s\": %s", abs,
+			       strerror(errno));
+	return 0;
+}
+
+/* Any other file: opened once by the rule the launcher opens it with. */
+static int data_path(struct mctx *c, const struct mval *v, const char *abs,
+		     enum mx_file kind, char **out)
+{
+	struct mx_file_rule rule = {
+		.dirs = c->file_dirs, .ndirs = c->nfile_dirs,
+		.disk = kind != MX_FILE_READ,
+		.block_ok = c->policy.allow_block_device,
+	};
+	char why[sizeof(c->err->message)];
+	int fd = mx_open_file(&rule, abs, kind == MX_FILE_DISK_RW ? O_RDWR :
+			      O_RDONLY, out, why, sizeof(why));
+
+	if (fd == -ENOMEM)
+		return fd;
+	if (fd < 0)
+		return mx_fail(c, v->pos, v->field, "%s", why);
+	close(fd);
+	return 0;
+}
+
+/* A path that must exist: stored with its folder canonical. */
 int mx_existing_path(struct mctx *c, const struct mval *v, enum mx_file kind,
 		     char **out)
 {
-	char *s, *abs = NULL, *real = NULL;
+	char *s, *abs = NULL;
 	int r = mx_string(c, v, &s);
 
 	if (r < 0)
@@ -79,20 +98,25 @@ int mx_existing_path(struct mctx *c, const struct mval *v, enum mx_file kind,
 		goto out;
 	}
 	abs = mx_resolve(c->dir, s);
-	r = abs ? check_file(c, v, abs, kind) : -ENOMEM;
-	if (r < 0)
-		goto out;
-	real = realpath(abs, NULL);
-	if (!real) {
-		r = mx_fail(c, v->pos, v->field, "\"%s\": %s", abs,
-			    strerror(errno));
-		goto out;
-	}
-	*out = real;
+	if (!abs)
+		r = -ENOMEM;
+	else if (kind == MX_FILE_EXEC)
+		r = exec_path(c, v, abs, out);
+	else
+		r = data_path(c, v, abs, kind, out);
 out:
 	free(abs);
 	free(s);
 	return r;
+}
+
+int mx_binary(struct mctx *c, const struct mval *v, char **out)
+{
+	int r = mx_granted(c, v->key_pos, v->field, c->policy.allow_binary,
+			   "a binary override: the manifest would choose the "
+			   "program that runs", "binary");
+
+	return r < 0 ? r : mx_existing_path(c, v, MX_FILE_EXEC, out);
 }
 
 /* A socket the launcher will create: absolute, short enough for

@@ -91,7 +91,7 @@ static int read_machine(struct mctx *c, const struct mmap *root,
 		return r;
 	mx_lookup(&m, "binary", &v);
 	if (v.present)
-		r = mx_existing_path(c, &v, MX_FILE_EXEC, &cfg->cpu_binary);
+		r = mx_binary(c, &v, &cfg->cpu_binary);
 	return r;
 }
 
@@ -156,7 +156,7 @@ static int read_memory(struct mctx *c, const struct mmap *root,
 		return r;
 	mx_lookup(&m, "binary", &v);
 	if (v.present)
-		r = mx_existing_path(c, &v, MX_FILE_EXEC, &cfg->mem_binary);
+		r = mx_binary(c, &v, &cfg->mem_binary);
 	return r;
 }
 
@@ -275,7 +275,7 @@ int mx_read_config(struct mctx *c, const struct mmap *root,
 		return r;
 	cfg->sandbox = true;
 	mx_lookup(root, "sandbox", &v);
-	if (v.present && (r = mx_bool(c, &v, &cfg->sandbox)) < 0)
+	if (v.present && (r = mx_sandbox(c, &v, &cfg->sandbox)) < 0)
 		return r;
 	mx_lookup(root, "devices", &v);
 	if (v.present)

@@ -119,6 +119,7 @@ static struct vm_config *load(struct mctx *c, const char *yaml, size_t len)
 	r = cfg ? 0 : -ENOMEM;
 	if (r == 0 && !(cfg->dir = strdup(c->dir)))
 		r = -ENOMEM;
+
 	root.node = fy_document_root(doc);
 	root.pos = mx_node_pos(root.node, root.pos);
 	if (r == 0)
@@ -152,23 +153,41 @@ static char *default_name(const char *path)
 	return strndup(base, n);
 }
 
+static void free_dirs(char **dirs)
+{
+	for (size_t i = 0; dirs && dirs[i]; i++)
+		free(dirs[i]);
+	free(dirs);
+}
+
 static struct vm_config *load_named(const char *name, const char *dir,
 				    const char *yaml, size_t len,
+				    const struct manifest_policy *policy,
 				    struct manifest_error *err)
 {
 	char *def = default_name(name);
 	struct mctx c = { .err = err, .dir = dir, .default_name = def };
 	struct vm_config *cfg = NULL;
 
+	if (policy)
+		c.policy = *policy;
 	if (!def)
 		mx_fail(&c, (struct mpos){ 0, 0 }, "", "out of memory");
-	else
+	else if (mx_file_dirs(dir, policy, &c.file_dirs, &c.nfile_dirs,
+			      err->message, sizeof(err->message)) == 0)
 		cfg = load(&c, yaml, len);
+	if (cfg) {
+		cfg->file_dirs = c.file_dirs;   /* cfg owns them now */
+		cfg->nfile_dirs = c.nfile_dirs;
+		cfg->block_devices = c.policy.allow_block_device;
+		c.file_dirs = NULL;
+	}
 	if (cfg && !(cfg->path = strdup(name))) {
 		mx_fail(&c, (struct mpos){ 0, 0 }, "", "out of memory");
 		vm_config_free(cfg);
 		cfg = NULL;
 	}
+	free_dirs(c.file_dirs);
 	free(def);
 	return cfg;
 }
@@ -180,7 +199,9 @@ static void init_error(struct manifest_error *err, const char *name)
 }
 
 struct vm_config *manifest_load_string(const char *name, const char *yaml,
-				       size_t len, struct manifest_error *err)
+				       size_t len,
+				       const struct manifest_policy *policy,
+				       struct manifest_error *err)
 {
 	char cwd[PATH_MAX];
 
@@ -190,7 +211,7 @@ struct vm_config *manifest_load_string(const char *name, const char *yaml,
 			 "current directory: %s", strerror(errno));
 		return NULL;
 	}
-	return load_named(name, cwd, yaml, len, err);
+	return load_named(name, cwd, yaml, len, policy, err);
 }
 
 /* Reads at most MANIFEST_MAX_BYTES of a regular file. */
@@ -224,7 +245,9 @@ static int read_file(const char *path, char **out, size_t *len)
 	return 0;
 }
 
-struct vm_config *manifest_load(const char *path, struct manifest_error *err)
+struct vm_config *manifest_load(const char *path,
+				const struct manifest_policy *policy,
+				struct manifest_error *err)
 {
 	char *yaml = NULL, *real = NULL;
 	struct vm_config *cfg = NULL;
@@ -241,7 +264,7 @@ struct vm_config *manifest_load(const char *path, struct manifest_error *err)
 			 r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
 		goto out;
 	}
-	cfg = load_named(path, dirname(real), yaml, len, err);
+	cfg = load_named(path, dirname(real), yaml, len, policy, err);
 out:
 	free(real);
 	free(yaml);
@@ -271,6 +294,7 @@ void vm_config_free(struct vm_config *cfg)
 	free(cfg->devices);
 	free(cfg->path);
 	free(cfg->dir);
+	free_dirs(cfg->file_dirs);
 	free(cfg->name);
 	free(cfg->machine);
 	free(cfg->accel);

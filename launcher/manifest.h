@@ -7,6 +7,12 @@
  * consistent (every required field present, every value in range, device
  * names unique, files that must exist readable); the launcher does no
  * further validation of its own.
+ *
+ * A manifest may come from someone the operator does not trust, so it can
+ * name files only beneath the directories the operator allows (its own
+ * directory and every --image-dir), and what only the operator may grant
+ * (no sandbox, another binary, a block device) it may ask for but gets only
+ * with the matching command-line flag (struct manifest_policy).
  */
 #ifndef ATOLL_LAUNCHER_MANIFEST_H
 #define ATOLL_LAUNCHER_MANIFEST_H
@@ -66,9 +72,24 @@ struct device_config {
 	struct net_config net;     /* kind virtio-net */
 };
 
+/* What the operator grants on atoll's command line. */
+struct manifest_policy {
+	bool allow_unsandboxed;      /* --allow-unsandboxed: `sandbox: off` */
+	bool allow_binary;           /* --allow-binary: `binary:`, `args:` */
+	bool allow_block_device;     /* --allow-block-device: a disk that is a
+				      * block device */
+	const char *const *image_dirs;   /* --image-dir DIR, each existing */
+	size_t nimage_dirs;
+};
+
 struct vm_config {
 	char *path;          /* the manifest file as given */
 	char *dir;           /* its directory: base for relative paths */
+	/* Canonical directories the manifest's files must lie beneath: dir,
+	 * then each --image-dir; manifest_open_file() reopens beneath them. */
+	char **file_dirs;
+	size_t nfile_dirs;
+	bool block_devices;  /* --allow-block-device was given */
 	char *name;          /* VM name, default: the file's basename */
 
 	char *machine;       /* "riscv-virt" | "x86" | "none" */
@@ -104,14 +125,26 @@ struct manifest_error {
 	char message[384];
 };
 
-/* Parses and validates `path`. Returns NULL and fills *err on any error.
- * ${NAME} in string values expands from the environment; an unset variable
- * is an error. */
-struct vm_config *manifest_load(const char *path, struct manifest_error *err);
+/* Parses and validates `path` under `policy` (NULL grants nothing).
+ * Returns NULL and fills *err on any error. ${NAME} in string values
+ * expands from the environment; an unset variable is an error. */
+struct vm_config *manifest_load(const char *path,
+				const struct manifest_policy *policy,
+				struct manifest_error *err);
 /* Same, from a buffer (`name` is used in messages; relative paths resolve
- * against the current directory). For tests and fuzzing. */
+ * against, and files must lie beneath, the current directory). For tests
+ * and fuzzing. */
 struct vm_config *manifest_load_string(const char *name, const char *yaml,
-				       size_t len, struct manifest_error *err);
+				       size_t len,
+				       const struct manifest_policy *policy,
+				       struct manifest_error *err);
+/* Opens `path`, a file of cfg (kernel, initrd, firmware or a disk), with
+ * open(2) `flags`, by the rule manifest_load checked it with: beneath one
+ * of cfg->file_dirs, a regular file, or a block device when `disk` and
+ * --allow-block-device. Returns the fd, or a negative errno with the
+ * reason in why. */
+int manifest_open_file(const struct vm_config *cfg, const char *path,
+		       int flags, bool disk, char *why, size_t whysz);
 /* "FILE:LINE:COL: FIELD: MESSAGE" into buf. */
 void manifest_error_format(const struct manifest_error *err, char *buf,
 			   size_t size);

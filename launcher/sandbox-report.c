@@ -29,10 +29,11 @@ static int report_one(const char *name, const char *kind, bool on)
 	return 0;
 }
 
-int sandbox_report_main(const char *path)
+int sandbox_report_main(const char *path,
+			const struct manifest_policy *policy)
 {
 	struct manifest_error merr;
-	struct vm_config *cfg = manifest_load(path, &merr);
+	struct vm_config *cfg = manifest_load(path, policy, &merr);
 	int rc = 0;
 
 	if (!cfg) {

@@ -21,4 +21,7 @@ fi
 
 [ -f build/build.ninja ] || meson setup build >&2
 meson compile -C build >&2
-exec build/launcher/atoll run "$manifest"
+# The kit and the disk lie outside examples/, the manifest's directory:
+# files beneath them are the operator's grant (docs/usage.md).
+exec build/launcher/atoll --image-dir "$ATOLL_GUEST_DIR" \
+  --image-dir "$(dirname "$ATOLL_DISK")" run "$manifest"

@@ -15,6 +15,9 @@ import time
 
 ATOLL = os.environ["ATOLL"]
 TESTDEV = os.environ["TESTDEV"]
+# The stand-in device is a binary override (binary:, args:) and is not
+# built for a sandbox (sandbox: off): what only the operator may grant.
+TESTDEV_FLAGS = ("--allow-binary", "--allow-unsandboxed")
 
 
 def fail(msg):
@@ -100,10 +103,12 @@ class Qmp:
 
 class Vm:
     """One `atoll run` of a manifest text. `{TESTDEV}` and `{DIR}` in the
-    text are replaced; a QMP socket is added unless qmp=False."""
+    text are replaced; a QMP socket is added unless qmp=False. `flags` are
+    the operator's grants given to atoll (TESTDEV_FLAGS by default)."""
 
     def __init__(self, manifest, qmp=True, console="none", stdin=None,
-                 verbose=True, stdout=None, preexec_fn=None):
+                 verbose=True, stdout=None, preexec_fn=None,
+                 flags=TESTDEV_FLAGS):
         self.dir = tempfile.mkdtemp(prefix="atoll-test-")
         self.qmp_path = os.path.join(self.dir, "qmp.sock")
         text = manifest
@@ -118,7 +123,8 @@ class Vm:
         self.stderr_path = os.path.join(self.dir, "stderr.log")
         self.stdout_path = os.path.join(self.dir, "stdout.log")
         self.proc = subprocess.Popen(
-            [ATOLL] + (["-v"] if verbose else []) + ["run", self.manifest],
+            [ATOLL] + (["-v"] if verbose else []) + list(flags) +
+            ["run", self.manifest],
             stdin=stdin if stdin is not None else subprocess.DEVNULL,
             stdout=stdout if stdout is not None else open(self.stdout_path, "wb"),
             stderr=open(self.stderr_path, "wb"), preexec_fn=preexec_fn)

@@ -3,6 +3,8 @@
 """`atoll check`: accepts a valid manifest, refuses a bad one with the
 file, line and field, and starts nothing in either case."""
 import os
+import shutil
+import stat
 import subprocess
 import tempfile
 
@@ -29,4 +31,90 @@ r = subprocess.run([ATOLL, "check"], capture_output=True, text=True)
 check(r.returncode == 2 and "Usage" in r.stderr, "usage error without a file")
 r = subprocess.run([ATOLL, "--help"], capture_output=True, text=True)
 check(r.returncode == 0 and "sandbox-report" in r.stdout, "--help")
+check(all(f in r.stdout for f in ("--allow-unsandboxed", "--allow-binary",
+                                  "--allow-block-device", "--image-dir")),
+      "--help lists the operator's flags")
+
+# What only the operator may grant: refused without the flag, by check and
+# run alike, with file, line, field and the flag; accepted with it.
+outside = tempfile.mkdtemp(prefix="atoll-outside-")
+secret = os.path.join(outside, "secret")
+for f in (secret, os.path.join(d, "kernel"), os.path.join(d, "disk.img")):
+    with open(f, "w") as fh:
+        fh.write("x")
+os.symlink("/etc/shadow", os.path.join(d, "shadow"))
+os.symlink(secret, os.path.join(d, "escape"))
+NONE = "machine: {type: none}\nmemory: {size: 16M}\n"
+BOOT = "machine: {type: riscv-virt}\nmemory: {size: 64M}\nboot:\n"
+DISK = NONE + "devices:\n  - name: d0\n    kind: virtio-blk\n    path: %s\n"
+
+
+def block_device():
+    for name in sorted(os.listdir("/sys/block")):
+        p = "/dev/" + name
+        if os.path.exists(p) and stat.S_ISBLK(os.stat(p).st_mode):
+            return p
+    return None
+
+
+# (what, manifest, where, words, flags that allow it)
+cases = [
+    ("sandbox: off", NONE + "sandbox: off\n", ":3:10: sandbox:",
+     "(allow with --allow-unsandboxed)", ["--allow-unsandboxed"]),
+    ("a device's sandbox: off", NONE + "devices:\n  - name: d0\n"
+     "    kind: gpu\n    sandbox: false\n", ":6:14: devices[0].sandbox:",
+     "(allow with --allow-unsandboxed)", ["--allow-unsandboxed"]),
+    ("machine.binary", "machine: {type: none, binary: /bin/true}\n",
+     ":1:23: machine.binary:", "(allow with --allow-binary)",
+     ["--allow-binary"]),
+    ("an external device", NONE + "devices:\n  - name: d0\n"
+     "    kind: external\n    binary: /bin/true\n", ":6:5: devices[0].binary:",
+     "(allow with --allow-binary)", ["--allow-binary"]),
+    ("args:", NONE + "devices:\n  - name: d0\n    kind: gpu\n"
+     "    args: [--x]\n", ":6:5: devices[0].args:",
+     "(allow with --allow-binary)", ["--allow-binary"]),
+    ("initrd: /etc/shadow", BOOT + "  kernel: kernel\n  initrd: /etc/shadow\n",
+     ":5:11: boot.initrd:", '"/etc/shadow" is outside', None),
+    ("a file outside the manifest's directory",
+     BOOT + "  kernel: %s\n" % secret, ":4:11: boot.kernel:",
+     "(allow with --image-dir DIR)", ["--image-dir", outside]),
+    ("a disk symlinked to /etc/shadow", DISK % "shadow",
+     ":6:11: devices[0].path:", "leads out of", None),
+    ("a kernel symlinked out", BOOT + "  kernel: escape\n",
+     ":4:11: boot.kernel:", "leads out of", None),
+]
+dev = block_device()
+if dev:
+    cases.append(("block device " + dev, DISK % dev + "    readonly: true\n",
+                  ":6:11: devices[0].path:",
+                  "(allow with --allow-block-device)",
+                  ["--allow-block-device"]))
+else:
+    print("skip: no block device in /sys/block for the block-device case")
+
+for i, (what, text, where, words, allow) in enumerate(cases):
+    path = os.path.join(d, "p%d.yaml" % i)
+    with open(path, "w") as f:
+        f.write(text)
+    base = ["--image-dir", "/dev"] if "block device" in what else []
+    c = subprocess.run([ATOLL] + base + ["check", path], capture_output=True,
+                       text=True)
+    check(c.returncode == 1 and (path + where) in c.stderr and
+          words in c.stderr, "%s is refused: %r" % (what, c.stderr.strip()))
+    r = subprocess.run([ATOLL] + base + ["run", path], capture_output=True,
+                       text=True, timeout=30)
+    check(r.returncode == 1 and r.stderr == c.stderr,
+          "atoll run refuses %s with the same message" % what)
+    if allow is None:
+        continue
+    r = subprocess.run([ATOLL] + base + allow + ["check", path],
+                       capture_output=True, text=True)
+    if "block device" in what and "Permission denied" in r.stderr:
+        print("skip: %s is not readable here: %s" % (dev, r.stderr.strip()))
+        continue
+    check(r.returncode == 0 and "OK" in r.stdout,
+          "%s is accepted with %s: %r" % (what, " ".join(allow),
+                                          (r.stdout + r.stderr).strip()))
+shutil.rmtree(d)
+shutil.rmtree(outside)
 print("check command checks passed")

@@ -16,9 +16,25 @@ void mt_teardown(void);
 const char *mt_write(const char *rel, const char *text);
 /* "$MT/rel" canonicalised (static buffer). */
 const char *mt_path(const char *rel);
-/* Writes yaml to $MT/vm.yaml and loads it; fails the test with the
- * formatted error if it does not load. */
+/* Writes yaml to $MT/vm.yaml and loads it granting nothing; fails the
+ * test with the formatted error if it does not load. */
 struct vm_config *mt_load_ok(const char *yaml);
+/* The same under `policy`. */
+struct vm_config *mt_load_with(const char *yaml,
+			       const struct manifest_policy *policy);
+/* Every flag granted, and $MT as an --image-dir (for manifests elsewhere
+ * that name files in $MT). */
+const struct manifest_policy *mt_allow_all(void);
+
+/* An invalid manifest and what its error must say. */
+struct mt_bad {
+	const char *yaml;
+	unsigned line;        /* 0: the line holding "#<" */
+	unsigned col;         /* 0: not checked */
+	const char *field;
+	const char *words[3];
+};
+void mt_check_error(const struct mt_bad *b, const struct manifest_error *err);
 
 /* The minimal valid manifest: 6 lines, no trailing devices. */
 #define MT_BASE "machine:\n  type: riscv-virt\nmemory:\n  size: 256M\n" \
@@ -27,5 +43,6 @@ struct vm_config *mt_load_ok(const char *yaml);
 TCase *manifest_valid_tcase(void);
 TCase *manifest_errors_tcase(void);
 TCase *manifest_text_tcase(void);
+TCase *manifest_policy_tcase(void);
 
 #endif

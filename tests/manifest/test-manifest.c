@@ -70,15 +70,35 @@ void mt_teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-struct vm_config *mt_load_ok(const char *yaml)
+struct vm_config *mt_load_with(const char *yaml,
+			       const struct manifest_policy *policy)
 {
 	struct manifest_error err;
-	struct vm_config *cfg = manifest_load(mt_write("vm.yaml", yaml), &err);
+	struct vm_config *cfg = manifest_load(mt_write("vm.yaml", yaml),
+					      policy, &err);
 	char msg[1024];
 
 	manifest_error_format(&err, msg, sizeof(msg));
 	ck_assert_msg(cfg, "manifest refused: %s", msg);
 	return cfg;
+}
+
+struct vm_config *mt_load_ok(const char *yaml)
+{
+	return mt_load_with(yaml, NULL);
+}
+
+const struct manifest_policy *mt_allow_all(void)
+{
+	static const char *dirs[1];
+	static const struct manifest_policy all = {
+		.allow_unsandboxed = true, .allow_binary = true,
+		.allow_block_device = true, .image_dirs = dirs,
+		.nimage_dirs = 1,
+	};
+
+	dirs[0] = dir;
+	return &all;
 }
 
 START_TEST(minimal_defaults)
@@ -132,7 +152,7 @@ static const char full_yaml[] =
 
 START_TEST(full_manifest)
 {
-	struct vm_config *cfg = mt_load_ok(full_yaml);
+	struct vm_config *cfg = mt_load_with(full_yaml, mt_allow_all());
 	struct device_config *d = cfg->devices;
 
 	ck_assert_str_eq(cfg->name, "web-1");
@@ -225,7 +245,7 @@ END_TEST
 /* Relative socket paths resolve against the manifest's directory. */
 START_TEST(console_socket_relative)
 {
-	struct vm_config *cfg = mt_load_ok(full_yaml);
+	struct vm_config *cfg = mt_load_with(full_yaml, mt_allow_all());
 	char want[PATH_MAX + 32];
 
 	snprintf(want, sizeof(want), "socket:%s/console.sock", mt_path("."));
@@ -311,7 +331,7 @@ START_TEST(yaml_booleans)
 	struct vm_config *cfg;
 
 	snprintf(yaml, sizeof(yaml), MT_BASE "sandbox: %s\n", words[_i]);
-	cfg = mt_load_ok(yaml);
+	cfg = mt_load_with(yaml, mt_allow_all());
 	ck_assert_int_eq(cfg->sandbox, _i % 2 == 0);
 	vm_config_free(cfg);
 }
@@ -340,7 +360,8 @@ START_TEST(load_string_cwd)
 
 	ck_assert_ptr_nonnull(getcwd(old, sizeof(old)));
 	CHECK_OK(chdir(mt_dir()));
-	cfg = manifest_load_string("inline.yml", yaml, strlen(yaml), &err);
+	cfg = manifest_load_string("inline.yml", yaml, strlen(yaml), NULL,
+				   &err);
 	CHECK_OK(chdir(old));
 	ck_assert_msg(cfg, "refused: %s", err.message);
 	ck_assert_str_eq(cfg->kernel, mt_path("kernel"));
@@ -361,7 +382,8 @@ START_TEST(sample_manifests)
 
 	ck_assert_msg(data, "MANIFEST_TEST_DATA is not set");
 	snprintf(path, sizeof(path), "%s/%s", data, samples[_i]);
-	cfg = manifest_load(path, &err);
+	/* their files are in $MT, outside their own directory */
+	cfg = manifest_load(path, mt_allow_all(), &err);
 	manifest_error_format(&err, msg, sizeof(msg));
 	ck_assert_msg(cfg, "%s", msg);
 	ck_assert_str_eq(cfg->path, path);
@@ -425,6 +447,7 @@ static Suite *manifest_suite(void)
 	suite_add_tcase(s, manifest_text_tcase());
 	suite_add_tcase(s, manifest_valid_tcase());
 	suite_add_tcase(s, manifest_errors_tcase());
+	suite_add_tcase(s, manifest_policy_tcase());
 	return s;
 }
 
