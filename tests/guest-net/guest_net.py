@@ -14,6 +14,12 @@ only ever 127.0.0.1: the guest reaches it as 10.0.2.2 through slirp.
                                         listener through a manifest
                                         `hostfwd` rule; sha256 checked on
                                         both ends
+  guest_net.py restrict ATOLL ATOLL_NET the manifest's `restrict: true`:
+                                        the guest's connection to the
+                                        host's server at 10.0.2.2 is
+                                        refused and never reaches it, while
+                                        the host reads 64 KiB from a guest
+                                        listener through `hostfwd`
   guest_net.py restart ATOLL ATOLL_NET  downloads and uploads in a loop (until the
                                         host's server says STOP) while the
                                         device is SIGKILLed twice (via its
@@ -248,6 +254,54 @@ def check_tcp(atoll, kit, tmp):
     return 0
 
 
+def check_restrict(atoll, kit, tmp):
+    srv = Servers(DOWN_BYTES)
+    fwd = free_port()
+    n = 64 * 1024
+    cmd = (NET_UP + fetch(srv.down, "down") +
+           f"dd if=/dev/urandom of=/tmp/up bs=1k count={n // 1024} "
+           f"2>/dev/null; echo {TAG} upsrc=$(sha256sum /tmp/up | cut -c1-64);"
+           f" echo {TAG} listen=1; timeout 60 nc -l -p 7000 </tmp/up "
+           ">/dev/null; " + DRV_ERRORS)
+    yaml = os.path.join(tmp, "restrict.yaml")
+    manifest(yaml, kit, cmd, hostfwd="    restrict: true\n"
+             f'    hostfwd: ["tcp:127.0.0.1:{fwd}-:7000"]\n')
+    forwarded = []
+    th = threading.Thread(target=fetch_forwarded,
+                          args=(fwd, n, forwarded), daemon=True)
+
+    def on_line(line):
+        if f"{TAG} listen=1" in line and not th.is_alive():
+            th.start()
+
+    rc, lines = run([atoll, "run", yaml], on_line=on_line)
+    if th.is_alive() or th.ident:
+        th.join(5)
+    v = values(lines, TAG)
+    problems = []
+    if rc != 0:
+        problems.append(f"exit status {rc}, wanted 0")
+    if v.get("lease") != "10.0.2.15":
+        problems.append(f"DHCP lease {v.get('lease')!r}, wanted 10.0.2.15")
+    if v.get("down") != hashlib.sha256(b"").hexdigest() or srv.downs:
+        problems.append(f"the guest reached the host's 127.0.0.1:{srv.down} "
+                        f"({srv.downs} connection(s) served)")
+    got = forwarded[-1] if forwarded else (0, "")
+    if got != (n, v.get("upsrc")):
+        problems.append(f"hostfwd 127.0.0.1:{fwd} -> guest :7000: host read "
+                        f"{got[0]} bytes sha256 {got[1]}, guest served {n} "
+                        f"sha256 {v.get('upsrc')}")
+    if v.get("drverr") != "0":
+        problems.append(f"{v.get('drverr')} driver/stack error lines in dmesg")
+    if problems:
+        print("FAIL: " + "; ".join(problems))
+        return 1
+    print("PASS: restrict: true: DHCP lease 10.0.2.15; the guest's connection "
+          "to the host's server at 10.0.2.2 refused, the server saw none; "
+          f"{n} bytes read by the host through hostfwd, sha256 equal")
+    return 0
+
+
 def check_restart(atoll, kit, tmp):
     """SIGKILLs atoll-virtio-net twice while the guest downloads in a loop;
     connections cut by a kill may fail, but the device must come back and
@@ -393,7 +447,8 @@ def bench(atoll, kit, tmp):
 
 def main():
     return guest_main(__doc__, "atoll-net-", {
-        "tcp": check_tcp, "restart": check_restart, "bench": bench})
+        "tcp": check_tcp, "restrict": check_restrict,
+        "restart": check_restart, "bench": bench})
 
 
 if __name__ == "__main__":

@@ -288,6 +288,21 @@ size_t nu_tcp4_syn(uint8_t *f, const char *dst, uint16_t sport,
 	return 14 + 20 + 20;
 }
 
+size_t nu_icmp4_echo(uint8_t *f, const char *dst)
+{
+	uint8_t *icmp = f + 14 + 20;
+	const size_t plen = 8 + 4;
+
+	ip4(f, dst, 1, plen);
+	memset(icmp, 0, plen);
+	icmp[0] = 8;                              /* echo request */
+	put16(icmp + 4, 0x1234);
+	put16(icmp + 6, 1);
+	memcpy(icmp + 8, "ping", 4);
+	put16(icmp + 2, (uint16_t)~net_csum_fold(net_csum_add(0, icmp, plen)));
+	return 14 + 20 + plen;
+}
+
 size_t nu_icmp6_echo(uint8_t *f, const char *dst)
 {
 	uint8_t *ip = f + 14, *icmp = ip + 40;

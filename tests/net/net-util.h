@@ -62,6 +62,8 @@ size_t nu_udp4(uint8_t *f, const char *dst, uint16_t sport, uint16_t dport,
 	       const void *data, size_t len);
 size_t nu_tcp4_syn(uint8_t *f, const char *dst, uint16_t sport,
 		   uint16_t dport);
+/* An ICMP echo request from 10.0.2.15 to dst. */
+size_t nu_icmp4_echo(uint8_t *f, const char *dst);
 /* An ICMPv6 echo request from fec0::15 to the IPv6 address dst. */
 size_t nu_icmp6_echo(uint8_t *f, const char *dst);
 

@@ -640,6 +640,24 @@ START_TEST(restrict_keeps_hostfwd)
 }
 END_TEST
 
+/* A guest ping beyond slirp's own addresses makes slirp open an ICMP
+ * socket: a ping socket, or where the host refuses those
+ * (net.ipv4.ping_group_range) a raw one, which the kernel refuses in
+ * turn. Under the profile neither may kill the device. */
+START_TEST(guest_ping_outside)
+{
+	struct net_hdr h = { 0 };
+
+	start(0);
+	CHECK_RET(nu_post_rx(&u, 8, NU_BUF), 0);
+	arp_roundtrip();
+	CHECK_RET(nu_send(&u, &h, frame, nu_icmp4_echo(frame, "198.51.100.1"),
+			  0), 0);
+	alive();
+	arp_roundtrip();
+}
+END_TEST
+
 /* A stream socket whose peer is named like journald's, standing in for
  * a systemd service's stderr: /run is a private tmpfs in a mount
  * namespace of this test's process (Check forks one per test). Returns
@@ -881,6 +899,7 @@ static Suite *suite(void)
 	tcase_add_test(t, restrict_blocks_host);
 	tcase_add_test(t, restrict_keeps_hostfwd);
 	tcase_add_test(t, slirp_log_on_journal_stream);
+	tcase_add_test(t, guest_ping_outside);
 	tcase_add_test(t, cli);
 	tcase_add_test(t, tap_needs_fd);
 	tcase_add_test(t, tap_no_restrict);
