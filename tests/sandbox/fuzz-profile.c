@@ -9,6 +9,27 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* An argument rule checks something, and only bits it compares. */
+static void check_rule(const struct sandbox_arg_rule *r)
+{
+	unsigned checked = 0;
+	char buf[600];
+
+	for (unsigned a = 0; a < SANDBOX_ARGS; a++) {
+		const struct sandbox_arg_match *m = &r->arg[a];
+
+		if (m->nvalues > SANDBOX_ARG_VALUES)
+			__builtin_trap();
+		checked += m->nvalues > 0;
+		for (unsigned v = 0; v < m->nvalues; v++)
+			if (m->values[v] & ~m->mask)
+				__builtin_trap();
+	}
+	if (!checked || r->nr < 0)
+		__builtin_trap();
+	sandbox_arg_rule_format(r, buf, sizeof(buf));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char base_yaml[] = "kind: base\nrlimits: {core: 0}\n"
@@ -37,6 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < p->ndevices; i++)
 			if (strncmp(p->devices[i], "/dev/", 5))
 				__builtin_trap();
+		for (size_t i = 0; i < p->narg_rules; i++)
+			check_rule(&p->arg_rules[i]);
 	}
 	sandbox_profile_free(p);
 	sandbox_profile_free(base);
