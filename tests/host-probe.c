@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int read_sysctl(const char *path)
+int host_read_sysctl(const char *path)
 {
 	FILE *f = fopen(path, "re");
 	int v = -1;
@@ -43,9 +43,9 @@ static int userns_errno(void)
 /* The settings that commonly forbid user namespaces, when they do. */
 static void userns_settings(char *buf, size_t len)
 {
-	int max = read_sysctl("/proc/sys/user/max_user_namespaces");
-	int clone = read_sysctl("/proc/sys/kernel/unprivileged_userns_clone");
-	int aa = read_sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
+	int max = host_read_sysctl("/proc/sys/user/max_user_namespaces");
+	int clone = host_read_sysctl("/proc/sys/kernel/unprivileged_userns_clone");
+	int aa = host_read_sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
 
 	snprintf(buf, len, "%s%s%s", max == 0 ? "; user.max_user_namespaces=0" :
 		 "", clone == 0 ? "; kernel.unprivileged_userns_clone=0" : "",
@@ -100,6 +100,6 @@ const char *host_uring_unavailable(char *buf, size_t len)
 	snprintf(buf, len, "no restricted io_uring on this host: "
 		 "io_uring_setup: %s (kernel.io_uring_disabled=%d)",
 		 strerror(errno),
-		 read_sysctl("/proc/sys/kernel/io_uring_disabled"));
+		 host_read_sysctl("/proc/sys/kernel/io_uring_disabled"));
 	return buf;
 }

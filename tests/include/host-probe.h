@@ -8,6 +8,9 @@
 
 #include <stddef.h>
 
+/* A sysctl's integer value (path under /proc/sys), -1 if unreadable. */
+int host_read_sysctl(const char *path);
+
 /* The kernel features every sandboxed process needs, for the calling
  * user: seccomp user notification, pidfd_open, clone3, and a new user
  * namespace (root too: every profile has one). */

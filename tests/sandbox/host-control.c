@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "host-control.h"
+#include "host-probe.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -7,23 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int read_sysctl(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	int v = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
 void host_facts_read(struct host_facts *h)
 {
-	h->legacy_tiocsti = read_sysctl("/proc/sys/dev/tty/legacy_tiocsti");
-	h->memfd_noexec = read_sysctl("/proc/sys/vm/memfd_noexec");
+	h->legacy_tiocsti = host_read_sysctl("/proc/sys/dev/tty/legacy_tiocsti");
+	h->memfd_noexec = host_read_sysctl("/proc/sys/vm/memfd_noexec");
 }
 
 /* The errno of the attempt's "RESULT <attempt> errno=<n>" line, or 0. */
