@@ -10,8 +10,24 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True      # no cache in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "guest-blk"))
+from guest_blk import userns_unavailable  # noqa: E402
+
 ATOLL = os.environ["ATOLL"]
 DISK_BYTES = 12345678     # not a round number: the limit must be this
+SKIP = 77
+
+# The limit is a sandbox setting: it needs a sandboxed device, which
+# neither an instrumented build nor a host without user namespaces runs.
+if os.environ.get("ATOLL_SANITIZE", "none") != "none":
+    print("SKIP: sanitizer build (%s): instrumented programs cannot run "
+          "sandboxed" % os.environ["ATOLL_SANITIZE"])
+    sys.exit(SKIP)
+why = userns_unavailable()
+if why:
+    print("SKIP: " + why)
+    sys.exit(SKIP)
 
 
 def fail(msg):
