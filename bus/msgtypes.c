@@ -36,6 +36,7 @@ static const struct msgtype_info msgtypes[] = {
 	T(STATE, "STATE", device_state, 0),
 	T(STATE_LOAD, "STATE_LOAD", device_state, 0),
 	T(CONSOLE_ATTACH, "CONSOLE_ATTACH", console_attach, 1),
+	T(DEVICE_FAULT, "DEVICE_FAULT", device_fault, 0),
 	T(MEM_CREATE, "MEM_CREATE", mem_layout, 0),
 	R(MEM_GRANT_REQUEST, "MEM_GRANT_REQUEST", mem_grant_request,
 	  MEM_GRANT),
@@ -57,6 +58,8 @@ static const struct msgtype_info msgtypes[] = {
 	T(REGION_WRITE, "REGION_WRITE", region_write, 0),
 	T(IRQ_SETUP, "IRQ_SETUP", irq_setup, 16),
 	T(CONFIG_CHANGED, "CONFIG_CHANGED", config_changed, 0),
+	T(IRQ_LEVEL, "IRQ_LEVEL", irq_level, 0),
+	T(REGION_PLACED, "REGION_PLACED", region_placed, 0),
 };
 
 #undef T
@@ -68,7 +71,7 @@ static const struct msgtype_info *lookup(uint16_t type)
 {
 	if (type >= sizeof(msgtypes) / sizeof(msgtypes[0]))
 		return NULL;
-	/* Gaps in the numbering (18, 19, 25..29) are zero entries. */
+	/* Gaps in the numbering (19, 25..29) are zero entries. */
 	return msgtypes[type].desc ? &msgtypes[type] : NULL;
 }
 

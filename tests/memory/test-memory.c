@@ -154,7 +154,7 @@ START_TEST(test_hello_bad_version)
 	int st;
 
 	memset(&S, 0, sizeof(S));
-	S.reply_version = 2;
+	S.reply_version = ATOLL_BUS_PROTOCOL_VERSION + 1;
 	CHECK_OK(stub_start(&S, mem_exe(), "mem0", NULL));
 	st = stub_wait(&S, TIMEOUT_MS);
 	ck_assert_msg(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 1,

@@ -47,7 +47,7 @@ extern "C" {
 #define ATOLL_BUS_API
 #endif
 
-#define ATOLL_BUS_PROTOCOL_VERSION 1u
+#define ATOLL_BUS_PROTOCOL_VERSION 2u
 #define ATOLL_BUS_MAGIC 0x4c4f5441u      /* "ATOL" little-endian */
 #define ATOLL_BUS_MAX_FRAME 65536u       /* header + payload, bytes */
 #define ATOLL_BUS_MAX_FDS 16u            /* per frame */

@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s DIR\n", argv[0]);
 		return 2;
 	}
-	hello.protocol_version = 1;
+	hello.protocol_version = ATOLL_BUS_PROTOCOL_VERSION;
 	hello.role = ATOLL__ROLE__ROLE_DEVICE;
 	hello.kind = "virtio-blk";
 	hello.name = "disk0";
