@@ -11,8 +11,8 @@
  *
  * Thread-safe: config accesses come from any hart thread (one mutex).
  */
-#ifndef ATOLL_VPCI_PCI_FUNC_H
-#define ATOLL_VPCI_PCI_FUNC_H
+#ifndef ATOLL_MACHINE_PCI_FUNC_H
+#define ATOLL_MACHINE_PCI_FUNC_H
 
 #include <pthread.h>
 #include <stdbool.h>
