@@ -8,6 +8,7 @@
 #define ATOLL_BUS_EVENT_H
 
 #include <atoll/bus.h>
+#include <atoll/watch.h>
 
 struct event_base;
 
@@ -39,6 +40,19 @@ ATOLL_BUS_API void atoll_bus_event_detach(atoll_bus_event *watch);
  * from outside a bus callback. (Those made from callbacks run by this
  * watcher are picked up automatically.) */
 ATOLL_BUS_API void atoll_bus_event_update(atoll_bus_event *watch);
+
+/*
+ * struct atoll_watch_ops (<atoll/watch.h>) for a libevent loop, for the
+ * device SDK (libatoll-device, libatoll-virtio): give the SDK
+ * atoll_event_watch_ops() as its watch ops and an atoll_event_watch as
+ * their `loop`. The watch holds one event per watched fd; free it after
+ * everything that watches through it. Returns NULL with errno set.
+ */
+typedef struct atoll_event_watch atoll_event_watch;
+ATOLL_BUS_API atoll_event_watch *atoll_event_watch_new(struct event_base *base);
+/* Removes every remaining watch. NULL is a no-op. */
+ATOLL_BUS_API void atoll_event_watch_free(atoll_event_watch *w);
+ATOLL_BUS_API const struct atoll_watch_ops *atoll_event_watch_ops(void);
 
 #ifdef __cplusplus
 }
