@@ -10,6 +10,8 @@
 #include <atoll/bus.h>
 
 #include "child.h"
+#include "devices.h"
+#include "generic/gdev-set.h"
 #include "log.h"
 #include "machine/pci-host.h"
 #include "machine/virt-map.h"
@@ -28,9 +30,13 @@ struct cpu_bus {
 	int console_fd;
 	int ready;
 	struct vpci_set *vpci;     /* virtio devices, one per PEER_CONNECT */
+	struct gdev_set *gdev;     /* generic devices, likewise */
+	bool booted;               /* at the first RESUME */
 };
 
-/* Builds the machine and posts READY once RAM and console are both in. */
+/* Builds the machine and posts READY once RAM and console are both in.
+ * It boots at the first RESUME, when every device has described itself
+ * and the device tree can have their nodes. */
 static int maybe_ready(struct cpu_bus *c)
 {
 	int r;
@@ -39,12 +45,32 @@ static int maybe_ready(struct cpu_bus *c)
 		return 0;
 	vpci_set_ram(c->vpci, c->ram, VIRT_DRAM_BASE, c->ram_size);
 	r = cpu_run_machine(&c->run, &c->o, c->ram, c->ram_size, c->console_fd,
-			    c->console_fd, &c->bf);
+			    c->console_fd, NULL);
+	if (r < 0)
+		return r;
+	c->ready = 1;
+	return child_post_ready(c->child, "riscv-virt created");
+}
+
+/* Every connected device was described at its PEER_CONNECT, which the
+ * launcher sends before RESUME: place them, then build the device tree
+ * and load the payload. Once. */
+static int plug_and_boot(struct cpu_bus *c)
+{
+	int r;
+
+	if (c->booted)
+		return 0;
+	r = vpci_set_plug(c->vpci, virt_pci_host(c->run.virt));
+	if (r == 0)
+		r = gdev_set_plug(c->gdev, c->run.virt);
+	if (r == 0)
+		r = cpu_run_boot(&c->run, &c->o, &c->bf);
 	if (r < 0)
 		return r;
 	boot_files_free(&c->bf);
-	c->ready = 1;
-	return child_post_ready(c->child, "riscv-virt loaded");
+	c->booted = true;
+	return 0;
 }
 
 static int map_region(struct cpu_bus *c, const Atoll__MemRegion *reg, int fd)
@@ -119,11 +145,10 @@ static void on_resume(struct cpu_bus *c, struct atoll_msg *msg)
 		atoll_bus_reply_error(bus, msg, EAGAIN, "machine not loaded yet");
 		return;
 	}
-	/* Every connected device was described at its PEER_CONNECT, which
-	 * the launcher sends before RESUME: plug them before the guest runs. */
-	r = vpci_set_plug(c->vpci, virt_pci_host(c->run.virt));
+	r = plug_and_boot(c);
 	if (r < 0) {
-		atoll_bus_reply_error(bus, msg, -r, "cannot plug the devices");
+		atoll_bus_reply_error(bus, msg, -r, "cannot boot the machine");
+		child_exit(c->child, CPU_EXIT_ERROR);
 		return;
 	}
 	r = virt_start(c->run.virt);
@@ -144,7 +169,8 @@ static int on_posted(struct cpu_bus *c, struct atoll_msg *msg)
 	else if (msg->type == ATOLL__MSG_TYPE__MSG_CONSOLE_ATTACH)
 		r = on_console(c, msg);
 	else if (msg->type == ATOLL__MSG_TYPE__MSG_PEER_CONNECT)
-		r = vpci_set_peer_connect(c->vpci, msg);
+		r = devices_peer_connect(c->vpci, c->gdev, child_name(c->child),
+					 msg);
 	else
 		return -EOPNOTSUPP;
 	if (r == 0)
@@ -194,6 +220,20 @@ static void exited(struct cpu_run *r, enum virt_exit why)
 	child_exit(c->child, cpu_exit_status(why));
 }
 
+/* A generic device stopped answering: the launcher applies its restart
+ * policy. */
+static void device_fault(void *opaque, const char *device, const char *why)
+{
+	struct cpu_bus *c = opaque;
+	Atoll__DeviceFault df = ATOLL__DEVICE_FAULT__INIT;
+
+	df.device = (char *)device;
+	df.reason = (char *)why;
+	if (atoll_bus_post(child_bus(c->child), ATOLL__MSG_TYPE__MSG_DEVICE_FAULT,
+			   &df.base, NULL, 0) < 0)
+		log_warn("%s: cannot post DEVICE_FAULT", device);
+}
+
 static int cpu_setup(struct child *ch)
 {
 	struct cpu_bus *c = child_state(ch);
@@ -208,6 +248,9 @@ static int cpu_setup(struct child *ch)
 		return r;
 	c->vpci = vpci_set_new(child_base(ch), child_name(ch));
 	if (!c->vpci)
+		return -ENOMEM;
+	c->gdev = gdev_set_new(child_base(ch), child_name(ch), device_fault, c);
+	if (!c->gdev)
 		return -ENOMEM;
 	c->run.opaque = c;
 	c->run.exited = exited;
@@ -230,6 +273,8 @@ static void cpu_teardown(struct child *ch)
 		virt_stop(c->run.virt);
 	vpci_set_free(c->vpci);    /* harts stopped: no more BAR accesses */
 	c->vpci = NULL;
+	gdev_set_free(c->gdev);
+	c->gdev = NULL;
 	cpu_run_fini(&c->run);
 	boot_files_free(&c->bf);
 	if (c->console_fd >= 0)

@@ -154,11 +154,16 @@ int cpu_run_machine(struct cpu_run *r, const struct cpu_options *o,
 		log_error("cannot create the machine: %s", strerror(errno));
 		return ret;
 	}
-	ret = boot(r, bf, o);
-	if (ret < 0)
+	if (bf && (ret = boot(r, bf, o)) < 0)
 		return ret;
 	r->console = console_new(r->base, con_in, virt_uart(r->virt));
 	return r->console ? 0 : -ENOMEM;
+}
+
+int cpu_run_boot(struct cpu_run *r, const struct cpu_options *o,
+		 const struct boot_files *bf)
+{
+	return boot(r, bf, o);
 }
 
 void cpu_run_fini(struct cpu_run *r)

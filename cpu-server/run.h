@@ -41,11 +41,15 @@ int boot_files_load(const struct cpu_options *o, uint64_t max,
 void boot_files_free(struct boot_files *bf);
 
 int cpu_run_init(struct cpu_run *r, struct event_base *base);
-/* Creates and boots the machine; the harts do not run yet. Logs the
- * reason and returns a negative errno on failure. */
+/* Creates the machine, and boots it if bf is not NULL; the harts do not
+ * run yet. Logs the reason and returns a negative errno on failure. */
 int cpu_run_machine(struct cpu_run *r, const struct cpu_options *o,
 		    void *ram, uint64_t ram_size, int con_in, int con_out,
 		    const struct boot_files *bf);
+/* Boots the machine cpu_run_machine created (loads the payload, builds
+ * the device tree). Logs and returns a negative errno on failure. */
+int cpu_run_boot(struct cpu_run *r, const struct cpu_options *o,
+		 const struct boot_files *bf);
 void cpu_run_fini(struct cpu_run *r);
 
 /* The process exit status for a machine exit. */

@@ -35,7 +35,6 @@ void pci_func_init(struct pci_func *f, const struct pci_func_ids *ids)
 	pthread_mutex_init(&f->lock, NULL);
 	put16(f->cfg + PCI_CFG_VENDOR, ids->vendor);
 	put16(f->cfg + PCI_CFG_DEVICE, ids->device);
-	put16(f->cfg + PCI_CFG_STATUS, PCI_STATUS_CAP_LIST);
 	f->cfg[PCI_CFG_REVISION] = ids->revision;
 	f->cfg[PCI_CFG_CLASS_PROG] = (uint8_t)ids->class_code;
 	f->cfg[PCI_CFG_CLASS_PROG + 1] = (uint8_t)(ids->class_code >> 8);
@@ -90,6 +89,8 @@ int pci_func_add_cap(struct pci_func *f, uint8_t id, const void *body,
 		f->cfg[f->last_cap + 1] = (uint8_t)off;
 	else
 		f->cfg[PCI_CFG_CAP_PTR] = (uint8_t)off;
+	/* The status bit says a list exists: only once it does. */
+	f->cfg[PCI_CFG_STATUS] |= PCI_STATUS_CAP_LIST;
 	f->last_cap = off;
 	f->cap_end = off + 2 + len;
 	return (int)off;

@@ -9,7 +9,8 @@
 
 #include "virt-map.h"
 
-#define FDT_BUF_SIZE (64u * 1024)
+/* Room for the fixed nodes plus platform devices' extra properties. */
+#define FDT_BUF_SIZE (256u * 1024)
 
 /* Phandles: 1..nharts are the per-hart interrupt controllers. */
 #define PH_CPU_INTC(i) (1u + (i))
@@ -211,6 +212,36 @@ static int add_pcie(void *f, const struct virt_fdt_params *p)
 	return r;
 }
 
+static int add_platform_dev(void *f, const struct virt_fdt_params *p,
+			    const struct virt_fdt_dev *d)
+{
+	fdt64_t reg[2 * VIRT_FDT_DEV_MAX_REGS];
+	char name[64];
+	int r = 0;
+
+	if (!d->nregs || d->nregs > VIRT_FDT_DEV_MAX_REGS ||
+	    d->nirqs > VIRT_FDT_DEV_MAX_IRQS || !d->node_name || !d->compatible)
+		return -FDT_ERR_BADVALUE;
+	for (unsigned i = 0; i < d->nregs; i++) {
+		reg[2 * i] = cpu_to_fdt64(d->reg[i][0]);
+		reg[2 * i + 1] = cpu_to_fdt64(d->reg[i][1]);
+	}
+	snprintf(name, sizeof(name), "%s@%llx", d->node_name,
+		 (unsigned long long)d->reg[0][0]);
+	TRY(fdt_begin_node(f, name));
+	TRY(fdt_property_string(f, "compatible", d->compatible));
+	TRY(fdt_property(f, "reg", reg, (int)(2 * d->nregs * sizeof(fdt64_t))));
+	if (d->nirqs) {
+		TRY(fdt_property_u32(f, "interrupt-parent", PH_PLIC(p->nharts)));
+		TRY(prop_cells(f, "interrupts", d->irq, d->nirqs));
+	}
+	for (unsigned i = 0; i < d->nprops; i++)
+		TRY(fdt_property(f, d->props[i].name, d->props[i].value,
+				 (int)d->props[i].len));
+	TRY(fdt_end_node(f));
+	return r;
+}
+
 static int add_soc(void *f, const struct virt_fdt_params *p)
 {
 	int r = 0;
@@ -223,6 +254,8 @@ static int add_soc(void *f, const struct virt_fdt_params *p)
 	TRY(add_clint_plic(f, p));
 	TRY(add_uart_test(f, p));
 	TRY(add_pcie(f, p));
+	for (unsigned i = 0; i < p->ndevs; i++)
+		TRY(add_platform_dev(f, p, &p->devs[i]));
 	TRY(fdt_end_node(f));
 	return r;
 }

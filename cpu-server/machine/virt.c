@@ -15,6 +15,7 @@
 #include "boot-kernel.h"
 #include "virt-fdt.h"
 #include "pci-host.h"
+#include "platform-bus.h"
 #include "plic.h"
 #include "rv.h"
 #include "syscon.h"
@@ -40,6 +41,9 @@ struct virt {
 	struct plic *plic;
 	struct uart *uart;
 	struct pci_host *pci;
+	struct platform_bus *pbus;
+	const struct virt_fdt_dev *devs;   /* the caller's, until the boot */
+	unsigned ndevs;
 	uint8_t rom[VIRT_MROM_SIZE];
 	uint64_t fdt_addr;
 	bool booted;
@@ -111,6 +115,8 @@ static int mmio_read(void *opaque, uint64_t pa, unsigned size, uint64_t *val)
 	}
 	if (in(pa, VIRT_PCIE_MMIO_BASE, VIRT_PCIE_MMIO_SIZE))
 		return pci_host_mmio_read(v->pci, pa, size, val);
+	if (in(pa, VIRT_PLATFORM_BUS_BASE, VIRT_PLATFORM_BUS_SIZE))
+		return platform_bus_read(v->pbus, pa, size, val);
 	/* No I/O BARs: the PIO window reads as all ones. */
 	if (in(pa, VIRT_PCIE_PIO_BASE, VIRT_PCIE_PIO_SIZE)) {
 		*val = size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
@@ -136,6 +142,8 @@ static int mmio_write(void *opaque, uint64_t pa, unsigned size, uint64_t val)
 	}
 	if (in(pa, VIRT_PCIE_MMIO_BASE, VIRT_PCIE_MMIO_SIZE))
 		return pci_host_mmio_write(v->pci, pa, size, val);
+	if (in(pa, VIRT_PLATFORM_BUS_BASE, VIRT_PLATFORM_BUS_SIZE))
+		return platform_bus_write(v->pbus, pa, size, val);
 	if (in(pa, VIRT_PCIE_PIO_BASE, VIRT_PCIE_PIO_SIZE))
 		return 0;
 	return -EFAULT;
@@ -248,7 +256,9 @@ static int create_parts(struct virt *v)
 	if (!v->pci)
 		return -ENOMEM;
 	pci_host_set_irq_handler(v->pci, pci_irq, v);
-	return 0;
+	v->pbus = platform_bus_new(VIRT_PLATFORM_BUS_BASE,
+				   VIRT_PLATFORM_BUS_SIZE);
+	return v->pbus ? 0 : -ENOMEM;
 }
 
 struct virt *virt_new(const struct virt_config *cfg,
@@ -288,6 +298,7 @@ void virt_free(struct virt *v)
 	if (v->running)
 		virt_stop(v);
 	pci_host_free(v->pci);
+	platform_bus_free(v->pbus);
 	uart_free(v->uart);
 	plic_free(v->plic);
 	rv_vm_free(v->vm);
@@ -315,6 +326,8 @@ static void fdt_params(const struct virt *v, const char *bootargs,
 		.mmu_type = v->cfg.mmu_type,
 		.rng_seed = seed,
 		.rng_seed_len = RNG_SEED_LEN,
+		.devs = v->devs,
+		.ndevs = v->ndevs,
 	};
 }
 
@@ -592,6 +605,18 @@ void virt_set_irq(struct virt *v, unsigned source, bool level)
 struct pci_host *virt_pci_host(struct virt *v)
 {
 	return v->pci;
+}
+
+struct platform_bus *virt_platform_bus(struct virt *v)
+{
+	return v->pbus;
+}
+
+void virt_set_platform_devices(struct virt *v, const struct virt_fdt_dev *d,
+			       unsigned n)
+{
+	v->devs = d;
+	v->ndevs = n;
 }
 
 const void *virt_fdt(struct virt *v, uint64_t *addr)

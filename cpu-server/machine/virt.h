@@ -18,6 +18,8 @@
 
 struct uart;
 struct pci_host;
+struct platform_bus;
+struct virt_fdt_dev;
 
 enum virt_exit {
 	VIRT_RUNNING = 0,
@@ -88,6 +90,16 @@ struct uart *virt_uart(struct virt *v);
 /* The PCIe host, for device models to register slots (before
  * virt_start). */
 struct pci_host *virt_pci_host(struct virt *v);
+
+/* The platform bus (VIRT_PLATFORM_BUS_BASE), for platform devices to map
+ * their windows (before virt_start). */
+struct platform_bus *virt_platform_bus(struct virt *v);
+
+/* The platform devices' device-tree nodes, for the next virt_boot_*: the
+ * device tree is built at the boot, once every device has described
+ * itself. d[0..n) must stay valid until that boot returns. */
+void virt_set_platform_devices(struct virt *v, const struct virt_fdt_dev *d,
+			       unsigned n);
 
 /* Drives PLIC source 1..95 (e.g. pci_host_intx_irq() of a slot) from any
  * thread. */

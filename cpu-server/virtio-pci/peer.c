@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atoll/bus.h>
@@ -17,7 +18,18 @@ struct vpci_peer {
 	bool closed;
 	vpci_config_changed_fn changed;
 	void *opaque;
+	vpci_irq_level_fn irq_level;
+	void *irq_opaque;
 };
+
+/* An IRQ_LEVEL for a line the device does not have is a violation. */
+static void on_irq_level(struct vpci_peer *p, const struct atoll_msg *m)
+{
+	const Atoll__IrqLevel *l = (const Atoll__IrqLevel *)m->body;
+
+	if (!p->irq_level(p->irq_opaque, l->line, l->level))
+		vpci_peer_cut_off(p, "IRQ_LEVEL for a line it does not have");
+}
 
 static void on_message(atoll_bus *bus, struct atoll_msg *m, void *opaque)
 {
@@ -29,6 +41,12 @@ static void on_message(atoll_bus *bus, struct atoll_msg *m, void *opaque)
 			atoll_bus_reply_ack(bus, m);
 		if (p->changed)
 			p->changed(p->opaque);
+		return;
+	}
+	if (m->type == ATOLL__MSG_TYPE__MSG_IRQ_LEVEL && p->irq_level) {
+		if (request)
+			atoll_bus_reply_ack(bus, m);
+		on_irq_level(p, m);
 		return;
 	}
 	log_warn("%s: unexpected %s from the device; ignored", p->name,
@@ -150,6 +168,29 @@ void vpci_peer_free(struct vpci_peer *p)
 	free(p);
 }
 
+void vpci_peer_set_config_changed(struct vpci_peer *p,
+				  vpci_config_changed_fn fn, void *opaque)
+{
+	p->changed = fn;
+	p->opaque = opaque;
+}
+
+void vpci_peer_set_irq_level(struct vpci_peer *p, vpci_irq_level_fn fn,
+			     void *opaque)
+{
+	p->irq_level = fn;
+	p->irq_opaque = opaque;
+}
+
+void vpci_peer_cut_off(struct vpci_peer *p, const char *why)
+{
+	if (p->closed)
+		return;
+	log_warn("%s: %s; cutting the device off", p->name, why);
+	p->closed = true;
+	shutdown(atoll_bus_fd(p->bus), SHUT_RDWR);
+}
+
 bool vpci_peer_alive(const struct vpci_peer *p)
 {
 	return p && !p->closed && !atoll_bus_is_closed(p->bus);
@@ -176,29 +217,39 @@ int vpci_peer_drain(struct vpci_peer *p)
 	return 0;
 }
 
+int vpci_peer_describe_msg(struct vpci_peer *p, int timeout_ms,
+			   struct atoll_msg **reply)
+{
+	return call(p, ATOLL__MSG_TYPE__MSG_DEVICE_DESCRIBE, NULL, NULL, 0,
+		    timeout_ms, reply);
+}
+
+int vpci_peer_virtio_desc(const struct vpci_peer *p,
+			  const Atoll__DeviceDesc *dd, struct vpci_peer_desc *d)
+{
+	if (dd->model != ATOLL__DEVICE_MODEL__MODEL_VIRTIO || !dd->virtio) {
+		log_error("%s: not a virtio device (model %d)", p->name,
+			  (int)dd->model);
+		return -EPROTO;
+	}
+	memset(d, 0, sizeof(*d));
+	d->device_id = dd->virtio->device_id;
+	d->features = dd->virtio->features;
+	d->num_queues = dd->virtio->num_queues;
+	d->max_queue_size = dd->virtio->max_queue_size;
+	d->config_size = dd->virtio->config_size;
+	return 0;
+}
+
 int vpci_peer_describe(struct vpci_peer *p, int timeout_ms,
 		       struct vpci_peer_desc *d)
 {
 	struct atoll_msg *r;
-	const Atoll__DeviceDesc *dd;
-	int rc = call(p, ATOLL__MSG_TYPE__MSG_DEVICE_DESCRIBE, NULL, NULL, 0,
-		      timeout_ms, &r);
+	int rc = vpci_peer_describe_msg(p, timeout_ms, &r);
 
 	if (rc < 0)
 		return rc;
-	dd = (const Atoll__DeviceDesc *)r->body;
-	if (dd->model != ATOLL__DEVICE_MODEL__MODEL_VIRTIO || !dd->virtio) {
-		log_error("%s: not a virtio device (model %d)", p->name,
-			  (int)dd->model);
-		rc = -EPROTO;
-	} else {
-		memset(d, 0, sizeof(*d));
-		d->device_id = dd->virtio->device_id;
-		d->features = dd->virtio->features;
-		d->num_queues = dd->virtio->num_queues;
-		d->max_queue_size = dd->virtio->max_queue_size;
-		d->config_size = dd->virtio->config_size;
-	}
+	rc = vpci_peer_virtio_desc(p, (const Atoll__DeviceDesc *)r->body, d);
 	atoll_msg_free(r);
 	return rc;
 }
@@ -272,4 +323,61 @@ int vpci_peer_reset(struct vpci_peer *p, int timeout_ms)
 {
 	return call(p, ATOLL__MSG_TYPE__MSG_RESET, NULL, NULL, 0, timeout_ms,
 		    NULL);
+}
+
+int vpci_peer_region_read(struct vpci_peer *p, uint32_t region, uint64_t off,
+			  uint32_t size, void *buf, int timeout_ms)
+{
+	Atoll__RegionRead rr = ATOLL__REGION_READ__INIT;
+	const Atoll__RegionData *rd;
+	struct atoll_msg *r;
+	int rc;
+
+	rr.region = region;
+	rr.offset = off;
+	rr.size = size;
+	rc = call(p, ATOLL__MSG_TYPE__MSG_REGION_READ, &rr.base, NULL, 0,
+		  timeout_ms, &r);
+	if (rc < 0)
+		return rc;
+	rd = (const Atoll__RegionData *)r->body;
+	if (rd->data.len != size) {
+		log_warn("%s: REGION_READ %u+%#llx/%u answered with %zu bytes",
+			 p->name, region, (unsigned long long)off, size,
+			 rd->data.len);
+		rc = -EPROTO;
+	} else {
+		memcpy(buf, rd->data.data, size);
+	}
+	atoll_msg_free(r);
+	return rc;
+}
+
+static int post(struct vpci_peer *p, uint16_t type, const ProtobufCMessage *b)
+{
+	if (p->closed || atoll_bus_is_closed(p->bus))
+		return -ECONNRESET;
+	return atoll_bus_post(p->bus, type, b, NULL, 0);
+}
+
+int vpci_peer_region_write(struct vpci_peer *p, uint32_t region, uint64_t off,
+			   const void *data, uint32_t size)
+{
+	Atoll__RegionWrite rw = ATOLL__REGION_WRITE__INIT;
+
+	rw.region = region;
+	rw.offset = off;
+	rw.data.data = (uint8_t *)data;
+	rw.data.len = size;
+	return post(p, ATOLL__MSG_TYPE__MSG_REGION_WRITE, &rw.base);
+}
+
+int vpci_peer_region_placed(struct vpci_peer *p, uint32_t region,
+			    uint64_t addr)
+{
+	Atoll__RegionPlaced rp = ATOLL__REGION_PLACED__INIT;
+
+	rp.region = region;
+	rp.address = addr;
+	return post(p, ATOLL__MSG_TYPE__MSG_REGION_PLACED, &rp.base);
 }

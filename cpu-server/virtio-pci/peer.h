@@ -1,20 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The cpu-server end of the virtio peer protocol (docs/virtio-pci.md,
- * docs/virtio-device-protocol.md): one bus connection to one out-of-process
- * virtio device. The cpu server is the front-end: it sends HELLO, then
- * DEVICE_DESCRIBE, FEATURES_SET, QUEUE_SETUP, CONFIG_READ/WRITE, RESET,
- * every one a synchronous call with a deadline. The device may post
- * CONFIG_CHANGED.
+ * The cpu-server end of the device peer protocol (docs/virtio-pci.md,
+ * docs/virtio-device-protocol.md, docs/protocol.md): one bus connection to
+ * one out-of-process device. The cpu server is the front-end: it sends
+ * HELLO, then DEVICE_DESCRIBE, and for a virtio device FEATURES_SET,
+ * QUEUE_SETUP, CONFIG_READ/WRITE, RESET, for a generic device REGION_READ,
+ * every one a synchronous call with a deadline, and posts REGION_WRITE and
+ * REGION_PLACED. The device may post CONFIG_CHANGED (virtio) or IRQ_LEVEL
+ * (generic).
  *
  * Not thread-safe on its own: the owner serializes every call on one peer
- * (virtio-pci.c holds the transport's lock), including vpci_peer_drain.
+ * (virtio-pci.c holds the transport's lock, generic/gdev.c the device's),
+ * including vpci_peer_drain.
  */
 #ifndef ATOLL_VPCI_PEER_H
 #define ATOLL_VPCI_PEER_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <atoll/bus.h>
 
 struct vpci_peer;
 
@@ -37,6 +42,9 @@ struct vpci_queue_setup {
 /* Called (from vpci_peer_drain, on the caller's thread) when the device
  * posts CONFIG_CHANGED. */
 typedef void (*vpci_config_changed_fn)(void *opaque);
+/* Called (from vpci_peer_drain) when the device posts IRQ_LEVEL. Returns
+ * false if the line does not exist: the peer is then cut off. */
+typedef bool (*vpci_irq_level_fn)(void *opaque, uint32_t line, bool level);
 
 /* Takes ownership of `fd` (a connected SOCK_SEQPACKET bus socket; closed
  * on failure). `me` is our instance name for HELLO, `peer` the device's
@@ -46,6 +54,17 @@ int vpci_peer_open(int fd, const char *me, const char *peer, int timeout_ms,
 		   vpci_config_changed_fn changed, void *opaque,
 		   struct vpci_peer **out);
 void vpci_peer_free(struct vpci_peer *p);
+/* Who handles CONFIG_CHANGED from now on (replaces vpci_peer_open's). */
+void vpci_peer_set_config_changed(struct vpci_peer *p,
+				  vpci_config_changed_fn fn, void *opaque);
+/* Who handles IRQ_LEVEL (NULL: it is logged and ignored, as from a virtio
+ * device). */
+void vpci_peer_set_irq_level(struct vpci_peer *p, vpci_irq_level_fn fn,
+			     void *opaque);
+/* Ends the connection now (a protocol violation or an unanswered read):
+ * the socket is shut down, so the device reads EOF and the owner's poll
+ * sees the end; the peer stays allocated until vpci_peer_free. */
+void vpci_peer_cut_off(struct vpci_peer *p, const char *why);
 
 /* False once the connection ended or was cut off. */
 bool vpci_peer_alive(const struct vpci_peer *p);
@@ -59,6 +78,22 @@ int vpci_peer_drain(struct vpci_peer *p);
  * device's Error code, -EPROTO for a malformed answer). */
 int vpci_peer_describe(struct vpci_peer *p, int timeout_ms,
 		       struct vpci_peer_desc *d);
+/* DEVICE_DESCRIBE, any model: on 0 the caller owns *reply (its body is an
+ * Atoll__DeviceDesc) and frees it with atoll_msg_free. */
+int vpci_peer_describe_msg(struct vpci_peer *p, int timeout_ms,
+			   struct atoll_msg **reply);
+/* A virtio DeviceDesc into *d; -EPROTO (logged) for any other model. */
+int vpci_peer_virtio_desc(const struct vpci_peer *p,
+			  const Atoll__DeviceDesc *dd, struct vpci_peer_desc *d);
+/* REGION_READ: exactly `size` bytes into buf, or -EPROTO for an answer of
+ * another length. */
+int vpci_peer_region_read(struct vpci_peer *p, uint32_t region, uint64_t off,
+			  uint32_t size, void *buf, int timeout_ms);
+/* Posted: REGION_WRITE and REGION_PLACED. */
+int vpci_peer_region_write(struct vpci_peer *p, uint32_t region, uint64_t off,
+			   const void *data, uint32_t size);
+int vpci_peer_region_placed(struct vpci_peer *p, uint32_t region,
+			    uint64_t addr);
 int vpci_peer_config_read(struct vpci_peer *p, uint32_t off, uint32_t size,
 			  void *buf, int timeout_ms);
 int vpci_peer_config_write(struct vpci_peer *p, uint32_t off,

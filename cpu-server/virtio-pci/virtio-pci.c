@@ -350,28 +350,29 @@ static int queues_new(struct vpci_dev *t)
 	return 0;
 }
 
-int vpci_dev_new(const struct vpci_dev_params *p, int fd,
-		 struct vpci_dev **out)
+static struct vpci_dev *dev_alloc(const struct vpci_dev_params *p)
 {
 	struct vpci_dev *t = calloc(1, sizeof(*t));
-	int rc;
 
-	if (!t) {
-		close(fd);
-		return -ENOMEM;
-	}
+	if (!t)
+		return NULL;
 	snprintf(t->name, sizeof(t->name), "%s", p->name ? p->name : "virtio");
 	snprintf(t->me, sizeof(t->me), "%s", p->me ? p->me : "cpu");
 	t->timeout_ms = p->timeout_ms > 0 ? p->timeout_ms : DEFAULT_TIMEOUT_MS;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_mutex_init(&t->irq_lock, NULL);
 	atomic_init(&t->generation, 0);
-	rc = vpci_connect(t, fd, &t->peer, &t->desc);
-	if (rc == 0) {
-		t->nq = t->desc.num_queues;
-		t->offered = t->desc.features & ~TRANSPORT_UNSUPPORTED;
-		rc = queues_new(t);
-	}
+	return t;
+}
+
+/* Queues and config space from the checked descriptor in t->desc. */
+static int dev_build(struct vpci_dev *t, struct vpci_dev **out)
+{
+	int rc;
+
+	t->nq = t->desc.num_queues;
+	t->offered = t->desc.features & ~TRANSPORT_UNSUPPORTED;
+	rc = queues_new(t);
 	if (rc == 0)
 		rc = build_config(t);
 	if (rc < 0) {
@@ -384,6 +385,43 @@ int vpci_dev_new(const struct vpci_dev_params *p, int fd,
 		 (unsigned long long)t->offered);
 	*out = t;
 	return 0;
+}
+
+int vpci_dev_new(const struct vpci_dev_params *p, int fd,
+		 struct vpci_dev **out)
+{
+	struct vpci_dev *t = dev_alloc(p);
+	int rc;
+
+	if (!t) {
+		close(fd);
+		return -ENOMEM;
+	}
+	rc = vpci_connect(t, fd, &t->peer, &t->desc);
+	if (rc < 0) {
+		vpci_dev_free(t);
+		return rc;
+	}
+	return dev_build(t, out);
+}
+
+int vpci_dev_new_peer(const struct vpci_dev_params *p, struct vpci_peer *peer,
+		      const struct vpci_peer_desc *d, struct vpci_dev **out)
+{
+	struct vpci_dev *t = dev_alloc(p);
+	const char *why = desc_check(d);
+
+	if (!t || why) {
+		if (why)
+			log_error("%s: %s", p->name ? p->name : "virtio", why);
+		vpci_peer_free(peer);
+		free(t);
+		return t ? -EPROTO : -ENOMEM;
+	}
+	t->peer = peer;
+	t->desc = *d;
+	vpci_peer_set_config_changed(peer, config_changed, t);
+	return dev_build(t, out);
 }
 
 void vpci_dev_free(struct vpci_dev *t)

@@ -55,6 +55,12 @@ struct vpci_dev_params {
  * descriptor. Main thread. Returns 0 and *out, or a negative errno. */
 int vpci_dev_new(const struct vpci_dev_params *p, int fd,
 		 struct vpci_dev **out);
+/* The same from a peer already connected (HELLO done) that described
+ * itself as `d`: takes the peer (freed on failure). */
+struct vpci_peer;
+struct vpci_peer_desc;
+int vpci_dev_new_peer(const struct vpci_dev_params *p, struct vpci_peer *peer,
+		      const struct vpci_peer_desc *d, struct vpci_dev **out);
 /* Stops using the device; the caller has stopped the harts. */
 void vpci_dev_free(struct vpci_dev *t);
 

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "peer.h"
 #include "pci-host.h"
 #include "virtio-pci.h"
 
@@ -143,25 +144,31 @@ static struct vpci_entry *find(struct vpci_set *s, const char *name)
 	return NULL;
 }
 
-static int add_device(struct vpci_set *s, const char *name, int fd)
+bool vpci_set_has(const struct vpci_set *s, const char *name)
+{
+	return find((struct vpci_set *)s, name) != NULL;
+}
+
+int vpci_set_add(struct vpci_set *s, const char *name, struct vpci_peer *peer,
+		 const struct vpci_peer_desc *d)
 {
 	const struct vpci_dev_params p = { .name = name, .me = s->me };
 	struct vpci_entry *e;
 	int rc;
 
 	if (s->n == VPCI_SET_MAX) {
-		close(fd);
+		vpci_peer_free(peer);
 		log_error("%s: no free PCI slot; device left out", name);
 		return 0;
 	}
 	e = calloc(1, sizeof(*e));
 	if (!e) {
-		close(fd);
+		vpci_peer_free(peer);
 		return -ENOMEM;
 	}
 	e->set = s;
 	snprintf(e->name, sizeof(e->name), "%s", name);
-	rc = vpci_dev_new(&p, fd, &e->dev);
+	rc = vpci_dev_new_peer(&p, peer, d, &e->dev);
 	if (rc < 0) {
 		log_error("%s: cannot set up the device: %s; left out", name,
 			  strerror(-rc));
@@ -211,21 +218,15 @@ static int retry_later(struct vpci_entry *e)
 	return 0;
 }
 
-int vpci_set_peer_connect(struct vpci_set *s, struct atoll_msg *msg)
+int vpci_set_reattach(struct vpci_set *s, const char *name, int fd)
 {
-	const Atoll__PeerConnect *pc = (const Atoll__PeerConnect *)msg->body;
-	struct vpci_entry *e;
-	int fd, rc;
+	struct vpci_entry *e = find(s, name);
+	int rc;
 
-	if (msg->nfds != 1 || !pc->peer || !pc->peer[0] ||
-	    pc->peer_role != ATOLL__ROLE__ROLE_DEVICE) {
-		log_warn("PEER_CONNECT without a device socket; ignored");
+	if (!e) {
+		close(fd);
 		return 0;
 	}
-	fd = atoll_msg_take_fd(msg, 0);
-	e = find(s, pc->peer);
-	if (!e)
-		return add_device(s, pc->peer, fd);
 	log_info("%s: device restarted; re-attaching", e->name);
 	if (e->retry_ev)
 		evtimer_del(e->retry_ev);

@@ -9,6 +9,7 @@
 #ifndef ATOLL_VPCI_SET_H
 #define ATOLL_VPCI_SET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <atoll/bus.h>
@@ -22,11 +23,20 @@ struct vpci_set *vpci_set_new(struct event_base *base, const char *me);
 /* Frees every transport; the harts must be stopped. NULL is a no-op. */
 void vpci_set_free(struct vpci_set *s);
 
-/* A PEER_CONNECT: takes its fd. A device that fails HELLO/DESCRIBE is
- * logged and left out (its supervisor restarts it); returns 0 then too,
- * and a negative errno only when the cpu server itself cannot go on
- * (-ENOMEM). Blocks for at most a few peer call deadlines. */
-int vpci_set_peer_connect(struct vpci_set *s, struct atoll_msg *msg);
+/* True if a device of this name was added (its next connection is a
+ * restart). */
+bool vpci_set_has(const struct vpci_set *s, const char *name);
+/* A new virtio device, connected (HELLO done) and described as `d`:
+ * takes the peer. A device refused is logged and left out (its supervisor
+ * restarts it); returns 0 then too, and a negative errno only when the
+ * cpu server itself cannot go on (-ENOMEM). */
+struct vpci_peer;
+struct vpci_peer_desc;
+int vpci_set_add(struct vpci_set *s, const char *name, struct vpci_peer *peer,
+		 const struct vpci_peer_desc *d);
+/* The next connection (fd taken) of device `name` after a restart. Blocks
+ * for at most a few peer call deadlines. Same returns as vpci_set_add. */
+int vpci_set_reattach(struct vpci_set *s, const char *name, int fd);
 
 /* Guest RAM (for re-attach); before or after the devices connect. */
 void vpci_set_ram(struct vpci_set *s, const void *ram, uint64_t base,
