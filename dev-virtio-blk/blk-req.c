@@ -94,7 +94,7 @@ static void publish(struct blk_req *r, uint8_t status)
 	else
 		b->failed++;
 	/* Used length: what the device wrote into the writable part. */
-	vq_push(&bq->q->vq, r->elem.head,
+	atoll_virtio_queue_push(bq->q, r->elem.head,
 		r->status ? (status == VIRTIO_BLK_S_OK ? r->in_len : 0) + 1 : 0);
 	bq->dirty = true;
 	free(r->bounce);
@@ -116,7 +116,8 @@ static void delay_cb(evutil_socket_t fd, short what, void *arg)
 static void finish(struct blk_req *r, uint8_t status)
 {
 	struct blk *b = r->bq->blk;
-	uint32_t ms = child_fault_delay_ms(b->child, r->bq->q->index);
+	uint32_t ms = child_fault_delay_ms(b->child,
+					   atoll_virtio_queue_index(r->bq->q));
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
 	if (ms && !r->delay_ev)
@@ -130,7 +131,7 @@ static void finish(struct blk_req *r, uint8_t status)
 
 void blk_queue_flush_delayed(struct blk_queue *bq)
 {
-	for (unsigned i = 0; bq->q && i < bq->q->vq.size; i++) {
+	for (unsigned i = 0; bq->q && i < atoll_virtio_queue_size(bq->q); i++) {
 		struct blk_req *r = &bq->reqs[i];
 
 		if (r->delay_ev && evtimer_pending(r->delay_ev, NULL)) {
@@ -147,7 +148,7 @@ void blk_publish_dirty(struct blk *b)
 
 		if (bq->dirty && bq->q) {
 			bq->dirty = false;
-			vdev_queue_notify(bq->q);
+			atoll_virtio_queue_notify(bq->q);
 		}
 	}
 }
@@ -201,7 +202,7 @@ static int submit(struct blk_req *r)
 static int start_rw(struct blk_req *r, uint64_t sector, bool is_write)
 {
 	struct blk *b = r->bq->blk;
-	const struct vq_elem *e = &r->elem;
+	const struct atoll_vq_elem *e = &r->elem;
 	uint64_t len;
 	bool ok;
 
@@ -235,7 +236,7 @@ static int start_rw(struct blk_req *r, uint64_t sector, bool is_write)
 static int start_range_op(struct blk_req *r, bool zeroes)
 {
 	struct blk *b = r->bq->blk;
-	const struct vq_elem *e = &r->elem;
+	const struct atoll_vq_elem *e = &r->elem;
 	struct virtio_blk_discard_write_zeroes seg;
 	uint64_t sector, n;
 	uint32_t flags;
@@ -267,7 +268,7 @@ static int start_range_op(struct blk_req *r, bool zeroes)
 static int start_get_id(struct blk_req *r)
 {
 	const struct blk *b = r->bq->blk;
-	const struct vq_elem *e = &r->elem;
+	const struct atoll_vq_elem *e = &r->elem;
 	char id[BLK_SERIAL_LEN] = { 0 };
 	uint64_t len = e->in_bytes - 1;
 
@@ -316,7 +317,8 @@ void blk_req_start(struct blk_req *r)
 		return;
 	}
 	r->type = le32toh(h.type);
-	if (child_fault_take_error(b->child, r->bq->q->index)) {
+	if (child_fault_take_error(b->child,
+				   atoll_virtio_queue_index(r->bq->q))) {
 		finish(r, VIRTIO_BLK_S_IOERR);
 		return;
 	}

@@ -71,11 +71,11 @@ static void blk_get_config(void *opaque, void *buf, uint32_t size)
 	memcpy(buf, &c, size < sizeof(c) ? size : sizeof(c));
 }
 
-static int blk_queue_start(void *opaque, struct vdev_queue *q)
+static int blk_queue_start(void *opaque, atoll_virtio_queue *q)
 {
 	struct blk *b = opaque;
-	struct blk_queue *bq = &b->queues[q->index];
-	unsigned n = q->vq.size;
+	struct blk_queue *bq = &b->queues[atoll_virtio_queue_index(q)];
+	unsigned n = atoll_virtio_queue_size(q);
 
 	bq->blk = b;
 	bq->q = q;
@@ -92,12 +92,12 @@ static int blk_queue_start(void *opaque, struct vdev_queue *q)
 	return 0;
 }
 
-static void blk_queue_kick(void *opaque, struct vdev_queue *q)
+static void blk_queue_kick(void *opaque, atoll_virtio_queue *q)
 {
 	struct blk *b = opaque;
-	struct blk_queue *bq = &b->queues[q->index];
+	struct blk_queue *bq = &b->queues[atoll_virtio_queue_index(q)];
 	struct blk_req *r;
-	unsigned budget = q->vq.size;
+	unsigned budget = atoll_virtio_queue_size(q);
 	int rc;
 
 	/* Requests that complete at once (errors, GET_ID) free their slot
@@ -105,7 +105,7 @@ static void blk_queue_kick(void *opaque, struct vdev_queue *q)
 	while ((r = bq->free) && budget--) {
 		r->elem.iov = r->iov;
 		r->elem.max_iov = BLK_MAX_IOV;
-		rc = vq_pop(&q->vq, &r->elem);
+		rc = atoll_virtio_queue_pop(q, &r->elem);
 		if (rc <= 0)
 			break;
 		bq->free = r->next_free;
@@ -118,10 +118,11 @@ static void blk_queue_kick(void *opaque, struct vdev_queue *q)
 	blk_publish_dirty(b);
 }
 
-static void blk_queue_stop(void *opaque, struct vdev_queue *q)
+static void blk_queue_stop(void *opaque, atoll_virtio_queue *q)
 {
 	struct blk *b = opaque;
-	struct blk_queue *bq = &b->queues[q->index];
+	unsigned index = atoll_virtio_queue_index(q);
+	struct blk_queue *bq = &b->queues[index];
 
 	if (!bq->reqs)
 		return;
@@ -132,13 +133,13 @@ static void blk_queue_stop(void *opaque, struct vdev_queue *q)
 			break;
 		if (!b->aio->outstanding) {
 			log_error("queue %u: %u requests lost track of; "
-				  "abandoned", q->index, bq->busy);
+				  "abandoned", index, bq->busy);
 			break;
 		}
 		aio_drain(b->aio);
 	}
 	blk_publish_dirty(b);
-	for (unsigned i = 0; i < q->vq.size; i++)
+	for (unsigned i = 0; i < atoll_virtio_queue_size(q); i++)
 		if (bq->reqs[i].delay_ev)
 			event_free(bq->reqs[i].delay_ev);
 	free(bq->reqs);
@@ -147,9 +148,8 @@ static void blk_queue_stop(void *opaque, struct vdev_queue *q)
 	bq->q = NULL;
 }
 
-const struct vdev_ops blk_vdev_ops = {
+const struct atoll_virtio_ops blk_vdev_ops = {
 	.device_id = VIRTIO_ID_BLOCK,
-	.kind = "virtio-blk",
 	.get_config = blk_get_config,
 	.queue_start = blk_queue_start,
 	.queue_kick = blk_queue_kick,
@@ -187,7 +187,8 @@ static int start_aio(struct blk *b, unsigned depth)
 
 int blk_init(struct blk *b, struct child *c)
 {
-	struct vdev_params p = { 0 };
+	struct atoll_virtio_params p = { 0 };
+	struct atoll_dev_config dc = { 0 };
 	uint64_t bytes = 0;
 	unsigned depth = 1;
 	int rc;
@@ -209,7 +210,7 @@ int blk_init(struct blk *b, struct child *c)
 		depth <<= 1;
 	if ((rc = start_aio(b, depth)) < 0)
 		return rc;
-	/* Before vdev exists: no peer message or guest data has been seen. */
+	/* Before the device exists: no peer message or guest data has been seen. */
 	if ((rc = uring_lockout()) < 0) {
 		log_error("cannot forbid new io_uring instances: %s",
 			  strerror(-rc));
@@ -220,10 +221,21 @@ int blk_init(struct blk *b, struct child *c)
 	p.num_queues = b->o.queues;
 	p.max_queue_size = BLK_MAX_QUEUE_SIZE;
 	p.config_size = sizeof(struct virtio_blk_config);
-	p.name = child_name(c);
-	b->vdev = vdev_new(child_base(c), &blk_vdev_ops, &p, b);
-	if (!b->vdev)
+	b->watch = atoll_event_watch_new(child_base(c));
+	if (!b->watch)
 		return -ENOMEM;
+	dc.kind = "virtio-blk";
+	dc.name = child_name(c);
+	dc.watch = atoll_event_watch_ops();
+	dc.loop = b->watch;
+	dc.log = log_bus_cb;
+	dc.opaque = b;
+	b->dev = atoll_dev_new(&dc);
+	if (!b->dev)
+		return -errno;
+	b->vdev = atoll_virtio_new(b->dev, &blk_vdev_ops, &p, b);
+	if (!b->vdev)
+		return -errno;
 	log_info("%llu sectors, %u queue(s), cache %s%s, aio %s",
 		 (unsigned long long)b->capacity, b->o.queues,
 		 b->o.cache == BLK_CACHE_NONE ? "none" :
@@ -234,8 +246,12 @@ int blk_init(struct blk *b, struct child *c)
 
 void blk_fini(struct blk *b)
 {
-	vdev_free(b->vdev);
+	atoll_virtio_free(b->vdev);
 	b->vdev = NULL;
+	atoll_dev_free(b->dev);
+	b->dev = NULL;
+	atoll_event_watch_free(b->watch);
+	b->watch = NULL;
 	if (b->aio_ev)
 		event_free(b->aio_ev);
 	b->aio_ev = NULL;

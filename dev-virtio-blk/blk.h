@@ -8,7 +8,8 @@
 #include <sys/uio.h>
 
 #include "aio.h"
-#include "vdev.h"
+#include <atoll/bus-event.h>
+#include <atoll/virtio.h>
 
 struct child;
 struct event;
@@ -39,7 +40,7 @@ struct blk_queue;
 struct blk_req {
 	struct aio_req io;          /* first: completions hand us &io */
 	struct blk_queue *bq;
-	struct vq_elem elem;
+	struct atoll_vq_elem elem;
 	uint32_t type;
 	uint8_t *status;
 	uint32_t in_len;            /* bytes for the guest, besides status */
@@ -57,7 +58,7 @@ struct blk_req {
 
 struct blk_queue {
 	struct blk *blk;
-	struct vdev_queue *q;
+	atoll_virtio_queue *q;
 	struct blk_req *reqs;
 	struct blk_req *free;
 	unsigned busy;              /* taken from the pool */
@@ -76,7 +77,9 @@ struct blk_opts {
 struct blk {
 	struct blk_opts o;
 	struct child *child;
-	struct vdev *vdev;
+	atoll_event_watch *watch;   /* the SDK's view of the libevent loop */
+	atoll_dev *dev;
+	atoll_virtio *vdev;
 	struct aio *aio;
 	struct event *aio_ev;
 	uint64_t capacity;          /* sectors */
@@ -86,10 +89,10 @@ struct blk {
 	uint64_t completed, failed;
 };
 
-/* Sizes the disk, starts the I/O backend, builds the vdev. */
+/* Sizes the disk, starts the I/O backend, builds the SDK device. */
 int blk_init(struct blk *b, struct child *c);
 void blk_fini(struct blk *b);
-extern const struct vdev_ops blk_vdev_ops;
+extern const struct atoll_virtio_ops blk_vdev_ops;
 
 /* Request handling (blk-req.c). */
 void blk_req_start(struct blk_req *r);

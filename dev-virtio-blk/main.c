@@ -83,10 +83,10 @@ static int blk_setup(struct child *c)
 static int blk_message(struct child *c, struct atoll_msg *m)
 {
 	struct blk *b = child_state(c);
-	int rc = vdev_control_message(b->vdev, child_bus(c), m);
+	int rc = atoll_dev_control_message(b->dev, child_bus(c), m);
 
 	if (rc == 0 && m->type == ATOLL__MSG_TYPE__MSG_MEM_GRANT &&
-	    vdev_has_memory(b->vdev))
+	    atoll_dev_has_memory(b->dev))
 		child_post_ready(c, "guest memory mapped");
 	return rc;
 }
@@ -99,7 +99,8 @@ static void blk_health(struct child *c, Atoll__HealthReport *r)
 	unsigned running = 0;
 
 	for (unsigned i = 0; i < b->o.queues; i++)
-		running += vdev_queue(b->vdev, i)->running;
+		running += atoll_virtio_queue_running(
+			atoll_virtio_queue_get(b->vdev, i));
 	snprintf(s, len, "%u/%u queues serving, aio %s", running, b->o.queues,
 		 b->aio->ops->name);
 	r->status = s;

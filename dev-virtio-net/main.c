@@ -124,10 +124,10 @@ static int net_setup(struct child *c)
 static int net_message(struct child *c, struct atoll_msg *m)
 {
 	struct net *n = child_state(c);
-	int rc = vdev_control_message(n->vdev, child_bus(c), m);
+	int rc = atoll_dev_control_message(n->dev, child_bus(c), m);
 
 	if (rc == 0 && m->type == ATOLL__MSG_TYPE__MSG_MEM_GRANT &&
-	    vdev_has_memory(n->vdev))
+	    atoll_dev_has_memory(n->dev))
 		child_post_ready(c, "guest memory mapped");
 	return rc;
 }

@@ -17,17 +17,18 @@
 
 #include "net.h"
 
-static struct vdev_queue *rxq(struct net *n)
+static atoll_virtio_queue *rxq(struct net *n)
 {
-	struct vdev_queue *q = n->vdev ? vdev_queue(n->vdev, NET_RXQ) : NULL;
+	atoll_virtio_queue *q =
+		n->vdev ? atoll_virtio_queue_get(n->vdev, NET_RXQ) : NULL;
 
-	return q && q->running ? q : NULL;
+	return q && atoll_virtio_queue_running(q) ? q : NULL;
 }
 
 /* Takes one more RX chain into the held set. Returns 1 if one was taken,
  * 0 if the ring is empty (or broken). Unusable chains are returned to the
  * guest at once with length 0 and do not count. */
-static int take_buffer(struct net *n, struct vdev_queue *q)
+static int take_buffer(struct net *n, atoll_virtio_queue *q)
 {
 	struct net_held *h = &n->rx.held[n->rx.nheld];
 	const char *why;
@@ -35,13 +36,13 @@ static int take_buffer(struct net *n, struct vdev_queue *q)
 	for (;;) {
 		h->elem.iov = h->iov;
 		h->elem.max_iov = NET_MAX_IOV;
-		if (vq_pop(&q->vq, &h->elem) != 1) {
+		if (atoll_virtio_queue_pop(q, &h->elem) != 1) {
 			/* Out of buffers outside a kick: with EVENT_IDX the
 			 * driver kicks only past avail_event, so move it here;
 			 * then look again, as it may have added buffers before
 			 * it saw the new value. */
-			if (!vq_arm_kick(&q->vq) ||
-			    vq_pop(&q->vq, &h->elem) != 1)
+			if (!atoll_virtio_queue_arm_kick(q) ||
+			    atoll_virtio_queue_pop(q, &h->elem) != 1)
 				return 0;
 		}
 		if (h->elem.error)
@@ -55,7 +56,7 @@ static int take_buffer(struct net *n, struct vdev_queue *q)
 		n->st.bad_chains++;
 		net_warn(n, "RX chain at head %u returned unused: %s",
 			 h->elem.head, why);
-		vq_push(&q->vq, h->elem.head, 0);
+		atoll_virtio_queue_push(q, h->elem.head, 0);
 	}
 	n->rx.nheld++;
 	n->rx.held_bytes += h->elem.in_bytes;
@@ -63,7 +64,7 @@ static int take_buffer(struct net *n, struct vdev_queue *q)
 }
 
 /* Copies `len` bytes of src into the chain's buffers from byte `off`. */
-static void scatter(struct vq_elem *e, uint64_t off, const uint8_t *src,
+static void scatter(struct atoll_vq_elem *e, uint64_t off, const uint8_t *src,
 		    size_t len)
 {
 	for (unsigned i = 0; i < e->n_in && len; i++) {
@@ -84,7 +85,7 @@ static void scatter(struct vq_elem *e, uint64_t off, const uint8_t *src,
 
 /* Writes header + frame over the first k held chains (which hold enough
  * room), completes them and keeps the rest held. */
-static void fill(struct net *n, struct vdev_queue *q, const uint8_t *frame,
+static void fill(struct net *n, atoll_virtio_queue *q, const uint8_t *frame,
 		 size_t len, unsigned k)
 {
 	struct net_hdr h = { .gso_type = VIRTIO_NET_HDR_GSO_NONE,
@@ -98,7 +99,7 @@ static void fill(struct net *n, struct vdev_queue *q, const uint8_t *frame,
 		h.flags = VIRTIO_NET_HDR_F_DATA_VALID;
 	net_hdr_encode(&h, raw);
 	for (unsigned i = 0; i < k; i++) {
-		struct vq_elem *e = &n->rx.held[i].elem;
+		struct atoll_vq_elem *e = &n->rx.held[i].elem;
 		uint64_t room = e->in_bytes, used = 0;
 
 		/* Header and frame are one stream spread over the chains. */
@@ -115,7 +116,7 @@ static void fill(struct net *n, struct vdev_queue *q, const uint8_t *frame,
 				sofs = 0;
 			}
 		}
-		vq_push(&q->vq, e->head, (uint32_t)used);
+		atoll_virtio_queue_push(q, e->head, (uint32_t)used);
 		n->rx.held_bytes -= e->in_bytes;
 	}
 	n->rx.nheld -= k;
@@ -130,10 +131,10 @@ static void fill(struct net *n, struct vdev_queue *q, const uint8_t *frame,
 }
 
 /* Gives every held chain back with length 0, oldest first. */
-static void return_held(struct net *n, struct vdev_queue *q)
+static void return_held(struct net *n, atoll_virtio_queue *q)
 {
 	for (unsigned i = 0; i < n->rx.nheld; i++)
-		vq_push(&q->vq, n->rx.held[i].elem.head, 0);
+		atoll_virtio_queue_push(q, n->rx.held[i].elem.head, 0);
 	n->rx.nheld = 0;
 	n->rx.held_bytes = 0;
 }
@@ -141,7 +142,7 @@ static void return_held(struct net *n, struct vdev_queue *q)
 /* Tries to place one frame. Returns 1 if the frame is done with
  * (delivered, or dropped because it cannot fit), 0 if it must wait for
  * buffers. */
-static int place(struct net *n, struct vdev_queue *q, const uint8_t *frame,
+static int place(struct net *n, atoll_virtio_queue *q, const uint8_t *frame,
 		 size_t len)
 {
 	unsigned max = net_negotiated(n, VIRTIO_NET_F_MRG_RXBUF) ?
@@ -192,7 +193,7 @@ static bool queue_frame(struct net *n, const uint8_t *frame, size_t len)
 }
 
 /* Delivers waiting frames in order until one has to wait. */
-static void drain_pending(struct net *n, struct vdev_queue *q)
+static void drain_pending(struct net *n, atoll_virtio_queue *q)
 {
 	while (n->rx.count) {
 		struct net_pkt *p = n->rx.pending[n->rx.head];
@@ -208,7 +209,7 @@ static void drain_pending(struct net *n, struct vdev_queue *q)
 
 void net_rx_deliver(struct net *n, const uint8_t *frame, size_t len)
 {
-	struct vdev_queue *q = rxq(n);
+	atoll_virtio_queue *q = rxq(n);
 
 	if (len < NET_ETH_HLEN || len > NET_MAX_FRAME || !q) {
 		/* No driver yet (or a reset): nobody to deliver to. */
@@ -226,14 +227,14 @@ void net_rx_deliver(struct net *n, const uint8_t *frame, size_t len)
 
 void net_rx_flush(struct net *n)
 {
-	struct vdev_queue *q = rxq(n);
+	atoll_virtio_queue *q = rxq(n);
 
 	if (n->rx.dirty && q)
-		vdev_queue_notify(q);
+		atoll_virtio_queue_notify(q);
 	n->rx.dirty = false;
 }
 
-void net_rx_kick(struct net *n, struct vdev_queue *q)
+void net_rx_kick(struct net *n, atoll_virtio_queue *q)
 {
 	drain_pending(n, q);
 	if (!n->rx.count && n->backend.ops && n->backend.ops->rx_resume)
@@ -245,11 +246,11 @@ bool net_rx_waiting(const struct net *n)
 	return n->rx.count > 0;
 }
 
-void net_rx_stop(struct net *n, struct vdev_queue *q, bool drop_pending)
+void net_rx_stop(struct net *n, atoll_virtio_queue *q, bool drop_pending)
 {
 	/* QUEUE_STOP must leave nothing in flight: held chains go back
 	 * empty (only on a stop or reset, when the driver expects no data). */
-	if (q && q->vq.size)
+	if (q && atoll_virtio_queue_size(q))
 		return_held(n, q);
 	n->rx.nheld = 0;
 	n->rx.held_bytes = 0;

@@ -14,7 +14,7 @@
 #include "net.h"
 
 /* Copies the chain's readable bytes into n->txbuf. */
-static void gather(struct net *n, const struct vq_elem *e)
+static void gather(struct net *n, const struct atoll_vq_elem *e)
 {
 	size_t off = 0;
 
@@ -25,7 +25,7 @@ static void gather(struct net *n, const struct vq_elem *e)
 }
 
 /* Returns the reason to drop the chain, or NULL once it was sent. */
-static const char *tx_one(struct net *n, const struct vq_elem *e)
+static const char *tx_one(struct net *n, const struct atoll_vq_elem *e)
 {
 	bool csum = net_negotiated(n, VIRTIO_NET_F_CSUM);
 	struct net_hdr h;
@@ -55,15 +55,15 @@ static const char *tx_one(struct net *n, const struct vq_elem *e)
 	return NULL;
 }
 
-void net_tx_kick(struct net *n, struct vdev_queue *q)
+void net_tx_kick(struct net *n, atoll_virtio_queue *q)
 {
-	struct vq_elem e = { .iov = n->tx_iov, .max_iov = NET_MAX_IOV };
-	unsigned budget = q->vq.size, sent = 0;
+	struct atoll_vq_elem e = { .iov = n->tx_iov, .max_iov = NET_MAX_IOV };
+	unsigned budget = atoll_virtio_queue_size(q), sent = 0;
 	const char *why;
 
-	/* At most a ring's worth per call; vdev calls again while the
+	/* At most a ring's worth per call; the library calls again while the
 	 * driver keeps adding (and yields to the loop after a few rounds). */
-	while (budget-- && vq_pop(&q->vq, &e) == 1) {
+	while (budget-- && atoll_virtio_queue_pop(q, &e) == 1) {
 		if ((why = tx_one(n, &e))) {
 			n->st.tx_dropped++;
 			if (e.error)
@@ -73,7 +73,7 @@ void net_tx_kick(struct net *n, struct vdev_queue *q)
 		} else {
 			sent++;
 		}
-		vq_push(&q->vq, e.head, 0);
+		atoll_virtio_queue_push(q, e.head, 0);
 	}
 	if (sent && n->backend.ops->flush)
 		n->backend.ops->flush(n->backend.be);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Device setup and the vdev ops: features, config space, queues. */
+/* Device setup and the virtio ops: features, config space, queues. */
 #include "net.h"
 
 #include <endian.h>
@@ -59,7 +59,7 @@ void net_warn(struct net *n, const char *fmt, ...)
 
 bool net_negotiated(const struct net *n, unsigned bit)
 {
-	return vdev_features(n->vdev) & (1ull << bit);
+	return atoll_virtio_features(n->vdev) & (1ull << bit);
 }
 
 static void net_get_config(void *opaque, void *buf, uint32_t size)
@@ -75,20 +75,20 @@ static void net_get_config(void *opaque, void *buf, uint32_t size)
 	memcpy(buf, &c, size < sizeof(c) ? size : sizeof(c));
 }
 
-static void net_queue_kick(void *opaque, struct vdev_queue *q)
+static void net_queue_kick(void *opaque, atoll_virtio_queue *q)
 {
 	struct net *n = opaque;
 
-	if (q->index == NET_TXQ)
+	if (atoll_virtio_queue_index(q) == NET_TXQ)
 		net_tx_kick(n, q);
 	else
 		net_rx_kick(n, q);
 }
 
-static void net_queue_stop(void *opaque, struct vdev_queue *q)
+static void net_queue_stop(void *opaque, atoll_virtio_queue *q)
 {
 	/* TX completes synchronously: nothing is in flight there. */
-	if (q->index == NET_RXQ)
+	if (atoll_virtio_queue_index(q) == NET_RXQ)
 		net_rx_stop(opaque, q, true);
 }
 
@@ -97,9 +97,8 @@ static void net_reset(void *opaque)
 	net_rx_stop(opaque, NULL, true);
 }
 
-const struct vdev_ops net_vdev_ops = {
+const struct atoll_virtio_ops net_vdev_ops = {
 	.device_id = VIRTIO_ID_NET,
-	.kind = "virtio-net",
 	.get_config = net_get_config,
 	.queue_kick = net_queue_kick,
 	.queue_stop = net_queue_stop,
@@ -108,7 +107,8 @@ const struct vdev_ops net_vdev_ops = {
 
 int net_init(struct net *n, struct child *c)
 {
-	struct vdev_params p = { 0 };
+	struct atoll_virtio_params p = { 0 };
+	struct atoll_dev_config dc = { 0 };
 	int rc;
 
 	n->child = c;
@@ -117,10 +117,21 @@ int net_init(struct net *n, struct child *c)
 	p.num_queues = NET_NUM_QUEUES;
 	p.max_queue_size = NET_MAX_QUEUE_SIZE;
 	p.config_size = NET_CONFIG_SIZE;
-	p.name = child_name(c);
-	n->vdev = vdev_new(child_base(c), &net_vdev_ops, &p, n);
-	if (!n->vdev)
+	n->watch = atoll_event_watch_new(child_base(c));
+	if (!n->watch)
 		return -ENOMEM;
+	dc.kind = "virtio-net";
+	dc.name = child_name(c);
+	dc.watch = atoll_event_watch_ops();
+	dc.loop = n->watch;
+	dc.log = log_bus_cb;
+	dc.opaque = n;
+	n->dev = atoll_dev_new(&dc);
+	if (!n->dev)
+		return -errno;
+	n->vdev = atoll_virtio_new(n->dev, &net_vdev_ops, &p, n);
+	if (!n->vdev)
+		return -errno;
 	if (!strcmp(n->o.backend, "tap")) {
 		rc = net_tap_new(n, child_base(c), n->o.tap_fd, &n->backend);
 		if (rc == 0)
@@ -139,8 +150,12 @@ int net_init(struct net *n, struct child *c)
 
 void net_fini(struct net *n)
 {
-	vdev_free(n->vdev);
+	atoll_virtio_free(n->vdev);
 	n->vdev = NULL;
+	atoll_dev_free(n->dev);
+	n->dev = NULL;
+	atoll_event_watch_free(n->watch);
+	n->watch = NULL;
 	net_rx_stop(n, NULL, true);
 	if (n->backend.ops)
 		n->backend.ops->free(n->backend.be);

@@ -10,7 +10,9 @@
 
 #include "hostfwd.h"
 #include "net-hdr.h"
-#include "vdev.h"
+#include <atoll/bus-event.h>
+#include <atoll/virtio.h>
+
 
 struct child;
 struct event;
@@ -75,7 +77,7 @@ struct net_pkt {
 
 /* An RX chain taken off the ring but not filled yet. */
 struct net_held {
-	struct vq_elem elem;
+	struct atoll_vq_elem elem;
 	struct iovec iov[NET_MAX_IOV];
 };
 
@@ -91,7 +93,9 @@ struct net_rx {
 struct net {
 	struct net_opts o;
 	struct child *child;
-	struct vdev *vdev;
+	atoll_event_watch *watch;   /* the SDK's view of the libevent loop */
+	atoll_dev *dev;
+	atoll_virtio *vdev;
 	struct net_backend backend;
 	uint64_t features;          /* offered */
 	struct net_rx rx;
@@ -105,7 +109,7 @@ struct net {
 
 int net_init(struct net *n, struct child *c);
 void net_fini(struct net *n);
-extern const struct vdev_ops net_vdev_ops;
+extern const struct atoll_virtio_ops net_vdev_ops;
 
 /* Logs a guest-caused problem, at most 10 per second. */
 void net_warn(struct net *n, const char *fmt, ...)
@@ -113,7 +117,7 @@ void net_warn(struct net *n, const char *fmt, ...)
 bool net_negotiated(const struct net *n, unsigned bit);
 
 /* TX (net-tx.c): the TX queue's kick handler. */
-void net_tx_kick(struct net *n, struct vdev_queue *q);
+void net_tx_kick(struct net *n, atoll_virtio_queue *q);
 
 /* RX (net-rx.c). A frame from the backend, copied if it has to wait;
  * the guest is told at the next net_rx_flush(), once per batch. */
@@ -123,10 +127,10 @@ void net_rx_deliver(struct net *n, const uint8_t *frame, size_t len);
  * answers some frames at once: ARP, ACKs). */
 void net_rx_flush(struct net *n);
 /* The guest posted buffers: deliver what waits. */
-void net_rx_kick(struct net *n, struct vdev_queue *q);
+void net_rx_kick(struct net *n, atoll_virtio_queue *q);
 /* Queue stop: held chains are returned unused; pending frames dropped
  * with `drop_pending`. */
-void net_rx_stop(struct net *n, struct vdev_queue *q, bool drop_pending);
+void net_rx_stop(struct net *n, atoll_virtio_queue *q, bool drop_pending);
 
 /* Frames are waiting for RX buffers (a backend may hold off). */
 bool net_rx_waiting(const struct net *n);

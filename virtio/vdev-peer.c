@@ -1,38 +1,33 @@
 /* SPDX-License-Identifier: MIT */
 /* The peer protocol: the cpu server (front-end) configures the device.
- * Every request is validated here before the device model sees it. */
+ * Every request is validated here before the device model sees it.
+ * libatoll-device has answered the connection's HELLO already. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <atoll/bus-event.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 
-#include "log.h"
 #include "vdev-internal.h"
 
-static int reply_hello(struct vdev *d, struct atoll_msg *m)
-{
-	const Atoll__Hello *in = (const Atoll__Hello *)m->body;
-	Atoll__Hello h = ATOLL__HELLO__INIT;
+static void vlog(struct atoll_virtio *d, enum atoll_log_level level,
+		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-	if (in->protocol_version != ATOLL_BUS_PROTOCOL_VERSION)
-		return atoll_bus_reply_error(d->peer, m, EPROTONOSUPPORT,
-					     "protocol %u", in->protocol_version);
-	d->peer_hello = true;
-	h.protocol_version = ATOLL_BUS_PROTOCOL_VERSION;
-	h.role = ATOLL__ROLE__ROLE_DEVICE;
-	h.kind = (char *)d->ops->kind;
-	h.name = (char *)(d->p.name ? d->p.name : "");
-	h.pid = (uint32_t)getpid();
-	h.sdk_version = (char *)atoll_bus_version();
-	return atoll_bus_reply(d->peer, m, ATOLL__MSG_TYPE__MSG_HELLO, &h.base,
-			       NULL, 0);
+static void vlog(struct atoll_virtio *d, enum atoll_log_level level,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	atoll_dev_vlog(d->dev, level, fmt, ap);
+	va_end(ap);
 }
 
-static int reply_desc(struct vdev *d, struct atoll_msg *m)
+static int reply_desc(struct atoll_virtio *d, atoll_bus *peer,
+		 struct atoll_msg *m)
 {
 	Atoll__DeviceDesc desc = ATOLL__DEVICE_DESC__INIT;
 	Atoll__VirtioDesc v = ATOLL__VIRTIO_DESC__INIT;
@@ -44,41 +39,34 @@ static int reply_desc(struct vdev *d, struct atoll_msg *m)
 	v.config_size = d->p.config_size;
 	desc.model = ATOLL__DEVICE_MODEL__MODEL_VIRTIO;
 	desc.virtio = &v;
-	return atoll_bus_reply(d->peer, m, ATOLL__MSG_TYPE__MSG_DEVICE_DESC,
+	return atoll_bus_reply(peer, m, ATOLL__MSG_TYPE__MSG_DEVICE_DESC,
 			       &desc.base, NULL, 0);
 }
 
-static bool any_running(const struct vdev *d)
-{
-	for (unsigned i = 0; i < d->p.num_queues; i++)
-		if (d->q[i].running)
-			return true;
-	return false;
-}
-
-static int set_features(struct vdev *d, struct atoll_msg *m)
+static int set_features(struct atoll_virtio *d, atoll_bus *peer,
+		 struct atoll_msg *m)
 {
 	uint64_t f = ((const Atoll__FeaturesSet *)m->body)->features;
 	int rc;
 
 	if (f & ~d->p.features)
-		return atoll_bus_reply_error(d->peer, m, EINVAL,
+		return atoll_bus_reply_error(peer, m, EINVAL,
 			"features %#llx were not offered",
 			(unsigned long long)(f & ~d->p.features));
 	if (!(f & (1ull << VIRTIO_F_VERSION_1)))
-		return atoll_bus_reply_error(d->peer, m, EINVAL,
+		return atoll_bus_reply_error(peer, m, EINVAL,
 			"legacy drivers (no VIRTIO_F_VERSION_1) are not supported");
-	if (any_running(d))
-		return atoll_bus_reply_error(d->peer, m, EBUSY,
+	if (vdev_any_running(d))
+		return atoll_bus_reply_error(peer, m, EBUSY,
 			"queues are running; stop them first");
 	if (d->ops->set_features && (rc = d->ops->set_features(d->opaque, f)) < 0)
-		return atoll_bus_reply_error(d->peer, m, -rc, "refused");
+		return atoll_bus_reply_error(peer, m, -rc, "refused");
 	d->features = f;
 	d->features_set = true;
-	return atoll_bus_reply_ack(d->peer, m);
+	return atoll_bus_reply_ack(peer, m);
 }
 
-static const char *check_setup(struct vdev *d, const struct atoll_msg *m,
+static const char *check_setup(struct atoll_virtio *d, const struct atoll_msg *m,
 			       const Atoll__QueueSetup *s)
 {
 	unsigned want_fds = 2u + (s->has_inflight ? 1u : 0u);
@@ -89,7 +77,7 @@ static const char *check_setup(struct vdev *d, const struct atoll_msg *m,
 		return "wrong fds (kick, call[, inflight])";
 	if (!d->features_set)
 		return "FEATURES_SET first";
-	if (!vdev_has_memory(d))
+	if (!atoll_dev_has_memory(d->dev))
 		return "no guest memory granted yet";
 	if (s->size == 0 || s->size > d->p.max_queue_size ||
 	    (s->size & (s->size - 1)))
@@ -104,15 +92,16 @@ static const char *check_setup(struct vdev *d, const struct atoll_msg *m,
 	return NULL;
 }
 
-static int queue_setup(struct vdev *d, struct atoll_msg *m)
+static int queue_setup(struct atoll_virtio *d, atoll_bus *peer,
+		 struct atoll_msg *m)
 {
 	const Atoll__QueueSetup *s = (const Atoll__QueueSetup *)m->body;
 	const char *why = check_setup(d, m, s);
-	struct vdev_queue *q;
+	struct atoll_virtio_queue *q;
 	int rc;
 
 	if (why)
-		return atoll_bus_reply_error(d->peer, m, EINVAL, "queue %u: %s",
+		return atoll_bus_reply_error(peer, m, EINVAL, "queue %u: %s",
 					     s->index, why);
 	q = &d->q[s->index];
 	vdev_queue_stop(d, q);   /* leftovers of a failed setup */
@@ -123,62 +112,65 @@ static int queue_setup(struct vdev *d, struct atoll_msg *m)
 	rc = vdev_queue_start(d, q, s);
 	if (rc < 0) {
 		vdev_queue_stop(d, q);
-		return atoll_bus_reply_error(d->peer, m, -rc,
+		return atoll_bus_reply_error(peer, m, -rc,
 			"queue %u: rings outside guest memory, misaligned, or a "
 			"bad in-flight log", s->index);
 	}
-	log_info("queue %u: size %u, event_idx %s, resuming at %u%s", s->index,
+	vlog(d, ATOLL_LOG_INFO, "queue %u: size %u, event_idx %s, resuming at %u%s", s->index,
 		 s->size, s->event_idx ? "on" : "off", q->vq.last_avail,
 		 q->log_map ? " (in-flight log)" : "");
-	rc = atoll_bus_reply_ack(d->peer, m);
+	rc = atoll_bus_reply_ack(peer, m);
 	/* The driver may have queued requests before the setup completed. */
-	vdev_queue_run(d, q);
+	atoll_virtio_queue_run(q);
 	return rc;
 }
 
-static int queue_stop_msg(struct vdev *d, struct atoll_msg *m)
+static int queue_stop_msg(struct atoll_virtio *d, atoll_bus *peer,
+		 struct atoll_msg *m)
 {
 	const Atoll__QueueStop *s = (const Atoll__QueueStop *)m->body;
 	Atoll__QueueState st = ATOLL__QUEUE_STATE__INIT;
-	struct vdev_queue *q;
+	struct atoll_virtio_queue *q;
 
 	if (s->index >= d->p.num_queues)
-		return atoll_bus_reply_error(d->peer, m, EINVAL, "no queue %u",
+		return atoll_bus_reply_error(peer, m, EINVAL, "no queue %u",
 					     s->index);
 	q = &d->q[s->index];
 	st.index = s->index;
 	if (q->vq.size) {
 		d->ops->queue_stop(d->opaque, q);   /* drains */
-		vdev_queue_notify(q);
+		atoll_virtio_queue_notify(q);
 		q->running = false;
 		st.last_avail_idx = q->vq.last_avail;
 		st.inflight = q->vq.inflight;
 	}
 	vdev_queue_stop(d, q);
-	return atoll_bus_reply(d->peer, m, ATOLL__MSG_TYPE__MSG_QUEUE_STATE,
+	return atoll_bus_reply(peer, m, ATOLL__MSG_TYPE__MSG_QUEUE_STATE,
 			       &st.base, NULL, 0);
 }
 
-static int config_read(struct vdev *d, struct atoll_msg *m)
+static int config_read(struct atoll_virtio *d, atoll_bus *peer,
+		 struct atoll_msg *m)
 {
 	const Atoll__ConfigRead *r = (const Atoll__ConfigRead *)m->body;
 	Atoll__ConfigData cd = ATOLL__CONFIG_DATA__INIT;
-	uint8_t buf[VDEV_MAX_CONFIG];
+	uint8_t buf[ATOLL_VIRTIO_MAX_CONFIG];
 
-	if (r->size == 0 || r->size > VDEV_MAX_CONFIG ||
+	if (r->size == 0 || r->size > ATOLL_VIRTIO_MAX_CONFIG ||
 	    r->offset > d->p.config_size || r->size > d->p.config_size - r->offset)
-		return atoll_bus_reply_error(d->peer, m, EINVAL,
+		return atoll_bus_reply_error(peer, m, EINVAL,
 			"config read %u+%u outside %u bytes", r->offset,
 			r->size, d->p.config_size);
 	memset(buf, 0, sizeof(buf));
 	d->ops->get_config(d->opaque, buf, d->p.config_size);
 	cd.data.data = buf + r->offset;
 	cd.data.len = r->size;
-	return atoll_bus_reply(d->peer, m, ATOLL__MSG_TYPE__MSG_CONFIG_DATA,
+	return atoll_bus_reply(peer, m, ATOLL__MSG_TYPE__MSG_CONFIG_DATA,
 			       &cd.base, NULL, 0);
 }
 
-static int config_write(struct vdev *d, struct atoll_msg *m)
+static int config_write(struct atoll_virtio *d, atoll_bus *peer,
+		 struct atoll_msg *m)
 {
 	const Atoll__ConfigWrite *w = (const Atoll__ConfigWrite *)m->body;
 	bool request = m->flags & ATOLL_FRAME_NEED_REPLY;
@@ -191,124 +183,64 @@ static int config_write(struct vdev *d, struct atoll_msg *m)
 		rc = d->ops->set_config(d->opaque, w->offset, w->data.data,
 					(uint32_t)w->data.len);
 	if (rc < 0)
-		log_warn("config write %u+%zu refused: %s", w->offset,
+		vlog(d, ATOLL_LOG_WARN, "config write %u+%zu refused: %s", w->offset,
 			 w->data.len, strerror(-rc));
 	if (!request)
 		return 0;
-	return rc < 0 ? atoll_bus_reply_error(d->peer, m, -rc, "config write")
-		      : atoll_bus_reply_ack(d->peer, m);
+	return rc < 0 ? atoll_bus_reply_error(peer, m, -rc, "config write")
+		      : atoll_bus_reply_ack(peer, m);
 }
 
-static void dispatch(struct vdev *d, struct atoll_msg *m, bool request)
+static void dispatch(struct atoll_virtio *d, atoll_bus *peer,
+		     struct atoll_msg *m, bool request)
 {
 	switch (m->type) {
 	case ATOLL__MSG_TYPE__MSG_DEVICE_DESCRIBE:
 		if (request)
-			reply_desc(d, m);
+			reply_desc(d, peer, m);
 		return;
 	case ATOLL__MSG_TYPE__MSG_FEATURES_SET:
 		if (request)
-			set_features(d, m);
+			set_features(d, peer, m);
 		return;
 	case ATOLL__MSG_TYPE__MSG_QUEUE_SETUP:
 		if (request)
-			queue_setup(d, m);
+			queue_setup(d, peer, m);
 		return;
 	case ATOLL__MSG_TYPE__MSG_QUEUE_STOP:
 		if (request)
-			queue_stop_msg(d, m);
+			queue_stop_msg(d, peer, m);
 		return;
 	case ATOLL__MSG_TYPE__MSG_CONFIG_READ:
 		if (request)
-			config_read(d, m);
+			config_read(d, peer, m);
 		return;
 	case ATOLL__MSG_TYPE__MSG_CONFIG_WRITE:
-		config_write(d, m);
+		config_write(d, peer, m);
 		return;
 	case ATOLL__MSG_TYPE__MSG_RESET:
 		vdev_reset(d);
 		if (request)
-			atoll_bus_reply_ack(d->peer, m);
+			atoll_bus_reply_ack(peer, m);
 		return;
 	default:
-		log_warn("peer: unexpected %s",
+		vlog(d, ATOLL_LOG_WARN, "peer: unexpected %s",
 			 atoll_msg_type_name(m->type) ?: "message");
 		if (request)
-			atoll_bus_reply_error(d->peer, m, EOPNOTSUPP,
+			atoll_bus_reply_error(peer, m, EOPNOTSUPP,
 					      "not supported by this device");
 	}
 }
 
-static void on_peer_message(atoll_bus *bus, struct atoll_msg *m, void *opaque)
+void vdev_peer_message(void *opaque, atoll_bus *peer, struct atoll_msg *m)
 {
-	struct vdev *d = opaque;
+	struct atoll_virtio *d = opaque;
 	bool request = m->flags & ATOLL_FRAME_NEED_REPLY;
 
-	if (m->type == ATOLL__MSG_TYPE__MSG_HELLO) {
-		if (request)
-			reply_hello(d, m);
-		return;
-	}
-	if (!d->peer_hello) {
-		log_warn("peer: %s before HELLO; refused",
-			 atoll_msg_type_name(m->type) ?: "message");
-		if (request)
-			atoll_bus_reply_error(bus, m, EPROTO, "HELLO first");
-		return;
-	}
 	if (!request && m->type != ATOLL__MSG_TYPE__MSG_CONFIG_WRITE) {
-		log_warn("peer: posted %s ignored (it is a request)",
-			 atoll_msg_type_name(m->type) ?: "message");
+		vlog(d, ATOLL_LOG_WARN, "peer: posted %s ignored (it is a request)",
+		     atoll_msg_type_name(m->type) ?: "message");
 		return;
 	}
-	dispatch(d, m, request);
-}
-
-static void on_peer_closed(atoll_bus *bus, int error, void *opaque)
-{
-	struct vdev *d = opaque;
-
-	if (error)
-		log_warn("peer connection cut off: %s; queues stopped",
-			 strerror(-error));
-	else
-		log_info("peer closed the connection; queues stopped");
-	vdev_peer_drop(d);
-	vdev_reset(d);
-}
-
-void vdev_peer_drop(struct vdev *d)
-{
-	atoll_bus_event_detach(d->peer_ev);
-	d->peer_ev = NULL;
-	atoll_bus_free(d->peer);
-	d->peer = NULL;
-	d->peer_hello = false;
-}
-
-int vdev_peer_attach(struct vdev *d, int fd)
-{
-	static const struct atoll_bus_callbacks cb = {
-		.message = on_peer_message,
-		.closed = on_peer_closed,
-		.log = log_bus_cb,
-	};
-
-	if (fd < 0)
-		return -EBADF;
-	if (d->peer) {
-		log_info("new peer connection replaces the old one");
-		vdev_peer_drop(d);
-	}
-	vdev_reset(d);
-	d->peer = atoll_bus_new(fd, &cb, d);
-	if (!d->peer)
-		return -errno;
-	d->peer_ev = atoll_bus_event_attach(d->peer, d->base);
-	if (!d->peer_ev) {
-		atoll_bus_free(d->peer);
-		d->peer = NULL;
-		return -ENOMEM;
-	}
-	return 0;
+	dispatch(d, peer, m, request);
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#include "vdev.h"
+/* libatoll-virtio: the device, its queues and their kicks. */
+#include "vdev-internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,23 +11,38 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atoll/bus-event.h>
-#include <event2/event.h>
+#include <linux/virtio_config.h>
 
-#include "log.h"
-#include "vdev-internal.h"
+static void vlog(struct atoll_virtio *d, enum atoll_log_level level,
+		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static void queue_stop(struct vdev *d, struct vdev_queue *q)
+static void vlog(struct atoll_virtio *d, enum atoll_log_level level,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	atoll_dev_vlog(d->dev, level, fmt, ap);
+	va_end(ap);
+}
+
+static void unwatch_kick(struct atoll_virtio_queue *q)
+{
+	struct atoll_virtio *d = q->dev;
+
+	if (q->kick_watched)
+		d->watch->remove(d->loop, q->kick_fd);
+	q->kick_watched = false;
+}
+
+static void queue_stop(struct atoll_virtio *d, struct atoll_virtio_queue *q)
 {
 	if (q->running) {
 		d->ops->queue_stop(d->opaque, q);
-		vdev_queue_notify(q);
+		atoll_virtio_queue_notify(q);
 		q->running = false;
 	}
-	if (q->kick_ev) {
-		event_free(q->kick_ev);
-		q->kick_ev = NULL;
-	}
+	unwatch_kick(q);
 	vq_fini(&q->vq);
 	if (q->log_map)
 		munmap(q->log_map, q->log_len);
@@ -38,7 +54,7 @@ static void queue_stop(struct vdev *d, struct vdev_queue *q)
 	}
 }
 
-void vdev_reset(struct vdev *d)
+void vdev_reset(struct atoll_virtio *d)
 {
 	for (unsigned i = 0; i < d->p.num_queues; i++)
 		queue_stop(d, &d->q[i]);
@@ -48,51 +64,193 @@ void vdev_reset(struct vdev *d)
 		d->ops->reset(d->opaque);
 }
 
-struct vdev *vdev_new(struct event_base *base, const struct vdev_ops *ops,
-		      const struct vdev_params *p, void *opaque)
+bool vdev_any_running(const struct atoll_virtio *d)
 {
-	struct vdev *d;
+	for (unsigned i = 0; i < d->p.num_queues; i++)
+		if (d->q[i].running)
+			return true;
+	return false;
+}
 
-	if (!p->num_queues || p->num_queues > VDEV_MAX_QUEUES ||
-	    p->max_queue_size > VQ_MAX_SIZE || p->config_size > VDEV_MAX_CONFIG)
+/* ---- the device's model hooks ---- */
+
+static void model_reset(void *opaque)
+{
+	vdev_reset(opaque);
+}
+
+static int model_memory_changing(void *opaque)
+{
+	/* Rings point into the old mapping. */
+	return vdev_any_running(opaque) ? -EBUSY : 0;
+}
+
+static const struct atoll_dev_model vdev_model = {
+	.message = vdev_peer_message,
+	/* A new front-end starts over: queues stopped, features forgotten. */
+	.attached = model_reset,
+	.detached = model_reset,
+	.memory_changing = model_memory_changing,
+	.reset = model_reset,
+};
+
+static bool params_ok(const struct atoll_virtio_ops *ops,
+		      const struct atoll_virtio_params *p)
+{
+	return ops && ops->queue_kick && ops->queue_stop &&
+	       (!p->config_size || ops->get_config) &&
+	       (p->features & (1ull << VIRTIO_F_VERSION_1)) &&
+	       p->num_queues && p->num_queues <= ATOLL_VIRTIO_MAX_QUEUES &&
+	       p->max_queue_size &&
+	       p->max_queue_size <= ATOLL_VIRTIO_MAX_QUEUE_SIZE &&
+	       !(p->max_queue_size & (p->max_queue_size - 1)) &&
+	       p->config_size <= ATOLL_VIRTIO_MAX_CONFIG;
+}
+
+ATOLL_VIRTIO_API atoll_virtio *atoll_virtio_new(atoll_dev *dev,
+						const struct atoll_virtio_ops *ops,
+						const struct atoll_virtio_params *p,
+						void *opaque)
+{
+	struct atoll_virtio *d;
+
+	if (!dev || !p || !params_ok(ops, p)) {
+		errno = EINVAL;
 		return NULL;
+	}
 	d = calloc(1, sizeof(*d) + p->num_queues * sizeof(d->q[0]));
-	if (!d)
+	if (!d) {
+		errno = ENOMEM;
 		return NULL;
-	d->base = base;
+	}
+	d->dev = dev;
 	d->ops = ops;
 	d->p = *p;
 	d->opaque = opaque;
-	vmem_init(&d->mem);
+	d->watch = atoll_dev_watch(dev, &d->loop);
 	for (unsigned i = 0; i < p->num_queues; i++) {
 		d->q[i].dev = d;
 		d->q[i].index = i;
 		d->q[i].kick_fd = d->q[i].call_fd = d->q[i].inflight_fd = -1;
 	}
+	if (atoll_dev_set_model(dev, &vdev_model, d) < 0) {
+		free(d);
+		errno = EINVAL;
+		return NULL;
+	}
 	return d;
 }
 
-void vdev_free(struct vdev *d)
+ATOLL_VIRTIO_API void atoll_virtio_free(atoll_virtio *d)
 {
 	if (!d)
 		return;
-	vdev_peer_drop(d);
+	atoll_dev_set_model(d->dev, NULL, NULL);
 	vdev_reset(d);
-	vmem_clear(&d->mem);
 	free(d);
 }
 
-bool vdev_has_memory(const struct vdev *d) { return d->mem.n > 0; }
-const struct vmem *vdev_mem(const struct vdev *d) { return &d->mem; }
-uint64_t vdev_features(const struct vdev *d) { return d->features; }
-unsigned vdev_num_queues(const struct vdev *d) { return d->p.num_queues; }
+ATOLL_VIRTIO_API atoll_dev *atoll_virtio_dev(const atoll_virtio *d)
+{
+	return d->dev;
+}
 
-struct vdev_queue *vdev_queue(struct vdev *d, unsigned i)
+ATOLL_VIRTIO_API uint64_t atoll_virtio_features(const atoll_virtio *d)
+{
+	return d->features;
+}
+
+ATOLL_VIRTIO_API unsigned atoll_virtio_num_queues(const atoll_virtio *d)
+{
+	return d->p.num_queues;
+}
+
+ATOLL_VIRTIO_API atoll_virtio_queue *atoll_virtio_queue_get(atoll_virtio *d,
+							    unsigned i)
 {
 	return i < d->p.num_queues ? &d->q[i] : NULL;
 }
 
-void vdev_queue_notify(struct vdev_queue *q)
+ATOLL_VIRTIO_API int atoll_virtio_config_changed(atoll_virtio *d)
+{
+	atoll_bus *peer = atoll_dev_peer(d->dev);
+
+	if (!peer)
+		return -ENOTCONN;
+	return atoll_bus_post(peer, ATOLL__MSG_TYPE__MSG_CONFIG_CHANGED, NULL,
+			      NULL, 0);
+}
+
+/* ---- queues ---- */
+
+ATOLL_VIRTIO_API atoll_virtio *atoll_virtio_queue_device(const atoll_virtio_queue *q)
+{
+	return q->dev;
+}
+
+ATOLL_VIRTIO_API unsigned atoll_virtio_queue_index(const atoll_virtio_queue *q)
+{
+	return q->index;
+}
+
+ATOLL_VIRTIO_API unsigned atoll_virtio_queue_size(const atoll_virtio_queue *q)
+{
+	return q->vq.size;
+}
+
+ATOLL_VIRTIO_API bool atoll_virtio_queue_running(const atoll_virtio_queue *q)
+{
+	return q->running;
+}
+
+ATOLL_VIRTIO_API int atoll_virtio_queue_pop(atoll_virtio_queue *q,
+					    struct atoll_vq_elem *e)
+{
+	struct vq_elem el = { .iov = e->iov, .max_iov = e->max_iov };
+	int rc;
+
+	if (!q->vq.size)
+		return -EINVAL;
+	rc = vq_pop(&q->vq, &el);
+	if (rc != 1)
+		return rc;
+	e->head = el.head;
+	e->n_out = el.n_out;
+	e->n_in = el.n_in;
+	e->out_bytes = el.out_bytes;
+	e->in_bytes = el.in_bytes;
+	e->footer = el.footer;
+	e->error = el.error;
+	return 1;
+}
+
+ATOLL_VIRTIO_API void atoll_virtio_queue_push(atoll_virtio_queue *q,
+					      uint16_t head, uint32_t len)
+{
+	if (q->vq.size)
+		vq_push(&q->vq, head, len);
+}
+
+ATOLL_VIRTIO_API bool atoll_virtio_queue_arm_kick(atoll_virtio_queue *q)
+{
+	return q->vq.size && vq_arm_kick(&q->vq);
+}
+
+ATOLL_VIRTIO_API unsigned atoll_virtio_queue_pending(const atoll_virtio_queue *q)
+{
+	return q->vq.size ? vq_pending(&q->vq) : 0;
+}
+
+ATOLL_VIRTIO_API void atoll_virtio_queue_stats(const atoll_virtio_queue *q,
+					       struct atoll_virtio_queue_stats *s)
+{
+	s->kicks = q->kicks;
+	s->notifies = q->notifies;
+	s->bad_chains = q->vq.bad_chains;
+	s->inflight = q->vq.inflight;
+}
+
+ATOLL_VIRTIO_API void atoll_virtio_queue_notify(atoll_virtio_queue *q)
 {
 	static const uint64_t one = 1;
 	struct vq *vq = &q->vq;
@@ -108,34 +266,37 @@ void vdev_queue_notify(struct vdev_queue *q)
 	}
 }
 
-static void kick_cb(evutil_socket_t fd, short what, void *arg)
+static void kick_cb(int fd, unsigned events, void *data)
 {
-	struct vdev_queue *q = arg;
-	struct vdev *d = q->dev;
+	struct atoll_virtio_queue *q = data;
 	uint64_t v;
 	ssize_t n = read(fd, &v, sizeof(v));
 
 	/* EOF or an error: not an eventfd we can wait on (a level-triggered
 	 * EOF would spin the loop). Stop watching; the queue stays set up. */
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		log_error("queue %u: kick fd %s; no longer watched", q->index,
-			  n == 0 ? "at EOF" : strerror(errno));
-		event_del(q->kick_ev);
+		vlog(q->dev, ATOLL_LOG_ERROR, "queue %u: kick fd %s; no longer "
+		     "watched", q->index, n == 0 ? "at EOF" : strerror(errno));
+		unwatch_kick(q);
 		return;
 	}
 	q->kicks++;
-	vdev_queue_run(d, q);
+	atoll_virtio_queue_run(q);
 }
 
-void vdev_queue_run(struct vdev *d, struct vdev_queue *q)
+ATOLL_VIRTIO_API void atoll_virtio_queue_run(atoll_virtio_queue *q)
 {
+	static const uint64_t one = 1;
+	struct atoll_virtio *d = q->dev;
 	unsigned rounds = 0;
 	uint16_t before;
 
+	if (!q->running)
+		return;
 	for (;;) {
 		before = q->vq.last_avail;
 		d->ops->queue_kick(d->opaque, q);
-		vdev_queue_notify(q);
+		atoll_virtio_queue_notify(q);
 		if (!q->running)
 			return;
 		/* Always arm (a resumed ring may hold a stale avail_event), then
@@ -149,10 +310,11 @@ void vdev_queue_run(struct vdev *d, struct vdev_queue *q)
 		if (q->vq.last_avail == before)
 			return;
 		/* A driver that keeps the ring full must not starve the other
-		 * queues and the buses: come back on the next loop turn. */
+		 * queues and the buses: kick ourselves, so the loop comes back
+		 * on its next turn (the kick eventfd is ours to write too). */
 		if (++rounds == VDEV_KICK_ROUNDS) {
-			if (q->kick_ev)
-				event_active(q->kick_ev, EV_READ, 0);
+			if (q->kick_watched)
+				(void)!write(q->kick_fd, &one, sizeof(one));
 			return;
 		}
 	}
@@ -160,15 +322,18 @@ void vdev_queue_run(struct vdev *d, struct vdev_queue *q)
 
 /* Maps the in-flight memfd and resumes from it. Returns the number of
  * requests to resubmit or -errno. */
-static int attach_log(struct vdev_queue *q)
+static int attach_log(struct atoll_virtio_queue *q)
 {
 	uint64_t want = vq_log_bytes(q->vq.size);
 	struct stat st;
 	void *p;
-	int rc;
+	int seals;
 
-	if ((rc = vmem_seal_shrink(q->inflight_fd)) < 0)
-		return rc;
+	/* Nobody may shrink the log under our mapping (SIGBUS). */
+	seals = fcntl(q->inflight_fd, F_GET_SEALS);
+	if ((seals < 0 || !(seals & F_SEAL_SHRINK)) &&
+	    fcntl(q->inflight_fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0)
+		return -EPERM;
 	if (fstat(q->inflight_fd, &st) < 0)
 		return -errno;
 	if (st.st_size < 0 || (uint64_t)st.st_size < want)
@@ -186,17 +351,27 @@ static int attach_log(struct vdev_queue *q)
 	return vq_attach_log(&q->vq, p, want);
 }
 
-int vdev_queue_start(struct vdev *d, struct vdev_queue *q,
+static void *dma_map(void *ctx, uint64_t gpa, uint64_t len, bool write)
+{
+	return atoll_dev_dma_ptr(ctx, gpa, len, write);
+}
+
+static void ring_log(void *opaque, enum atoll_log_level level,
+		     const char *fmt, va_list ap)
+{
+	atoll_dev_vlog(opaque, level, fmt, ap);
+}
+
+int vdev_queue_start(struct atoll_virtio *d, struct atoll_virtio_queue *q,
 		     const Atoll__QueueSetup *s)
 {
+	const struct vq_mem mem = { dma_map, d->dev, ring_log, d->dev };
 	char name[24];
 	int rc;
 
-	snprintf(name, sizeof(name), "%s.q%u", d->p.name ? d->p.name : "vq",
-		 q->index);
-	rc = vq_init(&q->vq, &d->mem, name, s->size, s->desc_addr,
-		     s->avail_addr, s->used_addr, (uint16_t)s->last_avail_idx,
-		     s->event_idx);
+	snprintf(name, sizeof(name), "%s.q%u", atoll_dev_name(d->dev), q->index);
+	rc = vq_init(&q->vq, &mem, name, s->size, s->desc_addr, s->avail_addr,
+		     s->used_addr, (uint16_t)s->last_avail_idx, s->event_idx);
 	if (rc < 0)
 		return rc;
 	if (q->inflight_fd >= 0 && (rc = attach_log(q)) < 0)
@@ -205,79 +380,17 @@ int vdev_queue_start(struct vdev *d, struct vdev_queue *q,
 	if (fcntl(q->kick_fd, F_SETFL, O_NONBLOCK) < 0 ||
 	    fcntl(q->call_fd, F_SETFL, O_NONBLOCK) < 0)
 		return -errno;
-	q->kick_ev = event_new(d->base, q->kick_fd, EV_READ | EV_PERSIST,
-			       kick_cb, q);
-	if (!q->kick_ev || event_add(q->kick_ev, NULL) < 0)
-		return -ENOMEM;
+	rc = d->watch->add(d->loop, q->kick_fd, ATOLL_WATCH_IN, kick_cb, q);
+	if (rc < 0)
+		return rc;
+	q->kick_watched = true;
 	if (d->ops->queue_start && (rc = d->ops->queue_start(d->opaque, q)) < 0)
 		return rc;
 	q->running = true;
 	return 0;
 }
 
-void vdev_queue_stop(struct vdev *d, struct vdev_queue *q)
+void vdev_queue_stop(struct atoll_virtio *d, struct atoll_virtio_queue *q)
 {
 	queue_stop(d, q);
-}
-
-static int take_grant(struct vdev *d, struct atoll_msg *m)
-{
-	const Atoll__MemGrant *g = (const Atoll__MemGrant *)m->body;
-	struct vmem fresh;
-	int rc = 0;
-
-	if (g->n_regions != m->nfds || !g->n_regions)
-		return -EPROTO;
-	for (unsigned i = 0; i < d->p.num_queues; i++)
-		if (d->q[i].running)
-			return -EBUSY;   /* rings point into the old mapping */
-	vmem_init(&fresh);
-	/* The fds are not taken: the bus closes them when this handler
-	 * returns, and the device keeps only the mappings. */
-	for (size_t i = 0; i < g->n_regions && rc == 0; i++) {
-		const Atoll__MemRegion *r = g->regions[i];
-
-		rc = vmem_add_fd(&fresh, m->fds[i], r->guest_addr, r->size,
-				 r->fd_offset, r->readonly);
-	}
-	if (rc < 0) {
-		vmem_clear(&fresh);
-		return rc;
-	}
-	vmem_clear(&d->mem);
-	d->mem = fresh;
-	return 0;
-}
-
-int vdev_control_message(struct vdev *d, atoll_bus *bus, struct atoll_msg *m)
-{
-	bool request = m->flags & ATOLL_FRAME_NEED_REPLY;
-	int rc;
-
-	switch (m->type) {
-	case ATOLL__MSG_TYPE__MSG_MEM_GRANT:
-		rc = take_grant(d, m);
-		if (rc < 0)
-			log_error("memory grant refused: %s", strerror(-rc));
-		else
-			log_info("guest memory: %u region(s), %llu bytes",
-				 d->mem.n, (unsigned long long)vmem_total(&d->mem));
-		if (request)
-			return rc < 0 ? atoll_bus_reply_error(bus, m, -rc, "grant")
-				      : atoll_bus_reply_ack(bus, m);
-		return 0;
-	case ATOLL__MSG_TYPE__MSG_PEER_CONNECT:
-		rc = vdev_peer_attach(d, atoll_msg_take_fd(m, 0));
-		if (request)
-			return rc < 0 ? atoll_bus_reply_error(bus, m, -rc, "peer")
-				      : atoll_bus_reply_ack(bus, m);
-		return 0;
-	case ATOLL__MSG_TYPE__MSG_RESET:
-		vdev_reset(d);
-		if (request)
-			atoll_bus_reply_ack(bus, m);
-		return 0;
-	default:
-		return -EOPNOTSUPP;
-	}
 }

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "vring.h"
 
 struct flagged {
@@ -107,7 +106,7 @@ int vq_attach_log(struct vq *vq, void *mem, uint64_t len)
 	vq->resubmit_pos = 0;
 	free(f);
 	if (n)
-		log_info("%s: resuming at avail %u with %u request(s) to "
+		vq_msg(vq, ATOLL_LOG_INFO, "%s: resuming at avail %u with %u request(s) to "
 			 "resubmit", vq->name, vq->last_avail, n);
 	return (int)n;
 }

@@ -8,10 +8,21 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
 
 /* At most this many problem reports per queue per second. */
 #define VQ_LOG_PER_SEC 10u
+
+void vq_msg(const struct vq *vq, enum atoll_log_level level,
+	    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!vq->mem.log)
+		return;
+	va_start(ap, fmt);
+	vq->mem.log(vq->mem.log_opaque, level, fmt, ap);
+	va_end(ap);
+}
 
 static void vq_log(struct vq *vq, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -32,7 +43,7 @@ static void vq_log(struct vq *vq, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	log_warn("%s: %s%s", vq->name, buf,
+	vq_msg(vq, ATOLL_LOG_WARN, "%s: %s%s", vq->name, buf,
 		 vq->log_budget ? "" : " (further reports this second dropped)");
 }
 
@@ -53,7 +64,7 @@ static inline void store16(volatile uint16_t *p, uint16_t v)
 #define USED_IDX(vq) (&(vq)->used[1])
 #define AVAIL_EVENT(vq) (&(vq)->used[2 + 4 * (vq)->size])
 
-int vq_init(struct vq *vq, const struct vmem *mem, const char *name,
+int vq_init(struct vq *vq, const struct vq_mem *mem, const char *name,
 	    unsigned size, uint64_t desc, uint64_t avail, uint64_t used,
 	    uint16_t last_avail, bool event_idx)
 {
@@ -63,16 +74,16 @@ int vq_init(struct vq *vq, const struct vmem *mem, const char *name,
 		return -EINVAL;
 	if (desc % 16 || avail % 2 || used % 4)
 		return -EINVAL;
-	vq->desc = vmem_map(mem, desc, vq_desc_bytes(size), false);
-	vq->avail = vmem_map(mem, avail, vq_avail_bytes(size), false);
+	vq->desc = mem->map(mem->ctx, desc, vq_desc_bytes(size), false);
+	vq->avail = mem->map(mem->ctx, avail, vq_avail_bytes(size), false);
 	/* The used ring is written by us: it must be writable RAM. */
-	vq->used = vmem_map(mem, used, vq_used_bytes(size), true);
+	vq->used = mem->map(mem->ctx, used, vq_used_bytes(size), true);
 	if (!vq->desc || !vq->avail || !vq->used)
 		return -EFAULT;
 	vq->inflight_map = calloc(size, 1);
 	if (!vq->inflight_map)
 		return -ENOMEM;
-	vq->mem = mem;
+	vq->mem = *mem;
 	vq->size = (uint16_t)size;
 	vq->event_idx = event_idx;
 	vq->last_avail = last_avail;
@@ -123,7 +134,7 @@ static bool add_buf(const struct vq *vq, struct vq_elem *e,
 		    const struct vq_desc *d)
 {
 	bool w = d->flags & VQ_DESC_F_WRITE;
-	void *p = vmem_map(vq->mem, d->addr, d->len, w);
+	void *p = vq->mem.map(vq->mem.ctx, d->addr, d->len, w);
 	struct iovec *v;
 
 	e->footer = NULL;
@@ -162,7 +173,7 @@ static int enter_indirect(const struct vq *vq, const struct vq_desc *d,
 		return -EPROTO;     /* INDIRECT and NEXT together */
 	if (d->len == 0 || d->len % 16 || d->len / 16 > VQ_MAX_INDIRECT)
 		return -EINVAL;
-	*table = vmem_map(vq->mem, d->addr, d->len, false);
+	*table = vq->mem.map(vq->mem.ctx, d->addr, d->len, false);
 	if (!*table)
 		return -EFAULT;
 	*tsize = d->len / 16;
@@ -267,7 +278,7 @@ int vq_pop(struct vq *vq, struct vq_elem *e)
 		avail_idx = load16(AVAIL_IDX(vq));
 		if ((uint16_t)(avail_idx - vq->last_avail) > vq->size) {
 			vq->broken = true;
-			log_error("%s: avail idx %u is %u entries ahead of %u "
+			vq_msg(vq, ATOLL_LOG_ERROR, "%s: avail idx %u is %u entries ahead of %u "
 				  "(queue size %u); queue stopped", vq->name,
 				  avail_idx, (uint16_t)(avail_idx - vq->last_avail),
 				  vq->last_avail, vq->size);

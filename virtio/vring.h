@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "vmem.h"
+#include <atoll/watch.h>
 
 #define VQ_MAX_SIZE 1024u
 /* Most entries an indirect table may have. */
@@ -64,8 +64,17 @@ static inline uint64_t vq_log_bytes(unsigned size)
 	return sizeof(struct vq_log_hdr) + (uint64_t)size * sizeof(struct vq_log_ent);
 }
 
+/* Guest memory as the ring sees it: a bounds-checked translation (NULL
+ * outside guest RAM, or writing to read-only memory), and where to log. */
+struct vq_mem {
+	void *(*map)(void *ctx, uint64_t gpa, uint64_t len, bool write);
+	void *ctx;
+	atoll_log_fn log;           /* NULL: silent */
+	void *log_opaque;
+};
+
 struct vq {
-	const struct vmem *mem;
+	struct vq_mem mem;
 	uint16_t size;
 	bool event_idx;
 	bool broken;
@@ -108,9 +117,9 @@ struct vq_elem {
 };
 
 /* Checks the layout (power-of-2 size <= VQ_MAX_SIZE, alignment, all three
- * areas inside guest RAM) and resets the state. Returns 0 or -EINVAL/-EFAULT
+ * areas inside guest RAM) and resets the state; *mem is copied. Returns 0 or -EINVAL/-EFAULT
  * (with -ENOMEM if the in-flight map cannot be allocated). */
-int vq_init(struct vq *vq, const struct vmem *mem, const char *name,
+int vq_init(struct vq *vq, const struct vq_mem *mem, const char *name,
 	    unsigned size, uint64_t desc, uint64_t avail, uint64_t used,
 	    uint16_t last_avail, bool event_idx);
 void vq_fini(struct vq *vq);
@@ -142,6 +151,10 @@ bool vq_need_notify(struct vq *vq);
 bool vq_arm_kick(struct vq *vq);
 /* Entries the driver made available and we have not popped. */
 uint16_t vq_pending(const struct vq *vq);
+
+/* Logs through vq->mem.log, if any (the ring's own diagnostics). */
+void vq_msg(const struct vq *vq, enum atoll_log_level level,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Byte offsets of the split ring areas, for drivers and tests. */
 static inline uint64_t vq_desc_bytes(unsigned size) { return 16ull * size; }

@@ -31,6 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct iovec iov[32];
 	struct vq_elem e = { .iov = iov, .max_iov = 32 };
 	struct vmem mem;
+	struct vq_mem vqm = { vmem_map_cb, &mem, NULL, NULL };
 	struct vq vq;
 	unsigned qsize;
 	uint16_t last;
@@ -45,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vmem_add_host(&mem, ram, RAM_BASE, RAM_SIZE, false);
 	/* desc at 0, avail at 0x1000, used at 0x2000 (the fuzzer owns the
 	 * first two; the used ring is ours). */
-	if (vq_init(&vq, &mem, "fuzz", qsize, RAM_BASE, RAM_BASE + 0x1000,
+	if (vq_init(&vq, &vqm, "fuzz", qsize, RAM_BASE, RAM_BASE + 0x1000,
 		    RAM_BASE + 0x2000, last, data[0] & 0x80) < 0)
 		abort();
 	for (unsigned n = 0; n < 2 * qsize + 4; n++) {

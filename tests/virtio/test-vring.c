@@ -23,6 +23,8 @@
 
 static uint8_t *ram;
 static struct vmem mem;
+/* The ring translates through the test's map. */
+static const struct vq_mem vqm = { vmem_map_cb, &mem, NULL, NULL };
 static struct vq vq;
 static struct vq_elem el;
 static struct iovec iov[64];
@@ -51,7 +53,7 @@ static void setup_q(uint16_t last_avail, bool event_idx)
 	memset(ram, 0, RAM_SIZE);
 	avail()[1] = last_avail;
 	used16()[1] = last_avail;
-	CHECK_RET(vq_init(&vq, &mem, "t", QSZ, DESC, AVAIL, USED, last_avail,
+	CHECK_RET(vq_init(&vq, &vqm, "t", QSZ, DESC, AVAIL, USED, last_avail,
 			  event_idx), 0);
 	el.iov = iov;
 	el.max_iov = 64;
@@ -400,19 +402,21 @@ START_TEST(layout_checks)
 {
 	struct vq v2;
 	struct vmem romem;
+	struct vq_mem romap;
 
-	CHECK_RET(vq_init(&v2, &mem, "x", 12, DESC, AVAIL, USED, 0, false), -EINVAL);
-	CHECK_RET(vq_init(&v2, &mem, "x", 2048, DESC, AVAIL, USED, 0, false), -EINVAL);
-	CHECK_RET(vq_init(&v2, &mem, "x", 16, DESC + 8, AVAIL, USED, 0, false), -EINVAL);
-	CHECK_RET(vq_init(&v2, &mem, "x", 16, DESC, AVAIL + 1, USED, 0, false), -EINVAL);
-	CHECK_RET(vq_init(&v2, &mem, "x", 16, DESC, AVAIL, USED + 2, 0, false), -EINVAL);
-	CHECK_RET(vq_init(&v2, &mem, "x", 16, DESC, AVAIL,
+	CHECK_RET(vq_init(&v2, &vqm, "x", 12, DESC, AVAIL, USED, 0, false), -EINVAL);
+	CHECK_RET(vq_init(&v2, &vqm, "x", 2048, DESC, AVAIL, USED, 0, false), -EINVAL);
+	CHECK_RET(vq_init(&v2, &vqm, "x", 16, DESC + 8, AVAIL, USED, 0, false), -EINVAL);
+	CHECK_RET(vq_init(&v2, &vqm, "x", 16, DESC, AVAIL + 1, USED, 0, false), -EINVAL);
+	CHECK_RET(vq_init(&v2, &vqm, "x", 16, DESC, AVAIL, USED + 2, 0, false), -EINVAL);
+	CHECK_RET(vq_init(&v2, &vqm, "x", 16, DESC, AVAIL,
 			  RAM_BASE + RAM_SIZE - 64, 0, false), -EFAULT);
-	CHECK_RET(vq_init(&v2, &mem, "x", 16, UINT64_MAX - 15, AVAIL, USED, 0,
+	CHECK_RET(vq_init(&v2, &vqm, "x", 16, UINT64_MAX - 15, AVAIL, USED, 0,
 			  false), -EFAULT);
 	vmem_init(&romem);
 	CHECK_RET(vmem_add_host(&romem, ram, RAM_BASE, RAM_SIZE, true), 0);
-	CHECK_RET(vq_init(&v2, &romem, "x", 16, DESC, AVAIL, USED, 0, false), -EFAULT);
+	romap = (struct vq_mem){ vmem_map_cb, &romem, NULL, NULL };
+	CHECK_RET(vq_init(&v2, &romap, "x", 16, DESC, AVAIL, USED, 0, false), -EFAULT);
 }
 END_TEST
 
@@ -488,7 +492,7 @@ static void *fresh_log(void)
 static int restart(uint16_t front_end_last_avail)
 {
 	vq_fini(&vq);
-	CHECK_RET(vq_init(&vq, &mem, "t", QSZ, DESC, AVAIL, USED,
+	CHECK_RET(vq_init(&vq, &vqm, "t", QSZ, DESC, AVAIL, USED,
 			  front_end_last_avail, false), 0);
 	return vq_attach_log(&vq, log_mem, vq_log_bytes(QSZ));
 }

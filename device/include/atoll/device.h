@@ -36,6 +36,7 @@
 #ifndef ATOLL_DEVICE_H
 #define ATOLL_DEVICE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -273,17 +274,25 @@ struct atoll_dev_model {
 };
 
 /* Hands the peer connection to `model` (with `opaque`), for a device
- * created without cfg->generic. At most once. Returns 0 or -EINVAL
- * (generic device or already set). */
+ * created without cfg->generic. At most once; a NULL model takes it back
+ * (the model library does this when it is freed: no hook runs after).
+ * Returns 0 or -EINVAL (generic device, or a model already set). */
 ATOLL_DEVICE_API int atoll_dev_set_model(atoll_dev *dev,
 					 const struct atoll_dev_model *model,
 					 void *opaque);
 /* The peer connection (after PEER_CONNECT), or NULL. */
 ATOLL_DEVICE_API atoll_bus *atoll_dev_peer(atoll_dev *dev);
+/* The watch ops and loop the device was created with, for a model
+ * library that watches fds of its own (*loop is set). */
+ATOLL_DEVICE_API const struct atoll_watch_ops *
+atoll_dev_watch(const atoll_dev *dev, void **loop);
 /* Logs through the config's log callback (no-op without one). */
 ATOLL_DEVICE_API void atoll_dev_log(atoll_dev *dev, enum atoll_log_level level,
 				    const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+ATOLL_DEVICE_API void atoll_dev_vlog(atoll_dev *dev, enum atoll_log_level level,
+				     const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 #ifdef __cplusplus
 }

@@ -5,8 +5,8 @@
  * translation. A range is valid only if it lies inside ONE region: the
  * translation returns one contiguous host pointer.
  */
-#ifndef ATOLL_VIRTIO_VMEM_H
-#define ATOLL_VIRTIO_VMEM_H
+#ifndef ATOLL_DEVICE_VMEM_H
+#define ATOLL_DEVICE_VMEM_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -47,5 +47,7 @@ void vmem_clear(struct vmem *m);
  * (or, with `write`, the region is read-only). len 0 is never valid. */
 void *vmem_map(const struct vmem *m, uint64_t gpa, uint64_t len, bool write);
 uint64_t vmem_total(const struct vmem *m);
+/* vmem_map with the map `m` as a void pointer (struct vq_mem's map). */
+void *vmem_map_cb(void *m, uint64_t gpa, uint64_t len, bool write);
 
 #endif

@@ -110,3 +110,8 @@ uint64_t vmem_total(const struct vmem *m)
 		t += m->r[i].size;
 	return t;
 }
+
+void *vmem_map_cb(void *m, uint64_t gpa, uint64_t len, bool write)
+{
+	return vmem_map(m, gpa, len, write);
+}
