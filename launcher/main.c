@@ -8,6 +8,7 @@
 #include <event2/event.h>
 
 #include "atoll-config.h"
+#include "check-processes.h"
 #include "log.h"
 #include "manifest.h"
 #include "sandbox-report.h"
@@ -37,8 +38,11 @@ static void usage(FILE *out)
 		"  --image-dir DIR         the manifest may name files (kernel,\n"
 		"                          initrd, firmware, disks) beneath DIR too;\n"
 		"                          repeatable (its own directory always counts)\n"
+		"  --device-dir DIR        an external device's program: may lie\n"
+		"                          beneath DIR; repeatable\n"
 		"  --allow-block-device    a disk may be a block device\n"
-		"  --allow-binary          binary: and args: may choose what runs\n"
+		"  --allow-binary          binary:, args: and an external device's\n"
+		"                          program: (anywhere) may choose what runs\n"
 		"  --allow-unsandboxed     sandbox: off may run a process unsandboxed\n"
 		"\n"
 		"Environment: ATOLL_LOG=error|warn|info|debug, ATOLL_BINDIR (where\n"
@@ -71,6 +75,7 @@ static struct vm_config *load_or_report(const char *path,
 static int cmd_check(const char *path, const struct manifest_policy *policy)
 {
 	struct vm_config *cfg = load_or_report(path, policy);
+	int rc;
 
 	if (!cfg)
 		return 1;
@@ -81,8 +86,9 @@ static int cmd_check(const char *path, const struct manifest_policy *policy)
 	       cfg->cpus == 1 ? "" : "s",
 	       (unsigned long long)(cfg->memory_bytes >> 20), cfg->ndevices,
 	       cfg->ndevices == 1 ? "" : "s");
+	rc = check_processes(cfg);
 	vm_config_free(cfg);
-	return 0;
+	return rc;
 }
 
 static int cmd_run(const char *path, const struct manifest_policy *policy,
@@ -98,26 +104,36 @@ static int cmd_run(const char *path, const struct manifest_policy *policy,
 	return rc;
 }
 
-enum { OPT_IMAGE_DIR = 256, OPT_ALLOW_BLOCK, OPT_ALLOW_BINARY,
-       OPT_ALLOW_UNSANDBOXED };
-#define MAX_IMAGE_DIRS 16
+enum { OPT_IMAGE_DIR = 256, OPT_DEVICE_DIR, OPT_ALLOW_BLOCK,
+       OPT_ALLOW_BINARY, OPT_ALLOW_UNSANDBOXED };
+#define MAX_DIRS 16
+
+/* One more DIR of a repeatable --FLAG DIR. */
+static bool add_dir(const char *flag, const char *arg, const char **dirs,
+		    const char *const **list, size_t *n)
+{
+	if (*n == MAX_DIRS) {
+		fprintf(stderr, "atoll: at most %d %s\n", MAX_DIRS, flag);
+		return false;
+	}
+	dirs[(*n)++] = arg;
+	*list = dirs;
+	return true;
+}
 
 /* The operator's grants: false for an option that is none of them. */
 static bool grant_option(int c, const char *arg,
 			 struct manifest_policy *policy)
 {
-	static const char *dirs[MAX_IMAGE_DIRS];
+	static const char *image_dirs[MAX_DIRS], *device_dirs[MAX_DIRS];
 
 	switch (c) {
 	case OPT_IMAGE_DIR:
-		if (policy->nimage_dirs == MAX_IMAGE_DIRS) {
-			fprintf(stderr, "atoll: at most %d --image-dir\n",
-				MAX_IMAGE_DIRS);
-			return false;
-		}
-		dirs[policy->nimage_dirs++] = arg;
-		policy->image_dirs = dirs;
-		return true;
+		return add_dir("--image-dir", arg, image_dirs,
+			       &policy->image_dirs, &policy->nimage_dirs);
+	case OPT_DEVICE_DIR:
+		return add_dir("--device-dir", arg, device_dirs,
+			       &policy->device_dirs, &policy->ndevice_dirs);
 	case OPT_ALLOW_BLOCK:
 		policy->allow_block_device = true;
 		return true;
@@ -139,6 +155,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "image-dir", required_argument, NULL, OPT_IMAGE_DIR },
+		{ "device-dir", required_argument, NULL, OPT_DEVICE_DIR },
 		{ "allow-block-device", no_argument, NULL, OPT_ALLOW_BLOCK },
 		{ "allow-binary", no_argument, NULL, OPT_ALLOW_BINARY },
 		{ "allow-unsandboxed", no_argument, NULL,

@@ -237,41 +237,63 @@ int manifest_open_file(const struct vm_config *cfg, const char *path,
 	return mx_open_file(&rule, path, flags, NULL, why, whysz);
 }
 
-/* The canonical, existing directories files may lie beneath: `dir` (the
- * manifest's, already canonical) and each --image-dir. */
-int mx_file_dirs(const char *dir, const struct manifest_policy *policy,
-		 char ***out, size_t *n, char *why, size_t whysz)
+/* `first` (already canonical; may be NULL) then each of `more`, made
+ * canonical and checked to be directories. */
+static int canonical_dirs(const char *first, const char *const *more,
+			  size_t nmore, const char *flag, char ***out,
+			  size_t *n, char *why, size_t whysz)
 {
-	size_t extra = policy ? policy->nimage_dirs : 0;
-	char **dirs = calloc(extra + 2, sizeof(*dirs));
+	size_t k = first ? 1 : 0;
+	char **dirs = calloc(nmore + k + 1, sizeof(*dirs));
 	struct stat st;
 	int r = 0;
 
-	if (!dirs || !(dirs[0] = strdup(dir)))
+	if (!dirs || (first && !(dirs[0] = strdup(first))))
 		r = -ENOMEM;
-	for (size_t i = 0; r == 0 && i < extra; i++) {
-		const char *d = policy->image_dirs[i];
-
-		dirs[i + 1] = realpath(d, NULL);
-		if (!dirs[i + 1] || stat(dirs[i + 1], &st) < 0) {
+	for (size_t i = 0; r == 0 && i < nmore; i++) {
+		dirs[i + k] = realpath(more[i], NULL);
+		if (!dirs[i + k] || stat(dirs[i + k], &st) < 0) {
 			r = -errno;
-			snprintf(why, whysz, "--image-dir \"%s\": %s", d,
+			snprintf(why, whysz, "%s \"%s\": %s", flag, more[i],
 				 strerror(errno));
 		} else if (!S_ISDIR(st.st_mode)) {
 			r = -ENOTDIR;
-			snprintf(why, whysz, "--image-dir \"%s\": not a "
-				 "directory", d);
+			snprintf(why, whysz, "%s \"%s\": not a directory",
+				 flag, more[i]);
 		}
 	}
 	if (r == -ENOMEM)
 		snprintf(why, whysz, "out of memory");
 	if (r < 0) {
-		for (size_t i = 0; dirs && dirs[i]; i++)
-			free(dirs[i]);
-		free(dirs);
+		mx_free_dirs(dirs);
 		return r;
 	}
 	*out = dirs;
-	*n = extra + 1;
+	*n = nmore + k;
 	return 0;
+}
+
+/* The canonical, existing directories files may lie beneath: `dir` (the
+ * manifest's, already canonical) and each --image-dir. */
+int mx_file_dirs(const char *dir, const struct manifest_policy *policy,
+		 char ***out, size_t *n, char *why, size_t whysz)
+{
+	return canonical_dirs(dir, policy ? policy->image_dirs : NULL,
+			      policy ? policy->nimage_dirs : 0, "--image-dir",
+			      out, n, why, whysz);
+}
+
+int mx_device_dirs(const struct manifest_policy *policy, char ***out,
+		   size_t *n, char *why, size_t whysz)
+{
+	return canonical_dirs(NULL, policy ? policy->device_dirs : NULL,
+			      policy ? policy->ndevice_dirs : 0,
+			      "--device-dir", out, n, why, whysz);
+}
+
+void mx_free_dirs(char **dirs)
+{
+	for (size_t i = 0; dirs && dirs[i]; i++)
+		free(dirs[i]);
+	free(dirs);
 }

@@ -32,6 +32,8 @@ struct mctx {
 	struct manifest_policy policy;   /* what the operator grants */
 	char **file_dirs;    /* see vm_config.file_dirs */
 	size_t nfile_dirs;
+	char **device_dirs;  /* see vm_config.device_dirs */
+	size_t ndevice_dirs;
 };
 
 /* One value looked up in a mapping: where it is and what it is called. */
@@ -58,6 +60,9 @@ int mx_fail(struct mctx *c, struct mpos pos, const char *field,
 struct mpos mx_node_pos(struct fy_node *n, struct mpos fallback);
 void mx_join_field(char *out, const char *prefix, const char *key);
 int mx_as_map(struct mctx *c, const struct mval *v, struct mmap *m);
+/* Item `idx` of the list `list`, node `n`: field "LIST[idx]". */
+int mx_list_item(const struct mval *list, struct fy_node *n, size_t idx,
+		 struct mval *item);
 int mx_check_keys(struct mctx *c, const struct mmap *m,
 		  const char *const *allowed, const char *const *elsewhere,
 		  const char *elsewhere_why);
@@ -85,6 +90,8 @@ enum mx_file {
 	MX_FILE_DISK_RO,     /* regular file beneath a file dir, or a block
 			      * device with --allow-block-device; readable */
 	MX_FILE_DISK_RW,     /* ... readable and writable */
+	MX_FILE_RW,          /* regular file beneath a file dir, readable
+			      * and writable */
 };
 char *mx_resolve(const char *dir, const char *path);
 int mx_existing_path(struct mctx *c, const struct mval *v, enum mx_file kind,
@@ -93,6 +100,10 @@ int mx_socket_path(struct mctx *c, const struct mval *v, const char *text,
 		   char **out);
 /* A `binary:` override, with --allow-binary only. */
 int mx_binary(struct mctx *c, const struct mval *v, char **out);
+/* A device `program:`: an executable regular file beneath a --device-dir
+ * (*beneath set), or anywhere with --allow-binary. */
+int mx_program(struct mctx *c, const struct mval *v, char **out,
+	       bool *beneath);
 
 /* manifest-file.c: opening the files a manifest names. */
 struct mx_file_rule {
@@ -107,6 +118,10 @@ int mx_open_file(const struct mx_file_rule *rule, const char *path,
 		 int flags, char **canon, char *why, size_t whysz);
 int mx_file_dirs(const char *dir, const struct manifest_policy *policy,
 		 char ***out, size_t *n, char *why, size_t whysz);
+/* The canonical --device-dir directories (none: *out NULL, *n 0). */
+int mx_device_dirs(const struct manifest_policy *policy, char ***out,
+		   size_t *n, char *why, size_t whysz);
+void mx_free_dirs(char **dirs);
 
 /* manifest-text.c: pure string helpers, tested directly. */
 int manifest_check_text(const char *text, size_t len, unsigned *line,

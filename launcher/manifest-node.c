@@ -120,6 +120,19 @@ int mx_as_map(struct mctx *c, const struct mval *v, struct mmap *m)
 	return 0;
 }
 
+int mx_list_item(const struct mval *list, struct fy_node *n, size_t idx,
+		 struct mval *item)
+{
+	*item = *list;
+	item->node = n;
+	item->present = true;
+	item->pos = item->key_pos = mx_node_pos(n, list->pos);
+	if (snprintf(item->field, sizeof(item->field), "%s[%zu]", list->field,
+		     idx) >= (int)sizeof(item->field))
+		return -EOVERFLOW;   /* "devices[N].KEY" is short */
+	return 0;
+}
+
 static bool key_text(struct fy_node_pair *p, const char **s, size_t *len)
 {
 	struct fy_node *k = fy_node_pair_key(p);

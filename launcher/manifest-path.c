@@ -68,12 +68,13 @@ static int data_path(struct mctx *c, const struct mval *v, const char *abs,
 {
 	struct mx_file_rule rule = {
 		.dirs = c->file_dirs, .ndirs = c->nfile_dirs,
-		.disk = kind != MX_FILE_READ,
+		.disk = kind == MX_FILE_DISK_RO || kind == MX_FILE_DISK_RW,
 		.block_ok = c->policy.allow_block_device,
 	};
+	bool rw = kind == MX_FILE_DISK_RW || kind == MX_FILE_RW;
 	char why[sizeof(c->err->message)];
-	int fd = mx_open_file(&rule, abs, kind == MX_FILE_DISK_RW ? O_RDWR :
-			      O_RDONLY, out, why, sizeof(why));
+	int fd = mx_open_file(&rule, abs, rw ? O_RDWR : O_RDONLY, out, why,
+			      sizeof(why));
 
 	if (fd == -ENOMEM)
 		return fd;
@@ -117,6 +118,64 @@ int mx_binary(struct mctx *c, const struct mval *v, char **out)
 			   "program that runs", "binary");
 
 	return r < 0 ? r : mx_existing_path(c, v, MX_FILE_EXEC, out);
+}
+
+/* Beneath a --device-dir: opened by the file rule (openat2, regular file),
+ * then executable. -EPERM when outside every one of them. */
+static int program_beneath(struct mctx *c, const struct mval *v,
+			   const char *abs, char **out)
+{
+	struct mx_file_rule rule = { .dirs = c->device_dirs,
+				     .ndirs = c->ndevice_dirs };
+	char why[sizeof(c->err->message)];
+	char *canon = NULL;
+	int fd = mx_open_file(&rule, abs, O_RDONLY, &canon, why, sizeof(why));
+
+	if (fd == -EPERM || fd == -ENOMEM)
+		return fd;
+	if (fd < 0)
+		return mx_fail(c, v->pos, v->field, "%s", why);
+	close(fd);
+	fd = check_exec(c, v, canon);
+	if (fd < 0)
+		free(canon);
+	else
+		*out = canon;
+	return fd;
+}
+
+int mx_program(struct mctx *c, const struct mval *v, char **out,
+	       bool *beneath)
+{
+	char *s, *abs = NULL;
+	int r = mx_string(c, v, &s);
+
+	if (r < 0)
+		return r;
+	*beneath = false;
+	if (!*s) {
+		r = mx_fail(c, v->pos, v->field, "expected a path, got an "
+			    "empty string");
+		goto out;
+	}
+	if (!(abs = mx_resolve(c->dir, s))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = c->ndevice_dirs ? program_beneath(c, v, abs, out) : -EPERM;
+	if (r == 0)
+		*beneath = true;
+	else if (r == -EPERM && c->policy.allow_binary)
+		r = exec_path(c, v, abs, out);
+	else if (r == -EPERM)
+		r = mx_fail(c, v->pos, v->field, "\"%s\" is not beneath a "
+			    "--device-dir: running a device program is the "
+			    "operator's decision (allow with --device-dir DIR "
+			    "or --allow-binary)", abs);
+out:
+	free(abs);
+	free(s);
+	return r;
 }
 
 /* A socket the launcher will create: absolute, short enough for

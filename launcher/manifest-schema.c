@@ -63,25 +63,31 @@ static int read_machine(struct mctx *c, const struct mmap *root,
 		return r;
 	mx_lookup(&m, "type", &tv);
 	if ((r = mx_require(c, &tv)) < 0 ||
-	    (r = mx_choice(c, &tv, machine_types, type)) < 0 ||
-	    (r = dup_to(machine_types[*type], &cfg->machine)) < 0)
+	    (r = mx_choice(c, &tv, machine_types, type)) < 0)
 		return r;
-	accel = *type == MACHINE_X86 ? 1 : 0;
+	if (*type == MACHINE_X86)
+		return mx_fail(c, tv.pos, tv.field, "machine type x86 is not "
+			       "implemented yet: atoll-cpu has only riscv-virt, "
+			       "so atoll run could not start it");
+	if ((r = dup_to(machine_types[*type], &cfg->machine)) < 0)
+		return r;
+	accel = 0;
 	mx_lookup(&m, "accel", &v);
 	if (v.present && (r = mx_choice(c, &v, accels, &accel)) < 0)
 		return r;
 	if (*type == MACHINE_RISCV_VIRT && accel == 1)
 		return mx_fail(c, v.pos, v.field, "riscv-virt runs only under "
 			       "accel dbt");
+	if (accel == 1)
+		return mx_fail(c, v.pos, v.field, "accel kvm is not implemented "
+			       "yet: atoll-cpu has no KVM accelerator, so atoll "
+			       "run could not start it");
 	if ((r = dup_to(accels[accel], &cfg->accel)) < 0)
 		return r;
 	mx_lookup(&m, "engine", &v);
 	if (v.present) {
 		if ((r = mx_choice(c, &v, engines, &engine)) < 0)
 			return r;
-		if (accel != 0)
-			return mx_fail(c, v.pos, v.field, "engine applies to "
-				       "accel dbt only");
 		if ((r = dup_to(engines[engine], &cfg->engine)) < 0)
 			return r;
 	}

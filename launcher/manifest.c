@@ -153,13 +153,6 @@ static char *default_name(const char *path)
 	return strndup(base, n);
 }
 
-static void free_dirs(char **dirs)
-{
-	for (size_t i = 0; dirs && dirs[i]; i++)
-		free(dirs[i]);
-	free(dirs);
-}
-
 static struct vm_config *load_named(const char *name, const char *dir,
 				    const char *yaml, size_t len,
 				    const struct manifest_policy *policy,
@@ -174,20 +167,25 @@ static struct vm_config *load_named(const char *name, const char *dir,
 	if (!def)
 		mx_fail(&c, (struct mpos){ 0, 0 }, "", "out of memory");
 	else if (mx_file_dirs(dir, policy, &c.file_dirs, &c.nfile_dirs,
-			      err->message, sizeof(err->message)) == 0)
+			      err->message, sizeof(err->message)) == 0 &&
+		 mx_device_dirs(policy, &c.device_dirs, &c.ndevice_dirs,
+				err->message, sizeof(err->message)) == 0)
 		cfg = load(&c, yaml, len);
 	if (cfg) {
 		cfg->file_dirs = c.file_dirs;   /* cfg owns them now */
 		cfg->nfile_dirs = c.nfile_dirs;
+		cfg->device_dirs = c.device_dirs;
+		cfg->ndevice_dirs = c.ndevice_dirs;
 		cfg->block_devices = c.policy.allow_block_device;
-		c.file_dirs = NULL;
+		c.file_dirs = c.device_dirs = NULL;
 	}
 	if (cfg && !(cfg->path = strdup(name))) {
 		mx_fail(&c, (struct mpos){ 0, 0 }, "", "out of memory");
 		vm_config_free(cfg);
 		cfg = NULL;
 	}
-	free_dirs(c.file_dirs);
+	mx_free_dirs(c.file_dirs);
+	mx_free_dirs(c.device_dirs);
 	free(def);
 	return cfg;
 }
@@ -294,7 +292,8 @@ void vm_config_free(struct vm_config *cfg)
 	free(cfg->devices);
 	free(cfg->path);
 	free(cfg->dir);
-	free_dirs(cfg->file_dirs);
+	mx_free_dirs(cfg->file_dirs);
+	mx_free_dirs(cfg->device_dirs);
 	free(cfg->name);
 	free(cfg->machine);
 	free(cfg->accel);

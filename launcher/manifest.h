@@ -50,7 +50,7 @@ struct disk_config {
 };
 
 struct net_config {
-	char *backend;       /* "slirp" | "tap" | "none" */
+	char *backend;       /* "slirp" | "tap" */
 	char *tap;           /* tap interface name, backend tap */
 	char *mac;           /* "52:54:00:12:34:56"; NULL picks one */
 	unsigned queues;
@@ -59,10 +59,14 @@ struct net_config {
 	bool restricted;     /* slirp: the guest reaches only the forwards */
 };
 
+struct device_kind;     /* launcher/kinds/kind.h */
+
 struct device_config {
 	char *name;          /* unique instance name */
-	char *kind;          /* "virtio-blk", "virtio-net", ..., "external" */
-	char *binary;        /* explicit binary (required for "external") */
+	char *kind;          /* "virtio-blk", "virtio-net", "external", ... */
+	const struct device_kind *ops;   /* what the launcher does for it */
+	char *binary;        /* the program: a binary: override, or an
+			      * external device's program: */
 	char **args;         /* extra argv for the binary; NULL-terminated */
 	size_t nargs;
 	struct restart_config restart;
@@ -70,6 +74,8 @@ struct device_config {
 	unsigned line;       /* manifest line of this entry, for messages */
 	struct disk_config disk;   /* kind virtio-blk */
 	struct net_config net;     /* kind virtio-net */
+	void *data;          /* any other kind's settings, owned by its file
+			      * (kind external: struct external_config) */
 };
 
 /* What the operator grants on atoll's command line. */
@@ -80,6 +86,9 @@ struct manifest_policy {
 				      * block device */
 	const char *const *image_dirs;   /* --image-dir DIR, each existing */
 	size_t nimage_dirs;
+	/* --device-dir DIR: an external device's program: may lie beneath */
+	const char *const *device_dirs;
+	size_t ndevice_dirs;
 };
 
 struct vm_config {
@@ -89,11 +98,13 @@ struct vm_config {
 	 * then each --image-dir; manifest_open_file() reopens beneath them. */
 	char **file_dirs;
 	size_t nfile_dirs;
+	char **device_dirs;  /* canonical --device-dir DIRs */
+	size_t ndevice_dirs;
 	bool block_devices;  /* --allow-block-device was given */
 	char *name;          /* VM name, default: the file's basename */
 
-	char *machine;       /* "riscv-virt" | "x86" | "none" */
-	char *accel;         /* "dbt" | "kvm" */
+	char *machine;       /* "riscv-virt" | "none" */
+	char *accel;         /* "dbt" */
 	char *engine;        /* dbt: "block" | "interp"; NULL: atoll-cpu's */
 	unsigned cpus;       /* 1..64 */
 	char *cpu_binary;    /* override of atoll-cpu, or NULL */

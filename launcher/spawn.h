@@ -10,10 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "proc.h"
 #include "sandbox.h"
 
-#define SPAWN_MAX_FDS 8
+#define SPAWN_MAX_FDS 16
 
 struct spawn_args {
 	const char *name;            /* process name, for messages */

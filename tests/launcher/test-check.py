@@ -62,7 +62,7 @@ cases = [
     ("sandbox: off", NONE + "sandbox: off\n", ":3:10: sandbox:",
      "(allow with --allow-unsandboxed)", ["--allow-unsandboxed"]),
     ("a device's sandbox: off", NONE + "devices:\n  - name: d0\n"
-     "    kind: gpu\n    sandbox: false\n", ":6:14: devices[0].sandbox:",
+     "    kind: virtio-net\n    sandbox: false\n", ":6:14: devices[0].sandbox:",
      "(allow with --allow-unsandboxed)", ["--allow-unsandboxed"]),
     ("machine.binary", "machine: {type: none, binary: /bin/true}\n",
      ":1:23: machine.binary:", "(allow with --allow-binary)",
@@ -70,7 +70,7 @@ cases = [
     ("an external device", NONE + "devices:\n  - name: d0\n"
      "    kind: external\n    binary: /bin/true\n", ":6:5: devices[0].binary:",
      "(allow with --allow-binary)", ["--allow-binary"]),
-    ("args:", NONE + "devices:\n  - name: d0\n    kind: gpu\n"
+    ("args:", NONE + "devices:\n  - name: d0\n    kind: virtio-net\n"
      "    args: [--x]\n", ":6:5: devices[0].args:",
      "(allow with --allow-binary)", ["--allow-binary"]),
     ("initrd: /etc/shadow", BOOT + "  kernel: kernel\n  initrd: /etc/shadow\n",

@@ -44,5 +44,6 @@ TCase *manifest_valid_tcase(void);
 TCase *manifest_errors_tcase(void);
 TCase *manifest_text_tcase(void);
 TCase *manifest_policy_tcase(void);
+TCase *manifest_kinds_tcase(void);
 
 #endif

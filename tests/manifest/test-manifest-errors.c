@@ -41,8 +41,9 @@ static const struct mt_bad bad[] = {
 	{ MT_BASE DEV "    kind: virtio-blk\n    path: ${MT}/disk.img\n"
 	  "    tap: tap0 #<\n", 0, 5, "devices[0].tap",
 	  { "not valid for kind virtio-blk" } },
-	{ MT_BASE DEV "    kind: gpu\n    queues: 2 #<\n", 0, 0,
-	  "devices[0].queues", { "not valid for kind gpu" } },
+	{ MT_BASE DEV "    kind: external\n    program: ${MT}/bin\n"
+	  "    queues: 2 #<\n", 0, 0, "devices[0].queues",
+	  { "not valid for kind external" } },
 	/* duplicate keys */
 	{ "machine:\n  type: riscv-virt\n  type: x86 #<\n", 0, 3,
 	  "machine.type", { "duplicate key \"type\"", "line 2" } },
@@ -72,12 +73,12 @@ static const struct mt_bad bad[] = {
 	  "memory", { "missing required field \"size\"" } },
 	{ "machine:\n  type: riscv-virt\nmemory:\n  size: 256M\nboot: #<\n"
 	  "  cmdline: x\n", 0, 0, "boot", { "missing required field \"kernel\"" } },
-	{ MT_BASE "devices:\n  - kind: gpu #<\n", 0, 5, "devices[0]",
+	{ MT_BASE "devices:\n  - kind: virtio-net #<\n", 0, 5, "devices[0]",
 	  { "missing required field \"name\"" } },
 	{ MT_BASE DEV "    restart: never #<\n", 8, 5, "devices[0]",
 	  { "missing required field \"kind\"" } },
 	{ MT_BASE DEV "    kind: external #<\n", 8, 0, "devices[0]",
-	  { "missing required field \"binary\"" } },
+	  { "missing required field \"program\"" } },
 	{ MT_BASE DEV "    kind: virtio-net\n    backend: tap #<\n", 8, 0,
 	  "devices[0]", { "missing required field \"tap\"" } },
 	/* hostfwd */
@@ -122,8 +123,7 @@ static const struct mt_bad bad[] = {
 	  "machine.accel", { "riscv-virt runs only under accel dbt" } },
 	{ "machine:\n  type: riscv-virt\n  engine: jit #<\n", 0, 11,
 	  "machine.engine", { "unknown value \"jit\"", "block, interp" } },
-	{ "machine:\n  type: x86\n  engine: interp #<\n", 0, 11,
-	  "machine.engine", { "engine applies to accel dbt only" } },
+
 	{ MT_BASE DEV "    kind: virtio-blk\n    path: ${MT}/disk.img\n"
 	  "    cache: writeback2 #<\n", 0, 12, "devices[0].cache",
 	  { "unknown value \"writeback2\"; expected one of writeback, "
@@ -174,10 +174,10 @@ static const struct mt_bad bad[] = {
 	{ "machine: {type: none}\nboot: #<\n  kernel: x\n", 0, 1, "boot",
 	  { "not valid for machine type none" } },
 	/* devices */
-	{ MT_BASE DEV "    kind: gpu\n  - name: d1\n    kind: tpm\n"
-	  "  - name: d0 #<\n    kind: usb\n", 0, 11, "devices[2].name",
+	{ MT_BASE DEV "    kind: virtio-net\n  - name: d1\n    kind: virtio-net\n"
+	  "  - name: d0 #<\n    kind: virtio-net\n", 0, 11, "devices[2].name",
 	  { "duplicate device name \"d0\"", "devices[0]", "line 8" } },
-	{ MT_BASE "devices:\n  - name: Disk0 #<\n    kind: gpu\n", 0, 0,
+	{ MT_BASE "devices:\n  - name: Disk0 #<\n    kind: virtio-net\n", 0, 0,
 	  "devices[0].name", { "invalid device name", "[a-z0-9]" } },
 	{ MT_BASE DEV "    kind: virtio-blk\n    path: ${MT}/disk.img\n"
 	  "    format: qcow2 #<\n", 0, 0, "devices[0].format",
@@ -199,16 +199,16 @@ static const struct mt_bad bad[] = {
 	{ MT_BASE DEV "    kind: virtio-net\n    backend: tap\n"
 	  "    tap: a/b #<\n", 0, 0, "devices[0].tap",
 	  { "invalid interface name" } },
-	{ MT_BASE DEV "    kind: gpu\n    restart: sometimes #<\n", 0, 0,
+	{ MT_BASE DEV "    kind: virtio-net\n    restart: sometimes #<\n", 0, 0,
 	  "devices[0].restart", { "unknown value \"sometimes\"",
 				  "never, on-failure, always" } },
-	{ MT_BASE DEV "    kind: gpu\n    restart:\n      maxx: 3 #<\n", 0, 7,
+	{ MT_BASE DEV "    kind: virtio-net\n    restart:\n      maxx: 3 #<\n", 0, 7,
 	  "devices[0].restart.maxx", { "did you mean \"max\"?" } },
-	{ MT_BASE DEV "    kind: gpu\n    restart:\n      backoff-ms: 500\n"
+	{ MT_BASE DEV "    kind: virtio-net\n    restart:\n      backoff-ms: 500\n"
 	  "      backoff-max-ms: 100 #<\n", 0, 0,
 	  "devices[0].restart.backoff-max-ms",
 	  { "backoff-max-ms (100) is less than backoff-ms (500)" } },
-	{ MT_BASE DEV "    kind: gpu\n    restart: {max: 1001} #<\n", 0, 0,
+	{ MT_BASE DEV "    kind: virtio-net\n    restart: {max: 1001} #<\n", 0, 0,
 	  "devices[0].restart.max", { "0..1000" } },
 };
 

@@ -69,7 +69,7 @@ static const struct mt_bad refused[] = {
 	/* the operator's flags */
 	{ MT_BASE "sandbox: off #<\n", 0, 10, "sandbox",
 	  { "sandbox off", "(allow with --allow-unsandboxed)" } },
-	{ MT_BASE DEV "    kind: gpu\n    sandbox: no #<\n", 0, 14,
+	{ MT_BASE DEV "    kind: virtio-net\n    sandbox: no #<\n", 0, 14,
 	  "devices[0].sandbox", { "(allow with --allow-unsandboxed)" } },
 	{ "machine:\n  type: none\n  binary: bin #<\n", 0, 3,
 	  "machine.binary", { "binary override", "(allow with --allow-binary)" } },
@@ -77,7 +77,7 @@ static const struct mt_bad refused[] = {
 	  "memory.binary", { "(allow with --allow-binary)" } },
 	{ MT_BASE DEV "    kind: external\n    binary: bin #<\n", 0, 5,
 	  "devices[0].binary", { "(allow with --allow-binary)" } },
-	{ MT_BASE DEV "    kind: gpu\n    args: [--x] #<\n", 0, 5,
+	{ MT_BASE DEV "    kind: virtio-net\n    args: [--x] #<\n", 0, 5,
 	  "devices[0].args", { "extra arguments", "(allow with --allow-binary)" } },
 	/* files outside the manifest's directory */
 	{ BOOT "  kernel: /etc/shadow #<\n", 0, 11, "boot.kernel",
@@ -126,7 +126,7 @@ START_TEST(flags_grant)
 	struct manifest_policy p = { .allow_unsandboxed = true };
 	struct vm_config *cfg;
 
-	cfg = mt_load_with(MT_BASE "sandbox: off\n" DEV "    kind: gpu\n"
+	cfg = mt_load_with(MT_BASE "sandbox: off\n" DEV "    kind: virtio-net\n"
 			   "    sandbox: off\n", &p);
 	ck_assert(!cfg->sandbox && !cfg->devices[0].sandbox);
 	vm_config_free(cfg);

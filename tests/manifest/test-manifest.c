@@ -130,7 +130,7 @@ END_TEST
 
 static const char full_yaml[] =
 	"name: web-1\n"
-	"machine:\n  type: x86\n  cpus: 4\n  binary: bin\n"
+	"machine:\n  type: riscv-virt\n  cpus: 4\n  binary: bin\n"
 	"memory:\n  size: 1G\n  hugepages: on\n  binary: ${MT}/bin\n"
 	"boot:\n  firmware: fw.bin\n  kernel: kernel\n  initrd: ./initrd\n"
 	"  cmdline: \"console=ttyS0 root=/dev/vda\"\n"
@@ -147,7 +147,7 @@ static const char full_yaml[] =
 	"  - name: ext_1\n    kind: external\n    binary: bin\n"
 	"    args: [--foo, bar, \"${MT}\"]\n"
 	"    restart: {policy: never, max: 9}\n"
-	"  - name: gpu\n    kind: gpu\n"
+	"  - name: net1\n    kind: virtio-net\n"
 	"    restart:\n      backoff-ms: 10\n      backoff-max-ms: 20\n";
 
 START_TEST(full_manifest)
@@ -156,7 +156,7 @@ START_TEST(full_manifest)
 	struct device_config *d = cfg->devices;
 
 	ck_assert_str_eq(cfg->name, "web-1");
-	ck_assert_str_eq(cfg->accel, "kvm");      /* x86's default */
+	ck_assert_str_eq(cfg->accel, "dbt");      /* the default */
 	ck_assert_uint_eq(cfg->cpus, 4);
 	ck_assert_str_eq(cfg->cpu_binary, mt_path("bin"));
 	ck_assert_str_eq(cfg->mem_binary, mt_path("bin"));
@@ -448,6 +448,7 @@ static Suite *manifest_suite(void)
 	suite_add_tcase(s, manifest_valid_tcase());
 	suite_add_tcase(s, manifest_errors_tcase());
 	suite_add_tcase(s, manifest_policy_tcase());
+	suite_add_tcase(s, manifest_kinds_tcase());
 	return s;
 }
 
