@@ -225,7 +225,10 @@ int vu_conn_get(struct vu_conn *c, struct vu_out *o,
 int vu_conn_unsolicited(struct vu_conn *c)
 {
 	uint8_t b;
-	ssize_t n = recv(c->fd, &b, 1, MSG_DONTWAIT);
+	struct iovec iov = { &b, 1 };
+	/* recvmsg, not recv: the one receive call the sandbox profile has. */
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT);
 
 	if (n == 0)
 		return fail(c, 0, "back-end closed the connection"), 0;
