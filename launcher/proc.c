@@ -116,6 +116,9 @@ void proc_describe_exit(const struct proc *p, char *buf, size_t size)
 	if (p->violation[0])
 		snprintf(buf, size, "was killed for the forbidden system call %s",
 			 p->violation);
+	else if (p->fault[0])
+		snprintf(buf, size, "was killed after the cpu server reported "
+			 "it failed (%s)", p->fault);
 	else if (code == CLD_EXITED)
 		snprintf(buf, size, "exited with status %d", val);
 	else
@@ -154,7 +157,7 @@ static void proc_backoff_cb(evutil_socket_t fd, short what, void *arg)
  * are shutting down). */
 static void proc_exited(struct proc *p)
 {
-	char how[96];
+	char how[192];
 	unsigned delay;
 
 	proc_describe_exit(p, how, sizeof(how));
@@ -168,7 +171,7 @@ static void proc_exited(struct proc *p)
 		return;
 	}
 	if (!proc_should_restart(p)) {
-		char why[256];
+		char why[384];
 
 		snprintf(why, sizeof(why), "%s (%s) %s; restart policy '%s'",
 			 p->name, p->kind, how,
@@ -177,7 +180,7 @@ static void proc_exited(struct proc *p)
 		return;
 	}
 	if (p->restarts >= p->restart.max_restarts) {
-		char why[256];
+		char why[384];
 
 		snprintf(why, sizeof(why),
 			 "%s (%s) %s; gave up after %u restarts", p->name,
@@ -287,6 +290,7 @@ int proc_start(struct proc *p)
 	p->pidfd = child.pidfd;
 	p->notify_fd = child.notify_fd;
 	p->violation[0] = '\0';
+	p->fault[0] = '\0';
 	p->state = PROC_STARTING;
 	p->gen++;
 	p->started_ns = now_ns();

@@ -376,6 +376,37 @@ static void session_power(struct proc *p, const Atoll__PowerEvent *e)
 	}
 }
 
+/* The cpu server gave up on a device (a read past its deadline): the
+ * device is treated as failed: killed, then its restart policy applies as
+ * after a crash. A device may not report another, nor one that is not a
+ * device of this VM. */
+static void session_device_fault(struct proc *p, const Atoll__DeviceFault *f)
+{
+	struct vm *vm = p->vm;
+	struct proc *dev = NULL;
+
+	if (p != vm->cpu) {
+		session_reject(p, "DEVICE_FAULT from a process that is not the "
+			       "cpu server");
+		return;
+	}
+	for (size_t i = 0; f->device && i < vm->nprocs && !dev; i++)
+		if (vm->procs[i]->dev && !strcmp(vm->procs[i]->name, f->device))
+			dev = vm->procs[i];
+	if (!dev) {
+		log_warn("%s: DEVICE_FAULT names no device of this VM: \"%.32s\"",
+			 p->name, f->device ? f->device : "");
+		return;
+	}
+	if (!proc_alive(dev))
+		return;    /* already exited: its restart policy is under way */
+	log_error("%s: the cpu server reports it failed: %.160s; killing it",
+		  dev->name, f->reason && *f->reason ? f->reason : "no reason");
+	snprintf(dev->fault, sizeof(dev->fault), "%.100s",
+		 f->reason && *f->reason ? f->reason : "no reason given");
+	proc_kill(dev, SIGKILL);
+}
+
 static void session_message(atoll_bus *bus, struct atoll_msg *m, void *opaque)
 {
 	struct proc *p = opaque;
@@ -396,6 +427,9 @@ static void session_message(atoll_bus *bus, struct atoll_msg *m, void *opaque)
 		return;
 	case ATOLL__MSG_TYPE__MSG_POWER_EVENT:
 		session_power(p, (const Atoll__PowerEvent *)m->body);
+		return;
+	case ATOLL__MSG_TYPE__MSG_DEVICE_FAULT:
+		session_device_fault(p, (const Atoll__DeviceFault *)m->body);
 		return;
 	case ATOLL__MSG_TYPE__MSG_ERROR: {
 		const Atoll__Error *e = (const Atoll__Error *)m->body;

@@ -59,6 +59,7 @@ struct proc {
 	unsigned restarts;
 	int last_status;           /* waitid si_code/si_status, packed */
 	char violation[48];        /* forbidden syscall it was killed for */
+	char fault[112];           /* why the cpu server reported it failed */
 	uint64_t started_ns;
 };
 

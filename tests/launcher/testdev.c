@@ -12,10 +12,18 @@
  * "peers" (prints the number of peer sockets), "mem" (prints the mapped
  * RAM size), "deaf" (never reads the console again, like a guest that
  * ignores its UART), "flood N" (writes N bytes of output, logging on
- * stderr how many the console stream took), anything else is echoed as
- * "echo: LINE".
+ * stderr how many the console stream took), "fault NAME" (posts
+ * DEVICE_FAULT naming device NAME, as atoll-cpu does when a device stops
+ * answering), anything else is echoed as "echo: LINE".
+ *
+ * As a device it reports, before anything else opens an fd, which fds it
+ * was started with ("fds: 0 1 2 3 4"), and for each --file=NAME=FD the
+ * file's access mode, its first bytes and whether a write at offset 0 went
+ * through ("file NAME: fd 4, rw, reads \"disk\", write ok"), so a test can
+ * see what an external device gets of the host and nothing more.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +110,16 @@ static void flood(struct testdev *t, size_t n)
 	log_info("flood: the console took %zu of %zu bytes", done, n);
 }
 
+static void post_fault(struct child *c, const char *device)
+{
+	Atoll__DeviceFault f = ATOLL__DEVICE_FAULT__INIT;
+
+	f.device = (char *)device;
+	f.reason = "testdev was told to report it";
+	atoll_bus_post(child_bus(c), ATOLL__MSG_TYPE__MSG_DEVICE_FAULT, &f.base,
+		       NULL, 0);
+}
+
 static void go_deaf(struct testdev *t)
 {
 	say(t, "deaf");
@@ -119,6 +137,8 @@ static void console_line(struct child *c, struct testdev *t, const char *line)
 		post_power(c, ATOLL__POWER_ACTION__POWER_OFF);
 	else if (!strcmp(line, "panic"))
 		post_power(c, ATOLL__POWER_ACTION__POWER_PANIC);
+	else if (!strncmp(line, "fault ", 6))
+		post_fault(c, line + 6);
 	else if (!strcmp(line, "peers"))
 		say(t, "peers: %u", t->peers);
 	else if (!strcmp(line, "mem"))
@@ -259,6 +279,56 @@ static void testdev_teardown(struct child *c)
 		close(t->console_fd);
 }
 
+/* --file=NAME=FD: what the launcher granted, and what it allows. */
+static int report_file(const char *arg)
+{
+	const char *eq = strrchr(arg, '=');
+	char buf[17] = "", *end;
+	int fd, fl;
+	ssize_t n;
+	long v;
+
+	if (!eq)
+		return -EINVAL;
+	v = strtol(eq + 1, &end, 10);
+	if (*end || v < 0 || v > 1023)
+		return -EINVAL;
+	fd = (int)v;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0) {
+		fprintf(stderr, "atoll-testdev: file %.*s: fd %d is not open\n",
+			(int)(eq - arg), arg, fd);
+		return 0;
+	}
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	for (char *p = buf; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '.';
+	errno = 0;
+	n = pwrite(fd, "W", 1, 0);
+	/* options are parsed before the log exists: stderr directly */
+	fprintf(stderr, "atoll-testdev: file %.*s: fd %d, %s, reads \"%s\", "
+		"write %s\n", (int)(eq - arg), arg, fd,
+		(fl & O_ACCMODE) == O_RDWR ? "rw" : (fl & O_ACCMODE) == O_RDONLY ?
+		"ro" : "wo", buf, n == 1 ? "ok" : strerror(errno));
+	return 0;
+}
+
+/* Before any fd of our own exists: the ones we were started with. */
+static void report_fds(void)
+{
+	char line[256];
+	size_t used = 0;
+
+	line[0] = '\0';
+	for (int fd = 0; fd < 256 && used < sizeof(line) - 8; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			used += (size_t)snprintf(line + used, sizeof(line) - used,
+						 " %d", fd);
+	fprintf(stderr, "atoll-testdev: fds:%s\n", line);
+}
+
 static int testdev_opt(int opt, const char *arg, void *state)
 {
 	struct testdev *t = state;
@@ -276,6 +346,8 @@ static int testdev_opt(int opt, const char *arg, void *state)
 	case 's':
 		t->stubborn = true;
 		return 0;
+	case 'f':
+		return report_file(arg);
 	default:
 		/* Options the launcher gives a real cpu server are ignored. */
 		return 0;
@@ -289,6 +361,7 @@ int main(int argc, char **argv)
 		{ "exit-after", required_argument, NULL, 'e' },
 		{ "exit-code", required_argument, NULL, 'c' },
 		{ "stubborn", no_argument, NULL, 's' },
+		{ "file", required_argument, NULL, 'f' },
 		{ "machine", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, 'm' },
 		{ "memory", required_argument, NULL, 'm' },
@@ -317,10 +390,13 @@ int main(int argc, char **argv)
 	if (t.cpu) {
 		ops.role = ATOLL__ROLE__ROLE_CPU;
 		ops.kind = "cpu";
+	} else {
+		report_fds();
 	}
 	return child_main(argc, argv, &ops, &t, opts, testdev_opt,
 			  "  --role=cpu|device   which process to play (device)\n"
 			  "  --exit-after=MS     exit MS ms after setup\n"
 			  "  --exit-code=N       with that status (0)\n"
-			  "  --stubborn          never exit once told to (ignores SIGTERM)\n");
+			  "  --stubborn          never exit once told to (ignores SIGTERM)\n"
+			  "  --file=NAME=FD      report the granted file FD (device)\n");
 }
