@@ -115,6 +115,52 @@ for i, (what, text, where, words, allow) in enumerate(cases):
     check(r.returncode == 0 and "OK" in r.stdout,
           "%s is accepted with %s: %r" % (what, " ".join(allow),
                                           (r.stdout + r.stderr).strip()))
+# What atoll run cannot run is refused by check and run alike, by name, at
+# its line, whatever the operator grants.
+ALL = ["--allow-binary", "--allow-unsandboxed", "--allow-block-device"]
+unimplemented = [
+    ("kind gpu", NONE + "devices:\n  - name: d0\n    kind: gpu\n",
+     ":5:11: devices[0].kind:", "kind gpu is not implemented yet"),
+    ("kind tpm", NONE + "devices:\n  - name: d0\n    kind: tpm\n",
+     ":5:11: devices[0].kind:", "kind tpm is not implemented yet"),
+    ("kind usb", NONE + "devices:\n  - name: d0\n    kind: usb\n",
+     ":5:11: devices[0].kind:", "kind usb is not implemented yet"),
+    ("machine x86", "machine: {type: x86}\nmemory: {size: 16M}\n",
+     ":1:17: machine.type:", "machine type x86 is not implemented yet"),
+    ("accel kvm", "machine: {type: none, accel: kvm}\nmemory: {size: 16M}\n",
+     ":1:30: machine.accel:", "accel kvm is not implemented yet"),
+    ("net backend none", NONE + "devices:\n  - name: n0\n"
+     "    kind: virtio-net\n    backend: none\n",
+     ":6:14: devices[0].backend:", "backend none is not implemented"),
+]
+for i, (what, text, where, words) in enumerate(unimplemented):
+    path = os.path.join(d, "u%d.yaml" % i)
+    with open(path, "w") as f:
+        f.write(text)
+    c = subprocess.run([ATOLL] + ALL + ["check", path], capture_output=True,
+                       text=True)
+    check(c.returncode == 1 and (path + where) in c.stderr and
+          words in c.stderr, "%s is refused: %r" % (what, c.stderr.strip()))
+    r = subprocess.run([ATOLL] + ALL + ["run", path], capture_output=True,
+                       text=True, timeout=30)
+    check(r.returncode == 1 and r.stderr == c.stderr,
+          "atoll run refuses %s with the same message" % what)
+
+# check lists each process with its kind, program and profile.
+path = os.path.join(d, "list.yaml")
+with open(path, "w") as f:
+    f.write(NONE + "devices:\n  - name: n0\n    kind: virtio-net\n"
+            "  - name: n1\n    kind: virtio-net\n    sandbox: off\n")
+r = subprocess.run([ATOLL, "--allow-unsandboxed", "check", path],
+                   capture_output=True, text=True)
+lines = r.stdout.splitlines()
+check(r.returncode == 0 and len(lines) == 4 and
+      lines[1].startswith("  mem: kind mem, program /") and
+      lines[1].endswith("/atoll-mem, profile mem") and
+      lines[2].startswith("  n0: kind virtio-net, program /") and
+      lines[2].endswith("/atoll-virtio-net, profile virtio-net") and
+      lines[3].endswith("/atoll-virtio-net, sandbox off"),
+      "check lists kind, program and profile: %r" % r.stdout)
 shutil.rmtree(d)
 shutil.rmtree(outside)
 print("check command checks passed")
