@@ -6,7 +6,9 @@
  * /proc magic link or component swapped in meanwhile leads out of it.
  * Only a regular file, or a disk's block device with --allow-block-device,
  * is opened for real: the type is checked on an O_PATH descriptor first,
- * and the real open must give the same inode. */
+ * and the real open must give the same inode. A unix socket (kind
+ * vhost-user's back-end, rule->socket) is returned as that O_PATH
+ * descriptor, for the caller to connect through. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -135,6 +137,12 @@ static int open_error(int r, const char *path, const char *dir, int flags,
 static int check_type(const struct mx_file_rule *rule, const struct stat *st,
 		      const char *path, char *why, size_t whysz)
 {
+	if (rule->socket) {
+		if (S_ISSOCK(st->st_mode))
+			return 0;
+		snprintf(why, whysz, "\"%s\" is not a unix socket", path);
+		return -ENOTSOCK;
+	}
 	if (S_ISREG(st->st_mode))
 		return 0;
 	if (S_ISBLK(st->st_mode) && rule->disk) {
@@ -162,6 +170,15 @@ static int open_beneath(const struct mx_file_rule *rule, int dirfd,
 	if (pfd < 0)
 		return open_error(pfd, path, rule->dirs[0], flags, why, whysz);
 	fd = fstat(pfd, &st) < 0 ? -errno : 0;
+	if (fd == 0 && rule->socket) {
+		/* The O_PATH fd is the socket: the caller connects through
+		 * it (/proc/self/fd/N), so no other inode can be reached. */
+		if ((fd = check_type(rule, &st, path, why, whysz)) < 0) {
+			close(pfd);
+			return fd;
+		}
+		return pfd;
+	}
 	close(pfd);
 	if (fd < 0)
 		return open_error(fd, path, rule->dirs[0], flags, why, whysz);

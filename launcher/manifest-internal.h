@@ -92,6 +92,8 @@ enum mx_file {
 	MX_FILE_DISK_RW,     /* ... readable and writable */
 	MX_FILE_RW,          /* regular file beneath a file dir, readable
 			      * and writable */
+	MX_FILE_SOCKET,      /* unix socket beneath a file dir (kind
+			      * vhost-user's back-end): an O_PATH fd */
 };
 char *mx_resolve(const char *dir, const char *path);
 int mx_existing_path(struct mctx *c, const struct mval *v, enum mx_file kind,
@@ -111,6 +113,8 @@ struct mx_file_rule {
 	size_t ndirs;
 	bool disk;           /* a disk: may be a block device... */
 	bool block_ok;       /* ... when --allow-block-device was given */
+	bool socket;         /* a unix socket, returned as its O_PATH fd
+			      * (a socket is connected, not opened) */
 };
 /* Returns the fd or a negative errno with the reason in why; *canon (if
  * not NULL) gets the path with a canonical folder. */

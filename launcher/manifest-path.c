@@ -70,11 +70,12 @@ static int data_path(struct mctx *c, const struct mval *v, const char *abs,
 		.dirs = c->file_dirs, .ndirs = c->nfile_dirs,
 		.disk = kind == MX_FILE_DISK_RO || kind == MX_FILE_DISK_RW,
 		.block_ok = c->policy.allow_block_device,
+		.socket = kind == MX_FILE_SOCKET,
 	};
 	bool rw = kind == MX_FILE_DISK_RW || kind == MX_FILE_RW;
 	char why[sizeof(c->err->message)];
-	int fd = mx_open_file(&rule, abs, rw ? O_RDWR : O_RDONLY, out, why,
-			      sizeof(why));
+	int fd = mx_open_file(&rule, abs, rule.socket ? O_PATH :
+			      rw ? O_RDWR : O_RDONLY, out, why, sizeof(why));
 
 	if (fd == -ENOMEM)
 		return fd;
