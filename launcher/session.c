@@ -19,10 +19,9 @@
 #include "console.h"
 #include "log.h"
 #include "proc.h"
+#include "virt-map.h"
 
 #define SESSION_TIMEOUT_MS 5000
-/* Guest RAM base per machine, as its memory map fixes it. */
-#define RISCV_VIRT_RAM_BASE 0x80000000ull
 
 /* A reply may arrive after the process it concerns has been restarted:
  * remember which incarnation asked. */
@@ -179,7 +178,8 @@ static int session_setup_mem(struct proc *mem)
 	int rc;
 
 	ram.name = "ram0";
-	ram.guest_addr = !strcmp(c->machine, "riscv-virt") ? RISCV_VIRT_RAM_BASE : 0;
+	/* Guest RAM base: the machine's memory map fixes it (virt-map.h). */
+	ram.guest_addr = !strcmp(c->machine, "riscv-virt") ? VIRT_DRAM_BASE : 0;
 	ram.size = c->memory_bytes;
 	ram.hugepages = c->hugepages;
 	layout.n_regions = 1;
