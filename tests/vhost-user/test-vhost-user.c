@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "blk-util.h"
+#include "host-probe.h"
 #include "test-util.h"
 
 #define IMG_SECTORS 16384u          /* 8 MiB */
@@ -286,9 +287,20 @@ int main(void)
 	SRunner *sr;
 	int failed;
 
+	const char *sandbox = getenv("ATOLL_DRV_SANDBOX_RUN");
+	char why[256];
+	const char *skip = NULL;
+
 	if (access(qsd_binary(), X_OK) != 0) {
 		printf("SKIP: %s not installed (Debian qemu-system-common)\n",
 		       qsd_binary());
+		return 77;
+	}
+	/* Sandboxed runs need what the sandbox needs, probed directly. */
+	if (sandbox && *sandbox &&
+	    ((skip = build_sandbox_unavailable()) ||
+	     (skip = host_sandbox_unavailable(why, sizeof(why))))) {
+		printf("SKIP: %s\n", skip);
 		return 77;
 	}
 	sr = srunner_create(vhost_user_suite());
