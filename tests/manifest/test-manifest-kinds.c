@@ -164,6 +164,27 @@ START_TEST(program_outside_refused)
 }
 END_TEST
 
+/* An external device's sandbox: off is the operator's too. */
+START_TEST(external_unsandboxed_needs_flag)
+{
+	const char *dirs[] = { devdir };
+	struct manifest_policy p = { .device_dirs = dirs, .ndevice_dirs = 1 };
+	struct manifest_error err;
+	char msg[1024];
+
+	ck_assert_ptr_null(manifest_load(mt_write("vm.yaml", EXT
+			   "    program: devices/prog\n    sandbox: off\n"), &p,
+			   &err));
+	manifest_error_format(&err, msg, sizeof(msg));
+	ck_assert_msg(err.line == 11 && !strcmp(err.field, "devices[0].sandbox")
+		      && strstr(msg, "(allow with --allow-unsandboxed)"), "%s",
+		      msg);
+	p.allow_unsandboxed = true;
+	vm_config_free(mt_load_with(EXT "    program: devices/prog\n"
+				    "    sandbox: off\n", &p));
+}
+END_TEST
+
 /* --allow-binary: anywhere, and then not re-checked against a directory. */
 START_TEST(program_allowed_anywhere)
 {
@@ -310,6 +331,7 @@ TCase *manifest_kinds_tcase(void)
 	tcase_add_test(tc, program_beneath_device_dir);
 	tcase_add_test(tc, program_outside_refused);
 	tcase_add_test(tc, program_allowed_anywhere);
+	tcase_add_test(tc, external_unsandboxed_needs_flag);
 	tcase_add_test(tc, files_parsed);
 	tcase_add_test(tc, external_plan_grants_files);
 	tcase_add_test(tc, external_plan_rechecks_program);
