@@ -86,10 +86,7 @@ static int read_args(struct mctx *c, const struct mmap *dev,
 	mx_lookup(dev, "args", &v);
 	if (!v.present)
 		return 0;
-	/* An external program's arguments are its own business: the
-	 * operator admitted the program (--device-dir), and it runs with
-	 * nothing of the host but its fds. A built-in program's are not. */
-	if (strcmp(d->kind, "external") &&
+	if (!d->ops->own_args &&
 	    (r = mx_granted(c, v.key_pos, v.field, c->policy.allow_binary,
 			    "extra arguments: the manifest would choose how "
 			    "the program runs", "binary")) < 0)

@@ -190,6 +190,9 @@ static void external_release(struct device_config *d)
 const struct device_kind kind_external = {
 	.name = "external",
 	.program = NULL,     /* the manifest's program: */
+	/* It runs with nothing of the host but its fds: its arguments
+	 * cannot reach further than the program itself. */
+	.own_args = true,
 	.keys = keys,
 	.read = external_read,
 	.plan = external_plan,

@@ -29,6 +29,9 @@ struct device_kind {
 	 * the manifest names the program (device_config.binary). */
 	const char *program;
 	const char *build_dir;
+	/* The manifest's args: go to a program the operator admitted
+	 * (--device-dir), not to a built-in one: no --allow-binary needed. */
+	bool own_args;
 	/* Keys of this kind beyond the common ones; NULL-terminated. */
 	const char *const *keys;
 	/* Reads and checks this kind's keys of `dev` into `d`. Optional. */
