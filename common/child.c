@@ -32,6 +32,8 @@ struct child {
 	struct event_base *base;
 	atoll_bus *bus;
 	atoll_bus_event *watch;
+	atoll_event_watch *ewatch;   /* device programs: the SDK's loop */
+	atoll_dev *dev;              /* device programs: the SDK device */
 	struct event *sig_term, *sig_int;
 	uint64_t start_ns;
 	bool ready_posted, setup_done, done;
@@ -95,7 +97,7 @@ int child_post_ready(struct child *c, const char *detail)
 	Atoll__Ready ready = ATOLL__READY__INIT;
 	int r;
 
-	if (c->ready_posted)
+	if (c->ready_posted || c->ops->device)   /* devices: the SDK posts */
 		return 0;
 	ready.detail = (char *)(detail ? detail : "");
 	r = atoll_bus_post(c->bus, ATOLL__MSG_TYPE__MSG_READY, &ready.base,
@@ -162,7 +164,7 @@ static void fault_hang(uint32_t ms)
 		;
 }
 
-static void handle_fault(struct child *c, struct atoll_msg *m)
+static void handle_fault(struct child *c, atoll_bus *bus, struct atoll_msg *m)
 {
 	const Atoll__FaultInject *f = (const Atoll__FaultInject *)m->body;
 
@@ -187,7 +189,7 @@ static void handle_fault(struct child *c, struct atoll_msg *m)
 		break;
 	default:
 		if (m->flags & ATOLL_FRAME_NEED_REPLY)
-			atoll_bus_reply_error(c->bus, m, EINVAL,
+			atoll_bus_reply_error(bus, m, EINVAL,
 					      "unknown fault kind %d", f->kind);
 		return;
 	}
@@ -196,7 +198,7 @@ static void handle_fault(struct child *c, struct atoll_msg *m)
 		 c->fault.errors_left, (int)c->fault.error_queue);
 ack:
 	if (m->flags & ATOLL_FRAME_NEED_REPLY)
-		atoll_bus_reply_ack(c->bus, m);
+		atoll_bus_reply_ack(bus, m);
 }
 
 static void on_message(atoll_bus *bus, struct atoll_msg *m, void *opaque)
@@ -231,7 +233,7 @@ static void on_message(atoll_bus *bus, struct atoll_msg *m, void *opaque)
 		return;
 	case ATOLL__MSG_TYPE__MSG_FAULT_INJECT:
 		if (c->ops->capabilities & ATOLL__CAPABILITY__CAP_FAULTS) {
-			handle_fault(c, m);
+			handle_fault(c, bus, m);
 			return;
 		}
 		break;
@@ -262,6 +264,91 @@ static void on_closed(atoll_bus *bus, int error, void *opaque)
 	else
 		log_error("control bus closed by the launcher; exiting");
 	child_exit(c, 1);
+}
+
+/* ---- device programs: the control session is libatoll-device's ---- */
+
+static void dev_stop(void *opaque, int status)
+{
+	struct child *c = opaque;
+
+	if (status)
+		log_error("control bus lost; exiting");
+	child_exit(c, status);
+}
+
+static int dev_control(void *opaque, atoll_bus *bus, struct atoll_msg *m)
+{
+	struct child *c = opaque;
+	int rc = -EOPNOTSUPP;
+
+	if (m->type == ATOLL__MSG_TYPE__MSG_FAULT_INJECT) {
+		if (!(c->ops->capabilities & ATOLL__CAPABILITY__CAP_FAULTS))
+			return -EOPNOTSUPP;
+		handle_fault(c, bus, m);
+		return 0;
+	}
+	if (c->ops->message) {
+		c->bus = bus;   /* child_bus() inside ops->message */
+		rc = c->ops->message(c, m);
+		c->bus = NULL;
+	}
+	return rc;
+}
+
+static void dev_health(void *opaque, Atoll__HealthReport *r)
+{
+	struct child *c = opaque;
+	bool peak;
+
+	r->rss_bytes = child_rss_bytes(&peak);
+	snprintf(c->status_buf, sizeof(c->status_buf), "%s",
+		 peak ? "rss is the peak (no /proc)" : "");
+	r->status = c->status_buf;
+	if (c->ops->health)
+		c->ops->health(c, r);
+}
+
+void child_dev_config(struct child *c, struct atoll_dev_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->kind = c->ops->kind;
+	cfg->name = c->name;
+	cfg->watch = atoll_event_watch_ops();
+	cfg->loop = c->ewatch;
+	cfg->log = log_bus_cb;
+	cfg->opaque = c;
+	cfg->stop = dev_stop;
+	cfg->control_message = dev_control;
+	cfg->health = dev_health;
+	cfg->capabilities = c->ops->capabilities;
+}
+
+void child_set_device(struct child *c, atoll_dev *dev)
+{
+	c->dev = dev;
+}
+
+static int start_device(struct child *c)
+{
+	int r;
+
+	c->ewatch = atoll_event_watch_new(c->base);
+	if (!c->ewatch)
+		return -ENOMEM;
+	r = c->ops->setup ? c->ops->setup(c) : 0;
+	c->setup_done = true;
+	if (r < 0) {
+		log_error("setup failed: %s", strerror(-r));
+		return r;
+	}
+	if (!c->dev) {
+		log_error("setup created no device");
+		return -EINVAL;
+	}
+	r = atoll_dev_start(c->dev, c->fd);
+	c->fd = -1;   /* owned (or closed) by atoll_dev_start */
+	return r;
 }
 
 /* ---- session start ---- */
@@ -370,6 +457,8 @@ static int start(struct child *c)
 	if (!c->sig_term || !c->sig_int || evsignal_add(c->sig_term, NULL) ||
 	    evsignal_add(c->sig_int, NULL))
 		return -ENOMEM;
+	if (c->ops->device)
+		return start_device(c);
 	c->bus = atoll_bus_new(c->fd, &cb, c);
 	c->fd = -1;   /* owned (or closed) by atoll_bus_new */
 	if (!c->bus)
@@ -387,7 +476,8 @@ static int start(struct child *c)
 static void stop(struct child *c)
 {
 	if (c->setup_done && c->ops->teardown)
-		c->ops->teardown(c);
+		c->ops->teardown(c);   /* frees a device program's SDK device */
+	atoll_event_watch_free(c->ewatch);
 	atoll_bus_event_detach(c->watch);
 	atoll_bus_free(c->bus);
 	if (c->sig_term)

@@ -13,6 +13,16 @@
  *   4. calls ops->setup; a return of 1 posts READY at once;
  *   5. runs the loop, dispatching kind-specific messages to ops->message.
  *
+ * A device program (ops->device) hands its control session to the device
+ * SDK instead, so the device handshake exists once, in libatoll-device:
+ * setup runs first (before HELLO) and creates the SDK device from
+ * child_dev_config() and passes it to child_set_device(); then
+ * atoll_dev_start() does HELLO, and the SDK handles MEM_GRANT (READY once
+ * guest memory is mapped), PEER_CONNECT, RESET, HEALTH and SHUTDOWN. This
+ * runtime keeps the options, logging, the loop, signals, FAULT_INJECT,
+ * ops->message (child_bus() is the control bus only inside it),
+ * ops->health and teardown, which must free the device.
+ *
  * Built in: SHUTDOWN (exit 0), SIGTERM/SIGINT (exit 0), HEALTH (report with
  * uptime and RSS, then ops->health), FAULT_INJECT (crash, hang, and stored
  * delay/error faults the process consults with child_fault_*), and
@@ -29,6 +39,7 @@
 #include <stdint.h>
 
 #include <atoll/bus.h>
+#include <atoll/device.h>
 
 struct event_base;
 struct child;
@@ -37,6 +48,9 @@ struct child_ops {
 	const char *kind;        /* "mem", "virtio-blk", ...; sent in HELLO */
 	Atoll__Role role;
 	uint64_t capabilities;   /* ATOLL__CAPABILITY__CAP_* bits */
+	/* A device program: the control session is libatoll-device's (see
+	 * above); setup's READY-now return (1) is then ignored. */
+	bool device;
 	/* After the HELLO reply. Returns 1 to have READY posted now, 0 if the
 	 * process posts it later (child_post_ready), or a negative errno to
 	 * exit with status 1. Optional (NULL: READY at once). */
@@ -76,6 +90,13 @@ int child_main(int argc, char **argv, const struct child_ops *ops,
 	       const char *usage_extra);
 
 atoll_bus *child_bus(struct child *c);
+/* Device programs: the config of the SDK device the runtime runs the
+ * control session of (kind, name, the loop, log, stop, control_message,
+ * health, capabilities, opaque = c). The caller adds what the device
+ * needs (a generic description) and creates it with atoll_dev_new(). */
+void child_dev_config(struct child *c, struct atoll_dev_config *cfg);
+/* Device programs: the device created from child_dev_config (setup). */
+void child_set_device(struct child *c, atoll_dev *dev);
 struct event_base *child_base(struct child *c);
 void *child_state(struct child *c);
 const char *child_name(struct child *c);

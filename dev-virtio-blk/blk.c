@@ -188,7 +188,7 @@ static int start_aio(struct blk *b, unsigned depth)
 int blk_init(struct blk *b, struct child *c)
 {
 	struct atoll_virtio_params p = { 0 };
-	struct atoll_dev_config dc = { 0 };
+	struct atoll_dev_config dc;
 	uint64_t bytes = 0;
 	unsigned depth = 1;
 	int rc;
@@ -221,18 +221,11 @@ int blk_init(struct blk *b, struct child *c)
 	p.num_queues = b->o.queues;
 	p.max_queue_size = BLK_MAX_QUEUE_SIZE;
 	p.config_size = sizeof(struct virtio_blk_config);
-	b->watch = atoll_event_watch_new(child_base(c));
-	if (!b->watch)
-		return -ENOMEM;
-	dc.kind = "virtio-blk";
-	dc.name = child_name(c);
-	dc.watch = atoll_event_watch_ops();
-	dc.loop = b->watch;
-	dc.log = log_bus_cb;
-	dc.opaque = b;
+	child_dev_config(c, &dc);
 	b->dev = atoll_dev_new(&dc);
 	if (!b->dev)
 		return -errno;
+	child_set_device(c, b->dev);
 	b->vdev = atoll_virtio_new(b->dev, &blk_vdev_ops, &p, b);
 	if (!b->vdev)
 		return -errno;
@@ -250,8 +243,6 @@ void blk_fini(struct blk *b)
 	b->vdev = NULL;
 	atoll_dev_free(b->dev);
 	b->dev = NULL;
-	atoll_event_watch_free(b->watch);
-	b->watch = NULL;
 	if (b->aio_ev)
 		event_free(b->aio_ev);
 	b->aio_ev = NULL;

@@ -8,7 +8,6 @@
 #include <sys/uio.h>
 
 #include "aio.h"
-#include <atoll/bus-event.h>
 #include <atoll/virtio.h>
 
 struct child;
@@ -77,7 +76,6 @@ struct blk_opts {
 struct blk {
 	struct blk_opts o;
 	struct child *child;
-	atoll_event_watch *watch;   /* the SDK's view of the libevent loop */
 	atoll_dev *dev;
 	atoll_virtio *vdev;
 	struct aio *aio;

@@ -77,18 +77,7 @@ static int blk_setup(struct child *c)
 	}
 	if (env && !strcmp(env, "threads"))
 		b->o.force_threads = true;
-	return blk_init(b, c);   /* READY once guest memory is mapped */
-}
-
-static int blk_message(struct child *c, struct atoll_msg *m)
-{
-	struct blk *b = child_state(c);
-	int rc = atoll_dev_control_message(b->dev, child_bus(c), m);
-
-	if (rc == 0 && m->type == ATOLL__MSG_TYPE__MSG_MEM_GRANT &&
-	    atoll_dev_has_memory(b->dev))
-		child_post_ready(c, "guest memory mapped");
-	return rc;
+	return blk_init(b, c);   /* the SDK posts READY once memory is mapped */
 }
 
 static void blk_health(struct child *c, Atoll__HealthReport *r)
@@ -129,8 +118,8 @@ int main(int argc, char **argv)
 		.role = ATOLL__ROLE__ROLE_DEVICE,
 		.capabilities = ATOLL__CAPABILITY__CAP_FAULTS |
 				ATOLL__CAPABILITY__CAP_INFLIGHT,
+		.device = true,
 		.setup = blk_setup,
-		.message = blk_message,
 		.health = blk_health,
 		.teardown = blk_teardown,
 	};

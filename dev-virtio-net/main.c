@@ -118,18 +118,7 @@ static int net_setup(struct child *c)
 		log_error("backend none is not supported; use backend slirp");
 		return -ENOTSUP;
 	}
-	return net_init(n, c);   /* READY once guest memory is mapped */
-}
-
-static int net_message(struct child *c, struct atoll_msg *m)
-{
-	struct net *n = child_state(c);
-	int rc = atoll_dev_control_message(n->dev, child_bus(c), m);
-
-	if (rc == 0 && m->type == ATOLL__MSG_TYPE__MSG_MEM_GRANT &&
-	    atoll_dev_has_memory(n->dev))
-		child_post_ready(c, "guest memory mapped");
-	return rc;
+	return net_init(n, c);   /* the SDK posts READY once memory is mapped */
 }
 
 static void net_health(struct child *c, Atoll__HealthReport *r)
@@ -191,8 +180,8 @@ int main(int argc, char **argv)
 		.kind = "virtio-net",
 		.role = ATOLL__ROLE__ROLE_DEVICE,
 		.capabilities = ATOLL__CAPABILITY__CAP_INFLIGHT,
+		.device = true,
 		.setup = net_setup,
-		.message = net_message,
 		.health = net_health,
 		.teardown = net_teardown,
 	};

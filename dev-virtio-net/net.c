@@ -108,7 +108,7 @@ const struct atoll_virtio_ops net_vdev_ops = {
 int net_init(struct net *n, struct child *c)
 {
 	struct atoll_virtio_params p = { 0 };
-	struct atoll_dev_config dc = { 0 };
+	struct atoll_dev_config dc;
 	int rc;
 
 	n->child = c;
@@ -117,18 +117,11 @@ int net_init(struct net *n, struct child *c)
 	p.num_queues = NET_NUM_QUEUES;
 	p.max_queue_size = NET_MAX_QUEUE_SIZE;
 	p.config_size = NET_CONFIG_SIZE;
-	n->watch = atoll_event_watch_new(child_base(c));
-	if (!n->watch)
-		return -ENOMEM;
-	dc.kind = "virtio-net";
-	dc.name = child_name(c);
-	dc.watch = atoll_event_watch_ops();
-	dc.loop = n->watch;
-	dc.log = log_bus_cb;
-	dc.opaque = n;
+	child_dev_config(c, &dc);
 	n->dev = atoll_dev_new(&dc);
 	if (!n->dev)
 		return -errno;
+	child_set_device(c, n->dev);
 	n->vdev = atoll_virtio_new(n->dev, &net_vdev_ops, &p, n);
 	if (!n->vdev)
 		return -errno;
@@ -154,8 +147,6 @@ void net_fini(struct net *n)
 	n->vdev = NULL;
 	atoll_dev_free(n->dev);
 	n->dev = NULL;
-	atoll_event_watch_free(n->watch);
-	n->watch = NULL;
 	net_rx_stop(n, NULL, true);
 	if (n->backend.ops)
 		n->backend.ops->free(n->backend.be);

@@ -10,8 +10,9 @@
 
 #include "hostfwd.h"
 #include "net-hdr.h"
-#include <atoll/bus-event.h>
 #include <atoll/virtio.h>
+
+struct event_base;
 
 
 struct child;
@@ -93,7 +94,6 @@ struct net_rx {
 struct net {
 	struct net_opts o;
 	struct child *child;
-	atoll_event_watch *watch;   /* the SDK's view of the libevent loop */
 	atoll_dev *dev;
 	atoll_virtio *vdev;
 	struct net_backend backend;
