@@ -17,7 +17,9 @@ Linux guest (riscv-virt, 2 harts).
       host's time (within TOLERANCE seconds, a value check: the boot is not
       timed)
 
-Skips (77) with a reason in a sanitizer build (an uninstrumented
+Each first checks (atoll sandbox-report) that the sample runs under the
+external profile; a call the profile lacks would kill it, which fails the
+test. Skips (77) with a reason in a sanitizer build (an uninstrumented
 out-of-tree program cannot load the instrumented SDK), without the guest
 kit, OpenSBI or user namespaces for the sandbox.
 """
@@ -73,6 +75,17 @@ def boot(atoll, kit, tmp, bindir, devices, cmd, on_line=None):
     grants = ["--device-dir", bindir]
     if "args:" in devices:
         grants.append("--allow-binary")
+    # The sample (the manifest's last process) must run sandboxed, under
+    # the external profile.
+    rc, report = run([atoll] + grants + ["sandbox-report", yaml],
+                     echo=False, timeout=60)
+    profiles = [l.split()[-1] for l in report if l.strip().startswith(
+        "profile ")]
+    if rc != 0 or not profiles or \
+            not profiles[-1].endswith("/external.yaml"):
+        print("\n".join(report))
+        print("FAIL: the sample does not run under the external profile")
+        sys.exit(1)
     return run([atoll] + grants + ["run", yaml], on_line=on_line)
 
 
