@@ -227,8 +227,14 @@ ATOLL_VIRTIO_API int atoll_virtio_queue_pop(atoll_virtio_queue *q,
 ATOLL_VIRTIO_API void atoll_virtio_queue_push(atoll_virtio_queue *q,
 					      uint16_t head, uint32_t len)
 {
-	if (q->vq.size)
-		vq_push(&q->vq, head, len);
+	/* A head pushed twice (or never popped) would put an entry the
+	 * driver does not expect in the used ring. */
+	if (!q->vq.size || head >= q->vq.size || !q->vq.inflight_map[head]) {
+		vlog(q->dev, ATOLL_LOG_ERROR, "queue %u: push of head %u, which "
+		     "is not in flight; ignored", q->index, head);
+		return;
+	}
+	vq_push(&q->vq, head, len);
 }
 
 ATOLL_VIRTIO_API bool atoll_virtio_queue_arm_kick(atoll_virtio_queue *q)
