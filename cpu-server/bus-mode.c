@@ -53,19 +53,18 @@ static int maybe_ready(struct cpu_bus *c)
 }
 
 /* Every connected device was described at its PEER_CONNECT, which the
- * launcher sends before RESUME: place them, then build the device tree
- * and load the payload. Once. */
+ * launcher sends before RESUME: place the ones not placed yet, then, at
+ * the first RESUME only, build the device tree and load the payload. */
 static int plug_and_boot(struct cpu_bus *c)
 {
 	int r;
 
-	if (c->booted)
-		return 0;
 	r = vpci_set_plug(c->vpci, virt_pci_host(c->run.virt));
 	if (r == 0)
 		r = gdev_set_plug(c->gdev, c->run.virt);
-	if (r == 0)
-		r = cpu_run_boot(&c->run, &c->o, &c->bf);
+	if (r < 0 || c->booted)
+		return r;
+	r = cpu_run_boot(&c->run, &c->o, &c->bf);
 	if (r < 0)
 		return r;
 	boot_files_free(&c->bf);

@@ -44,6 +44,7 @@ struct gdev_set {
 	char node_names[GDEV_SET_MAX][NODE_NAME_MAX];
 	struct virt_fdt_prop props[GDEV_SET_MAX][GDEV_MAX_PROPS];
 	unsigned nnodes;
+	bool tree_given;           /* the machine booted with these nodes */
 };
 
 struct gdev_set *gdev_set_new(struct event_base *base, const char *me,
@@ -280,10 +281,15 @@ int gdev_set_plug(struct gdev_set *s, struct virt *v)
 		e->placed = true;
 		if (gdev_desc(e->dev)->bus == GDEV_BUS_PCI)
 			rc = plug_pci(e, virt_pci_host(v));
-		else
+		else if (!s->tree_given)
 			rc = plug_platform(s, e, v);
+		else
+			log_error("%s: a platform device described after the "
+				  "boot has no device-tree node; left out",
+				  e->name);
 	}
 	virt_set_platform_devices(v, s->nodes, s->nnodes);
+	s->tree_given = true;
 	return rc;
 }
 

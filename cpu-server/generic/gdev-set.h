@@ -40,8 +40,10 @@ int gdev_set_reattach(struct gdev_set *s, const char *name, int fd);
 /* Places every device not placed yet, in name order: PCI functions into
  * free slots of the machine's host, platform devices onto its platform
  * bus; gives the machine their device-tree nodes (virt_set_platform_devices,
- * which keeps pointing into the set). Before the machine boots. A device
- * that does not fit is logged and left out. 0 or a negative errno. */
+ * which keeps pointing into the set). The first call comes right before
+ * the machine boots: platform devices described after it are left out (a
+ * running guest's device tree does not change). A device that does not
+ * fit is logged and left out. 0 or a negative errno. */
 int gdev_set_plug(struct gdev_set *s, struct virt *v);
 
 unsigned gdev_set_count(const struct gdev_set *s);
