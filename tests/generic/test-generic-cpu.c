@@ -6,7 +6,9 @@
  * the read reaches the device, that the device tree the guest booted with
  * has the device's node (it is built after the device described itself),
  * that the device was told where its window went, and that a device that
- * never answers gives the guest all ones and the launcher DEVICE_FAULT.
+ * never answers gives the guest all ones and the launcher DEVICE_FAULT;
+ * and a generic PCI function a bare guest finds on the ECAM host (g_pci.S),
+ * places and reads.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,14 +32,19 @@ static Atoll__DtProperty prop, *propp[1];
 static struct cpu_launch l;
 static struct fake_gdev fake;
 
-/* Boots the guest with the device connected; returns its exit status. */
-static int run(int misbehave)
+static Atoll__RegionDesc pci_reg[2], *pci_regp[2];
+
+/* Boots guest `prog_env` with the device connected (platform or PCI). */
+static int run_guest(const char *prog_env, bool pci, int misbehave)
 {
-	const char *cpu = getenv("ATOLL_CPU"), *prog = getenv("GPLAT_BIN");
+	const char *cpu = getenv("ATOLL_CPU"), *prog = getenv(prog_env);
 	int sv[2];
 
-	ck_assert_msg(cpu && prog, "ATOLL_CPU or GPLAT_BIN not set");
-	fake_gdev_platform_desc(&desc, &gen, reg, regp, &prop, propp);
+	ck_assert_msg(cpu && prog, "ATOLL_CPU or %s not set", prog_env);
+	if (pci)
+		fake_gdev_pci_desc(&desc, &gen, pci_reg, pci_regp);
+	else
+		fake_gdev_platform_desc(&desc, &gen, reg, regp, &prop, propp);
 	CHECK_OK(cpu_launch_start(&l, cpu, prog));
 	cpu_launch_pump(&l, &l.hello, 10);
 	ck_assert_int_eq(l.hello, 1);
@@ -53,6 +60,11 @@ static int run(int misbehave)
 	cpu_launch_pump(&l, &l.powered, 20);
 	ck_assert_int_eq(l.powered, 1);
 	return 0;
+}
+
+static int run(int misbehave)
+{
+	return run_guest("GPLAT_BIN", false, misbehave);
 }
 
 static void teardown(void)
@@ -100,6 +112,18 @@ START_TEST(silent_device_posts_device_fault)
 }
 END_TEST
 
+START_TEST(pci_function_end_to_end)
+{
+	run_guest("GPCI_BIN", true, FAKE_GDEV_OK);
+	ck_assert_uint_eq(*(uint64_t *)cpu_launch_at(&l, RESULT + 16),
+			  0x56781234);
+	ck_assert_uint_eq(*(uint64_t *)cpu_launch_at(&l, RESULT), 0x0b0a0908);
+	ck_assert_uint_eq(fake.last_region, 0);
+	ck_assert_uint_eq(fake.last_off, 8);
+	ck_assert_int_eq(cpu_launch_finish(&l), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("generic-cpu");
@@ -109,6 +133,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, platform_device_end_to_end);
 	tcase_add_test(tc, silent_device_posts_device_fault);
+	tcase_add_test(tc, pci_function_end_to_end);
 	suite_add_tcase(s, tc);
 	return s;
 }
