@@ -67,10 +67,16 @@ static uint64_t clock_ns(const struct rtc *r)
 	       (uint64_t)r->offset_ns;
 }
 
-/* The one place the line changes: it follows pending && enabled. */
+/* The one place the line changes: it follows pending && enabled. If the
+ * library cannot tell atoll-cpu (a full socket), atoll-cpu keeps the old
+ * level until the next change or a new peer connection: worth a log. */
 static void update_line(struct rtc *r)
 {
-	atoll_dev_irq_set(r->dev, 0, r->irq_pending && r->irq_enabled);
+	int err = atoll_dev_irq_set(r->dev, 0, r->irq_pending && r->irq_enabled);
+
+	if (err < 0)
+		atoll_dev_log(r->dev, ATOLL_LOG_WARN, "interrupt line: %s",
+			      strerror(-err));
 }
 
 static void alarm_fire(struct rtc *r)
