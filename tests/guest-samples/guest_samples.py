@@ -68,13 +68,11 @@ def device_entry(name, program, args=()):
 
 
 def boot(atoll, kit, tmp, bindir, devices, cmd, on_line=None):
-    """The program lies beneath --device-dir, as a vendor's would; a
-    device entry's args: need --allow-binary too (docs/usage.md)."""
+    """The program lies beneath --device-dir, the one grant a vendor's
+    device needs (its args: go to that program: no --allow-binary)."""
     yaml = os.path.join(tmp, "samples.yaml")
     write_manifest(yaml, kit, cmd, devices)
     grants = ["--device-dir", bindir]
-    if "args:" in devices:
-        grants.append("--allow-binary")
     # The sample (the manifest's last process) must run sandboxed, under
     # the external profile.
     rc, report = run([atoll] + grants + ["sandbox-report", yaml],
