@@ -39,15 +39,6 @@ int vmem_add_host(struct vmem *m, void *host, uint64_t gpa, uint64_t size,
 	return 0;
 }
 
-int vmem_seal_shrink(int fd)
-{
-	int seals = fcntl(fd, F_GET_SEALS);
-
-	if (seals >= 0 && (seals & F_SEAL_SHRINK))
-		return 0;
-	return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0 ? -EPERM : 0;
-}
-
 int vmem_add_fd(struct vmem *m, int fd, uint64_t gpa, uint64_t size,
 		uint64_t fd_offset, bool readonly)
 {

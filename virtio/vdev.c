@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* libatoll-virtio: the device, its queues and their kicks. */
 #include "vdev-internal.h"
+#include "vmem.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -333,13 +334,10 @@ static int attach_log(struct atoll_virtio_queue *q)
 	uint64_t want = vq_log_bytes(q->vq.size);
 	struct stat st;
 	void *p;
-	int seals;
+	int rc;
 
-	/* Nobody may shrink the log under our mapping (SIGBUS). */
-	seals = fcntl(q->inflight_fd, F_GET_SEALS);
-	if ((seals < 0 || !(seals & F_SEAL_SHRINK)) &&
-	    fcntl(q->inflight_fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0)
-		return -EPERM;
+	if ((rc = vmem_seal_shrink(q->inflight_fd)) < 0)
+		return rc;
 	if (fstat(q->inflight_fd, &st) < 0)
 		return -errno;
 	if (st.st_size < 0 || (uint64_t)st.st_size < want)
