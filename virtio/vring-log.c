@@ -32,10 +32,13 @@ static void clear_completed(struct vq *vq)
 	for (uint16_t i = from; i != to; i++) {
 		uint32_t head = ring[2 * (i % vq->size)];
 
-		if (head < vq->size)
+		if (head < vq->size) {
 			vq->log_ent[head].inflight = 0;
+			VQ_CRASH_POINT();
+		}
 	}
 	vq->log->used_idx = to;
+	VQ_CRASH_POINT();
 }
 
 static unsigned collect(struct vq *vq, struct flagged *f)
@@ -56,8 +59,9 @@ static void init_fresh(struct vq *vq)
 	vq->log->version = VQ_LOG_VERSION;
 	vq->log->last_avail = vq->last_avail;
 	vq->log->used_idx = vq->used_idx;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	VQ_CRASH_POINT();
 	vq->log->magic = VQ_LOG_MAGIC;
+	VQ_CRASH_POINT();
 }
 
 int vq_attach_log(struct vq *vq, void *mem, uint64_t len)
@@ -99,6 +103,7 @@ int vq_attach_log(struct vq *vq, void *mem, uint64_t len)
 	    (uint16_t)(vq->avail[1] - vq->last_avail) != 0) {
 		vq->last_avail++;
 		h->last_avail = vq->last_avail;
+		VQ_CRASH_POINT();
 	}
 	for (unsigned i = 0; i < n; i++)
 		vq->resubmit[i] = f[i].head;

@@ -228,6 +228,16 @@ stop:
 	e->footer = NULL;
 }
 
+/* An avail entry was consumed: the log says so, so that a restarted device
+ * neither takes it again nor skips one. */
+static void log_consumed(struct vq *vq)
+{
+	if (!vq->log)
+		return;
+	vq->log->last_avail = vq->last_avail;
+	VQ_CRASH_POINT();
+}
+
 static void inflight_begin(struct vq *vq, uint16_t head, bool resubmitted)
 {
 	vq->inflight_map[head] = 1;
@@ -237,11 +247,13 @@ static void inflight_begin(struct vq *vq, uint16_t head, bool resubmitted)
 	/* The flag first, then last_avail: a crash in between leaves a
 	 * flagged head whose avail entry looks unconsumed, which
 	 * vq_attach_log recognises (newest counter, same avail entry). */
-	vq->log_ent[head].counter = ++vq->log->counter;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	vq->log->counter++;
+	VQ_CRASH_POINT();
+	vq->log_ent[head].counter = vq->log->counter;
+	VQ_CRASH_POINT();
 	vq->log_ent[head].inflight = 1;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	vq->log->last_avail = vq->last_avail;
+	VQ_CRASH_POINT();
+	log_consumed(vq);
 }
 
 /* Fills `e` from the chain at `head` and marks it in flight. A malformed
@@ -295,12 +307,14 @@ int vq_pop(struct vq *vq, struct vq_elem *e)
 			vq_log(vq, "avail head %u >= queue size %u; returned "
 			       "unused", head, vq->size);
 			vq_push(vq, head, 0);
+			log_consumed(vq);
 			continue;
 		}
 		if (vq->inflight_map[head]) {
 			vq->bad_chains++;
 			vq_log(vq, "head %u made available while in flight; "
 			       "ignored", head);
+			log_consumed(vq);
 			continue;
 		}
 		return pop_head(vq, e, head, false);
@@ -323,7 +337,9 @@ void vq_push(struct vq *vq, uint16_t head, uint32_t len)
 			vq->batch[vq->nbatch++] = head;
 	}
 	elem[0] = head;
+	VQ_CRASH_POINT();
 	elem[1] = len;
+	VQ_CRASH_POINT();
 	vq->used_idx++;
 }
 
@@ -332,16 +348,19 @@ void vq_publish(struct vq *vq)
 	/* The elements must be visible before the index that covers them. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	store16(USED_IDX(vq), vq->used_idx);
+	VQ_CRASH_POINT();
 	if (!vq->log)
 		return;
 	/* Completed only once published; a crash before used_idx below is
-	 * repaired by vq_attach_log from the used ring itself. */
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	for (unsigned i = 0; i < vq->nbatch; i++)
+	 * repaired by vq_attach_log from the used ring itself (the entries
+	 * between the log's used_idx and used->idx are this batch). */
+	for (unsigned i = 0; i < vq->nbatch; i++) {
 		vq->log_ent[vq->batch[i]].inflight = 0;
+		VQ_CRASH_POINT();
+	}
 	vq->nbatch = 0;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	vq->log->used_idx = vq->used_idx;
+	VQ_CRASH_POINT();
 }
 
 bool vq_need_notify(struct vq *vq)

@@ -59,6 +59,21 @@ struct vq_log_ent {
 	uint64_t counter;           /* when it was popped (resubmit order) */
 };
 
+/*
+ * A crash point follows every store to memory that outlives the device (the
+ * in-flight log, the used ring): a compiler barrier, so the stores reach
+ * memory in program order and a process killed at any instruction leaves a
+ * prefix of them (the kernel makes the dead process's stores visible to the
+ * next one). The crash test (tests/virtio/test-vring-crash.c) builds the ring
+ * with VQ_CRASH_TEST and cuts a run at each of them.
+ */
+#ifdef VQ_CRASH_TEST
+void vq_crash_point(void);
+#define VQ_CRASH_POINT() vq_crash_point()
+#else
+#define VQ_CRASH_POINT() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+#endif
+
 static inline uint64_t vq_log_bytes(unsigned size)
 {
 	return sizeof(struct vq_log_hdr) + (uint64_t)size * sizeof(struct vq_log_ent);
