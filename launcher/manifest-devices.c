@@ -11,7 +11,8 @@
 #include "manifest-internal.h"
 
 static const char *const common_keys[] = { "name", "kind", "binary", "args",
-					   "sandbox", "restart", NULL };
+					   "sandbox", "restart", "health",
+					   NULL };
 /* Kinds a manifest may name that atoll cannot run yet: refused by name,
  * with the line, rather than as unknown words. */
 static const char *const planned_kinds[] = { "gpu", "tpm", "usb", NULL };
@@ -25,7 +26,8 @@ static int read_restart_map(struct mctx *c, const struct mval *v,
 			    struct restart_config *rc)
 {
 	static const char *const keys[] = { "policy", "max", "backoff-ms",
-					    "backoff-max-ms", NULL };
+					    "backoff-max-ms", "interval-s",
+					    NULL };
 	struct mval f;
 	struct mmap m;
 	int policy = (int)rc->policy, r;
@@ -42,6 +44,10 @@ static int read_restart_map(struct mctx *c, const struct mval *v,
 		return r;
 	mx_lookup(&m, "backoff-ms", &f);
 	if (f.present && (r = mx_uint(c, &f, 0, 600000, &rc->backoff_ms)) < 0)
+		return r;
+	mx_lookup(&m, "interval-s", &f);
+	if (f.present &&
+	    (r = mx_uint(c, &f, 0, 31536000, &rc->interval_s)) < 0)
 		return r;
 	mx_lookup(&m, "backoff-max-ms", &f);
 	if (f.present &&
@@ -63,7 +69,7 @@ static int read_restart(struct mctx *c, const struct mmap *dev,
 	int policy;
 	int r;
 
-	*rc = (struct restart_config){ RESTART_ON_FAILURE, 5, 100, 5000 };
+	*rc = (struct restart_config){ RESTART_ON_FAILURE, 5, 100, 5000, 600 };
 	mx_lookup(dev, "restart", &v);
 	if (!v.present)
 		return 0;
@@ -72,6 +78,39 @@ static int read_restart(struct mctx *c, const struct mmap *dev,
 	if ((r = mx_choice(c, &v, policies, &policy)) < 0)
 		return r;
 	rc->policy = (enum restart_policy)policy;
+	return 0;
+}
+
+/* `health: off` or `health: {interval-ms: N, deadline-ms: N}`. */
+static int read_health(struct mctx *c, const struct mmap *dev,
+		       struct health_config *h)
+{
+	static const char *const keys[] = { "interval-ms", "deadline-ms",
+					    NULL };
+	static const char *const off[] = { "off", NULL };
+	struct mval v, f;
+	struct mmap m;
+	int choice, r;
+
+	*h = (struct health_config){ 10000, 5000 };
+	mx_lookup(dev, "health", &v);
+	if (!v.present)
+		return 0;
+	if (!v.node || !fy_node_is_mapping(v.node)) {
+		if ((r = mx_choice(c, &v, off, &choice)) < 0)
+			return r;
+		h->interval_ms = 0;
+		return 0;
+	}
+	if ((r = mx_as_map(c, &v, &m)) < 0 ||
+	    (r = mx_check_keys(c, &m, keys, NULL, NULL)) < 0)
+		return r;
+	mx_lookup(&m, "interval-ms", &f);
+	if (f.present && (r = mx_uint(c, &f, 10, 3600000, &h->interval_ms)) < 0)
+		return r;
+	mx_lookup(&m, "deadline-ms", &f);
+	if (f.present && (r = mx_uint(c, &f, 10, 600000, &h->deadline_ms)) < 0)
+		return r;
 	return 0;
 }
 
@@ -190,7 +229,8 @@ static int read_device(struct mctx *c, const struct mval *item,
 	    (r = read_kind(c, &dev, d)) < 0 ||
 	    (r = read_name(c, &dev, cfg, idx)) < 0 ||
 	    (r = read_args(c, &dev, d)) < 0 ||
-	    (r = read_restart(c, &dev, &d->restart)) < 0)
+	    (r = read_restart(c, &dev, &d->restart)) < 0 ||
+	    (r = read_health(c, &dev, &d->health)) < 0)
 		return r;
 	mx_lookup(&dev, "binary", &v);
 	if (v.present && (r = mx_binary(c, &v, &d->binary)) < 0)

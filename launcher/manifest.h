@@ -29,9 +29,22 @@ enum restart_policy {
 
 struct restart_config {
 	enum restart_policy policy;
-	unsigned max_restarts;     /* give up after this many (default 5) */
-	unsigned backoff_ms;       /* first delay, doubled each time (100) */
+	unsigned max_restarts;     /* give up after this many within
+				      interval_s (default 5) */
+	unsigned backoff_ms;       /* second delay (the first restart is
+				      immediate), doubled each time (100) */
 	unsigned backoff_max_ms;   /* cap on the delay (5000) */
+	unsigned interval_s;       /* start-limit interval: the count starts
+				      over once this much time has passed
+				      since the first restart it holds (600);
+				      0: it never does */
+};
+
+/* The launcher's heartbeat: HEALTH every interval_ms; a device that has
+ * not answered within deadline_ms is killed as hung. interval_ms 0: off. */
+struct health_config {
+	unsigned interval_ms;      /* default 10000 */
+	unsigned deadline_ms;      /* default 5000 */
 };
 
 enum cache_mode {
@@ -70,6 +83,7 @@ struct device_config {
 	char **args;         /* extra argv for the binary; NULL-terminated */
 	size_t nargs;
 	struct restart_config restart;
+	struct health_config health;
 	bool sandbox;
 	unsigned line;       /* manifest line of this entry, for messages */
 	struct disk_config disk;   /* kind virtio-blk */

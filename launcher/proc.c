@@ -19,6 +19,8 @@
 #include <event2/event.h>
 #include <atoll/bus-event.h>
 
+#include "events.h"
+#include "health.h"
 #include "launch.h"
 #include "log.h"
 #include "session.h"
@@ -45,6 +47,8 @@ struct proc *proc_new(struct vm *vm, const char *name, const char *kind,
 	p->restart = *restart;
 	p->sandbox = sandbox;
 	p->dev = dev;
+	if (dev)
+		p->health = dev->health;
 	p->pid = -1;
 	p->pidfd = -1;
 	p->notify_fd = -1;
@@ -90,6 +94,11 @@ void proc_free(struct proc *p)
 	proc_unwatch(p);
 	if (p->backoff_ev)
 		event_free(p->backoff_ev);
+	health_stop(p);
+	if (p->health_ev)
+		event_free(p->health_ev);
+	if (p->cont_ev)
+		event_free(p->cont_ev);
 	free(p->name);
 	free(p->kind);
 	free(p->binary);
@@ -117,8 +126,7 @@ void proc_describe_exit(const struct proc *p, char *buf, size_t size)
 		snprintf(buf, size, "was killed for the forbidden system call %s",
 			 p->violation);
 	else if (p->fault[0])
-		snprintf(buf, size, "was killed after the cpu server reported "
-			 "it failed (%s)", p->fault);
+		snprintf(buf, size, "was killed %s", p->fault);
 	else if (code == CLD_EXITED)
 		snprintf(buf, size, "exited with status %d", val);
 	else
@@ -143,14 +151,86 @@ static bool proc_should_restart(const struct proc *p)
 	return false;
 }
 
+static void proc_backoff_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Starts p on the next turn of the loop, or after delay_ms. */
+static void proc_arm_start(struct proc *p, unsigned delay_ms)
+{
+	struct timeval tv = { delay_ms / 1000, (delay_ms % 1000) * 1000 };
+
+	p->state = PROC_BACKOFF;
+	if (!p->backoff_ev)
+		p->backoff_ev = evtimer_new(p->vm->base, proc_backoff_cb, p);
+	if (!p->backoff_ev || evtimer_add(p->backoff_ev, &tv) < 0)
+		vm_shutdown(p->vm, 1, "out of memory arming a restart");
+}
+
+/* The policy is spent. A device's guest is told NEEDS_RESET and the VM
+ * runs on (the guest may reset the device, the operator may restart it);
+ * mem and cpu hold what no restart recovers, so the VM ends. */
+static void proc_give_up(struct proc *p, const char *why)
+{
+	if (!p->dev) {
+		vm_shutdown(p->vm, 1, why);
+		return;
+	}
+	p->state = PROC_FAILED;
+	log_error("%s; the guest sees NEEDS_RESET, the VM keeps running", why);
+	session_post_device_failed(p, why);
+	event_device_needs_reset(p, why);
+}
+
+/* systemd's start limit: at most max_restarts within interval_s, counted
+ * from the first restart of the window; a device that ran well for the
+ * interval starts a new window. The first restart of a window is
+ * immediate (a new process is ready in milliseconds; waiting only adds
+ * downtime), later ones back off exponentially, capped. */
+static void proc_apply_policy(struct proc *p, const char *how)
+{
+	uint64_t now = now_ns();
+	unsigned delay = 0;
+	char why[384];
+
+	if (p->restart.interval_s &&
+	    now - p->burst_start_ns >= p->restart.interval_s * 1000000000ull)
+		p->burst = 0;
+	if (p->burst == 0)
+		p->burst_start_ns = now;
+	if (p->burst >= p->restart.max_restarts) {
+		snprintf(why, sizeof(why), "%s (%s) %s; gave up after %u "
+			 "restarts within %u s", p->name, p->kind, how,
+			 p->burst, p->restart.interval_s);
+		proc_give_up(p, why);
+		return;
+	}
+	if (p->burst > 0) {
+		delay = p->restart.backoff_ms;
+		for (unsigned i = 1; i < p->burst && delay < p->restart.backoff_max_ms; i++)
+			delay *= 2;
+		if (delay > p->restart.backoff_max_ms)
+			delay = p->restart.backoff_max_ms;
+	}
+	p->burst++;
+	p->restarts++;
+	log_warn("%s (%s) %s; restart %u/%u in %u ms", p->name, p->kind, how,
+		 p->burst, p->restart.max_restarts, delay);
+	proc_arm_start(p, delay);
+}
+
+/* A restart whose process could not even be spawned counts as a failed
+ * run under the policy, like a crash. */
 static void proc_backoff_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct proc *p = arg;
+	char how[sizeof(p->last_exit)];
 
 	if (p->vm->stopping)
 		return;
-	if (proc_start(p) < 0)
-		vm_shutdown(p->vm, 1, "a process could not be restarted");
+	if (proc_start(p) == 0 || proc_alive(p))
+		return;    /* a started process that fails is reaped as usual */
+	snprintf(how, sizeof(how), "could not be started (%.150s)", p->binary);
+	snprintf(p->last_exit, sizeof(p->last_exit), "%s", how);
+	proc_apply_policy(p, how);
 }
 
 /* The process is gone: decide between restart, end of VM, or nothing (we
@@ -158,18 +238,32 @@ static void proc_backoff_cb(evutil_socket_t fd, short what, void *arg)
 static void proc_exited(struct proc *p)
 {
 	char how[192];
-	unsigned delay;
 
 	proc_describe_exit(p, how, sizeof(how));
+	snprintf(p->last_exit, sizeof(p->last_exit), "%s", how);
 	session_proc_exited(p);
+	health_stop(p);
+	if (p->cont_ev)
+		evtimer_del(p->cont_ev);   /* an injected hang died with it */
 	proc_close_bus(p);
 	proc_unwatch(p);
 	p->state = PROC_EXITED;
+	if (!p->down_ns)
+		p->down_ns = now_ns();
 	if (p->vm->stopping) {
 		log_debug("%s %s", p->name, how);
 		vm_shutdown(p->vm, p->vm->exit_code, NULL);
 		return;
 	}
+	if (p->operator_restart) {
+		/* device-restart: asked for, so neither a crash nor counted */
+		p->operator_restart = false;
+		p->restarts++;
+		log_info("%s (%s) restarted by the operator", p->name, p->kind);
+		proc_arm_start(p, 0);
+		return;
+	}
+	event_device_crashed(p, how);
 	if (!proc_should_restart(p)) {
 		char why[384];
 
@@ -179,31 +273,28 @@ static void proc_exited(struct proc *p)
 		vm_shutdown(p->vm, 1, why);
 		return;
 	}
-	if (p->restarts >= p->restart.max_restarts) {
-		char why[384];
+	proc_apply_policy(p, how);
+}
 
-		snprintf(why, sizeof(why),
-			 "%s (%s) %s; gave up after %u restarts", p->name,
-			 p->kind, how, p->restarts);
-		vm_shutdown(p->vm, 1, why);
-		return;
+int proc_restart_now(struct proc *p)
+{
+	if (!p->dev)
+		return -EPERM;
+	if (p->vm->stopping)
+		return -ESHUTDOWN;
+	p->burst = 0;    /* the operator's call: a fresh start-limit window */
+	if (proc_alive(p)) {
+		p->operator_restart = true;
+		p->down_ns = now_ns();
+		proc_kill(p, SIGKILL);
+		return 0;
 	}
-	/* Backoff doubles per restart, capped: a device that keeps crashing
-	 * does not spin the host. */
-	delay = p->restart.backoff_ms;
-	for (unsigned i = 0; i < p->restarts && delay < p->restart.backoff_max_ms; i++)
-		delay *= 2;
-	if (delay > p->restart.backoff_max_ms)
-		delay = p->restart.backoff_max_ms;
-	p->restarts++;
-	p->state = PROC_BACKOFF;
-	log_warn("%s (%s) %s; restart %u/%u in %u ms", p->name, p->kind, how,
-		 p->restarts, p->restart.max_restarts, delay);
-	struct timeval tv = { delay / 1000, (delay % 1000) * 1000 };
-	if (!p->backoff_ev)
-		p->backoff_ev = evtimer_new(p->vm->base, proc_backoff_cb, p);
-	if (!p->backoff_ev || evtimer_add(p->backoff_ev, &tv) < 0)
-		vm_shutdown(p->vm, 1, "out of memory arming a restart");
+	if (p->backoff_ev)
+		evtimer_del(p->backoff_ev);
+	if (p->state == PROC_FAILED || p->state == PROC_EXITED)
+		p->restarts++;
+	proc_arm_start(p, 0);
+	return 0;
 }
 
 static void proc_pidfd_cb(evutil_socket_t fd, short what, void *arg)

@@ -18,6 +18,11 @@ int proc_start(struct proc *p);
 /* Sends `sig` through the pidfd (no pid-reuse race). */
 void proc_kill(struct proc *p, int sig);
 
+/* device-restart: a running device is killed and started again at once,
+ * one waiting to restart or given up on is started now; not counted
+ * against its restart policy. -EPERM for mem and cpu. */
+int proc_restart_now(struct proc *p);
+
 /* True while the process has a live pid. */
 bool proc_alive(const struct proc *p);
 

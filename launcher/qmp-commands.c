@@ -11,6 +11,7 @@
 #include "log.h"
 #include "proc.h"
 #include "qmp.h"
+#include "qmp-devices.h"
 #include "unix-listen.h"
 #include "vm.h"
 
@@ -82,13 +83,15 @@ static int cmd_query_processes(void *opaque, json_t *args, json_t **ret,
 
 	for (size_t i = 0; list && i < vm->nprocs; i++) {
 		const struct proc *p = vm->procs[i];
-		json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:i, s:I, s:b}",
+		json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:i, s:I, s:b, s:s, s:i}",
 				      "name", p->name, "kind", p->kind,
 				      "pid", (json_int_t)(proc_alive(p) ? p->pid : 0),
 				      "state", proc_state_name(p->state),
 				      "restarts", (int)p->restarts,
 				      "rss", (json_int_t)(proc_alive(p) ? proc_rss_bytes(p->pid) : 0),
-				      "sandbox", p->sandbox);
+				      "sandbox", p->sandbox,
+				      "last-exit", p->last_exit,
+				      "downtime-ms", (int)p->downtime_ms);
 
 		if (!o || json_array_append_new(list, o) < 0) {
 			json_decref(list);
@@ -122,7 +125,7 @@ int qmp_commands_start(struct vm *vm)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if ((rc = qmp_server_register(vm->qmp, cmds[i].name, cmds[i].fn)) < 0)
 			return rc;
-	return 0;
+	return qmp_devices_register(vm);
 }
 
 void qmp_commands_stop(struct vm *vm)

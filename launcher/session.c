@@ -17,6 +17,8 @@
 #include <atoll/bus-event.h>
 
 #include "console.h"
+#include "events.h"
+#include "health.h"
 #include "log.h"
 #include "proc.h"
 #include "virt-map.h"
@@ -249,6 +251,7 @@ static void session_hello(struct proc *p, struct atoll_msg *m)
 		return;
 	}
 	p->hello = true;
+	p->caps = h->capabilities;
 	log_debug("%s: hello from %s (pid %u, sdk %s)", p->name, h->kind,
 		  h->pid, h->sdk_version);
 	if (p->vm->stopping)
@@ -291,8 +294,14 @@ static void session_ready(struct proc *p)
 	p->state = PROC_READY;
 	log_debug("%s: ready after %.1f ms", p->name,
 		  (double)(now_ns() - p->started_ns) / 1e6);
-	if (p->restarts)
-		log_info("%s: restarted (%u) and ready", p->name, p->restarts);
+	if (p->down_ns) {
+		p->downtime_ms = (unsigned)((now_ns() - p->down_ns) / 1000000u);
+		p->down_ns = 0;
+		log_info("%s: restarted (%u) and ready, down %u ms", p->name,
+			 p->restarts, p->downtime_ms);
+		event_device_restarted(p);
+	}
+	health_start(p);
 	if (p == vm->mem)
 		session_setup_pending(vm);
 	session_check_all_ready(vm);
@@ -402,7 +411,8 @@ static void session_device_fault(struct proc *p, const Atoll__DeviceFault *f)
 		return;    /* already exited: its restart policy is under way */
 	log_error("%s: the cpu server reports it failed: %.160s; killing it",
 		  dev->name, f->reason && *f->reason ? f->reason : "no reason");
-	snprintf(dev->fault, sizeof(dev->fault), "%.100s",
+	snprintf(dev->fault, sizeof(dev->fault), "after the cpu server "
+		 "reported it failed (%.60s)",
 		 f->reason && *f->reason ? f->reason : "no reason given");
 	proc_kill(dev, SIGKILL);
 }
@@ -496,4 +506,23 @@ void session_post_shutdown(struct proc *p, const char *reason)
 		return;
 	msg.reason = (char *)reason;
 	atoll_bus_post(p->bus, ATOLL__MSG_TYPE__MSG_SHUTDOWN, &msg.base, NULL, 0);
+}
+
+/* The launcher's DEVICE_FAULT goes the other way: the cpu server marks the
+ * device NEEDS_RESET for the guest (docs/protocol.md). */
+void session_post_device_failed(struct proc *dev, const char *why)
+{
+	Atoll__DeviceFault msg = ATOLL__DEVICE_FAULT__INIT;
+	struct proc *cpu = dev->vm->cpu;
+	int rc;
+
+	if (!cpu || !cpu->bus || !cpu->hello)
+		return;
+	msg.device = dev->name;
+	msg.reason = (char *)why;
+	rc = atoll_bus_post(cpu->bus, ATOLL__MSG_TYPE__MSG_DEVICE_FAULT,
+			    &msg.base, NULL, 0);
+	if (rc < 0)
+		log_warn("%s: cannot tell the cpu server it failed: %s",
+			 dev->name, strerror(-rc));
 }

@@ -16,6 +16,10 @@ void session_proc_exited(struct proc *p);
 /* Posts SHUTDOWN to the process if its bus is up. */
 void session_post_shutdown(struct proc *p, const char *reason);
 
+/* Tells the cpu server that device `dev` failed for good: the guest
+ * sees NEEDS_RESET. */
+void session_post_device_failed(struct proc *dev, const char *why);
+
 /* Sends RESUME (run) or PAUSE to the cpu server. */
 int session_cpu_run(struct vm *vm, bool run);
 

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "console.h"
+#include "fault.h"
 #include "launch.h"
 #include "log.h"
 #include "proc.h"
@@ -42,11 +43,12 @@ const char *proc_state_name(enum proc_state s)
 	case PROC_READY: return "running";
 	case PROC_BACKOFF: return "restarting";
 	case PROC_EXITED: return "exited";
+	case PROC_FAILED: return "needs-reset";
 	}
 	return "?";
 }
 
-static const struct restart_config never_restart = { RESTART_NEVER, 0, 0, 0 };
+static const struct restart_config never_restart = { RESTART_NEVER, 0, 0, 0, 0 };
 
 static int vm_add_proc(struct vm *vm, const char *name, const char *kind,
 		       Atoll__Role role, const char *override,
@@ -140,6 +142,9 @@ void vm_shutdown(struct vm *vm, int code, const char *why)
 
 			if (p->backoff_ev)
 				evtimer_del(p->backoff_ev);
+			if (p->cont_ev)
+				evtimer_del(p->cont_ev);
+			proc_kill(p, SIGCONT);   /* a hung one must hear SHUTDOWN */
 			session_post_shutdown(p, why ? why : "shutdown");
 		}
 		vm->shutdown_ev = evtimer_new(vm->base, vm_kill_stragglers, vm);
@@ -201,6 +206,7 @@ static void vm_teardown(struct vm *vm)
 {
 	qmp_commands_stop(vm);
 	console_free(vm->console);
+	fault_log_free(vm);
 	for (size_t i = 0; i < vm->nprocs; i++)
 		proc_free(vm->procs[i]);
 	free(vm->procs);

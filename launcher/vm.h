@@ -23,6 +23,7 @@
 struct event_base;
 struct event;
 struct vm;
+struct fault_log;
 
 enum proc_state {
 	PROC_NEW,        /* not started yet */
@@ -30,6 +31,8 @@ enum proc_state {
 	PROC_READY,      /* READY received */
 	PROC_BACKOFF,    /* exited; waiting to restart */
 	PROC_EXITED,     /* exited for good */
+	PROC_FAILED,     /* a device whose restart policy is exhausted: the
+			    guest sees NEEDS_RESET, the VM runs on */
 };
 
 struct proc {
@@ -56,10 +59,23 @@ struct proc {
 	bool granted;              /* its MEM_GRANT has been posted */
 	unsigned gen;              /* bumped at each start: tells late
 				      replies for a previous incarnation */
-	unsigned restarts;
+	unsigned restarts;         /* every restart, for query-processes */
+	unsigned burst;            /* restarts in the current start-limit
+				      interval (restart_config.interval_s) */
+	uint64_t burst_start_ns;   /* when the first of them happened */
+	bool operator_restart;     /* device-restart: not a failure */
+	uint64_t down_ns;          /* when it stopped serving; 0 while up */
+	unsigned downtime_ms;      /* the last restart's, death to READY */
+	char last_exit[192];       /* "killed by signal 9 (Killed)", or "" */
+	uint64_t caps;             /* HELLO capabilities (CAP_*) */
+	struct health_config health;
+	struct event *health_ev;   /* the heartbeat's interval timer */
+	bool health_pending;       /* a HEALTH request is out */
+	struct event *cont_ev;     /* ends an injected hang of given length */
 	int last_status;           /* waitid si_code/si_status, packed */
 	char violation[48];        /* forbidden syscall it was killed for */
-	char fault[112];           /* why the cpu server reported it failed */
+	char fault[112];           /* why the launcher killed it: "after the
+				      cpu server reported ...", "as hung: ..." */
 	uint64_t started_ns;
 };
 
@@ -72,6 +88,7 @@ struct vm {
 	struct proc *cpu;
 	struct console *console;
 	struct qmp_server *qmp;
+	struct fault_log *faults;  /* injected and scheduled faults */
 	struct event *sig_ev[2];
 	struct event *shutdown_ev;
 

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """A device killed with SIGKILL is restarted per its policy; under 'never'
 the VM ends with a clear message; a device that keeps failing is given up
-on after its limit; nothing is left running afterwards."""
+on after its limit (NEEDS_RESET, the VM runs on); nothing is left running
+afterwards."""
 import os
 import signal
 
@@ -68,14 +69,30 @@ def restart_never():
 
 def give_up_after_limit():
     # Exits with status 3 shortly after each start: on-failure restarts it
-    # until the limit, then the VM ends.
+    # until the limit; then the guest is told NEEDS_RESET (the cpu server
+    # gets DEVICE_FAULT) and the VM runs on.
     vm = Vm(BASE + dev("d0", "{policy: on-failure, max: 2, backoff-ms: 10}",
                        ", args: [--exit-after=50, --exit-code=3]"))
     try:
-        check(vm.wait_exit() == 1, "atoll exits 1 when a device exhausts its restarts")
+        vm.connect()
+        ps = wait_for(lambda: (lambda p: p if p["d0"]["state"] ==
+                               "needs-reset" else None)(vm.processes()),
+                      10, "d0 given up on")
         err = vm.stderr()
         check("exited with status 3; gave up after 2 restarts" in err,
               "the message says why it gave up")
+        check("needs-reset d0: " in err, "the cpu server is told")
+        check(ps["d0"]["restarts"] == 2 and
+              ps["d0"]["last-exit"] == "exited with status 3",
+              "query-processes has the restarts and the last exit: %r" %
+              ps["d0"])
+        check(vm.qmp.execute("query-status")["return"]["running"],
+              "the VM keeps running")
+        check(any(e["event"] == "DEVICE_NEEDS_RESET" and
+                  e["data"]["device"] == "d0" for e in vm.qmp.events),
+              "DEVICE_NEEDS_RESET was sent")
+        vm.qmp.execute("quit")
+        check(vm.wait_exit() == 0, "atoll exits 0 after quit")
     finally:
         vm.kill()
 

@@ -238,6 +238,12 @@ static int testdev_message(struct child *c, struct atoll_msg *m)
 		t->peers++;
 		say(t, "peer %s connected", ((Atoll__PeerConnect *)m->body)->peer);
 		return 0;
+	case ATOLL__MSG_TYPE__MSG_DEVICE_FAULT:
+		/* the launcher's word that a device needs a reset */
+		log_info("needs-reset %s: %s",
+			 ((Atoll__DeviceFault *)m->body)->device,
+			 ((Atoll__DeviceFault *)m->body)->reason);
+		return 0;
 	case ATOLL__MSG_TYPE__MSG_RESUME:
 	case ATOLL__MSG_TYPE__MSG_PAUSE:
 		t->running = m->type == ATOLL__MSG_TYPE__MSG_RESUME;
@@ -378,6 +384,8 @@ int main(int argc, char **argv)
 		.setup = testdev_setup,
 		.message = testdev_message,
 		.teardown = testdev_teardown,
+		/* FAULT_INJECT through the child runtime (common/child.c) */
+		.capabilities = ATOLL__CAPABILITY__CAP_FAULTS,
 	};
 	struct testdev t = { .console_fd = -1 };
 
