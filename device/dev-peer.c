@@ -24,6 +24,8 @@ static void reply_hello(atoll_dev *dev, struct atoll_msg *m)
 	h.name = dev->name;
 	h.pid = (uint32_t)getpid();
 	h.sdk_version = (char *)atoll_bus_version();
+	/* atoll-cpu passes in-flight logs only to a device with CAP_INFLIGHT. */
+	h.capabilities = dev->cfg.capabilities;
 	atoll_bus_reply(dev->peer, m, ATOLL__MSG_TYPE__MSG_HELLO, &h.base, NULL,
 			0);
 }

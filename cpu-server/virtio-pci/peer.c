@@ -16,6 +16,7 @@ struct vpci_peer {
 	atoll_bus *bus;
 	char name[64];
 	bool closed;
+	uint64_t capabilities;     /* from the device's HELLO */
 	vpci_config_changed_fn changed;
 	void *opaque;
 	vpci_irq_level_fn irq_level;
@@ -127,8 +128,14 @@ static int hello(struct vpci_peer *p, const char *me, int timeout_ms)
 			  p->name, in->protocol_version, (int)in->role);
 		rc = -EPROTO;
 	}
+	p->capabilities = in->capabilities;
 	atoll_msg_free(r);
 	return rc;
+}
+
+bool vpci_peer_has_inflight(const struct vpci_peer *p)
+{
+	return p && (p->capabilities & ATOLL__CAPABILITY__CAP_INFLIGHT);
 }
 
 int vpci_peer_open(int fd, const char *me, const char *peer, int timeout_ms,
@@ -306,7 +313,7 @@ int vpci_peer_queue_setup(struct vpci_peer *p,
 			  const struct vpci_queue_setup *s, int timeout_ms)
 {
 	Atoll__QueueSetup qs = ATOLL__QUEUE_SETUP__INIT;
-	int fds[2] = { s->kick_fd, s->call_fd };
+	int fds[3] = { s->kick_fd, s->call_fd, s->inflight_fd };
 
 	qs.index = s->index;
 	qs.size = s->size;
@@ -315,7 +322,9 @@ int vpci_peer_queue_setup(struct vpci_peer *p,
 	qs.used_addr = s->used;
 	qs.last_avail_idx = s->last_avail_idx;
 	qs.event_idx = s->event_idx;
-	return call(p, ATOLL__MSG_TYPE__MSG_QUEUE_SETUP, &qs.base, fds, 2,
+	qs.has_inflight = s->inflight_fd >= 0;
+	return call(p, ATOLL__MSG_TYPE__MSG_QUEUE_SETUP, &qs.base, fds,
+		    qs.has_inflight ? 3 : 2,
 		    timeout_ms, NULL);
 }
 

@@ -37,6 +37,7 @@ struct vpci_queue_setup {
 	uint16_t last_avail_idx;
 	bool event_idx;
 	int kick_fd, call_fd;
+	int inflight_fd;           /* the queue's in-flight log, or -1 */
 };
 
 /* Called (from vpci_peer_drain, on the caller's thread) when the device
@@ -73,6 +74,10 @@ int vpci_peer_fd(const struct vpci_peer *p);
 /* Handles every frame waiting (read or set aside by a call). Returns 0, or
  * a negative errno once the connection has ended. */
 int vpci_peer_drain(struct vpci_peer *p);
+
+/* Did the device's HELLO advertise CAP_INFLIGHT (it keeps an in-flight log
+ * and resumes from it)? */
+bool vpci_peer_has_inflight(const struct vpci_peer *p);
 
 /* Each returns 0 or a negative errno (-ETIMEDOUT, -ECONNRESET, the
  * device's Error code, -EPROTO for a malformed answer). */

@@ -336,7 +336,7 @@ static int queues_new(struct vpci_dev *t)
 	if (!t->q)
 		return -ENOMEM;
 	for (unsigned i = 0; i < t->nq; i++)
-		t->q[i].kick_fd = t->q[i].call_fd = -1;
+		t->q[i].kick_fd = t->q[i].call_fd = t->q[i].inflight_fd = -1;
 	for (unsigned i = 0; i < t->nq; i++) {
 		struct vpci_queue *q = &t->q[i];
 
@@ -434,6 +434,7 @@ void vpci_dev_free(struct vpci_dev *t)
 			close(t->q[i].kick_fd);
 		if (t->q[i].call_fd >= 0)
 			close(t->q[i].call_fd);
+		vpci_inflight_drop(&t->q[i]);
 	}
 	free(t->q);
 	if (t->pci.cap_end)    /* build_config ran */

@@ -3,11 +3,17 @@
  * Re-attaching a restarted device. The transport's state (features,
  * status, queue addresses, eventfds) is the source of truth; the new
  * device process is brought up to it: FEATURES_SET, then QUEUE_SETUP for
- * every enabled queue with the same eventfds, resuming at the used ring's
- * idx read from guest RAM. Requests the old process had taken off the
- * avail ring but not completed are processed again from there, which is
- * right for a device that completes in order; out-of-order completion
- * needs the in-flight log (QueueSetup.has_inflight), not done yet.
+ * every enabled queue with the same eventfds and the same in-flight log
+ * (vpci-inflight.c). A device that keeps the log resumes from it: it
+ * resubmits exactly the requests the old process took and did not
+ * complete, in the order it took them, and continues at the avail entry
+ * after the last one taken, whatever order completions came in. One that
+ * keeps none resumes at the used ring's idx read from guest RAM, which is
+ * right only for a device that completes in order. Every enabled queue is
+ * then kicked (requests queued meanwhile) and signalled: the old process
+ * may have published completions and died before it wrote the call
+ * eventfd, and the driver would wait for them forever; an interrupt with
+ * nothing new is harmless.
  */
 #include <errno.h>
 #include <string.h>
@@ -70,22 +76,26 @@ static int replay(struct vpci_dev *t)
 			.event_idx = t->driver_features &
 				     (1ull << VIRTIO_RING_F_EVENT_IDX),
 			.kick_fd = q->kick_fd, .call_fd = q->call_fd,
+			.inflight_fd = -1,
 		};
 
 		if (!q->enabled || q->replayed)
 			continue;
 		s.last_avail_idx = used_idx(t, q);
+		s.inflight_fd = vpci_inflight_for_peer(t, q);
 		rc = vpci_peer_queue_setup(t->peer, &s, t->timeout_ms);
 		q->replayed = rc == 0;
 		if (rc == 0)
-			log_info("%s: queue %u resumes at avail idx %u", t->name,
-				 i, s.last_avail_idx);
+			log_info("%s: queue %u resumes %s", t->name, i,
+				 s.inflight_fd >= 0 ? "from its in-flight log" :
+				 "at the used ring's idx");
 	}
 	vpci_after_call(t);
 	/* Requests queued while the device was away: look at the rings. */
 	for (unsigned i = 0; i < t->nq && rc == 0; i++)
-		if (t->q[i].enabled && write(t->q[i].kick_fd, &one, 8) < 0)
-			log_debug("%s: kick: %s", t->name, strerror(errno));
+		if (t->q[i].enabled && (write(t->q[i].kick_fd, &one, 8) < 0 ||
+					write(t->q[i].call_fd, &one, 8) < 0))
+			log_debug("%s: kick/call: %s", t->name, strerror(errno));
 	return rc;
 }
 

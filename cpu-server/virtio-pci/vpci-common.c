@@ -121,6 +121,7 @@ static void device_reset(struct vpci_dev *t)
 		q->desc = q->avail = q->used = 0;
 		vpci_eventfd_clear(q->kick_fd);
 		vpci_eventfd_clear(q->call_fd);
+		vpci_inflight_drop(q);
 	}
 	t->dfselect = t->gfselect = 0;
 	t->driver_features = 0;
@@ -190,14 +191,21 @@ static void queue_enable(struct vpci_dev *t, unsigned index)
 		.event_idx = t->driver_features &
 			     (1ull << VIRTIO_RING_F_EVENT_IDX),
 		.kick_fd = q->kick_fd, .call_fd = q->call_fd,
+		.inflight_fd = -1,
 	};
 
 	if (why) {
 		log_warn("%s: queue %u not enabled: %s", t->name, index, why);
 		return;
 	}
+	/* A new queue: a zeroed log, kept even while the device keeps none
+	 * (a restarted or replacing device may). */
+	vpci_inflight_fresh(t, q);
 	if (vpci_connected(t)) {
-		int rc = vpci_peer_queue_setup(t->peer, &s, t->timeout_ms);
+		int rc;
+
+		s.inflight_fd = vpci_inflight_for_peer(t, q);
+		rc = vpci_peer_queue_setup(t->peer, &s, t->timeout_ms);
 
 		vpci_after_call(t);
 		if (rc < 0 && vpci_connected(t)) {

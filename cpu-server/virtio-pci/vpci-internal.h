@@ -23,6 +23,7 @@ struct vpci_queue {
 	atomic_bool live;          /* notify may kick (read without the lock) */
 	bool replayed;             /* set up in the current device process */
 	int kick_fd, call_fd;      /* ours for the transport's lifetime */
+	int inflight_fd;           /* the in-flight log while enabled, or -1 */
 };
 
 struct vpci_dev {
@@ -80,6 +81,13 @@ void vpci_after_call(struct vpci_dev *t);
  * thread, without the lock (touches only *p and *d). */
 int vpci_connect(struct vpci_dev *t, int fd, struct vpci_peer **p,
 		 struct vpci_peer_desc *d);
+
+/* In-flight logs (vpci-inflight.c), lock held. A zeroed log for a queue
+ * being enabled (-errno: the queue runs without one); closing it; the fd
+ * to pass to the current device in QUEUE_SETUP (-1 if it keeps no log). */
+int vpci_inflight_fresh(struct vpci_dev *t, struct vpci_queue *q);
+void vpci_inflight_drop(struct vpci_queue *q);
+int vpci_inflight_for_peer(struct vpci_dev *t, struct vpci_queue *q);
 
 /* Returns the queue behind queue_select, or NULL; lock held. */
 struct vpci_queue *vpci_selected(struct vpci_dev *t);

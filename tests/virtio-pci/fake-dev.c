@@ -60,7 +60,7 @@ static void queue_setup(struct fake_dev *f, struct atoll_msg *m)
 	const Atoll__QueueSetup *s = (const Atoll__QueueSetup *)m->body;
 	struct fake_queue *q;
 
-	if (s->index >= FAKE_QUEUES || m->nfds != 2 ||
+	if (s->index >= FAKE_QUEUES || m->nfds != 2u + s->has_inflight ||
 	    atomic_load(&f->refuse_setup)) {
 		atoll_bus_reply_error(f->bus, m, EINVAL, "bad setup");
 		return;
@@ -71,6 +71,8 @@ static void queue_setup(struct fake_dev *f, struct atoll_msg *m)
 		close(q->kick_fd);
 	if (q->call_fd >= 0)
 		close(q->call_fd);
+	if (q->inflight_fd >= 0)
+		close(q->inflight_fd);
 	q->setup = true;
 	q->size = s->size;
 	q->desc = s->desc_addr;
@@ -80,6 +82,7 @@ static void queue_setup(struct fake_dev *f, struct atoll_msg *m)
 	q->event_idx = s->event_idx;
 	q->kick_fd = atoll_msg_take_fd(m, 0);
 	q->call_fd = atoll_msg_take_fd(m, 1);
+	q->inflight_fd = s->has_inflight ? atoll_msg_take_fd(m, 2) : -1;
 	pthread_mutex_unlock(&f->lock);
 	atoll_bus_reply_ack(f->bus, m);
 }
@@ -97,6 +100,7 @@ static void on_message(atoll_bus *bus, struct atoll_msg *m, void *opaque)
 		h.role = ATOLL__ROLE__ROLE_DEVICE;
 		h.kind = (char *)"fake";
 		h.name = (char *)"fake0";
+		h.capabilities = f->capabilities;
 		atoll_bus_reply(bus, m, ATOLL__MSG_TYPE__MSG_HELLO, &h.base,
 				NULL, 0);
 		return;
@@ -166,12 +170,13 @@ static void *fake_main(void *arg)
 	return NULL;
 }
 
-int fake_dev_start(struct fake_dev *f, int fd, uint64_t offered)
+static int start(struct fake_dev *f, int fd, uint64_t offered, uint64_t caps)
 {
 	memset(f, 0, sizeof(*f));
+	f->capabilities = caps;
 	pthread_mutex_init(&f->lock, NULL);
 	for (unsigned i = 0; i < FAKE_QUEUES; i++)
-		f->q[i].kick_fd = f->q[i].call_fd = -1;
+		f->q[i].kick_fd = f->q[i].call_fd = f->q[i].inflight_fd = -1;
 	for (unsigned i = 0; i < FAKE_CFG; i++)
 		f->cfg[i] = (uint8_t)(0x10 + i);
 	f->offered = offered;
@@ -180,6 +185,16 @@ int fake_dev_start(struct fake_dev *f, int fd, uint64_t offered)
 	if (f->wake_fd < 0 || !f->bus)
 		return -EIO;
 	return -pthread_create(&f->tid, NULL, fake_main, f);
+}
+
+int fake_dev_start(struct fake_dev *f, int fd, uint64_t offered)
+{
+	return start(f, fd, offered, 0);
+}
+
+int fake_dev_start_inflight(struct fake_dev *f, int fd, uint64_t offered)
+{
+	return start(f, fd, offered, ATOLL__CAPABILITY__CAP_INFLIGHT);
 }
 
 void fake_dev_stop(struct fake_dev *f)
@@ -200,6 +215,8 @@ void fake_dev_stop(struct fake_dev *f)
 			close(f->q[i].kick_fd);
 		if (f->q[i].call_fd >= 0)
 			close(f->q[i].call_fd);
+		if (f->q[i].inflight_fd >= 0)
+			close(f->q[i].inflight_fd);
 	}
 	pthread_mutex_destroy(&f->lock);
 }

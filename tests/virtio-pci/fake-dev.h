@@ -27,6 +27,7 @@ struct fake_queue {
 	uint64_t desc, avail, used;
 	bool event_idx;
 	int kick_fd, call_fd;
+	int inflight_fd;             /* the in-flight log passed, or -1 */
 };
 
 struct fake_dev {
@@ -37,6 +38,7 @@ struct fake_dev {
 	bool stopped;                /* fake_dev_stop ran */
 	atoll_bus *bus;
 	uint64_t offered;
+	uint64_t capabilities;       /* in its HELLO */
 
 	pthread_mutex_t lock;        /* guards everything below */
 	uint8_t cfg[FAKE_CFG];
@@ -47,6 +49,8 @@ struct fake_dev {
 
 /* Starts the device on `fd` (taken); returns 0 or a negative errno. */
 int fake_dev_start(struct fake_dev *f, int fd, uint64_t offered);
+/* The same, advertising CAP_INFLIGHT: QUEUE_SETUP then carries a log. */
+int fake_dev_start_inflight(struct fake_dev *f, int fd, uint64_t offered);
 /* Ends the thread and closes the connection (the device "dies");
  * idempotent. */
 void fake_dev_stop(struct fake_dev *f);

@@ -7,7 +7,9 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -637,6 +639,90 @@ START_TEST(reattach_retries_until_ready)
 }
 END_TEST
 
+/* The in-flight log of queue 0 as a restarted device is given it: its
+ * inode, and the byte at `off` (the device writes its record there). */
+static ino_t log_of(struct fake_dev *d, uint8_t *byte_at_64)
+{
+	struct stat st;
+	uint8_t *p;
+	int fd;
+
+	pthread_mutex_lock(&d->lock);
+	fd = d->q[0].inflight_fd;
+	pthread_mutex_unlock(&d->lock);
+	ck_assert_int_ge(fd, 0);
+	CHECK_OK(fstat(fd, &st));
+	ck_assert_int_ge(st.st_size, 64 + 16 * 128);
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	*byte_at_64 = p[64];
+	p[64] = 0xa5;         /* as a device recording a head in flight */
+	munmap(p, 4096);
+	return st.st_ino;
+}
+
+static void reattach_with(struct fake_dev *d, bool inflight)
+{
+	int sv[2];
+
+	CHECK_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+	CHECK_OK(inflight ? fake_dev_start_inflight(d, sv[1], OFFERED) :
+			    fake_dev_start(d, sv[1], OFFERED));
+	CHECK_OK(vpci_dev_reattach(t, sv[0]));
+}
+
+/* A device with CAP_INFLIGHT gets the queue's log, the same one at every
+ * restart; one without gets none (and what it runs makes the old log
+ * stale, so the next gets a zeroed one); a reset starts a zeroed one. The
+ * call eventfd is signalled at every re-attach (a completion published
+ * just before the crash may not have been). */
+START_TEST(reattach_passes_inflight_log)
+{
+	struct fake_dev f2, f3, f4, f5, f6;
+	uint8_t b;
+	ino_t ino;
+	uint64_t n;
+	int call;
+
+	driver_up();          /* f has no CAP_INFLIGHT: no log */
+	pthread_mutex_lock(&f.lock);
+	ck_assert_int_lt(f.q[0].inflight_fd, 0);
+	pthread_mutex_unlock(&f.lock);
+	reattach_with(&f2, true);
+	ino = log_of(&f2, &b);
+	ck_assert_uint_eq(b, 0);
+	call = f2.q[0].call_fd;
+	ck_assert(readable(call, 0));
+	CHECK_RET(read(call, &n, 8), 8);
+	reattach_with(&f3, true);
+	ck_assert_uint_eq(log_of(&f3, &b), ino);
+	ck_assert_uint_eq(b, 0xa5);          /* what f2 recorded */
+	ck_assert(readable(call, 0));
+	reattach_with(&f4, false);
+	pthread_mutex_lock(&f4.lock);
+	ck_assert_int_lt(f4.q[0].inflight_fd, 0);
+	pthread_mutex_unlock(&f4.lock);
+	reattach_with(&f5, true);
+	log_of(&f5, &b);
+	ck_assert_uint_eq(b, 0);             /* not f3's stale record */
+	/* A reset and a new queue: a zeroed log again. */
+	driver_up();
+	pthread_mutex_lock(&f5.lock);
+	ck_assert_uint_ge(f5.resets, 1);
+	pthread_mutex_unlock(&f5.lock);
+	log_of(&f5, &b);
+	ck_assert_uint_eq(b, 0);
+	reattach_with(&f6, true);
+	log_of(&f6, &b);
+	ck_assert_uint_eq(b, 0xa5);
+	fake_dev_stop(&f2);
+	fake_dev_stop(&f3);
+	fake_dev_stop(&f4);
+	fake_dev_stop(&f5);
+	fake_dev_stop(&f6);
+}
+END_TEST
+
 START_TEST(device_gone_then_back)
 {
 	struct fake_dev f2;
@@ -687,6 +773,7 @@ static Suite *vpci_suite(void)
 	tcase_add_test(tc, reattach_incompatible_needs_reset);
 	tcase_add_test(tc, reattach_retries_until_ready);
 	tcase_add_test(tc, device_gone_then_back);
+	tcase_add_test(tc, reattach_passes_inflight_log);
 	suite_add_tcase(s, tc);
 	return s;
 }
