@@ -159,10 +159,26 @@ static void on_resume(struct cpu_bus *c, struct atoll_msg *msg)
 		atoll_bus_reply_ack(bus, msg);
 }
 
+/* From the launcher, DEVICE_FAULT says it gave up on a device: the guest
+ * is told through the transport's NEEDS_RESET; the VM runs on. */
+static int on_device_failed(struct cpu_bus *c, struct atoll_msg *msg)
+{
+	const Atoll__DeviceFault *f = (const Atoll__DeviceFault *)msg->body;
+	const char *name = f->device ? f->device : "";
+
+	if (vpci_set_needs_reset(c->vpci, name, f->reason && *f->reason ?
+				 f->reason : "its restart policy is spent") < 0)
+		log_warn("the launcher gave up on \"%.64s\", which is not a "
+			 "virtio device here", name);
+	return 0;
+}
+
 static int on_posted(struct cpu_bus *c, struct atoll_msg *msg)
 {
 	int r;
 
+	if (msg->type == ATOLL__MSG_TYPE__MSG_DEVICE_FAULT)
+		return on_device_failed(c, msg);
 	if (msg->type == ATOLL__MSG_TYPE__MSG_MEM_GRANT)
 		r = on_mem_grant(c, msg);
 	else if (msg->type == ATOLL__MSG_TYPE__MSG_CONSOLE_ATTACH)

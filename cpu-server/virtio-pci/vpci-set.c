@@ -13,6 +13,7 @@
 #include "peer.h"
 #include "pci-host.h"
 #include "virtio-pci.h"
+#include "vpci-internal.h"   /* vpci_needs_reset, for the launcher's word */
 
 #define VPCI_SET_MAX 31u           /* PCI slots 1..31 */
 #define REPLAY_RETRY_MS 50
@@ -147,6 +148,19 @@ static struct vpci_entry *find(struct vpci_set *s, const char *name)
 bool vpci_set_has(const struct vpci_set *s, const char *name)
 {
 	return find((struct vpci_set *)s, name) != NULL;
+}
+
+int vpci_set_needs_reset(struct vpci_set *s, const char *name,
+			 const char *why)
+{
+	struct vpci_entry *e = find(s, name);
+
+	if (!e || !e->dev)
+		return -ENOENT;
+	pthread_mutex_lock(&e->dev->lock);
+	vpci_needs_reset(e->dev, why);
+	pthread_mutex_unlock(&e->dev->lock);
+	return 0;
 }
 
 int vpci_set_add(struct vpci_set *s, const char *name, struct vpci_peer *peer,

@@ -26,6 +26,11 @@ void vpci_set_free(struct vpci_set *s);
 /* True if a device of this name was added (its next connection is a
  * restart). */
 bool vpci_set_has(const struct vpci_set *s, const char *name);
+/* The launcher gave up on device `name` (its restart policy is spent):
+ * the guest sees DEVICE_NEEDS_RESET and a configuration interrupt.
+ * -ENOENT if no virtio device has that name. */
+int vpci_set_needs_reset(struct vpci_set *s, const char *name,
+			 const char *why);
 /* A new virtio device, connected (HELLO done) and described as `d`:
  * takes the peer. A device refused is logged and left out (its supervisor
  * restarts it); returns 0 then too, and a negative errno only when the
