@@ -15,7 +15,7 @@ static const char *const common_keys[] = { "name", "kind", "binary", "args",
 					   NULL };
 /* Kinds a manifest may name that atoll cannot run yet: refused by name,
  * with the line, rather than as unknown words. */
-static const char *const planned_kinds[] = { "gpu", "tpm", "usb", NULL };
+static const char *const planned_kinds[] = { "gpu", "usb", NULL };
 /* Room for the common keys plus every kind's own. */
 #define MAX_KEYS 128
 

@@ -121,8 +121,6 @@ ALL = ["--allow-binary", "--allow-unsandboxed", "--allow-block-device"]
 unimplemented = [
     ("kind gpu", NONE + "devices:\n  - name: d0\n    kind: gpu\n",
      ":5:11: devices[0].kind:", "kind gpu is not implemented yet"),
-    ("kind tpm", NONE + "devices:\n  - name: d0\n    kind: tpm\n",
-     ":5:11: devices[0].kind:", "kind tpm is not implemented yet"),
     ("kind usb", NONE + "devices:\n  - name: d0\n    kind: usb\n",
      ":5:11: devices[0].kind:", "kind usb is not implemented yet"),
     ("machine x86", "machine: {type: x86}\nmemory: {size: 16M}\n",

@@ -23,8 +23,16 @@
 static const struct mt_bad unimplemented[] = {
 	{ MT_BASE DEV "    kind: gpu #<\n", 0, 11, "devices[0].kind",
 	  { "kind gpu is not implemented yet", "atoll run cannot start it" } },
-	{ MT_BASE DEV "    kind: tpm #<\n", 0, 11, "devices[0].kind",
-	  { "kind tpm is not implemented yet" } },
+	/* tpm: its state file, its version */
+	{ MT_BASE DEV "    kind: tpm\n", 8, 5, "devices[0]",
+	  { "missing required field \"state\"" } },
+	{ MT_BASE DEV "    kind: tpm\n    state: disk.img\n    version: 3 #<\n",
+	  0, 14, "devices[0].version", { "unknown value \"3\"", "1.2" } },
+	{ MT_BASE DEV "    kind: tpm\n    state: /etc/shadow #<\n", 0, 12,
+	  "devices[0].state", { "\"/etc/shadow\" is outside" } },
+	{ MT_BASE DEV "    kind: tpm\n    state: disk.img\n"
+	  "    files: [] #<\n", 0, 5, "devices[0].files",
+	  { "not valid for kind tpm" } },
 	{ MT_BASE DEV "    kind: usb #<\n", 0, 11, "devices[0].kind",
 	  { "kind usb is not implemented yet" } },
 	{ "machine:\n  type: x86 #<\n", 0, 9, "machine.type",
@@ -283,6 +291,28 @@ START_TEST(external_plan_rechecks_program)
 }
 END_TEST
 
+/* tpm: the state file read-write as fd 4 (--state=4) and the version. */
+START_TEST(tpm_plan_grants_state)
+{
+	struct vm_config *cfg = mt_load_ok(MT_BASE DEV "    kind: tpm\n"
+					   "    state: disk.img\n"
+					   "    version: 1.2\n");
+	const struct device_config *d = &cfg->devices[0];
+	struct launch_plan plan = { .cfg = cfg };
+	int fd;
+
+	ck_assert_str_eq(d->ops->program, "atoll-tpm");
+	ck_assert_int_eq(d->ops->plan(d, &plan), 0);
+	ck_assert(has_arg(&plan, "--state=4"));
+	ck_assert(has_arg(&plan, "--version=1.2"));
+	ck_assert_uint_eq(plan.spawn.nfds, 1);
+	ck_assert_int_ge(fd = granted(&plan, 4), 0);
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDWR);
+	launch_plan_release(&plan);
+	vm_config_free(cfg);
+}
+END_TEST
+
 /* virtio-blk: the disk as fd 4, RLIMIT_FSIZE its size. */
 START_TEST(blk_plan_grants_disk)
 {
@@ -336,6 +366,7 @@ TCase *manifest_kinds_tcase(void)
 	tcase_add_test(tc, external_plan_grants_files);
 	tcase_add_test(tc, external_plan_rechecks_program);
 	tcase_add_test(tc, blk_plan_grants_disk);
+	tcase_add_test(tc, tpm_plan_grants_state);
 	tcase_add_test(tc, kind_table);
 	return tc;
 }
