@@ -44,3 +44,11 @@ void event_fault_injected(struct proc *p, json_t *data)
 	}
 	emit(p, "FAULT_INJECTED", data);
 }
+
+void event_device_replaced(struct proc *p)
+{
+	emit(p, "DEVICE_REPLACED",
+	     json_pack("{s:s, s:s, s:I, s:i}", "device", p->name,
+		       "binary", p->binary, "pid", (json_int_t)p->pid,
+		       "downtime-ms", (int)p->downtime_ms));
+}

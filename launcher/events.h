@@ -12,6 +12,8 @@
 void event_device_crashed(struct proc *p, const char *how);
 /* A new process of p is READY; p->downtime_ms is how long it was down. */
 void event_device_restarted(struct proc *p);
+/* p is served by a new program (device-replace). */
+void event_device_replaced(struct proc *p);
 /* p's restart policy is exhausted; the guest was told NEEDS_RESET. */
 void event_device_needs_reset(struct proc *p, const char *why);
 /* A fault was injected into p; `data` (stolen) describes it. */

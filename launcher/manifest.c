@@ -177,6 +177,7 @@ static struct vm_config *load_named(const char *name, const char *dir,
 		cfg->device_dirs = c.device_dirs;
 		cfg->ndevice_dirs = c.ndevice_dirs;
 		cfg->block_devices = c.policy.allow_block_device;
+		cfg->allow_binary = c.policy.allow_binary;
 		c.file_dirs = c.device_dirs = NULL;
 	}
 	if (cfg && !(cfg->path = strdup(name))) {

@@ -115,6 +115,8 @@ struct vm_config {
 	char **device_dirs;  /* canonical --device-dir DIRs */
 	size_t ndevice_dirs;
 	bool block_devices;  /* --allow-block-device was given */
+	bool allow_binary;   /* --allow-binary: QMP device-replace may run a
+			      * program outside every --device-dir */
 	char *name;          /* VM name, default: the file's basename */
 
 	char *machine;       /* "riscv-virt" | "none" */

@@ -23,6 +23,7 @@
 #include "health.h"
 #include "launch.h"
 #include "log.h"
+#include "replace.h"
 #include "session.h"
 #include "spawn.h"
 
@@ -133,6 +134,18 @@ void proc_describe_exit(const struct proc *p, char *buf, size_t size)
 		snprintf(buf, size, "%s by signal %d (%s)",
 			 code == CLD_DUMPED ? "crashed" : "killed", val,
 			 strsignal(val));
+}
+
+static void proc_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	proc_free(arg);
+}
+
+void proc_free_later(struct proc *p)
+{
+	if (event_base_once(p->vm->base, -1, EV_TIMEOUT, proc_free_cb, p,
+			    NULL) < 0)
+		log_warn("%s: a retired process record is leaked", p->name);
 }
 
 static bool proc_should_restart(const struct proc *p)
@@ -248,6 +261,13 @@ static void proc_exited(struct proc *p)
 	proc_close_bus(p);
 	proc_unwatch(p);
 	p->state = PROC_EXITED;
+	if (p->replace && replace_exited(p))
+		return;
+	if (p->retired) {
+		log_debug("%s (retired) %s", p->name, how);
+		proc_free_later(p);
+		return;
+	}
 	if (!p->down_ns)
 		p->down_ns = now_ns();
 	if (p->vm->stopping) {

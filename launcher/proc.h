@@ -23,6 +23,9 @@ void proc_kill(struct proc *p, int sig);
  * against its restart policy. -EPERM for mem and cpu. */
 int proc_restart_now(struct proc *p);
 
+/* Frees p on the next turn of the loop (not from inside its callbacks). */
+void proc_free_later(struct proc *p);
+
 /* True while the process has a live pid. */
 bool proc_alive(const struct proc *p);
 

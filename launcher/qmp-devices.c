@@ -11,6 +11,7 @@
 #include "fault.h"
 #include "proc.h"
 #include "qmp.h"
+#include "replace.h"
 
 static int fail(char **err, int rc, const char *fmt, const char *arg)
 {
@@ -115,6 +116,37 @@ static int cmd_inject_fault(void *opaque, json_t *args, json_t **ret,
 	return 0;
 }
 
+static int cmd_device_replace(void *opaque, json_t *args, json_t **ret,
+			      char **err)
+{
+	struct vm *vm = opaque;
+	const char *id, *binary;
+	struct qmp_reply *reply;
+	char why[384];
+	json_error_t je;
+	struct proc *p;
+	char *canon;
+
+	if (json_unpack_ex(args, &je, JSON_STRICT, "{s:s, s:s}", "id", &id,
+			   "binary", &binary) < 0)
+		return fail(err, -EINVAL, "device-replace: %s", je.text);
+	if (!(p = find_device(vm, id, err)))
+		return -ENOENT;
+	if (vm->stopping)
+		return fail(err, -ESHUTDOWN, "cannot replace '%s': the VM is "
+			    "stopping", id);
+	if (!(canon = replace_admit(vm, binary, why, sizeof(why))))
+		return fail(err, -EPERM, "%s", why);
+	if (!(reply = qmp_server_defer(vm->qmp))) {
+		free(canon);
+		return -ENOMEM;
+	}
+	if (replace_start(p, canon, reply, why, sizeof(why)) < 0)
+		qmp_reply_send(reply, NULL, why);
+	free(canon);
+	return QMP_DEFERRED;
+}
+
 static int cmd_query_faults(void *opaque, json_t *args, json_t **ret,
 			    char **err)
 {
@@ -129,6 +161,7 @@ int qmp_devices_register(struct vm *vm)
 		qmp_handler fn;
 	} cmds[] = {
 		{ "device-restart", cmd_device_restart },
+		{ "device-replace", cmd_device_replace },
 		{ "inject-fault", cmd_inject_fault },
 		{ "query-faults", cmd_query_faults },
 	};

@@ -26,7 +26,14 @@ struct qmp_client {
 	bool negotiated;
 	bool dead;       /* waiting for the reaper; no more I/O */
 	bool closing;    /* peer sent EOF: drop once the output is flushed */
+	struct qmp_reply *waiting;   /* a deferred reply: input waits, as
+					QEMU runs one command at a time */
 	struct qmp_client *next;
+};
+
+struct qmp_reply {
+	struct qmp_client *c;   /* NULL once the client is gone */
+	json_t *id;
 };
 
 struct qmp_command {
@@ -49,6 +56,8 @@ struct qmp_server {
 	unsigned nclients;
 	struct qmp_command *cmds;
 	size_t ncmds;
+	struct qmp_client *running;   /* whose command a handler runs */
+	json_t *running_id;
 };
 
 typedef int (*builtin_fn)(struct qmp_client *c, json_t *args, json_t **ret,
@@ -236,8 +245,13 @@ static void run_command(struct qmp_client *c, const char *name, json_t *args,
 		send_error(c, id, "CommandNotFound", buf);
 		return;
 	}
+	c->s->running = c;
+	c->s->running_id = id;
 	rc = bfn ? bfn(c, args, &ret, &err) : fn(c->s->opaque, args, &ret, &err);
-	if (rc < 0) {
+	c->s->running = NULL;
+	if (rc == QMP_DEFERRED && c->waiting) {
+		json_decref(ret);   /* the answer comes with qmp_reply_send */
+	} else if (rc < 0) {
 		json_decref(ret);
 		send_error(c, id, "GenericError", err ? err : strerror(-rc));
 	} else {
@@ -343,7 +357,7 @@ static void client_read(struct bufferevent *bev, void *opaque)
 	struct evbuffer *in = bufferevent_get_input(bev);
 
 	for (;;) {
-		if (c->dead)
+		if (c->dead || c->waiting)
 			return;
 		drain_space(in);
 		if (!evbuffer_get_length(in) || !parse_one(c, in))
@@ -374,12 +388,14 @@ static void client_event(struct bufferevent *bev, short what, void *opaque)
 	client_read(bev, c);
 	c->closing = true;
 	bufferevent_disable(bev, EV_READ);
-	if (!evbuffer_get_length(bufferevent_get_output(bev)))
+	if (!c->waiting && !evbuffer_get_length(bufferevent_get_output(bev)))
 		client_kill(c);
 }
 
 static void client_free(struct qmp_client *c)
 {
+	if (c->waiting)
+		c->waiting->c = NULL;   /* its owner still finishes it */
 	bufferevent_free(c->bev);
 	c->s->nclients--;
 	free(c);
@@ -463,6 +479,43 @@ void qmp_server_event(struct qmp_server *s, const char *event, json_t *data)
 			client_send(c, json_incref(ev));
 	json_decref(ev);
 	json_decref(data);
+}
+
+struct qmp_reply *qmp_server_defer(struct qmp_server *s)
+{
+	struct qmp_client *c = s->running;
+	struct qmp_reply *r;
+
+	if (!c || c->waiting || !(r = calloc(1, sizeof(*r))))
+		return NULL;
+	r->c = c;
+	r->id = s->running_id ? json_incref(s->running_id) : NULL;
+	c->waiting = r;
+	return r;
+}
+
+void qmp_reply_send(struct qmp_reply *r, json_t *ret, const char *err)
+{
+	struct qmp_client *c = r->c;
+
+	if (c && !c->dead) {
+		if (err)
+			send_error(c, r->id, "GenericError", err);
+		else
+			send_return(c, r->id, json_incref(ret));
+	}
+	json_decref(ret);
+	json_decref(r->id);
+	free(r);
+	if (!c)
+		return;
+	c->waiting = NULL;
+	if (c->closing) {
+		if (!evbuffer_get_length(bufferevent_get_output(c->bev)))
+			client_kill(c);
+		return;
+	}
+	client_read(c->bev, c);   /* what came in meanwhile */
 }
 
 unsigned qmp_server_clients(const struct qmp_server *s)

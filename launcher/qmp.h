@@ -32,6 +32,19 @@ struct qmp_server;
 typedef int (*qmp_handler)(void *opaque, json_t *args, json_t **ret,
 			   char **err_desc);
 
+/* A handler that answers later (it waits for a child process) calls
+ * qmp_server_defer() and returns QMP_DEFERRED; it must then call
+ * qmp_reply_send() exactly once, even if the client or the server is gone
+ * by then. The client's further commands wait for that answer, as in
+ * QEMU, where a monitor runs one command at a time. */
+#define QMP_DEFERRED 1
+struct qmp_reply;
+/* Only inside a handler; NULL when out of memory. */
+struct qmp_reply *qmp_server_defer(struct qmp_server *s);
+/* Sends {"return": ret} (ret stolen, NULL: {}), or a GenericError with
+ * `err` when it is not NULL, and frees r. */
+void qmp_reply_send(struct qmp_reply *r, json_t *ret, const char *err);
+
 /*
  * Listens on `socket_path` under the rules of unix-listen.h (mode 0600 from
  * the start; a stale socket file is replaced; a live server's socket fails

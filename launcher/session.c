@@ -21,6 +21,7 @@
 #include "health.h"
 #include "log.h"
 #include "proc.h"
+#include "replace.h"
 #include "virt-map.h"
 
 #define SESSION_TIMEOUT_MS 5000
@@ -82,7 +83,7 @@ static void mem_grant_reply(atoll_bus *bus, int status, struct atoll_msg *reply,
 	p->granted = true;
 	/* A device is connected to the cpu server only once it has RAM: the
 	 * cpu side may set up queues (after a restart: at once). */
-	if (p->dev && p->vm->cpu && p->vm->cpu->hello)
+	if (p->dev && !p->standby && p->vm->cpu && p->vm->cpu->hello)
 		session_connect_peers(p->vm->cpu, p);
 out:
 	free(pd);
@@ -302,6 +303,8 @@ static void session_ready(struct proc *p)
 		event_device_restarted(p);
 	}
 	health_start(p);
+	if (p->replace)
+		replace_ready(p);
 	if (p == vm->mem)
 		session_setup_pending(vm);
 	session_check_all_ready(vm);
@@ -525,4 +528,12 @@ void session_post_device_failed(struct proc *dev, const char *why)
 	if (rc < 0)
 		log_warn("%s: cannot tell the cpu server it failed: %s",
 			 dev->name, strerror(-rc));
+}
+
+void session_connect_to_cpu(struct proc *dev)
+{
+	struct proc *cpu = dev->vm->cpu;
+
+	if (cpu && cpu->hello && dev->granted && dev->bus)
+		session_connect_peers(cpu, dev);
 }

@@ -20,6 +20,10 @@ void session_post_shutdown(struct proc *p, const char *reason);
  * sees NEEDS_RESET. */
 void session_post_device_failed(struct proc *dev, const char *why);
 
+/* A device that was kept apart (a device-replace successor) is
+ * connected to the cpu server now. */
+void session_connect_to_cpu(struct proc *dev);
+
 /* Sends RESUME (run) or PAUSE to the cpu server. */
 int session_cpu_run(struct vm *vm, bool run);
 

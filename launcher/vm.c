@@ -21,6 +21,7 @@
 #include "log.h"
 #include "proc.h"
 #include "qmp-commands.h"
+#include "replace.h"
 #include "session.h"
 #include "unix-listen.h"
 
@@ -134,6 +135,7 @@ void vm_shutdown(struct vm *vm, int code, const char *why)
 
 		vm->stopping = true;
 		vm->exit_code = code;
+		replace_cancel(vm);
 		if (why)
 			log_msg(code ? ATOLL_LOG_ERROR : ATOLL_LOG_INFO,
 				"stopping VM '%s': %s", vm->cfg->name, why);

@@ -24,6 +24,7 @@ struct event_base;
 struct event;
 struct vm;
 struct fault_log;
+struct replace;
 
 enum proc_state {
 	PROC_NEW,        /* not started yet */
@@ -72,6 +73,12 @@ struct proc {
 	struct event *health_ev;   /* the heartbeat's interval timer */
 	bool health_pending;       /* a HEALTH request is out */
 	struct event *cont_ev;     /* ends an injected hang of given length */
+	struct replace *replace;   /* device-replace under way: set on the
+				      old process and on its successor */
+	bool standby;              /* a successor: not connected to the cpu
+				      server until the old one is gone */
+	bool retired;              /* replaced (or a successor given up on):
+				      freed once reaped, no policy */
 	int last_status;           /* waitid si_code/si_status, packed */
 	char violation[48];        /* forbidden syscall it was killed for */
 	char fault[112];           /* why the launcher killed it: "after the
@@ -89,6 +96,7 @@ struct vm {
 	struct console *console;
 	struct qmp_server *qmp;
 	struct fault_log *faults;  /* injected and scheduled faults */
+	struct replace *replacing; /* the one device-replace under way */
 	struct event *sig_ev[2];
 	struct event *shutdown_ev;
 

@@ -181,7 +181,53 @@ def unstartable_restart():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def device_replace():
+    vm = Vm(BASE + dev("d0"))
+    try:
+        vm.connect()
+        old = vm.wait_running(["mem", "cpu", "d0"])["d0"]["pid"]
+        r = vm.qmp.execute("device-replace", {"id": "d0",
+                                              "binary": "/bin/false"})
+        check("the new program exited with status 1" in error_of(r),
+              "a successor that dies is an error that says why: %r" % r)
+        p = vm.processes()["d0"]
+        check(p["pid"] == old and p["state"] == "running" and
+              p["restarts"] == 0, "the old program serves on: %r" % p)
+        plain = os.path.join(vm.dir, "not-a-program")
+        with open(plain, "w") as f:
+            f.write("data\n")
+        os.chmod(plain, 0o644)
+        r = vm.qmp.execute("device-replace", {"id": "d0", "binary": plain})
+        check("not an executable" in error_of(r), "a file that is not a "
+              "program is refused: %r" % r)
+        r = vm.qmp.execute("device-replace", {"id": "d0", "binary": "x"})
+        check("absolute path" in error_of(r), "a relative path is refused")
+        r = vm.qmp.execute("device-replace", {"id": "d0",
+                                              "binary": os.environ["TESTDEV"]})
+        check(r == {"return": {}}, "device-replace answers {} once the new "
+              "program serves: %r" % r)
+        p = vm.processes()["d0"]
+        check(p["pid"] not in (0, old) and p["state"] == "running",
+              "d0 is the new process: %r" % p)
+        ev = events(vm, "DEVICE_REPLACED")
+        check(ev and isinstance(ev[0]["data"]["downtime-ms"], int),
+              "DEVICE_REPLACED was sent: %r" % ev)
+        check(not events(vm, "DEVICE_CRASHED"), "no crash was reported")
+        check(wait_for(lambda: not os.path.exists("/proc/%d/stat" % old) or
+                       open("/proc/%d/stat" % old).read().split(")")[1]
+                       .split()[0] == "Z", 5, "the old process gone"),
+              "the old process is gone")
+        check(vm.qmp.execute("device-restart", {"id": "d0"}) == {"return": {}},
+              "the new process restarts as the device")
+        wait_state(vm, "d0", "running", restarts=1)
+        vm.qmp.execute("quit")
+        check(vm.wait_exit() == 0, "atoll exits 0 after quit")
+    finally:
+        vm.kill()
+
+
 device_restart()
+device_replace()
 crash_and_hang()
 count_decays()
 unstartable_restart()
