@@ -12,7 +12,7 @@
 
 static const char *const common_keys[] = { "name", "kind", "binary", "args",
 					   "sandbox", "restart", "health",
-					   NULL };
+					   "faults", NULL };
 /* Kinds a manifest may name that atoll cannot run yet: refused by name,
  * with the line, rather than as unknown words. */
 static const char *const planned_kinds[] = { "gpu", "usb", NULL };
@@ -230,7 +230,8 @@ static int read_device(struct mctx *c, const struct mval *item,
 	    (r = read_name(c, &dev, cfg, idx)) < 0 ||
 	    (r = read_args(c, &dev, d)) < 0 ||
 	    (r = read_restart(c, &dev, &d->restart)) < 0 ||
-	    (r = read_health(c, &dev, &d->health)) < 0)
+	    (r = read_health(c, &dev, &d->health)) < 0 ||
+	    (r = mx_read_faults(c, &dev, d)) < 0)
 		return r;
 	mx_lookup(&dev, "binary", &v);
 	if (v.present && (r = mx_binary(c, &v, &d->binary)) < 0)

@@ -145,6 +145,9 @@ void manifest_list_choices(const char *const *choices, char *buf,
 /* manifest-schema.c and manifest-devices.c */
 int mx_read_config(struct mctx *c, const struct mmap *root,
 		   struct vm_config *cfg);
+/* manifest-faults.c: a device's `faults:` list. */
+int mx_read_faults(struct mctx *c, const struct mmap *dev,
+		   struct device_config *d);
 int mx_read_devices(struct mctx *c, const struct mval *v,
 		    struct vm_config *cfg);
 void mx_free_device(struct device_config *d);

@@ -72,6 +72,20 @@ struct net_config {
 	bool restricted;     /* slirp: the guest reaches only the forwards */
 };
 
+/* A fault the launcher injects by itself, for unattended runs (the same
+ * as QMP inject-fault; docs/manifest.md, `faults`). */
+#define MANIFEST_MAX_FAULTS 16
+struct scheduled_fault {
+	unsigned kind;       /* 0 crash, 1 hang, 2 delay, 3 io-error: the
+			      * order of enum fault_kind (launcher/fault.h) */
+	unsigned at_ms;      /* after the guest first runs */
+	unsigned every_ms;   /* then again this often; 0: once */
+	unsigned times;      /* how many in all (1..100000, default 1) */
+	unsigned count;      /* io-error: requests (default 1) */
+	uint32_t queue;      /* delay, io-error: UINT32_MAX for all */
+	unsigned duration_ms;
+};
+
 struct device_kind;     /* launcher/kinds/kind.h */
 
 struct device_config {
@@ -84,6 +98,8 @@ struct device_config {
 	size_t nargs;
 	struct restart_config restart;
 	struct health_config health;
+	struct scheduled_fault faults[MANIFEST_MAX_FAULTS];
+	size_t nfaults;
 	bool sandbox;
 	unsigned line;       /* manifest line of this entry, for messages */
 	struct disk_config disk;   /* kind virtio-blk */

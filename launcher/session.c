@@ -18,6 +18,7 @@
 
 #include "console.h"
 #include "events.h"
+#include "fault-schedule.h"
 #include "health.h"
 #include "log.h"
 #include "proc.h"
@@ -334,6 +335,7 @@ static void session_check_all_ready(struct vm *vm)
 		if (vm->procs[i]->state != PROC_READY)
 			return;
 	vm->all_ready = true;
+	fault_schedule_start(vm);
 	log_info("VM '%s': %zu processes ready in %.2f ms", vm->cfg->name,
 		 vm->nprocs, (double)(now_ns() - vm->t0_ns) / 1e6);
 	if (!vm->cpu) {

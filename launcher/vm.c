@@ -17,6 +17,7 @@
 
 #include "console.h"
 #include "fault.h"
+#include "fault-schedule.h"
 #include "launch.h"
 #include "log.h"
 #include "proc.h"
@@ -209,6 +210,7 @@ static void vm_teardown(struct vm *vm)
 	qmp_commands_stop(vm);
 	console_free(vm->console);
 	fault_log_free(vm);
+	fault_schedule_free(vm);
 	for (size_t i = 0; i < vm->nprocs; i++)
 		proc_free(vm->procs[i]);
 	free(vm->procs);

@@ -226,8 +226,32 @@ def device_replace():
         vm.kill()
 
 
+def scheduled_faults():
+    # From the manifest, for unattended runs: three crashes 400 ms apart,
+    # then an io-error armed in the device.
+    vm = Vm(BASE + dev("d0", ", restart: {max: 10}, faults: ["
+                       "{kind: crash, at-ms: 200, every-ms: 400, times: 3}, "
+                       "{kind: io-error, at-ms: 2000, count: 2}]"))
+    try:
+        vm.connect()
+        wait_state(vm, "d0", "running", restarts=3)
+        wait_for(lambda: "2 errors (queue -1)"
+                 in vm.stderr(), 10, "the scheduled io-error")
+        faults = vm.qmp.execute("query-faults")["return"]
+        check([(f["kind"], f["source"]) for f in faults] ==
+              [("crash", "manifest")] * 3 + [("io-error", "manifest")],
+              "query-faults lists the scheduled faults: %r" % faults)
+        time.sleep(0.5)
+        check(vm.processes()["d0"]["restarts"] == 3, "no fourth crash")
+        vm.qmp.execute("quit")
+        check(vm.wait_exit() == 0, "atoll exits 0 after quit")
+    finally:
+        vm.kill()
+
+
 device_restart()
 device_replace()
+scheduled_faults()
 crash_and_hang()
 count_decays()
 unstartable_restart()

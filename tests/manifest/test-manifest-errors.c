@@ -210,6 +210,24 @@ static const struct mt_bad bad[] = {
 	  { "backoff-max-ms (100) is less than backoff-ms (500)" } },
 	{ MT_BASE DEV "    kind: virtio-net\n    restart: {max: 1001} #<\n", 0, 0,
 	  "devices[0].restart.max", { "0..1000" } },
+	{ MT_BASE DEV "    kind: virtio-net\n    restart: {interval-s: -1} #<\n",
+	  0, 0, "devices[0].restart.interval-s", { "from 0 to 31536000" } },
+	{ MT_BASE DEV "    kind: virtio-net\n    health: sometimes #<\n", 0, 0,
+	  "devices[0].health", { "unknown value \"sometimes\"", "off" } },
+	{ MT_BASE DEV "    kind: virtio-net\n    health: {deadline-ms: 5} #<\n",
+	  0, 0, "devices[0].health.deadline-ms", { "10..600000" } },
+	{ MT_BASE DEV "    kind: virtio-net\n    faults:\n"
+	  "      - {kind: melt, at-ms: 1} #<\n", 0, 0, "devices[0].faults[0].kind",
+	  { "unknown value \"melt\"", "crash, hang, delay, io-error" } },
+	{ MT_BASE DEV "    kind: virtio-net\n    faults:\n"
+	  "      - {kind: crash} #<\n", 0, 0, "devices[0].faults[0]",
+	  { "at-ms" } },
+	{ MT_BASE DEV "    kind: virtio-net\n    faults:\n"
+	  "      - {kind: crash, at-ms: 1, times: 3} #<\n", 0, 0,
+	  "devices[0].faults[0].times", { "times needs every-ms" } },
+	{ MT_BASE DEV "    kind: virtio-net\n    faults:\n"
+	  "      - {kind: io-error, at-ms: 1, queue: x} #<\n", 0, 0,
+	  "devices[0].faults[0].queue", { "" } },
 };
 
 void mt_check_error(const struct mt_bad *b, const struct manifest_error *err)

@@ -147,8 +147,14 @@ static const char full_yaml[] =
 	"  - name: ext_1\n    kind: external\n    binary: bin\n"
 	"    args: [--foo, bar, \"${MT}\"]\n"
 	"    restart: {policy: never, max: 9}\n"
+	"    health: off\n"
 	"  - name: net1\n    kind: virtio-net\n"
-	"    restart:\n      backoff-ms: 10\n      backoff-max-ms: 20\n";
+	"    restart:\n      backoff-ms: 10\n      backoff-max-ms: 20\n"
+	"      interval-s: 60\n"
+	"    health: {interval-ms: 500, deadline-ms: 200}\n"
+	"    faults:\n"
+	"      - {kind: io-error, at-ms: 100, count: 3, queue: 1}\n"
+	"      - {kind: crash, at-ms: 5000, every-ms: 1000, times: 4}\n";
 
 START_TEST(full_manifest)
 {
@@ -197,10 +203,28 @@ START_TEST(full_manifest)
 	ck_assert_uint_eq(d[2].restart.max_restarts, 9);
 	ck_assert_uint_eq(d[2].restart.backoff_ms, 100);
 	ck_assert_uint_eq(d[2].restart.backoff_max_ms, 5000);
+	ck_assert_uint_eq(d[2].restart.interval_s, 600);
+	ck_assert_uint_eq(d[2].health.interval_ms, 0);      /* off */
+	ck_assert_uint_eq(d[1].health.interval_ms, 10000);  /* defaults */
+	ck_assert_uint_eq(d[1].health.deadline_ms, 5000);
+	ck_assert_uint_eq(d[1].nfaults, 0);
 
 	ck_assert_int_eq(d[3].restart.policy, RESTART_ON_FAILURE);
 	ck_assert_uint_eq(d[3].restart.backoff_ms, 10);
 	ck_assert_uint_eq(d[3].restart.backoff_max_ms, 20);
+	ck_assert_uint_eq(d[3].restart.interval_s, 60);
+	ck_assert_uint_eq(d[3].health.interval_ms, 500);
+	ck_assert_uint_eq(d[3].health.deadline_ms, 200);
+	ck_assert_uint_eq(d[3].nfaults, 2);
+	ck_assert_uint_eq(d[3].faults[0].kind, 3);          /* io-error */
+	ck_assert_uint_eq(d[3].faults[0].at_ms, 100);
+	ck_assert_uint_eq(d[3].faults[0].count, 3);
+	ck_assert_uint_eq(d[3].faults[0].queue, 1);
+	ck_assert_uint_eq(d[3].faults[0].times, 1);
+	ck_assert_uint_eq(d[3].faults[1].kind, 0);          /* crash */
+	ck_assert_uint_eq(d[3].faults[1].every_ms, 1000);
+	ck_assert_uint_eq(d[3].faults[1].times, 4);
+	ck_assert_uint_eq(d[3].faults[1].queue, UINT32_MAX);
 	ck_assert_ptr_null(d[3].binary);
 	vm_config_free(cfg);
 }
