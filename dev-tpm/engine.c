@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libtpms/tpm_error.h>
@@ -30,6 +31,7 @@ struct engine {
 	bool worker_started;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
+	pthread_cond_t finished;      /* done became true */
 	bool quit, has_cmd, busy, done;
 	uint8_t cmd[ENGINE_CMD_MAX];
 	uint32_t cmd_len;
@@ -164,6 +166,7 @@ static void *worker_main(void *opaque)
 		TPMLIB_Process(&e->resp, &e->resp_len, &e->resp_size, e->cmd,
 			       e->cmd_len);
 		e->done = true;
+		pthread_cond_signal(&e->finished);
 		if (write(e->done_fd, &one, sizeof(one)) < 0)
 			perror("atoll-tpm: done eventfd");
 	}
@@ -230,6 +233,7 @@ struct engine *engine_new(bool tpm2, int state_fd, char *why, size_t whylen)
 	e->state_fd = state_fd;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->wake, NULL);
+	pthread_cond_init(&e->finished, NULL);
 	e->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (e->done_fd < 0) {
 		snprintf(why, whylen, "eventfd: %s", strerror(errno));
@@ -265,6 +269,7 @@ void engine_free(struct engine *e)
 		close(e->done_fd);
 	pthread_mutex_destroy(&e->lock);
 	pthread_cond_destroy(&e->wake);
+	pthread_cond_destroy(&e->finished);
 	free(e->resp);
 	free(e->perm);
 	free(e->vol);
@@ -311,6 +316,24 @@ int engine_take(struct engine *e, const uint8_t **resp, uint32_t *len)
 	}
 	pthread_mutex_unlock(&e->lock);
 	return r;
+}
+
+bool engine_wait(struct engine *e, int ms)
+{
+	struct timespec until;
+	bool done;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (long)(ms % 1000) * 1000000;
+	until.tv_sec += ms / 1000 + until.tv_nsec / 1000000000;
+	until.tv_nsec %= 1000000000;
+	pthread_mutex_lock(&e->lock);
+	while (e->busy && !e->done &&
+	       pthread_cond_timedwait(&e->finished, &e->lock, &until) == 0)
+		;
+	done = e->busy && e->done;
+	pthread_mutex_unlock(&e->lock);
+	return done;
 }
 
 bool engine_busy(const struct engine *e)

@@ -34,6 +34,13 @@ int engine_done_fd(const struct engine *e);
  * next submit), or -EAGAIN if none is ready. */
 int engine_take(struct engine *e, const uint8_t **resp, uint32_t *len);
 bool engine_busy(const struct engine *e);
+/* Waits up to `ms` for the command to finish; true if it has (then
+ * engine_take() has its response). Lets a quick command complete before
+ * the guest's first status read, so the driver never sleeps in its poll
+ * (docs/dev-tpm.md, "Where the registers live"); the bound keeps a slow
+ * one (key generation) from holding up register reads, which have a 1 s
+ * deadline. */
+bool engine_wait(struct engine *e, int ms);
 
 /* The whole state, permanent and volatile, for STATE_SAVE (not while a
  * command runs: -EBUSY): malloc'd, in libtpms' own formats, as

@@ -148,6 +148,7 @@ uint64_t tis_read(struct tis *t, uint64_t offset, unsigned size)
 {
 	uint64_t v = 0;
 
+	t->reads++;
 	if (offset >= LOCALITY_SIZE)
 		return 0;             /* localities 1-4 do not exist */
 	if (in_fifo(offset)) {
@@ -240,6 +241,7 @@ static void write_byte(struct tis *t, uint64_t off, uint8_t b)
 
 void tis_write(struct tis *t, uint64_t offset, unsigned size, uint64_t value)
 {
+	t->writes++;
 	if (offset >= LOCALITY_SIZE)
 		return;
 	if (in_fifo(offset)) {        /* every byte is a FIFO byte */

@@ -53,6 +53,7 @@ struct tis {
 	uint8_t resp[TIS_BUFFER_SIZE];
 	uint32_t resp_len, resp_pos;
 	uint64_t commands;            /* handed to execute, for HEALTH */
+	uint64_t reads, writes;       /* guest accesses, logged at exit */
 	/* The TPM is running a command (maybe one the guest has abandoned:
 	 * `discard`); a new one waits for it (`go_waiting`): the TPM runs
 	 * one command at a time. */

@@ -9,8 +9,9 @@
  * STATE_LOAD bring back a PCR value; a corrupt state file or one of the
  * other TPM version is refused at start; TPM 1.2 GetRandom and Extend.
  *
- * usage: test-tpm-bus PROGRAM [SANDBOX_RUN]  (with SANDBOX_RUN the device
- * runs under its profile, kind tpm)
+ * usage: test-tpm-bus PROGRAM [SANDBOX_RUN|- [DEVICE_ARG]]  (with
+ * SANDBOX_RUN the device runs under its profile, kind tpm; DEVICE_ARG,
+ * e.g. --inline-wait-ms=0, goes to the device)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +35,7 @@
 enum { ACCESS = 0x00, STS = 0x18, FIFO = 0x24, DID_VID = 0xf00 };
 #define CALL_MS 5000           /* a hang guard, not a measurement */
 
-static const char *program, *sandbox_run;
+static const char *program, *sandbox_run, *device_arg = "--name=tpm0";
 static char state_path[] = "/tmp/atoll-tpm-state.XXXXXX";
 
 static struct {
@@ -144,10 +145,10 @@ static int spawn(int ctl_fd, const char *version)
 		if (sandbox_run)
 			execl(sandbox_run, "atoll-sandbox-run", "tpm", "--",
 			      program, "--fd=3", "--name=tpm0", "--state=4", v,
-			      (char *)NULL);
+			      device_arg, (char *)NULL);
 		else
 			execl(program, program, "--fd=3", "--name=tpm0",
-			      "--state=4", v, (char *)NULL);
+			      "--state=4", v, device_arg, (char *)NULL);
 		_exit(127);
 	}
 	close(ctl_fd);
@@ -478,12 +479,15 @@ int main(int argc, char **argv)
 {
 	int fd, failed;
 
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: %s PROGRAM [SANDBOX_RUN]\n", argv[0]);
+	if (argc < 2 || argc > 4) {
+		fprintf(stderr, "usage: %s PROGRAM [SANDBOX_RUN|- [DEVICE_ARG]]\n",
+			argv[0]);
 		return 2;
 	}
 	program = argv[1];
-	sandbox_run = argc == 3 ? argv[2] : NULL;
+	sandbox_run = argc >= 3 && strcmp(argv[2], "-") ? argv[2] : NULL;
+	if (argc == 4)
+		device_arg = argv[3];
 	signal(SIGPIPE, SIG_IGN);
 	fd = mkstemp(state_path);
 	if (fd < 0)
