@@ -215,6 +215,26 @@ static int start_tpm(struct engine *e, char *why, size_t whylen)
 	return 0;
 }
 
+/* TPM_Startup(CLEAR) as a platform's firmware would send it: a TPM
+ * process starts like a TPM that has just been powered on, and a
+ * restarted one (after a crash) must answer the guest's next command
+ * rather than TPM_RC_INITIALIZE, which Linux only handles at probe.
+ * Firmware or a driver sending its own Startup then gets
+ * TPM_RC_INITIALIZE (TPM 1.2: TPM_INVALID_POSTINIT), which Linux, U-Boot
+ * and EDK2 take as "already started". */
+static void startup(struct engine *e)
+{
+	static const uint8_t tpm2_cmd[12] = {
+		0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x44, 0, 0 };
+	static const uint8_t tpm12_cmd[12] = {
+		0x00, 0xc1, 0, 0, 0, 12, 0, 0, 0x00, 0x99, 0, 1 };
+	uint8_t cmd[12];
+
+	memcpy(cmd, e->tpm2 ? tpm2_cmd : tpm12_cmd, sizeof(cmd));
+	TPMLIB_Process(&e->resp, &e->resp_len, &e->resp_size, cmd, sizeof(cmd));
+	e->resp_len = 0;
+}
+
 struct engine *engine_new(bool tpm2, int state_fd, char *why, size_t whylen)
 {
 	struct engine *e;
@@ -241,6 +261,7 @@ struct engine *engine_new(bool tpm2, int state_fd, char *why, size_t whylen)
 	}
 	if (load_file(e, why, whylen) < 0 || start_tpm(e, why, whylen) < 0)
 		goto fail;
+	startup(e);
 	if (pthread_create(&e->worker, NULL, worker_main, e) != 0) {
 		snprintf(why, whylen, "cannot start the worker thread");
 		TPMLIB_Terminate();

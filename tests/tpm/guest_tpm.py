@@ -13,6 +13,12 @@ the kit's), sends raw commands to /dev/tpm0.
                                     boot 2 on the same state file: NV_Read
                                     gives the same bytes
   guest_tpm.py tpm12 ATOLL SRC_DIR  version: 1.2: GetRandom, Extend (SHA-1)
+  guest_tpm.py restart ATOLL SRC_DIR  NV written, then GetRandom in a loop
+                                    while the host SIGKILLs atoll-tpm; the
+                                    launcher restarts it on the same state
+                                    file: at most the command in flight
+                                    fails, later ones succeed, NV_Read
+                                    gives the bytes written before the kill
   guest_tpm.py bench ATOLL SRC_DIR  (suite bench) guest-side latency of
                                     GetRandom and PCR_Extend, printed
 
@@ -33,7 +39,8 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "guest"))
 sys.path.insert(0, os.path.join(here, "..", "guest-blk"))
 from guest_boot import FIRMWARE, SKIP, guest_dir  # noqa: E402
-from guest_blk import run, userns_unavailable, values, write_manifest  # noqa: E402
+from guest_blk import (kill_device, run, userns_unavailable,  # noqa: E402
+                       values, write_manifest)
 
 NV_DATA = b"atoll nv 0123456"
 DIGEST2 = b"atoll".ljust(32, b"\0")
@@ -62,7 +69,7 @@ def guest_cmd(mode):
             f"/tmp/t {mode}; dmesg | grep -i tpm")
 
 
-def devices(disk, state, version, args=""):
+def devices(disk, state, version, args="", restart="never"):
     return f"""  - name: prog
     kind: virtio-blk
     path: {disk}
@@ -72,7 +79,7 @@ def devices(disk, state, version, args=""):
     kind: tpm
     state: {state}
     version: "{version}"
-    restart: never
+    restart: {restart}
 {args}"""
 
 
@@ -141,6 +148,57 @@ def check_tpm12(atoll, kit, tmp):
         print("FAIL: " + "; ".join(problems))
         return 1
     print(f"PASS: {probe}; random {v['random']}; PCR 16 -> {v['pcr_new']}")
+    return 0
+
+
+LOOP = 3000
+
+
+def check_restart(atoll, kit, tmp):
+    import threading
+    qmp = os.path.join(tmp, "r.qmp")
+    yaml = os.path.join(tmp, "r.yaml")
+    write_manifest(yaml, kit, guest_cmd(f"loop {LOOP}"),
+                   devices(os.path.join(tmp, "prog.img"),
+                           os.path.join(tmp, "tpm.state"), "2",
+                           restart="{policy: on-failure, max: 5, "
+                           "backoff-ms: 50}"), extra=f"qmp: {qmp}\n")
+    killed, restarts, started = [], [], threading.Event()
+
+    def killer():
+        if started.wait(300):
+            restarts.append(kill_device(qmp, "tpm0", 1, 0.5, killed))
+
+    th = threading.Thread(target=killer, daemon=True)
+    th.start()
+    rc, lines = run([atoll, "-v", "run", yaml],
+                    on_line=lambda l: "loop=start" in l and started.set())
+    started.set()
+    th.join(5)
+    v = values(lines, "ATOLL-TPM")
+    ok, failed = int(v.get("ok", "0")), int(v.get("failed", "-1"))
+    problems = []
+    if rc != 0:
+        problems.append(f"exit status {rc}, wanted 0")
+    if len(killed) != 1:
+        problems.append(f"killed the device {len(killed)} times, wanted 1")
+    if v.get("nv_write") != "ok":
+        problems.append(f"NV define/write before the loop: {v}")
+    if failed < 0 or failed > 1 or ok + failed != LOOP:
+        problems.append(f"{ok} GetRandom ok, {failed} failed (first error "
+                        f"{v.get('first_err')}): wanted at most the one in "
+                        "flight to fail")
+    if v.get("last_ok") != str(LOOP - 1):
+        problems.append(f"the last GetRandom failed ({v.get('last_ok')})")
+    if v.get("nv_read") != NV_DATA.hex():
+        problems.append(f"NV_Read after the restart: {v.get('nv_read')!r}")
+    if problems:
+        print("FAIL: " + "; ".join(problems))
+        return 1
+    print(f"PASS: atoll-tpm SIGKILLed during {LOOP} GetRandom (restarts "
+          f"{restarts}); {failed} command(s) failed (first error "
+          f"{v.get('first_err')}), the rest succeeded; NV read back after "
+          "the restart")
     return 0
 
 
@@ -266,7 +324,8 @@ def bench(atoll, kit, tmp):
     return 0 if ok else 1
 
 
-MODES = {"tpm2": check_tpm2, "tpm12": check_tpm12, "bench": bench}
+MODES = {"tpm2": check_tpm2, "tpm12": check_tpm12, "restart": check_restart,
+         "bench": bench}
 
 
 def main():
