@@ -54,7 +54,7 @@ static int net_opt(int opt, const char *arg, void *state)
 		return parse_mac(arg, n->o.mac);
 	case 'b':
 		if (strcmp(arg, "slirp") && strcmp(arg, "tap") &&
-		    strcmp(arg, "none"))
+		    strcmp(arg, "slirp-process") && strcmp(arg, "none"))
 			return -EINVAL;
 		n->o.backend = arg;
 		return 0;
@@ -102,21 +102,23 @@ static int net_setup(struct child *c)
 {
 	struct net *n = child_state(c);
 
-	if (!strcmp(n->o.backend, "tap")) {
+	if (!strcmp(n->o.backend, "none")) {
+		log_error("backend none is not supported; use backend slirp");
+		return -ENOTSUP;
+	}
+	if (strcmp(n->o.backend, "slirp")) {    /* tap or slirp-process */
 		if (n->o.tap_fd < 0) {
-			log_error("backend tap needs --tap-fd (the launcher opens "
-				  "the tap interface)");
+			log_error("backend %s needs --tap-fd (the launcher opens "
+				  "the tap interface or the socket to "
+				  "atoll-net-slirp)", n->o.backend);
 			return -EINVAL;
 		}
 		if (n->o.nfwd || n->o.restricted) {
 			log_error("--hostfwd and --restrict are slirp features; "
-				  "not with backend tap");
+				  "not with backend %s (atoll-net-slirp takes "
+				  "them)", n->o.backend);
 			return -EINVAL;
 		}
-	}
-	if (!strcmp(n->o.backend, "none")) {
-		log_error("backend none is not supported; use backend slirp");
-		return -ENOTSUP;
 	}
 	return net_init(n, c);   /* the SDK posts READY once memory is mapped */
 }
@@ -159,7 +161,7 @@ static int print_capabilities(void)
 	       "  \"queue_pairs\": 1,\n"
 	       "  \"max_queue_size\": %u,\n"
 	       "  \"mtu\": %u,\n"
-	       "  \"backends\": [\"slirp\", \"tap\"],\n"
+	       "  \"backends\": [\"slirp\", \"tap\", \"slirp-process\"],\n"
 	       "  \"inflight\": true\n"
 	       "}\n", NET_MAX_QUEUE_SIZE, NET_MTU);
 	return 0;
@@ -197,8 +199,10 @@ int main(int argc, char **argv)
 	n.o.tap_fd = -1;
 	return child_main(argc, argv, &ops, &n, opts, net_opt,
 		"  --mac=XX:XX:XX:XX:XX:XX  the guest's MAC (52:54:00:12:34:56)\n"
-		"  --backend=slirp|tap user-mode network (libslirp, default), or a host tap\n"
-		"  --tap-fd=N          backend tap: the tap fd the launcher opened (TUNSETIFF)\n"
+		"  --backend=slirp|tap|slirp-process  user-mode network (libslirp, default),\n"
+		"                      a host tap, or atoll-net-slirp's socket\n"
+		"  --tap-fd=N          tap: the tap fd the launcher opened (TUNSETIFF);\n"
+		"                      slirp-process: the socket to atoll-net-slirp\n"
 		"  --queues=1          queue pairs (only 1)\n"
 		"  --hostfwd=RULE      [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT,\n"
 		"                      HOSTADDR default 127.0.0.1; repeatable (16)\n"

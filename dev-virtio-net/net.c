@@ -125,8 +125,10 @@ int net_init(struct net *n, struct child *c)
 	n->vdev = atoll_virtio_new(n->dev, &net_vdev_ops, &p, n);
 	if (!n->vdev)
 		return -errno;
-	if (!strcmp(n->o.backend, "tap")) {
-		rc = net_tap_new(n, child_base(c), n->o.tap_fd, &n->backend);
+	if (strcmp(n->o.backend, "slirp")) {   /* tap or slirp-process */
+		rc = net_tap_new(n, child_base(c), n->o.tap_fd,
+				 !strcmp(n->o.backend, "slirp-process"),
+				 &n->backend);
 		if (rc == 0)
 			n->o.tap_fd = -1;   /* the backend owns it */
 	} else {

@@ -58,7 +58,7 @@ struct net_opts {
 	uint8_t mac[6];
 	unsigned queues;
 	const char *backend;
-	int tap_fd;                 /* backend tap: the launcher's fd */
+	int tap_fd;                 /* tap / slirp-process: the launcher's fd */
 	struct hostfwd fwd[NET_MAX_HOSTFWD];
 	unsigned nfwd;
 	bool restricted;            /* slirp: the guest reaches only forwards */
@@ -138,8 +138,10 @@ bool net_rx_waiting(const struct net *n);
 /* Backends. */
 int net_slirp_new(struct net *n, struct event_base *base,
 		  struct net_backend *out);
-/* On success the backend owns fd (its free closes it). */
+/* Frames on a launcher-granted fd: a tap, or (`slirp_process`) the
+ * socket to atoll-net-slirp, whose frames carry correct checksums. On
+ * success the backend owns fd (its free closes it). */
 int net_tap_new(struct net *n, struct event_base *base, int fd,
-		struct net_backend *out);
+		bool slirp_process, struct net_backend *out);
 
 #endif

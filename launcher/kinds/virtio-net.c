@@ -14,8 +14,12 @@
 
 #include "hostfwd.h"
 #include "kind.h"
+#include "slirp-keeper.h"
 
 #define TAP_FD 4
+#define FRAMES_FD 4     /* backend slirp: the socket to atoll-net-slirp */
+
+const struct slirp_keeper_ops *slirp_keeper;
 
 static const char *const keys[] = { "backend", "tap", "mac", "queues",
 				    "hostfwd", "restrict", NULL };
@@ -202,20 +206,30 @@ static int net_plan(const struct device_config *d, struct launch_plan *plan)
 	const struct net_config *n = &d->net;
 	int rc;
 
-	if ((rc = plan_arg(plan, "--backend=%s", n->backend)) < 0 ||
-	    (rc = plan_arg(plan, "--queues=%u", n->queues)) < 0 ||
+	if ((rc = plan_arg(plan, "--queues=%u", n->queues)) < 0 ||
 	    (n->mac && (rc = plan_arg(plan, "--mac=%s", n->mac)) < 0))
 		return rc;
-	for (size_t i = 0; i < n->nhostfwd; i++)
-		if ((rc = plan_arg(plan, "--hostfwd=%s", n->hostfwd[i])) < 0)
-			return rc;
-	if (n->restricted && (rc = plan_arg(plan, "--restrict")) < 0)
+	if (n->tap)
+		return (rc = plan_arg(plan, "--backend=tap")) < 0 ? rc :
+			plan_tap(plan, n->tap);
+	/* slirp runs in atoll-net-slirp, which outlives this process and
+	 * takes the forwards and restricted mode: the guest's connections
+	 * survive a kill, a restart or a replacement of the device. */
+	if ((rc = plan_arg(plan, "--backend=slirp-process")) < 0 ||
+	    (rc = plan_arg(plan, "--tap-fd=%d", FRAMES_FD)) < 0)
 		return rc;
-	return n->tap ? plan_tap(plan, n->tap) : 0;
+	if (!slirp_keeper) {
+		snprintf(plan->why, sizeof(plan->why), "no slirp keeper in "
+			 "this program");
+		return -ENOTSUP;
+	}
+	return slirp_keeper->grant(d, plan, FRAMES_FD);
 }
 
 static void net_release(struct device_config *d)
 {
+	if (slirp_keeper)
+		slirp_keeper->forget(d->name);
 	free(d->net.backend);
 	free(d->net.tap);
 	free(d->net.mac);

@@ -26,6 +26,17 @@ only ever 127.0.0.1: the guest reaches it as 10.0.2.2 through slirp.
                                         QMP pid); the launcher restarts
                                         it, and a new connection afterwards
                                         must work, with no driver error
+  guest_net.py survive ATOLL ATOLL_NET  one TCP download and one upload at
+                                        once, held open by the host's
+                                        paced servers while the device is
+                                        SIGKILLed $ATOLL_NET_SURVIVE_KILLS
+                                        times (default 4), then replaced
+                                        ($ATOLL_NET_SURVIVE_REPLACES,
+                                        default 2, QMP device-replace
+                                        with the same program): the
+                                        guest's connections live in
+                                        atoll-net-slirp, so both complete
+                                        with equal sha256 and no reset
   guest_net.py bench ATOLL ATOLL_NET    in-guest TCP download and upload
                                         rates, atoll beside
                                         qemu-system-riscv64 -netdev user
@@ -49,8 +60,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "guest"))
 sys.path.insert(0, os.path.join(HERE, "..", "guest-blk"))
 from guest_boot import SKIP  # noqa: E402
-from guest_blk import (guest_main, kill_device, run, values,  # noqa: E402
-                       write_manifest)
+from guest_blk import (Qmp, guest_main, kill_device, run,  # noqa: E402
+                       values, write_manifest)
 
 TIMEOUT = int(os.environ.get("ATOLL_GUEST_TIMEOUT", "300"))
 HARTS = 2
@@ -374,6 +385,158 @@ def check_restart(atoll, kit, tmp):
     return 0
 
 
+class PacedServers:
+    """One download and one upload, each a single connection that the host
+    keeps open until `done` is set: data moves at a trickle (16 KiB per
+    0.1 s) and the last 64 KiB wait for `done`, so every kill lands on
+    live connections. Records bytes, sha256 and any socket error (a reset
+    would show here)."""
+
+    def __init__(self, n):
+        self.n, self.data = n, pattern(n)
+        self.done = threading.Event()
+        self.opened = threading.Semaphore(0)
+        self.result = {}
+        self.down = self._listen(self._serve_down)
+        self.up = self._listen(self._serve_up)
+
+    def _listen(self, fn):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        threading.Thread(target=self._one, args=(s, fn), daemon=True).start()
+        return s.getsockname()[1]
+
+    def _one(self, s, fn):
+        c, _ = s.accept()
+        self.opened.release()
+        try:
+            fn(c)
+        except OSError as e:
+            self.result.setdefault("errors", []).append(repr(e))
+        c.close()
+
+    def _step(self, done_bytes):
+        if done_bytes >= self.n - (64 << 10):
+            self.done.wait()
+        elif not self.done.is_set():
+            time.sleep(0.1)
+
+    def _serve_down(self, c):
+        sent = 0
+        while sent < self.n:
+            self._step(sent)
+            chunk = self.n - sent if self.done.is_set() else 16 << 10
+            c.sendall(self.data[sent:sent + chunk])
+            sent += len(self.data[sent:sent + chunk])
+        self.result["down_sent"] = sent
+
+    def _serve_up(self, c):
+        h, got = hashlib.sha256(), 0
+        c.settimeout(TIMEOUT)
+        while got < self.n:
+            self._step(got)
+            b = c.recv(65536 if self.done.is_set() else 16 << 10)
+            if not b:
+                break
+            h.update(b)
+            got += len(b)
+        self.result["up"] = (got, h.hexdigest())
+
+
+def replace_device(qmp, name, binary, count, interval):
+    """device-replace of name by binary, count times, interval seconds
+    apart; returns the answers (or errors) and the pids seen after each."""
+    q, out = Qmp(qmp), []
+    for _ in range(count):
+        time.sleep(interval)
+        try:
+            r = q.execute("device-replace", {"id": name, "binary": binary})
+        except RuntimeError as e:
+            r = f"error: {e}"
+        out.append((r, (q.device(name) or {}).get("pid")))
+    return out
+
+
+def check_survive(atoll, kit, tmp):
+    """Kills atoll-virtio-net N times, then replaces it M times, while one
+    download and one upload are open; the same two connections must
+    complete, intact."""
+    kills = int(os.environ.get("ATOLL_NET_SURVIVE_KILLS", "4"))
+    replaces = int(os.environ.get("ATOLL_NET_SURVIVE_REPLACES", "2"))
+    size = int(os.environ.get("ATOLL_NET_SURVIVE_KB", "1024")) << 10
+    srv = PacedServers(size)
+    qmp = os.path.join(tmp, "s.qmp")
+    cmd = (NET_UP +
+           f"dd if=/dev/urandom of=/tmp/up bs=1k count={size >> 10} "
+           f"2>/dev/null; echo {TAG} upsrc=$(sha256sum /tmp/up | cut -c1-64);"
+           f" (timeout 900 nc 10.0.2.2 {srv.down} </dev/null 2>/tmp/de | "
+           "sha256sum | cut -c1-64 >/tmp/d) & "
+           f"timeout 900 nc 10.0.2.2 {srv.up} </tmp/up >/dev/null 2>/tmp/ue;"
+           f" wait; echo {TAG} down=$(cat /tmp/d) "
+           "ncerr=$(cat /tmp/de /tmp/ue | wc -l); " + DRV_ERRORS)
+    yaml = os.path.join(tmp, "s.yaml")
+    manifest(yaml, kit, cmd, extra=f"qmp: {qmp}\n",
+             restart="{policy: on-failure, max: 1000, backoff-ms: 20, "
+             "backoff-max-ms: 100}")
+    killed, restarts, replaced = [], [], []
+    dev = sys.argv[3]                  # the device program, replaced by itself
+
+    def killer():
+        try:
+            srv.opened.acquire()       # both connections are open
+            srv.opened.acquire()
+            restarts.append(kill_device(qmp, "net0", kills, 1.0, killed))
+            replaced.extend(replace_device(qmp, "net0", dev, replaces, 1.0))
+        finally:
+            srv.done.set()             # whatever happened, let them finish
+
+    th = threading.Thread(target=killer, daemon=True)
+    th.start()
+    rc, lines = run([atoll, "-v", "--device-dir", os.path.dirname(dev),
+                     "run", yaml])
+    srv.done.set()
+    srv.opened.release()
+    srv.opened.release()
+    th.join(5)
+    v = values(lines, TAG)
+    problems = []
+    if rc != 0:
+        problems.append(f"exit status {rc}, wanted 0")
+    if len(killed) != kills:
+        problems.append(f"killed the device {len(killed)} times, wanted {kills}")
+    bad = [r for r, _ in replaced if r != {}]
+    pids = {pid for _, pid in replaced}
+    if len(replaced) != replaces or bad or len(pids) != replaces:
+        problems.append(f"device-replace x{replaces}: {replaced}, wanted {{}} "
+                        "and a new pid each time")
+    if srv.result.get("errors"):
+        problems.append(f"host socket errors {srv.result['errors']}")
+    if srv.result.get("down_sent") != size or v.get("down") != \
+            hashlib.sha256(srv.data).hexdigest():
+        problems.append(f"download: host sent {srv.result.get('down_sent')} "
+                        f"of {size} bytes, guest sha256 {v.get('down')}")
+    up = srv.result.get("up", (0, ""))
+    if up != (size, v.get("upsrc")):
+        problems.append(f"upload: host got {up[0]} bytes sha256 {up[1]}, "
+                        f"guest sent {size} sha256 {v.get('upsrc')}")
+    if v.get("ncerr") != "0":
+        problems.append(f"{v.get('ncerr')} error lines from the guest's nc")
+    if v.get("drverr") != "0":
+        problems.append(f"{v.get('drverr')} driver/stack error lines in dmesg")
+    if any("needs a reset" in l for l in lines):
+        problems.append("the transport asked the driver for a reset")
+    if problems:
+        print("FAIL: " + "; ".join(problems))
+        return 1
+    print(f"PASS: device killed {kills} times (restarts {restarts}) and "
+          f"replaced {replaces} times while one "
+          f"download and one upload of {size} bytes each stayed open; both "
+          "completed on their first connection with equal sha256, no "
+          "socket error on either end, no driver error or reset")
+    return 0
+
+
 BENCH_MB = int(os.environ.get("ATOLL_NET_BENCH_MB", "16"))
 
 
@@ -448,7 +611,8 @@ def bench(atoll, kit, tmp):
 def main():
     return guest_main(__doc__, "atoll-net-", {
         "tcp": check_tcp, "restrict": check_restrict,
-        "restart": check_restart, "bench": bench})
+        "restart": check_restart, "survive": check_survive,
+        "bench": bench})
 
 
 if __name__ == "__main__":
