@@ -42,6 +42,13 @@ static const struct mt_bad unimplemented[] = {
 	{ MT_BASE DEV "    kind: virtio-net\n    backend: none #<\n", 0, 14,
 	  "devices[0].backend", { "backend none is not implemented",
 				  "slirp and tap" } },
+	/* virtio-gpu: the EDID holds 12 bits of each dimension */
+	{ MT_BASE DEV "    kind: virtio-gpu\n    width: 4096 #<\n", 0, 12,
+	  "devices[0].width", { "4096 is out of range" } },
+	{ MT_BASE DEV "    kind: virtio-gpu\n    max-memory: 0 #<\n", 0, 17,
+	  "devices[0].max-memory", { "0 is out of range" } },
+	{ MT_BASE DEV "    kind: virtio-gpu\n    path: disk.img #<\n", 0, 5,
+	  "devices[0].path", { "not valid for kind virtio-gpu" } },
 	/* a kind's keys are its own */
 	{ EXT "    program: ${MT}/bin\n    path: ${MT}/disk.img #<\n", 0, 5,
 	  "devices[0].path", { "not valid for kind external" } },
@@ -333,6 +340,26 @@ START_TEST(blk_plan_grants_disk)
 }
 END_TEST
 
+/* virtio-gpu: its mode and budget on the command line, no file. */
+START_TEST(gpu_plan_args)
+{
+	struct vm_config *cfg = mt_load_ok(MT_BASE DEV "    kind: virtio-gpu\n"
+					   "    width: 800\n"
+					   "    max-memory: 64\n");
+	const struct device_config *d = &cfg->devices[0];
+	struct launch_plan plan = { .cfg = cfg };
+
+	ck_assert_str_eq(d->ops->program, "atoll-virtio-gpu");
+	ck_assert_int_eq(d->ops->plan(d, &plan), 0);
+	ck_assert(has_arg(&plan, "--width=800"));
+	ck_assert(has_arg(&plan, "--height=768"));
+	ck_assert(has_arg(&plan, "--max-memory=64"));
+	ck_assert_uint_eq(plan.spawn.nfds, 0);
+	launch_plan_release(&plan);
+	vm_config_free(cfg);
+}
+END_TEST
+
 /* The table: unique names; a kind names its program unless the manifest
  * does; the planned kinds are not in it. */
 START_TEST(kind_table)
@@ -367,6 +394,7 @@ TCase *manifest_kinds_tcase(void)
 	tcase_add_test(tc, external_plan_rechecks_program);
 	tcase_add_test(tc, blk_plan_grants_disk);
 	tcase_add_test(tc, tpm_plan_grants_state);
+	tcase_add_test(tc, gpu_plan_args);
 	tcase_add_test(tc, kind_table);
 	return tc;
 }
