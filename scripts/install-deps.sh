@@ -10,7 +10,7 @@ BUILD_PKGS="meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev \
   libslirp-dev libglib2.0-dev zlib1g-dev python3 gcc-riscv64-linux-gnu \
   libtpms-dev libssl-dev"
 TEST_PKGS="socat qemu-system-misc qemu-system-common qemu-utils opensbi u-boot-qemu fio util-linux procps \
-  e2fsprogs nodejs npm"
+  e2fsprogs nodejs npm swtpm device-tree-compiler"
 # A QMP client Atoll did not write, for tests/launcher/test-qmp-npm.py:
 # installed with npm into a cache outside the tree (ATOLL_NPM_DIR).
 NPM_PKGS="qemu-qmp@0.5.0"

@@ -259,7 +259,8 @@ def qemu_swtpm(kit, tmp, cmd):
         r = subprocess.run(["fdtput"] + args, capture_output=True, text=True)
         if r.returncode != 0:
             return None, [], f"cannot add the TPM node: {r.stderr.strip()}"
-    os.unlink(sock)
+    if os.path.exists(sock):      # swtpm may have removed it on exit
+        os.unlink(sock)
     sw = start_swtpm(tmp, sock)
     try:
         rc, lines = run(qemu_argv(kit, tmp, cmd, sock) + ["-dtb", dtb],
