@@ -60,6 +60,7 @@ static const struct msgtype_info msgtypes[] = {
 	T(CONFIG_CHANGED, "CONFIG_CHANGED", config_changed, 0),
 	T(IRQ_LEVEL, "IRQ_LEVEL", irq_level, 0),
 	T(REGION_PLACED, "REGION_PLACED", region_placed, 0),
+	T(SCREENDUMP, "SCREENDUMP", screendump, 1),
 };
 
 #undef T

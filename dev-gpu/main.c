@@ -4,7 +4,8 @@
  * process (docs/dev-gpu.md). The guest's driver draws into resources
  * backed by its own pages; the device copies them into host resources on
  * TRANSFER_TO_HOST_2D and shows the scanout's in a memfd on
- * RESOURCE_FLUSH. No 3D (virgl), no blob resources.
+ * RESOURCE_FLUSH. It holds the scanout, so it answers SCREENDUMP (QMP
+ * screendump). No 3D (virgl), no blob resources.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 
 #include "gpu-virtio.h"
 #include "log.h"
+#include "screendump.h"
 
 static int parse_u32(const char *arg, unsigned long min, unsigned long max,
 		     uint64_t *out)
@@ -73,6 +75,34 @@ static void gpu_health(struct child *c, Atoll__HealthReport *r)
 	r->requests_failed = s.refused;
 }
 
+/* SCREENDUMP (QMP screendump): the image goes to the one fd the launcher
+ * opened; the bus closes it after this returns. Written here, between two
+ * queue kicks, so it is one whole frame. */
+static int gpu_message(struct child *c, struct atoll_msg *m)
+{
+	struct gpu_dev *d = child_state(c);
+	Atoll__Screendump *req = (Atoll__Screendump *)m->body;
+	char why[160];
+	int rc;
+
+	if (m->type != ATOLL__MSG_TYPE__MSG_SCREENDUMP)
+		return -EOPNOTSUPP;
+	if (m->nfds != 1)
+		return atoll_bus_reply_error(child_bus(c), m, EINVAL,
+					     "SCREENDUMP needs one fd"), 0;
+	rc = screendump_write(m->fds[0], req->format ==
+			      ATOLL__SCREENDUMP_FORMAT__SCREENDUMP_PNG ?
+			      SCREENDUMP_PNG : SCREENDUMP_PPM, d->scanout,
+			      d->scanout_size, why, sizeof(why));
+	if (rc < 0) {
+		log_warn("screendump: %s", why);
+		atoll_bus_reply_error(child_bus(c), m, -rc, "%s", why);
+	} else {
+		atoll_bus_reply_ack(child_bus(c), m);
+	}
+	return 0;
+}
+
 static void gpu_teardown(struct child *c)
 {
 	gpu_dev_fini(child_state(c));
@@ -92,6 +122,7 @@ int main(int argc, char **argv)
 		.capabilities = ATOLL__CAPABILITY__CAP_FAULTS,
 		.device = true,
 		.setup = gpu_setup,
+		.message = gpu_message,
 		.health = gpu_health,
 		.teardown = gpu_teardown,
 	};

@@ -12,6 +12,7 @@
 #include "proc.h"
 #include "qmp.h"
 #include "qmp-devices.h"
+#include "qmp-display.h"
 #include "unix-listen.h"
 #include "vm.h"
 
@@ -125,7 +126,9 @@ int qmp_commands_start(struct vm *vm)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if ((rc = qmp_server_register(vm->qmp, cmds[i].name, cmds[i].fn)) < 0)
 			return rc;
-	return qmp_devices_register(vm);
+	if ((rc = qmp_devices_register(vm)) < 0)
+		return rc;
+	return qmp_display_register(vm);
 }
 
 void qmp_commands_stop(struct vm *vm)

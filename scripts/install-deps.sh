@@ -8,7 +8,7 @@ BUILD_PKGS="meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev \
   protobuf-c-compiler libprotobuf-c-dev libevent-dev libcap-ng-dev check \
   libseccomp-dev libfdt-dev liburing-dev libjansson-dev libfyaml-dev \
   libslirp-dev libglib2.0-dev zlib1g-dev python3 gcc-riscv64-linux-gnu \
-  libtpms-dev libssl-dev"
+  libtpms-dev libssl-dev libpng-dev"
 TEST_PKGS="socat qemu-system-misc qemu-system-common qemu-utils opensbi u-boot-qemu fio util-linux procps \
   e2fsprogs nodejs npm swtpm device-tree-compiler"
 # A QMP client Atoll did not write, for tests/launcher/test-qmp-npm.py:

@@ -13,19 +13,29 @@ run` under its sandbox profile.
       When the guest's power-off resets it, the device logs a 64-bit
       FNV-1a of what its scanout memfd shows; it must be the pattern's,
       computed here.
+  guest_gpu.py dump ATOLL DEVICE
+      The same pattern, then QMP screendump while the guest runs, as PNG
+      and as PPM: both images, decoded here (zlib and struct), are the
+      pattern's pixels exactly (XRGB8888 in the guest, 8-bit RGB in the
+      file). A screendump naming a device that is not a display, head 1
+      and format bmp are refused, and leave no file.
 
 Skips (77) with a reason when a binary, the guest kit, OpenSBI or user
 namespaces are missing.
 """
 import os
 import re
+import struct
 import sys
+import threading
+import zlib
 
 sys.dont_write_bytecode = True
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "guest"))
 sys.path.insert(0, os.path.join(here, "..", "guest-blk"))
-from guest_blk import guest_main, run, values, write_manifest  # noqa: E402
+from guest_blk import (Qmp, guest_main, run, values,  # noqa: E402
+                       write_manifest)
 
 WIDTH, HEIGHT = 1024, 768
 FB_BYTES = WIDTH * HEIGHT * 4
@@ -53,6 +63,143 @@ def fnv1a64(data):
 def pattern():
     n = FB_BYTES // len(LINE) + 1
     return (LINE * n)[:FB_BYTES]
+
+
+DRAW = (
+    "for v in /sys/class/vtconsole/vtcon*; do grep -q frame $v/name && "
+    "echo 0 > $v/bind; done; "
+    f"yes 0123456789abcdef | head -c {FB_BYTES} > /tmp/p; "
+    "dd if=/tmp/p of=/dev/fb0 bs=65536 2>/dev/null && "
+    "sleep 1 && echo ATOLL-GPU drawn=1; sleep 600")
+
+
+def expected_rgb():
+    """The pattern as the guest's XRGB8888 (bytes B, G, R, X) shows it."""
+    p = pattern()
+    out = bytearray(WIDTH * HEIGHT * 3)
+    out[0::3] = p[2::4]
+    out[1::3] = p[1::4]
+    out[2::3] = p[0::4]
+    return bytes(out)
+
+
+def paeth(a, b, c):
+    p = a + b - c
+    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+    if pa <= pb and pa <= pc:
+        return a
+    return b if pb <= pc else c
+
+
+def decode_png(data):
+    """(width, height, RGB bytes) of an 8-bit RGB, non-interlaced PNG."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    at, idat, ihdr = 8, b"", None
+    while at < len(data):
+        n, kind = struct.unpack(">I4s", data[at:at + 8])
+        body = data[at + 8:at + 8 + n]
+        if zlib.crc32(kind + body) != struct.unpack(
+                ">I", data[at + 8 + n:at + 12 + n])[0]:
+            raise ValueError(f"bad CRC in {kind!r}")
+        if kind == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        at += 12 + n
+    w, h, depth, ctype, _, _, interlace = ihdr
+    if (depth, ctype, interlace) != (8, 2, 0):
+        raise ValueError(f"PNG depth {depth} type {ctype} interlace "
+                         f"{interlace}, wanted 8-bit RGB")
+    raw, stride = zlib.decompress(idat), w * 3
+    out, prev = bytearray(), bytearray(stride)
+    for y in range(h):
+        f = raw[y * (stride + 1)]
+        row = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = row[i - 3] if i >= 3 else 0
+            c = prev[i - 3] if i >= 3 else 0
+            row[i] = (row[i] + (0, a, prev[i], (a + prev[i]) // 2,
+                                paeth(a, prev[i], c))[f]) & 0xff
+        out += row
+        prev = row
+    return w, h, bytes(out)
+
+
+def decode_ppm(data):
+    m = re.match(rb"P6\s+(\d+)\s+(\d+)\s+255\s", data)
+    if not m:
+        raise ValueError("not a binary 8-bit PPM")
+    return int(m.group(1)), int(m.group(2)), data[m.end():]
+
+
+def dump_and_quit(qmp, tmp, drawn, out):
+    """After the guest drew: the two dumps, the refusals, then quit."""
+    if not drawn.wait(600):
+        return
+    q = Qmp(qmp)
+    for fmt in ("png", "ppm"):
+        path = os.path.join(tmp, "screen." + fmt)
+        try:
+            q.execute("screendump", {"filename": path, "format": fmt})
+            out[fmt] = open(path, "rb").read()
+        except (RuntimeError, OSError) as e:
+            out[fmt + "-error"] = str(e)
+    for name, args in (("notdisplay", {"device": "cpu"}),
+                       ("head", {"head": 1}), ("format", {"format": "bmp"})):
+        path = os.path.join(tmp, "bad-" + name)
+        try:
+            q.execute("screendump", dict(args, filename=path))
+            out["accepted-" + name] = True
+        except RuntimeError:
+            pass
+        if os.path.exists(path):
+            out["left-" + name] = True
+    q.execute("quit")
+
+
+def check_dump(atoll, kit, tmp):
+    yaml, qmp = os.path.join(tmp, "d.yaml"), os.path.join(tmp, "d.qmp")
+    write_manifest(yaml, kit, DRAW, "  - name: gpu0\n"
+                   "    kind: virtio-gpu\n    restart: never\n",
+                   extra=f"qmp: {qmp}\n")
+    drawn, out = threading.Event(), {}
+    th = threading.Thread(target=dump_and_quit, args=(qmp, tmp, drawn, out),
+                          daemon=True)
+    th.start()
+    rc, lines = run([atoll, "run", yaml], on_line=lambda l: l.startswith(
+        "ATOLL-GPU drawn=1") and drawn.set())
+    drawn.set()
+    th.join(60)
+    want = expected_rgb()
+    problems = []
+    if rc != 0:
+        problems.append(f"exit status {rc}, wanted 0 (quit)")
+    for fmt, decode in (("png", decode_png), ("ppm", decode_ppm)):
+        if fmt not in out:
+            problems.append(f"no {fmt} dump: {out.get(fmt + '-error')}")
+            continue
+        try:
+            w, h, rgb = decode(out[fmt])
+        except (ValueError, zlib.error, TypeError) as e:
+            problems.append(f"the {fmt} dump does not decode: {e}")
+            continue
+        if (w, h) != (WIDTH, HEIGHT):
+            problems.append(f"the {fmt} dump is {w}x{h}")
+        elif rgb != want:
+            bad = next(i for i in range(len(want)) if rgb[i] != want[i])
+            problems.append(f"the {fmt} dump differs from the pattern at "
+                            f"pixel ({bad // 3 % WIDTH}, {bad // 3 // WIDTH})")
+    for k in out:
+        if k.startswith("accepted-") or k.startswith("left-"):
+            problems.append(f"bad screendump {k}")
+    if problems:
+        print("FAIL: " + "; ".join(problems))
+        return 1
+    print(f"PASS: screendump PNG ({len(out['png'])} bytes) and PPM show "
+          f"the guest's {WIDTH}x{HEIGHT} pattern exactly; a device that is "
+          "no display, head 1 and format bmp refused, no file left")
+    return 0
 
 
 def check_fb(atoll, kit, tmp):
@@ -92,4 +239,5 @@ def check_fb(atoll, kit, tmp):
 
 
 if __name__ == "__main__":
-    sys.exit(guest_main(__doc__, "atoll-gpu-", {"fb": check_fb}))
+    sys.exit(guest_main(__doc__, "atoll-gpu-", {"fb": check_fb,
+                                               "dump": check_dump}))

@@ -4,13 +4,20 @@
  * the display info and EDID, a resource drawn through a split backing
  * and shown on the scanout memfd pixel for pixel (a whole and a partial
  * transfer), unref blanking the scanout, and every hostile value refused
- * with the right error and nothing changed.
+ * with the right error and nothing changed; the screendump writer's PPM
+ * is the scanout's pixels as RGB, and a blank or inconsistent scanout
+ * header is refused.
  */
 #include <check.h>
+#include <errno.h>
 #include <linux/virtio_gpu.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "gpu-fake.h"
+#include "screendump.h"
 
 static struct fake *f;
 static struct gpu *g;
@@ -405,6 +412,58 @@ START_TEST(reset_forgets)
 }
 END_TEST
 
+/* The PPM of the shown resource: header, then R, G, B of each BGRX
+ * pixel. */
+START_TEST(screendump_ppm)
+{
+	char why[128], head[32];
+	uint8_t buf[64 + W * H * 3];
+	int fd = memfd_create("dump", MFD_CLOEXEC);
+	int n = snprintf(head, sizeof(head), "P6\n%u %u\n255\n", W, H);
+
+	show_resource();
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(screendump_write(fd, SCREENDUMP_PPM, f->scanout,
+					  sizeof(f->scanout), why,
+					  sizeof(why)), 0);
+	ck_assert_int_eq(pread(fd, buf, sizeof(buf), 0), n + W * H * 3);
+	ck_assert_mem_eq(buf, head, (size_t)n);
+	for (uint32_t i = 0; i < W * H; i++) {
+		uint32_t v = pattern(i % W, i / W);
+
+		ck_assert_uint_eq(buf[n + i * 3], (v >> 16) & 0xff);
+		ck_assert_uint_eq(buf[n + i * 3 + 1], (v >> 8) & 0xff);
+		ck_assert_uint_eq(buf[n + i * 3 + 2], v & 0xff);
+	}
+	close(fd);
+}
+END_TEST
+
+START_TEST(screendump_refused)
+{
+	struct scanout_header *h = (struct scanout_header *)f->scanout;
+	char why[128];
+
+	ck_assert_int_eq(screendump_write(-1, SCREENDUMP_PNG, f->scanout,
+					  sizeof(f->scanout), why,
+					  sizeof(why)), -ENODATA);
+	show_resource();
+	h->height = 100000;   /* a writer gone wrong: past the mapping */
+	ck_assert_int_eq(screendump_write(-1, SCREENDUMP_PNG, f->scanout,
+					  sizeof(f->scanout), why,
+					  sizeof(why)), -EINVAL);
+	h->height = H;
+	h->format = 99;
+	ck_assert_int_eq(screendump_write(-1, SCREENDUMP_PPM, f->scanout,
+					  sizeof(f->scanout), why,
+					  sizeof(why)), -EINVAL);
+	h->format = BGRX;
+	ck_assert_int_eq(screendump_write(-1, SCREENDUMP_PPM, f->scanout,
+					  sizeof(f->scanout), why,
+					  sizeof(why)), -EBADF);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("gpu");
@@ -423,6 +482,8 @@ int main(void)
 	tcase_add_test(tc, hostile_scanout_and_commands);
 	tcase_add_test(tc, fence_echoed);
 	tcase_add_test(tc, reset_forgets);
+	tcase_add_test(tc, screendump_ppm);
+	tcase_add_test(tc, screendump_refused);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
