@@ -2,7 +2,8 @@
 /* The TIS register file against any guest access sequence: each 4 input
  * bytes are one access (offset anywhere in the window, size 1/2/4/8 within
  * it, read or write with a value), and commands complete at once or
- * later, with responses of any length, interleaved with save/restore of
+ * later, with responses of any length, bursts of FIFO bytes up to 16 KiB
+ * (past the 4 KiB buffer), interleaved with save/restore of
  * the registers. Invariants: the buffers' lengths stay within bounds and
  * the TPM is handed at most one command at a time, each complete (its
  * header's size is its length). */
@@ -56,8 +57,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (off + sz > TIS_WINDOW_SIZE)
 			off = TIS_WINDOW_SIZE - sz;
 		switch ((a[0] >> 2) & 7) {
-		case 0: case 1: case 2:
+		case 0: case 1:
 			tis_write(&t, off, sz, a[3] * 0x01010101ull);
+			break;
+		case 2:       /* a burst into the FIFO: reaches its end */
+			for (unsigned n = 0; n < a[3] * 8u; n++)
+				tis_write(&t, 0x24, 8, n * 0x0101010101010101ull);
 			break;
 		case 3: case 4:
 			(void)tis_read(&t, off, sz);
