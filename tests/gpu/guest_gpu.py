@@ -19,6 +19,14 @@ run` under its sandbox profile.
       pattern's pixels exactly (XRGB8888 in the guest, 8-bit RGB in the
       file). A screendump naming a device that is not a display, head 1
       and format bmp are refused, and leave no file.
+  guest_gpu.py crash ATOLL DEVICE
+      The guest redraws the pattern once a second, ten times; the device
+      is SIGKILLed after the first (restart: on-failure). The launcher
+      restarts it, the guest never hangs: every write returns, the loop
+      ends and the guest powers off. What the guest sees is printed: the
+      new process knows none of the driver's resources, so the driver's
+      transfers and flushes get errors (its dmesg lines), and the screen
+      stays blank (screendump refused) until the guest sets a mode again.
 
 Skips (77) with a reason when a binary, the guest kit, OpenSBI or user
 namespaces are missing.
@@ -28,14 +36,15 @@ import re
 import struct
 import sys
 import threading
+import time
 import zlib
 
 sys.dont_write_bytecode = True
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "guest"))
 sys.path.insert(0, os.path.join(here, "..", "guest-blk"))
-from guest_blk import (Qmp, guest_main, run, values,  # noqa: E402
-                       write_manifest)
+from guest_blk import (Qmp, guest_main, kill_device, run,  # noqa: E402
+                       values, write_manifest)
 
 WIDTH, HEIGHT = 1024, 768
 FB_BYTES = WIDTH * HEIGHT * 4
@@ -202,6 +211,69 @@ def check_dump(atoll, kit, tmp):
     return 0
 
 
+CRASH = (
+    "for v in /sys/class/vtconsole/vtcon*; do grep -q frame $v/name && "
+    "echo 0 > $v/bind; done; "
+    f"yes 0123456789abcdef | head -c {FB_BYTES} > /tmp/p; "
+    "echo ATOLL-GPU loop=start; i=0; while [ $i -lt 10 ]; do "
+    "dd if=/tmp/p of=/dev/fb0 bs=65536 2>/dev/null || "
+    "echo ATOLL-GPU ddfail=$i; sleep 1; i=$((i+1)); done; "
+    "echo ATOLL-GPU loop=done; "
+    "dmesg | grep -v 'command line' | grep -i 'virtio.gpu\\|drm' | "
+    "sed 's/^/GUEST-SEES /' | tail -6")
+
+
+def check_crash(atoll, kit, tmp):
+    yaml, qmp = os.path.join(tmp, "c.yaml"), os.path.join(tmp, "c.qmp")
+    write_manifest(yaml, kit, CRASH, "  - name: gpu0\n    kind: virtio-gpu\n"
+                   "    restart: {policy: on-failure, max: 3, "
+                   "backoff-ms: 50}\n", extra=f"qmp: {qmp}\n")
+    started, killed, after = threading.Event(), [], {}
+
+    def killer():
+        if not started.wait(600):
+            return
+        after["restarts"] = kill_device(qmp, "gpu0", 1, 1.5, killed)
+        # Once the new process serves: what a screendump gives now.
+        time.sleep(2)
+        try:
+            Qmp(qmp).execute("screendump", {
+                "filename": os.path.join(tmp, "after.png"), "format": "png"})
+            after["dump"] = "written"
+        except RuntimeError as e:
+            after["dump"] = str(e)
+    th = threading.Thread(target=killer, daemon=True)
+    th.start()
+    rc, lines = run([atoll, "run", yaml], on_line=lambda l: l.startswith(
+        "ATOLL-GPU loop=start") and started.set())
+    started.set()
+    th.join(30)
+    v = values(lines, "ATOLL-GPU")
+    sees = [l[len("GUEST-SEES "):] for l in lines
+            if l.startswith("GUEST-SEES ")]
+    problems = []
+    if rc != 0:
+        problems.append(f"exit status {rc}, wanted 0 (poweroff)")
+    if len(killed) != 1:
+        problems.append(f"killed the device {len(killed)} times, wanted 1")
+    if not after.get("restarts"):
+        problems.append("the launcher did not restart the device")
+    if v.get("loop") != "done":
+        problems.append("the guest's drawing loop did not finish")
+    if "ddfail" in v:
+        problems.append(f"a write to /dev/fb0 failed (pass {v['ddfail']})")
+    print("# what the guest sees after the kill:\n#   " +
+          "\n#   ".join(sees or ["(no virtio_gpu or drm line in dmesg)"]))
+    print(f"# screendump after the restart: {after.get('dump')}")
+    if problems:
+        print("FAIL: " + "; ".join(problems))
+        return 1
+    print("PASS: atoll-virtio-gpu killed under a drawing guest and "
+          f"restarted ({after['restarts']} restart); every write returned, "
+          "the guest finished and powered off")
+    return 0
+
+
 def check_fb(atoll, kit, tmp):
     yaml = os.path.join(tmp, "gpu.yaml")
     write_manifest(yaml, kit, FB_CMD, "  - name: gpu0\n"
@@ -240,4 +312,5 @@ def check_fb(atoll, kit, tmp):
 
 if __name__ == "__main__":
     sys.exit(guest_main(__doc__, "atoll-gpu-", {"fb": check_fb,
-                                               "dump": check_dump}))
+                                               "dump": check_dump,
+                                               "crash": check_crash}))
