@@ -28,6 +28,12 @@ run` under its sandbox profile.
       transfers and flushes get errors (its dmesg lines), and the screen
       stays blank (screendump refused) until the guest sets a mode again.
 
+  guest_gpu.py bench ATOLL DEVICE         (suite bench: prints figures)
+      The same pattern drawn, then QMP screendump (PNG and PPM, 10 of
+      each) timed from the command to its reply, against QEMU 7.2
+      (-device virtio-gpu-pci, same kernel and initrd) in the same run.
+      Both guests run on one core's share; only the figures are printed.
+
 Skips (77) with a reason when a binary, the guest kit, OpenSBI or user
 namespaces are missing.
 """
@@ -274,6 +280,76 @@ def check_crash(atoll, kit, tmp):
     return 0
 
 
+DUMPS = 10
+
+
+def time_dumps(qmp, tmp, drawn, out, quit_cmd="quit"):
+    """Median and best screendump time of each format, then quit."""
+    if not drawn.wait(600):
+        return
+    q = Qmp(qmp)
+    for fmt in ("png", "ppm"):
+        times = []
+        for i in range(DUMPS):
+            path = os.path.join(tmp, f"bench{i}.{fmt}")
+            t = time.monotonic()
+            try:
+                q.execute("screendump", {"filename": path, "format": fmt})
+            except RuntimeError as e:
+                out[fmt + "-error"] = str(e)
+                break
+            times.append(time.monotonic() - t)
+            os.unlink(path)
+        if times:
+            times.sort()
+            out[fmt] = (times[len(times) // 2], times[0])
+    q.execute(quit_cmd)
+
+
+def bench_one(cmd, qmp, tmp):
+    drawn, out = threading.Event(), {}
+    th = threading.Thread(target=time_dumps, args=(qmp, tmp, drawn, out),
+                          daemon=True)
+    th.start()
+    rc, _ = run(cmd, echo=False, on_line=lambda l: l.startswith(
+        "ATOLL-GPU drawn=1") and drawn.set())
+    drawn.set()
+    th.join(120)
+    return rc, out
+
+
+def bench(atoll, kit, tmp):
+    import shutil
+    if not shutil.which("qemu-system-riscv64"):
+        print("SKIP: qemu-system-riscv64 not installed (qemu-system-misc)")
+        return 77
+    yaml, aqmp = os.path.join(tmp, "b.yaml"), os.path.join(tmp, "a.qmp")
+    write_manifest(yaml, kit, DRAW, "  - name: gpu0\n"
+                   "    kind: virtio-gpu\n    restart: never\n",
+                   extra=f"qmp: {aqmp}\n")
+    qqmp = os.path.join(tmp, "q.qmp")
+    qemu = ["qemu-system-riscv64", "-M", "virt", "-smp", "2", "-m", "256M",
+            "-nographic", "-bios", "default",
+            "-kernel", f"{kit}/Image", "-initrd", f"{kit}/initramfs.cpio.gz",
+            "-append", f'console=ttyS0 quiet atoll.run="{DRAW}"',
+            "-device", "virtio-gpu-pci",
+            "-qmp", f"unix:{qqmp},server=on,wait=off"]
+    arc, a = bench_one([atoll, "run", yaml], aqmp, tmp)
+    qrc, q = bench_one(qemu, qqmp, tmp)
+    print(f"# QMP screendump of the guest's {WIDTH}x{HEIGHT} /dev/fb0 "
+          f"pattern, command to reply, {DUMPS} each: median (best)")
+    print(f"{'':30}{'PNG ms':>16}{'PPM ms':>16}")
+    for name, r in (("qemu 7.2 virtio-gpu-pci", q),
+                    ("atoll (atoll-virtio-gpu)", a)):
+        cells = [f"{r[f][0] * 1e3:.1f} ({r[f][1] * 1e3:.1f})" if f in r
+                 else "n/a" for f in ("png", "ppm")]
+        print(f"{name:30}{cells[0]:>16}{cells[1]:>16}")
+    ok = all(f in r for r in (a, q) for f in ("png", "ppm"))
+    if not ok:
+        print(f"# a run failed: atoll status {arc} {a}, qemu status {qrc} {q}")
+    return 0 if ok else 1
+
+
 def check_fb(atoll, kit, tmp):
     yaml = os.path.join(tmp, "gpu.yaml")
     write_manifest(yaml, kit, FB_CMD, "  - name: gpu0\n"
@@ -313,4 +389,5 @@ def check_fb(atoll, kit, tmp):
 if __name__ == "__main__":
     sys.exit(guest_main(__doc__, "atoll-gpu-", {"fb": check_fb,
                                                "dump": check_dump,
-                                               "crash": check_crash}))
+                                               "crash": check_crash,
+                                               "bench": bench}))
