@@ -10,6 +10,7 @@
 #include <linux/virtio_blk.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -82,6 +83,18 @@ static size_t copy_to_data(struct blk_req *r, const void *src, size_t len)
 	return done;
 }
 
+/* This process's first completion, on CLOCK_MONOTONIC (which the host's
+ * processes share): a test times a restart from the kill of the old
+ * process to it (guest_blk.py, bench-guest-blk-restart). */
+static void log_first_completion(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	log_info("first request completed at monotonic %lld.%09ld",
+		 (long long)ts.tv_sec, ts.tv_nsec);
+}
+
 static void publish(struct blk_req *r, uint8_t status)
 {
 	struct blk_queue *bq = r->bq;
@@ -93,6 +106,8 @@ static void publish(struct blk_req *r, uint8_t status)
 		b->completed++;
 	else
 		b->failed++;
+	if (b->completed + b->failed == 1)
+		log_first_completion();
 	/* Used length: what the device wrote into the writable part. */
 	atoll_virtio_queue_push(bq->q, r->elem.head,
 		r->status ? (status == VIRTIO_BLK_S_OK ? r->in_len : 0) + 1 : 0);
@@ -113,11 +128,19 @@ static void delay_cb(evutil_socket_t fd, short what, void *arg)
 	blk_publish_dirty(b);
 }
 
+/* The injected delay of one request: between `ms` and twice that, varied
+ * by head, so that requests complete out of order as on a real disk (a
+ * restart must then resubmit exactly what was in flight, not a range). */
+static uint32_t delay_of(const struct blk_req *r, uint32_t ms)
+{
+	return ms ? ms + (uint32_t)(r->elem.head * 37u) % ms : 0;
+}
+
 static void finish(struct blk_req *r, uint8_t status)
 {
 	struct blk *b = r->bq->blk;
-	uint32_t ms = child_fault_delay_ms(b->child,
-					   atoll_virtio_queue_index(r->bq->q));
+	uint32_t ms = delay_of(r, child_fault_delay_ms(b->child,
+				atoll_virtio_queue_index(r->bq->q)));
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
 	if (ms && !r->delay_ev)
