@@ -443,54 +443,89 @@ def hold_requests(q, name):
                                    "duration": STRESS_DELAY_MS})
 
 
-def kill_randomly(qmp, name, kills, killed, kill_times, stop):
-    """SIGKILLs device `name` `kills` times, each after a random 0.1-0.5 s
-    of running (from the moment its replacement is up), until stop is set;
-    records the pids and CLOCK_MONOTONIC kill times."""
+def stress_actions():
+    """What the host does to the device during the load, shuffled: SIGKILLs,
+    QMP inject-fault crash (the device aborts), inject-fault hang (SIGSTOP;
+    the heartbeat kills it), device-replace (the same program)."""
     import random
+    acts = (["kill"] * int(os.environ.get("ATOLL_BLK_STRESS_KILLS", "12")) +
+            ["crash"] * int(os.environ.get("ATOLL_BLK_STRESS_CRASHES", "3")) +
+            ["hang"] * int(os.environ.get("ATOLL_BLK_STRESS_HANGS", "1")) +
+            ["replace"] * int(os.environ.get("ATOLL_BLK_STRESS_REPLACES", "2")))
+    random.Random(int(os.environ.get("ATOLL_BLK_STRESS_SEED", "11"))).shuffle(acts)
+    return acts
+
+
+def act_on_device(q, name, action, binary):
+    """Does one action to device `name`; returns the CLOCK_MONOTONIC time of
+    the old process's death where the host knows it (kill, crash)."""
     import signal
+    pid = q.device(name)["pid"]
+    t = time.monotonic()
+    if action == "kill":
+        os.kill(pid, signal.SIGKILL)
+    elif action == "crash":
+        q.execute("inject-fault", {"id": name, "kind": "crash"})
+    elif action == "hang":
+        q.execute("inject-fault", {"id": name, "kind": "hang"})
+        t = None
+    else:
+        q.execute("device-replace", {"id": name, "binary": binary})
+        t = None
+    return pid, t
+
+
+def disturb_device(qmp, name, actions, binary, done, death_times, stop):
+    """Does `actions` to device `name`, each after a random 0.1-0.5 s of
+    running (from the moment its successor serves), until stop is set;
+    appends each action done to `done` and the known death times to
+    death_times."""
+    import random
     q = Qmp(qmp)
     rnd = random.Random(int(os.environ.get("ATOLL_BLK_STRESS_SEED", "11")))
     hold_requests(q, name)
-    for _ in range(kills):
+    for action in actions:
         time.sleep(rnd.uniform(0.1, 0.5))
         if stop.is_set():
             return
         d = q.device(name)
         if not d or not d.get("pid"):
             return
-        kill_times.append(time.monotonic())
-        os.kill(d["pid"], signal.SIGKILL)
-        killed.append(d["pid"])
-        for _ in range(200):     # until the launcher started a new one
+        old, t = act_on_device(q, name, action, binary)
+        done.append(action)
+        if t is not None:
+            death_times.append(t)
+        for _ in range(1000):    # until its successor serves
             time.sleep(0.01)
-            d = q.device(name)
-            if d and d.get("pid") and d["pid"] not in killed:
-                break
-        for _ in range(200):     # and until it is running (not starting)
             try:
-                hold_requests(q, name)
-                break
+                d = q.device(name)
+                if d and d.get("pid") and d["pid"] != old:
+                    hold_requests(q, name)
+                    break
             except RuntimeError:
-                time.sleep(0.01)
+                pass              # still starting: not running yet
 
 
-def stress_run(atoll, kit, tmp, kills, rounds):
-    """The stress load with `kills` SIGKILLs; returns (status, lines,
-    killed pids, kill times)."""
+def stress_run(atoll, blk, kit, tmp, actions, rounds):
+    """The stress load while `actions` are done to the device; returns
+    (status, lines, actions done, known death times)."""
     import threading
     disk, qmp = os.path.join(tmp, "s.img"), os.path.join(tmp, "s.qmp")
     make_disk(disk, DISK_MB)
-    manifest(os.path.join(tmp, "s.yaml"), kit, disk,
-             STRESS.replace("{r}", str(rounds)), extra=f"qmp: {qmp}\n",
-             restart="{policy: on-failure, max: %d, backoff-ms: 0}" %
-             (kills + 10))
-    killed, kill_times = [], []
+    write_manifest(os.path.join(tmp, "s.yaml"), kit,
+                   STRESS.replace("{r}", str(rounds)), f"""  - name: disk0
+    kind: virtio-blk
+    path: {disk}
+    restart: {{policy: on-failure, max: {len(actions) + 10}, backoff-ms: 0}}
+    health: {{interval-ms: 100, deadline-ms: 300}}
+""", extra=f"qmp: {qmp}\n")
+    done, death_times = [], []
     started, stop = threading.Event(), threading.Event()
 
-    def killer():
+    def disturber():
         if started.wait(TIMEOUT) and not stop.is_set():
-            kill_randomly(qmp, "disk0", kills, killed, kill_times, stop)
+            disturb_device(qmp, "disk0", actions, os.path.abspath(blk), done,
+                           death_times, stop)
 
     def on_line(line):
         if "ATOLL-BLK stress=start" in line:
@@ -498,18 +533,19 @@ def stress_run(atoll, kit, tmp, kills, rounds):
         if "ATOLL-BLK stress=done" in line:
             stop.set()
 
-    th = threading.Thread(target=killer, daemon=True)
+    th = threading.Thread(target=disturber, daemon=True)
     th.start()
-    rc, lines = run([atoll, "-v", "run", os.path.join(tmp, "s.yaml")],
+    rc, lines = run([atoll, "-v", "--allow-binary", "run",
+                     os.path.join(tmp, "s.yaml")],
                     on_line=on_line, echo=bool(os.environ.get("ATOLL_TEST_ECHO")),
                     timeout=TIMEOUT)
     stop.set()
     started.set()
     th.join(10)
-    return rc, lines, killed, kill_times
+    return rc, lines, done, death_times
 
 
-def stress_problems(rc, lines, killed, kills):
+def stress_problems(rc, lines, done, actions):
     v = values(lines)
     writers = [dict(kv.split("=", 1) for kv in l.split()[1:])
                for l in lines if l.startswith("ATOLL-STRESS ")]
@@ -517,9 +553,9 @@ def stress_problems(rc, lines, killed, kills):
     if rc != 0:
         problems.append(f"exit status {rc}, wanted 0 (None: the guest's I/O "
                         "hung until the deadline)")
-    if len(killed) != kills:
-        problems.append(f"killed the device {len(killed)} times during the "
-                        f"load, wanted {kills} (raise the rounds)")
+    if len(done) != len(actions):
+        problems.append(f"did {len(done)} of {len(actions)} actions to the "
+                        "device during the load (raise the rounds)")
     if v.get("stress") != "done" or len(writers) != WRITERS:
         problems.append(f"{len(writers)} of {WRITERS} writers finished "
                         "(a request never completed)")
@@ -549,19 +585,22 @@ def resubmitted(lines):
     return n
 
 
-def check_stress(atoll, kit, tmp):
-    kills = int(os.environ.get("ATOLL_BLK_STRESS_KILLS", "12"))
-    rounds = int(os.environ.get("ATOLL_BLK_STRESS_ROUNDS", str(8 + kills)))
-    rc, lines, killed, _ = stress_run(atoll, kit, tmp, kills, rounds)
-    problems, writers = stress_problems(rc, lines, killed, kills)
+def check_stress(atoll, blk, kit, tmp):
+    actions = stress_actions()
+    rounds = int(os.environ.get("ATOLL_BLK_STRESS_ROUNDS",
+                                str(8 + len(actions))))
+    rc, lines, done, _ = stress_run(atoll, blk, kit, tmp, actions, rounds)
+    problems, writers = stress_problems(rc, lines, done, actions)
     if problems:
         for l in lines[-40:]:
             print("#   " + l)
         print("FAIL: " + "; ".join(problems))
         return 1
     print(f"PASS: {WRITERS} writers x {rounds} rounds of O_DIRECT write + "
-          f"fsync + O_DIRECT verify; device SIGKILLed {len(killed)} times at "
-          f"random moments, each device holding completions "
+          f"fsync + O_DIRECT verify; at random moments the device was "
+          + ", ".join(f"{a}: {done.count(a)}" for a in
+                      ("kill", "crash", "hang", "replace")) +
+          f"; each device holding completions "
           f"{STRESS_DELAY_MS} ms; {resubmitted(lines)} in-flight requests "
           "resubmitted by the restarted devices; 0 I/O errors, 0 bad blocks, "
           "0 completions of a head not in flight, every writer finished")
@@ -578,11 +617,16 @@ def first_completions(lines):
     return sorted(out)
 
 
-def bench_restart(atoll, kit, tmp):
+def bench_restart(atoll, blk, kit, tmp):
+    # No injected delay here: it would hold the first completion back too.
+    global STRESS_DELAY_MS
+    STRESS_DELAY_MS = int(os.environ.get("ATOLL_BLK_BENCH_DELAY_MS", "0"))
     kills = int(os.environ.get("ATOLL_BLK_STRESS_KILLS", "20"))
+    actions = ["kill"] * kills
     rounds = int(os.environ.get("ATOLL_BLK_STRESS_ROUNDS", str(8 + kills)))
-    rc, lines, killed, kill_times = stress_run(atoll, kit, tmp, kills, rounds)
-    problems, _ = stress_problems(rc, lines, killed, kills)
+    rc, lines, done, kill_times = stress_run(atoll, blk, kit, tmp, actions,
+                                             rounds)
+    problems, _ = stress_problems(rc, lines, done, actions)
     firsts = first_completions(lines)
     gaps = []
     for k in kill_times:
@@ -593,7 +637,7 @@ def bench_restart(atoll, kit, tmp):
     print(f"# {len(kill_times)} SIGKILLs of atoll-virtio-blk under {WRITERS} "
           "O_DIRECT writers; time from the kill to the restarted process's "
           "first completed request (CLOCK_MONOTONIC, the device's log); "
-          "restart policy backoff-ms 0")
+          f"restart policy backoff-ms 0; injected delay {STRESS_DELAY_MS} ms")
     if not gaps:
         print("# no restart was timed")
         return 1
@@ -709,7 +753,9 @@ def bench(atoll, kit, tmp):
 def main():
     return guest_main(__doc__, "atoll-blk-", {
         "rw": check_rw, "ro": check_ro, "restart": check_restart,
-        "stress": check_stress, "bench-restart": bench_restart,
+        # the device program (argv[3]) is also what device-replace starts
+        "stress": lambda a, k, t: check_stress(a, sys.argv[3], k, t),
+        "bench-restart": lambda a, k, t: bench_restart(a, sys.argv[3], k, t),
         "bench": bench})
 
 
