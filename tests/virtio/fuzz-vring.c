@@ -3,7 +3,11 @@
  * libFuzzer target: the split-ring walker on arbitrary guest memory. The
  * input is the guest RAM (descriptor table, avail ring, indirect tables,
  * all at once); the first bytes pick the queue size and where the device
- * resumes. Every iov the walker returns must lie inside RAM.
+ * resumes, and whether it resumes from an in-flight log, whose bytes are
+ * the input's RAM at 0x3000 (a log left by a compromised device: its
+ * flags, counters and indices are hostile too). Every iov the walker
+ * returns must lie inside RAM, and every head it hands out must be in
+ * range and not already in flight.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +32,7 @@ static void check_inside(const uint8_t *ram, const void *p, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t ram[RAM_SIZE] __attribute__((aligned(4096)));
+	static uint8_t log[4096] __attribute__((aligned(64)));
 	struct iovec iov[32];
 	struct vq_elem e = { .iov = iov, .max_iov = 32 };
 	struct vmem mem;
@@ -49,12 +54,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (vq_init(&vq, &vqm, "fuzz", qsize, RAM_BASE, RAM_BASE + 0x1000,
 		    RAM_BASE + 0x2000, last, data[0] & 0x80) < 0)
 		abort();
+	if (data[0] & 0x40) {
+		/* 64 + 16 * 64 bytes at most: inside RAM's last 4 KiB. */
+		memcpy(log, ram + 0x3000, sizeof(log));
+		if (data[0] & 0x20)
+			memset(log, 0, sizeof(log));    /* a fresh log */
+		if (vq_attach_log(&vq, log, vq_log_bytes(qsize)) > (int)qsize)
+			abort();
+	}
 	for (unsigned n = 0; n < 2 * qsize + 4; n++) {
 		int rc = vq_pop(&vq, &e);
 
 		if (rc <= 0)
 			break;
-		if (e.head >= qsize || e.n_out + e.n_in > e.max_iov)
+		if (e.head >= qsize || e.n_out + e.n_in > e.max_iov ||
+		    vq.inflight != 1)
 			abort();
 		for (unsigned i = 0; i < e.n_out + e.n_in; i++)
 			check_inside(ram, iov[i].iov_base, iov[i].iov_len);
