@@ -17,8 +17,12 @@
  *   - VIRTIO_F_VERSION_1 is required; VIRTIO_RING_F_EVENT_IDX and
  *     VIRTIO_RING_F_INDIRECT_DESC work if the model offers them;
  *   - resume after a restart: with the in-flight log atoll-cpu passes at
- *     QUEUE_SETUP, requests a crashed predecessor had popped but not
- *     completed are popped again, oldest first, before any new one;
+ *     QUEUE_SETUP (to a device whose atoll_dev_config.capabilities has
+ *     ATOLL__CAPABILITY__CAP_INFLIGHT), requests a crashed predecessor had
+ *     popped but not completed are popped again, oldest first, before any
+ *     new one, and none it completed is handed out again, whatever order
+ *     it completed them in; the model must tolerate executing such a
+ *     request twice (a disk write reaches the disk again);
  *   - kicks: the queue's kick eventfd is watched through the program's
  *     loop (cfg->watch of the atoll_dev); a driver that keeps a ring full
  *     gets a few passes per kick, then yields to the loop.
