@@ -414,8 +414,10 @@ def check_restart(atoll, kit, tmp):
 
 # 16 writers, each on its own 64 KiB block of the raw disk: a fresh random
 # pattern, an O_DIRECT write with fsync (a FLUSH), an O_DIRECT read back
-# compared with the pattern; {r} rounds. The kernel command line is short
-# (1 KiB on riscv), hence the terse shell.
+# compared with the pattern; {r} rounds. Beside them a reader keeps O_DIRECT
+# reads going, so that the device always has work (the writers spend most
+# of their time starting programs under the DBT). The kernel command line
+# is short (1 KiB on riscv), hence the terse shell.
 STRESS = ("w(){ i=$1;r=0;b=0;e=0;while [ $r -lt {r} ];do "
           "dd if=/dev/urandom of=/tmp/p$i bs=64k count=1 2>/dev/null;"
           "dd if=/tmp/p$i of=/dev/vda bs=64k seek=$i count=1 oflag=direct "
@@ -424,8 +426,11 @@ STRESS = ("w(){ i=$1;r=0;b=0;e=0;while [ $r -lt {r} ];do "
           "count=1 iflag=direct 2>/dev/null|sha256sum|cut -c1-64);"
           "[ $x = $y ]||b=$((b+1));"
           "r=$((r+1));done;echo ATOLL-STRESS w=$i err=$e bad=$b rounds=$r;};"
-          "echo ATOLL-BLK stress=start;i=0;while [ $i -lt 16 ];do w $i & i=$((i+1));"
-          "done;wait;echo ATOLL-BLK stress=done;"
+          "echo ATOLL-BLK stress=start;"
+          "while :;do dd if=/dev/vda of=/dev/null bs=4k count=256 iflag=direct "
+          "2>/dev/null;done & P=$!;"
+          "i=0;while [ $i -lt 16 ];do w $i & echo $! >>/tmp/w;i=$((i+1));"
+          "done;wait $(cat /tmp/w);kill $P;echo ATOLL-BLK stress=done;"
           "dmesg|grep -v 'command line'>/tmp/d;"
           "echo ATOLL-BLK ioerr=$(grep -c -i 'i/o error' /tmp/d)"
           " nothead=$(grep -c 'not a head' /tmp/d);"
