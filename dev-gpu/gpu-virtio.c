@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gpu-virtio.h"
@@ -24,9 +25,6 @@
 #define VIRTIO_ID_GPU 16
 #define QUEUE_SIZE 256u
 #define MAX_IOV 64u
-/* The scanout memfd holds at least this many pixels, so a guest may set
- * a mode up to 3840x2160 whatever the preferred one is. */
-#define SCANOUT_MIN_PIXELS (3840ull * 2160ull)
 
 static bool mem_ok(void *opaque, uint64_t gpa, uint64_t len)
 {
@@ -175,22 +173,36 @@ static const struct atoll_virtio_ops gpu_vops = {
 	.reset = gpu_reset_cb,
 };
 
-/* The scanout memfd, sealed so its size never changes under a reader's
- * mapping. */
+/* The scanout memfd: the launcher's (--scanout-fd, shared with the
+ * display and kept across restarts of either), which must be sealed
+ * against shrinking and as large as the mode needs; else one of its own
+ * (a device run without a launcher), sealed the same way. */
 static int scanout_create(struct gpu_dev *d)
 {
-	uint64_t px = (uint64_t)d->width * d->height;
+	struct stat st;
+	int seals;
 
-	if (px < SCANOUT_MIN_PIXELS)
-		px = SCANOUT_MIN_PIXELS;
-	d->scanout_size = SCANOUT_PIXELS_OFFSET + px * 4;
-	d->scanout_fd = memfd_create("atoll-scanout",
-				     MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (d->scanout_fd < 0 ||
-	    ftruncate(d->scanout_fd, (off_t)d->scanout_size) < 0 ||
-	    fcntl(d->scanout_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
-		  F_SEAL_SEAL) < 0)
-		return -errno;
+	d->scanout_size = scanout_memfd_size(d->width, d->height);
+	if (d->scanout_fd >= 0) {
+		seals = fcntl(d->scanout_fd, F_GET_SEALS);
+		if (fstat(d->scanout_fd, &st) < 0 || seals < 0)
+			return -errno;
+		if (!(seals & F_SEAL_SHRINK) ||
+		    (uint64_t)st.st_size < d->scanout_size) {
+			log_error("--scanout-fd: %lld bytes%s, %zu needed",
+				  (long long)st.st_size, seals & F_SEAL_SHRINK ?
+				  "" : " and not sealed", d->scanout_size);
+			return -EINVAL;
+		}
+	} else {
+		d->scanout_fd = memfd_create("atoll-scanout",
+					     MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (d->scanout_fd < 0 ||
+		    ftruncate(d->scanout_fd, (off_t)d->scanout_size) < 0 ||
+		    fcntl(d->scanout_fd, F_ADD_SEALS, F_SEAL_SHRINK |
+			  F_SEAL_GROW | F_SEAL_SEAL) < 0)
+			return -errno;
+	}
 	d->scanout = mmap(NULL, d->scanout_size, PROT_READ | PROT_WRITE,
 			  MAP_SHARED, d->scanout_fd, 0);
 	if (d->scanout == MAP_FAILED) {

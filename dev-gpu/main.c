@@ -49,6 +49,11 @@ static int gpu_opt(int opt, const char *arg, void *state)
 			return rc;
 		d->mem_budget = v << 20;
 		return 0;
+	case 's':
+		if ((rc = parse_u32(arg, 0, 1024, &v)) < 0)
+			return rc;
+		d->scanout_fd = (int)v;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -114,6 +119,7 @@ int main(int argc, char **argv)
 		{ "width", required_argument, NULL, 'W' },
 		{ "height", required_argument, NULL, 'H' },
 		{ "max-memory", required_argument, NULL, 'm' },
+		{ "scanout-fd", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct child_ops ops = {
@@ -134,5 +140,6 @@ int main(int argc, char **argv)
 	return child_main(argc, argv, &ops, &d, opts, gpu_opt,
 		"  --width=N           preferred mode's width, 16-4095 (1024)\n"
 		"  --height=N          preferred mode's height, 16-4095 (768)\n"
-		"  --max-memory=MIB    host memory for the guest's resources (256)\n");
+		"  --max-memory=MIB    host memory for the guest's resources (256)\n"
+		"  --scanout-fd=N      the launcher's scanout memfd (default: its own)\n");
 }

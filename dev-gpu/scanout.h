@@ -21,6 +21,20 @@
 /* Pixels start one page in, so the header never shares their page. */
 #define SCANOUT_PIXELS_OFFSET 4096u
 
+/* The memfd holds at least this many pixels, so a guest may set a mode
+ * up to 3840x2160 whatever the preferred one is. */
+#define SCANOUT_MIN_PIXELS (3840ull * 2160ull)
+
+/* The memfd's size for a width x height preferred mode: the launcher
+ * makes it so, the device checks it. */
+static inline uint64_t scanout_memfd_size(uint32_t width, uint32_t height)
+{
+	uint64_t px = (uint64_t)width * height;
+
+	return SCANOUT_PIXELS_OFFSET +
+	       (px < SCANOUT_MIN_PIXELS ? SCANOUT_MIN_PIXELS : px) * 4;
+}
+
 struct scanout_header {
 	uint64_t magic;
 	uint64_t seq;        /* odd: an update is being written */

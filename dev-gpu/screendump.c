@@ -15,12 +15,7 @@
 #include "scanout.h"
 #include "screendump.h"
 
-/* Where red, green and blue sit in a pixel's 4 bytes, by format. */
-struct rgb_at {
-	uint8_t r, g, b;
-};
-
-static int rgb_offsets(uint32_t format, struct rgb_at *at)
+int scanout_rgb_offsets(uint32_t format, struct rgb_at *at)
 {
 	switch (format) {
 	case VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM:
@@ -165,7 +160,7 @@ int screendump_write(int fd, enum screendump_format fmt,
 	}
 	if (!im.h.width || !im.h.height || im.h.stride / 4 < im.h.width ||
 	    (uint64_t)im.h.stride * im.h.height > size - SCANOUT_PIXELS_OFFSET ||
-	    rgb_offsets(im.h.format, &im.at) < 0) {
+	    scanout_rgb_offsets(im.h.format, &im.at) < 0) {
 		snprintf(why, whylen, "the scanout header is inconsistent "
 			 "(%ux%u, stride %u, format %u)", im.h.width,
 			 im.h.height, im.h.stride, im.h.format);

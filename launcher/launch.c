@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "atoll-config.h"
+#include "display.h"
 #include "kind.h"
 #include "log.h"
 
@@ -23,6 +24,7 @@ static const struct {
 } core_programs[] = {
 	{ "mem", "atoll-mem", "memory-server" },
 	{ "cpu", "atoll-cpu", "cpu-server" },
+	{ "display", "atoll-display", "display" },
 };
 
 static bool running_from_build_tree(void)
@@ -155,6 +157,8 @@ int launch_plan_build(const struct proc *p, int bus_fd, struct launch_plan *plan
 		rc = plan_cpu(p->vm->cfg, plan);
 	else if (p->dev)
 		rc = plan_device(p->dev, plan);
+	else if (p == p->vm->display)
+		rc = display_plan(p->vm, plan);
 	if (rc < 0)
 		goto fail;
 	return 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The top-level sections of the manifest: name, machine, memory, boot,
  * console, qmp, sandbox. docs/manifest.md documents each field. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,12 +263,101 @@ static int read_qmp(struct mctx *c, const struct mmap *root,
 	return r;
 }
 
+/* "HOST:PORT" with a numeric host ("[v6]:PORT" for IPv6) and a port. */
+static int check_listen(struct mctx *c, const struct mval *v, const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	char host[64];
+	unsigned long port;
+	char *end;
+	struct in6_addr a6;
+	struct in_addr a4;
+	size_t n = colon ? (size_t)(colon - s) : 0;
+
+	if (colon && n >= 2 && s[0] == '[' && s[n - 1] == ']')
+		s++, n -= 2;
+	if (!colon || !n || n >= sizeof(host))
+		return mx_fail(c, v->pos, v->field, "expected HOST:PORT with a "
+			       "numeric host, e.g. 127.0.0.1:5900");
+	memcpy(host, s, n);
+	host[n] = 0;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || !colon[1] || port == 0 || port > 65535)
+		return mx_fail(c, v->pos, v->field, "port \"%.10s\" is not "
+			       "1..65535", colon + 1);
+	if (inet_pton(AF_INET, host, &a4) != 1 &&
+	    inet_pton(AF_INET6, host, &a6) != 1)
+		return mx_fail(c, v->pos, v->field, "host \"%.40s\" is not a "
+			       "numeric IPv4 or IPv6 address", host);
+	return 0;
+}
+
+static bool has_gpu(const struct vm_config *cfg)
+{
+	for (size_t i = 0; i < cfg->ndevices; i++)
+		if (!strcmp(cfg->devices[i].kind, "virtio-gpu"))
+			return true;
+	return false;
+}
+
+/* display: {type: vnc, listen: HOST:PORT | unix: PATH, password: S} */
+static int read_display(struct mctx *c, const struct mmap *root,
+			struct vm_config *cfg)
+{
+	static const char *const keys[] = { "type", "listen", "unix",
+					     "password", NULL };
+	static const char *const types[] = { "vnc", NULL };
+	struct display_config *d = &cfg->display;
+	struct mval v, t, l, u, p;
+	struct mmap m;
+	char *s = NULL;
+	int idx, r;
+
+	mx_lookup(root, "display", &v);
+	if (!v.present)
+		return 0;
+	if ((r = mx_as_map(c, &v, &m)) < 0 ||
+	    (r = mx_check_keys(c, &m, keys, NULL, NULL)) < 0)
+		return r;
+	mx_lookup(&m, "type", &t);
+	mx_lookup(&m, "listen", &l);
+	mx_lookup(&m, "unix", &u);
+	mx_lookup(&m, "password", &p);
+	if ((r = mx_require(c, &t)) < 0 || (r = mx_choice(c, &t, types, &idx)) < 0)
+		return r;
+	if (l.present == u.present)
+		return mx_fail(c, v.pos, v.field, "give one of listen and unix");
+	if (l.present && ((r = mx_string(c, &l, &d->listen)) < 0 ||
+			  (r = check_listen(c, &l, d->listen)) < 0))
+		return r;
+	if (u.present) {
+		if ((r = mx_string(c, &u, &s)) < 0)
+			return r;
+		r = mx_socket_path(c, &u, s, &d->unix_path);
+		free(s);
+		if (r < 0)
+			return r;
+	}
+	if (p.present && (r = mx_string(c, &p, &d->password)) < 0)
+		return r;
+	if (d->password && (!*d->password || strlen(d->password) > 8))
+		return mx_fail(c, p.pos, p.field, "a VNC password is 1 to 8 "
+			       "bytes (VNC authentication uses 8)");
+	if (!has_gpu(cfg))
+		return mx_fail(c, v.pos, v.field, "a display needs a "
+			       "virtio-gpu device to show");
+	d->vnc = true;
+	return 0;
+}
+
 int mx_read_config(struct mctx *c, const struct mmap *root,
 		   struct vm_config *cfg)
 {
 	static const char *const keys[] = { "name", "machine", "memory",
 					    "boot", "console", "qmp",
-					    "sandbox", "devices", NULL };
+					    "sandbox", "devices", "display",
+					    NULL };
 	struct mval v;
 	int type, r;
 
@@ -284,7 +374,7 @@ int mx_read_config(struct mctx *c, const struct mmap *root,
 	if (v.present && (r = mx_sandbox(c, &v, &cfg->sandbox)) < 0)
 		return r;
 	mx_lookup(root, "devices", &v);
-	if (v.present)
-		r = mx_read_devices(c, &v, cfg);
-	return r;
+	if (v.present && (r = mx_read_devices(c, &v, cfg)) < 0)
+		return r;
+	return read_display(c, root, cfg);
 }

@@ -307,6 +307,9 @@ void vm_config_free(struct vm_config *cfg)
 	free(cfg->cmdline);
 	free(cfg->console);
 	free(cfg->qmp);
+	free(cfg->display.listen);
+	free(cfg->display.unix_path);
+	free(cfg->display.password);
 	free(cfg);
 }
 

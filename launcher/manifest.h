@@ -156,6 +156,15 @@ struct vm_config {
 
 	struct device_config *devices;
 	size_t ndevices;
+
+	/* display: VNC of the virtio-gpu device's scanout, served by
+	 * atoll-display (docs/display.md). Exactly one of listen, unix. */
+	struct display_config {
+		bool vnc;            /* display: is present */
+		char *listen;        /* numeric "HOST:PORT" ([v6]:PORT), or NULL */
+		char *unix_path;     /* a unix socket path, or NULL */
+		char *password;      /* the VNC password, or NULL */
+	} display;
 };
 
 /* A manifest error: where and what. `line` and `column` are 1-based, 0 when

@@ -206,6 +206,8 @@ static int session_setup(struct proc *p)
 
 	if (p == vm->mem)
 		return session_setup_mem(p);
+	if (p == vm->display)
+		return 0;   /* it never gets guest RAM, only the scanout */
 	if ((rc = session_grant_memory(p)) < 0)
 		return rc;
 	if (p == vm->cpu) {

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "console.h"
+#include "display.h"
 #include "fault.h"
 #include "fault-schedule.h"
 #include "launch.h"
@@ -51,6 +52,8 @@ const char *proc_state_name(enum proc_state s)
 }
 
 static const struct restart_config never_restart = { RESTART_NEVER, 0, 0, 0, 0 };
+static const struct restart_config display_restart = {
+	RESTART_ON_FAILURE, 5, 100, 5000, 60 };
 
 static int vm_add_proc(struct vm *vm, const char *name, const char *kind,
 		       Atoll__Role role, const char *override,
@@ -81,7 +84,7 @@ static int vm_build_procs(struct vm *vm)
 	const struct vm_config *c = vm->cfg;
 	int rc;
 
-	vm->procs = calloc(c->ndevices + 2, sizeof(*vm->procs));
+	vm->procs = calloc(c->ndevices + 3, sizeof(*vm->procs));
 	if (!vm->procs)
 		return -ENOMEM;
 	/* mem and cpu hold state no restart can recover (RAM, vCPUs):
@@ -103,6 +106,16 @@ static int vm_build_procs(struct vm *vm)
 		if ((rc = vm_add_proc(vm, d->name, d->kind, ATOLL__ROLE__ROLE_DEVICE,
 				      d->binary, &d->restart, d->sandbox, d)) < 0)
 			return rc;
+	}
+	/* The display holds nothing the guest needs: restarted on a crash,
+	 * on the socket display_open made. */
+	if (c->display.vnc) {
+		if ((rc = vm_add_proc(vm, "display", "display",
+				      ATOLL__ROLE__ROLE_DEVICE, NULL,
+				      &display_restart, c->sandbox, NULL)) < 0 ||
+		    (rc = display_open(vm)) < 0)
+			return rc;
+		vm->display = vm->procs[vm->nprocs - 1];
 	}
 	return 0;
 }
@@ -214,6 +227,7 @@ static void vm_teardown(struct vm *vm)
 	for (size_t i = 0; i < vm->nprocs; i++)
 		proc_free(vm->procs[i]);
 	free(vm->procs);
+	display_close(vm);
 	for (int i = 0; i < 2; i++)
 		if (vm->sig_ev[i])
 			event_free(vm->sig_ev[i]);

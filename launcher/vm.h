@@ -93,6 +93,8 @@ struct vm {
 	size_t nprocs;
 	struct proc *mem;
 	struct proc *cpu;
+	struct proc *display;      /* atoll-display, with display: */
+	struct display_listen *display_listen;   /* its socket (display.c) */
 	struct console *console;
 	struct qmp_server *qmp;
 	struct fault_log *faults;  /* injected and scheduled faults */

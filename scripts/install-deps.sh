@@ -8,9 +8,9 @@ BUILD_PKGS="meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev \
   protobuf-c-compiler libprotobuf-c-dev libevent-dev libcap-ng-dev check \
   libseccomp-dev libfdt-dev liburing-dev libjansson-dev libfyaml-dev \
   libslirp-dev libglib2.0-dev zlib1g-dev python3 gcc-riscv64-linux-gnu \
-  libtpms-dev libssl-dev libpng-dev"
+  libtpms-dev libssl-dev libpng-dev libvncserver-dev libgcrypt20-dev"
 TEST_PKGS="socat qemu-system-misc qemu-system-common qemu-utils opensbi u-boot-qemu fio util-linux procps \
-  e2fsprogs nodejs npm swtpm device-tree-compiler"
+  e2fsprogs nodejs npm swtpm device-tree-compiler gvncviewer"
 # A QMP client Atoll did not write, for tests/launcher/test-qmp-npm.py:
 # installed with npm into a cache outside the tree (ATOLL_NPM_DIR).
 NPM_PKGS="qemu-qmp@0.5.0"

@@ -28,6 +28,12 @@ run` under its sandbox profile.
       transfers and flushes get errors (its dmesg lines), and the screen
       stays blank (screendump refused) until the guest sets a mode again.
 
+  guest_gpu.py vnc ATOLL DEVICE
+      display: vnc on 127.0.0.1 with a password: gvnccapture (Debian's
+      gvncviewer, a client nobody here wrote) captures exactly the
+      guest's pattern; atoll-display is then SIGKILLed, the launcher
+      restarts it on the same socket, and a new capture shows the same
+      pixels; a wrong password gets no image. Skips without gvnccapture.
   guest_gpu.py bench ATOLL DEVICE         (suite bench: prints figures)
       The same pattern drawn, then QMP screendump (PNG and PPM, 10 of
       each) timed from the command to its reply, against QEMU 7.2
@@ -123,20 +129,22 @@ def decode_png(data):
             idat += body
         at += 12 + n
     w, h, depth, ctype, _, _, interlace = ihdr
-    if (depth, ctype, interlace) != (8, 2, 0):
+    if depth != 8 or ctype not in (2, 6) or interlace:
         raise ValueError(f"PNG depth {depth} type {ctype} interlace "
-                         f"{interlace}, wanted 8-bit RGB")
-    raw, stride = zlib.decompress(idat), w * 3
+                         f"{interlace}, wanted 8-bit RGB or RGBA")
+    bpp = 3 if ctype == 2 else 4
+    raw, stride = zlib.decompress(idat), w * bpp
     out, prev = bytearray(), bytearray(stride)
     for y in range(h):
         f = raw[y * (stride + 1)]
         row = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
         for i in range(stride):
-            a = row[i - 3] if i >= 3 else 0
-            c = prev[i - 3] if i >= 3 else 0
+            a = row[i - bpp] if i >= bpp else 0
+            c = prev[i - bpp] if i >= bpp else 0
             row[i] = (row[i] + (0, a, prev[i], (a + prev[i]) // 2,
                                 paeth(a, prev[i], c))[f]) & 0xff
-        out += row
+        out += row if bpp == 3 else bytes(
+            b for i, b in enumerate(row) if i % 4 != 3)
         prev = row
     return w, h, bytes(out)
 
@@ -350,6 +358,140 @@ def bench(atoll, kit, tmp):
     return 0 if ok else 1
 
 
+def free_display():
+    """A VNC display number (port 5900 + N) nothing listens on now."""
+    import socket
+    for n in range(57, 99):
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", 5900 + n))
+            return n
+        except OSError:
+            continue
+        finally:
+            s.close()
+    return None
+
+
+def capture(disp, path, password):
+    """gvnccapture 127.0.0.1:disp path. It reads the password from a
+    terminal (echo off), so it runs under a pseudo-terminal that is given
+    the password once it asks."""
+    import pty
+    import select
+    import subprocess
+    master, slave = pty.openpty()
+    p = subprocess.Popen(["gvnccapture", "-q", f"127.0.0.1:{disp}", path],
+                         stdin=slave, stdout=slave, stderr=slave,
+                         start_new_session=True)
+    os.close(slave)
+    said, deadline = b"", time.monotonic() + 60
+    try:
+        while p.poll() is None and time.monotonic() < deadline:
+            r, _, _ = select.select([master], [], [], 0.5)
+            if not r:
+                continue
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            said += chunk
+            if b"Password:" in chunk:
+                # It turns echo off (flushing input) after the prompt.
+                time.sleep(0.5)
+                os.write(master, password.encode() + b"\n")
+        p.wait(timeout=max(1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        return "gvnccapture timed out"
+    finally:
+        os.close(master)
+    said = said.decode("utf-8", "replace").replace("\r", "").strip()
+    if p.returncode != 0 or not os.path.exists(path):
+        return f"gvnccapture status {p.returncode}: {said}"
+    return None
+
+
+VNC_PASSWORD = "s3cret"
+
+
+def vnc_session(qmp, tmp, disp, drawn, out):
+    if not drawn.wait(600):
+        return
+    q = Qmp(qmp)
+    time.sleep(0.5)     # the display polls the scanout every 15 ms
+    out["first-error"] = capture(disp, os.path.join(tmp, "v1.png"),
+                                 VNC_PASSWORD)
+    out["wrong-error"] = capture(disp, os.path.join(tmp, "wrong.png"),
+                                 "nope")
+    out["restarts"] = kill_device(qmp, "display", 1, 0, out["killed"])
+    time.sleep(0.5)
+    out["second-error"] = capture(disp, os.path.join(tmp, "v2.png"),
+                                  VNC_PASSWORD)
+    q.execute("quit")
+
+
+def check_vnc(atoll, kit, tmp):
+    import shutil
+    if not shutil.which("gvnccapture"):
+        print("SKIP: gvnccapture not installed (apt-get install gvncviewer)")
+        return 77
+    display = os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(sys.argv[3]))), "display", "atoll-display")
+    if not os.access(display, os.X_OK):
+        print(f"SKIP: {display} is not built (libvncserver-dev, "
+              "libgcrypt20-dev)")
+        return 77
+    disp = free_display()
+    yaml, qmp = os.path.join(tmp, "v.yaml"), os.path.join(tmp, "v.qmp")
+    write_manifest(yaml, kit, DRAW, "  - name: gpu0\n"
+                   "    kind: virtio-gpu\n    restart: never\n",
+                   extra=f"qmp: {qmp}\ndisplay:\n  type: vnc\n"
+                   f"  listen: 127.0.0.1:{5900 + disp}\n"
+                   f"  password: {VNC_PASSWORD}\n")
+    drawn, out = threading.Event(), {"killed": []}
+    th = threading.Thread(target=vnc_session,
+                          args=(qmp, tmp, disp, drawn, out), daemon=True)
+    th.start()
+    rc, lines = run([atoll, "run", yaml], on_line=lambda l: l.startswith(
+        "ATOLL-GPU drawn=1") and drawn.set())
+    drawn.set()
+    th.join(120)
+    want = expected_rgb()
+    problems = []
+    if rc != 0:
+        problems.append(f"exit status {rc}, wanted 0 (quit)")
+    for name in ("first", "second"):
+        err = out.get(name + "-error", "not run")
+        if err:
+            problems.append(f"{name} capture: {err}")
+            continue
+        w, h, rgb = decode_png(open(os.path.join(
+            tmp, "v1.png" if name == "first" else "v2.png"), "rb").read())
+        if (w, h) != (WIDTH, HEIGHT):
+            problems.append(f"{name} capture is {w}x{h}")
+        elif rgb != want:
+            bad = next(i for i in range(len(want)) if rgb[i] != want[i])
+            at = bad - bad % 3
+            problems.append(f"{name} capture differs from the pattern at "
+                            f"pixel ({bad // 3 % WIDTH}, {bad // 3 // WIDTH}):"
+                            f" {rgb[at:at + 3].hex()}, wanted "
+                            f"{want[at:at + 3].hex()}")
+    if out.get("wrong-error") is None and "wrong-error" in out:
+        problems.append("a wrong password got an image")
+    if len(out["killed"]) != 1 or not out.get("restarts"):
+        problems.append(f"display killed {len(out['killed'])} times, "
+                        f"restarts {out.get('restarts')}")
+    if problems:
+        print("FAIL: " + "; ".join(problems))
+        return 1
+    print(f"PASS: gvnccapture over VNC (password) shows the guest's "
+          f"{WIDTH}x{HEIGHT} pattern exactly, before and after atoll-display "
+          "was killed and restarted; a wrong password got nothing")
+    return 0
+
+
 def check_fb(atoll, kit, tmp):
     yaml = os.path.join(tmp, "gpu.yaml")
     write_manifest(yaml, kit, FB_CMD, "  - name: gpu0\n"
@@ -390,4 +532,5 @@ if __name__ == "__main__":
     sys.exit(guest_main(__doc__, "atoll-gpu-", {"fb": check_fb,
                                                "dump": check_dump,
                                                "crash": check_crash,
+                                               "vnc": check_vnc,
                                                "bench": bench}))

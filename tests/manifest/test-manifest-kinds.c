@@ -13,6 +13,7 @@
 
 #include "external.h"
 #include "kind.h"
+#include "virtio-gpu.h"
 #include "manifest-test.h"
 #include "test-util.h"
 
@@ -49,6 +50,23 @@ static const struct mt_bad unimplemented[] = {
 	  "devices[0].max-memory", { "0 is out of range" } },
 	{ MT_BASE DEV "    kind: virtio-gpu\n    path: disk.img #<\n", 0, 5,
 	  "devices[0].path", { "not valid for kind virtio-gpu" } },
+	/* display: needs a virtio-gpu, one numeric listen or unix, 1-8 byte
+	 * password */
+	{ MT_BASE "display:\n  type: vnc #<\n  listen: 127.0.0.1:5901\n", 0, 3,
+	  "display", { "needs a virtio-gpu device" } },
+	{ MT_BASE DEV "    kind: virtio-gpu\ndisplay:\n  type: vnc\n"
+	  "  listen: localhost:5901 #<\n", 0, 11, "display.listen",
+	  { "not a numeric IPv4 or IPv6 address" } },
+	{ MT_BASE DEV "    kind: virtio-gpu\ndisplay:\n  type: vnc\n"
+	  "  listen: 127.0.0.1:99999 #<\n", 0, 11, "display.listen",
+	  { "is not 1..65535" } },
+	{ MT_BASE DEV "    kind: virtio-gpu\ndisplay:\n  type: vnc #<\n", 0, 3,
+	  "display", { "give one of listen and unix" } },
+	{ MT_BASE DEV "    kind: virtio-gpu\ndisplay:\n  type: spice #<\n", 0,
+	  9, "display.type", { "unknown value \"spice\"" } },
+	{ MT_BASE DEV "    kind: virtio-gpu\ndisplay:\n  type: vnc\n"
+	  "  listen: 127.0.0.1:5901\n  password: 123456789 #<\n", 0, 13,
+	  "display.password", { "1 to 8 bytes" } },
 	/* a kind's keys are its own */
 	{ EXT "    program: ${MT}/bin\n    path: ${MT}/disk.img #<\n", 0, 5,
 	  "devices[0].path", { "not valid for kind external" } },
@@ -340,7 +358,8 @@ START_TEST(blk_plan_grants_disk)
 }
 END_TEST
 
-/* virtio-gpu: its mode and budget on the command line, no file. */
+/* virtio-gpu: its mode and budget on the command line, and the scanout
+ * memfd as fd 4, sealed against resizing and the same at every start. */
 START_TEST(gpu_plan_args)
 {
 	struct vm_config *cfg = mt_load_ok(MT_BASE DEV "    kind: virtio-gpu\n"
@@ -348,13 +367,23 @@ START_TEST(gpu_plan_args)
 					   "    max-memory: 64\n");
 	const struct device_config *d = &cfg->devices[0];
 	struct launch_plan plan = { .cfg = cfg };
+	struct stat st, st2;
+	int fd, seals;
 
 	ck_assert_str_eq(d->ops->program, "atoll-virtio-gpu");
 	ck_assert_int_eq(d->ops->plan(d, &plan), 0);
 	ck_assert(has_arg(&plan, "--width=800"));
 	ck_assert(has_arg(&plan, "--height=768"));
 	ck_assert(has_arg(&plan, "--max-memory=64"));
-	ck_assert_uint_eq(plan.spawn.nfds, 0);
+	ck_assert(has_arg(&plan, "--scanout-fd=4"));
+	ck_assert_uint_eq(plan.spawn.nfds, 1);
+	ck_assert_int_ge(fd = granted(&plan, 4), 0);
+	seals = fcntl(fd, F_GET_SEALS);
+	ck_assert_int_eq(seals & (F_SEAL_SHRINK | F_SEAL_GROW),
+			 F_SEAL_SHRINK | F_SEAL_GROW);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_ino, (fstat(virtio_gpu_scanout_fd(d), &st2),
+				      st2.st_ino));
 	launch_plan_release(&plan);
 	vm_config_free(cfg);
 }
