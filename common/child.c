@@ -121,6 +121,16 @@ bool child_fault_take_error(struct child *c, uint32_t queue)
 	return true;
 }
 
+bool child_fault_take_drop(struct child *c, uint32_t queue)
+{
+	if (!c->fault.drops_left)
+		return false;
+	if (c->fault.drop_queue != UINT32_MAX && c->fault.drop_queue != queue)
+		return false;
+	c->fault.drops_left--;
+	return true;
+}
+
 uint32_t child_fault_delay_ms(struct child *c, uint32_t queue)
 {
 	if (c->fault.delay_queue != UINT32_MAX && c->fault.delay_queue != queue)
@@ -184,6 +194,10 @@ static void handle_fault(struct child *c, atoll_bus *bus, struct atoll_msg *m)
 		c->fault.errors_left = f->count;
 		c->fault.error_queue = f->queue;
 		break;
+	case ATOLL__FAULT_KIND__FAULT_DROP_INTERRUPT:
+		c->fault.drops_left = f->count;
+		c->fault.drop_queue = f->queue;
+		break;
 	case ATOLL__FAULT_KIND__FAULT_CLEAR:
 		memset(&c->fault, 0, sizeof(c->fault));
 		break;
@@ -193,9 +207,11 @@ static void handle_fault(struct child *c, atoll_bus *bus, struct atoll_msg *m)
 					      "unknown fault kind %d", f->kind);
 		return;
 	}
-	log_info("faults armed: delay %u ms (queue %d), %u errors (queue %d)",
+	log_info("faults armed: delay %u ms (queue %d), %u errors (queue %d), "
+		 "%u interrupts dropped (queue %d)",
 		 c->fault.delay_ms, (int)c->fault.delay_queue,
-		 c->fault.errors_left, (int)c->fault.error_queue);
+		 c->fault.errors_left, (int)c->fault.error_queue,
+		 c->fault.drops_left, (int)c->fault.drop_queue);
 ack:
 	if (m->flags & ATOLL_FRAME_NEED_REPLY)
 		atoll_bus_reply_ack(bus, m);

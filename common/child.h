@@ -74,6 +74,8 @@ struct child_fault {
 	uint32_t delay_queue;     /* queue it applies to (UINT32_MAX: all) */
 	uint32_t errors_left;     /* fail this many more requests */
 	uint32_t error_queue;     /* queue they apply to (UINT32_MAX: all) */
+	uint32_t drops_left;      /* interrupts still to leave out */
+	uint32_t drop_queue;      /* queue they apply to (UINT32_MAX: all) */
 };
 
 /*
@@ -113,6 +115,9 @@ char *child_status_buf(struct child *c, size_t *len);
 const struct child_fault *child_fault(struct child *c);
 /* True if a request on `queue` must fail now; consumes one armed error. */
 bool child_fault_take_error(struct child *c, uint32_t queue);
+/* True if the used-buffer interrupt `queue` is about to send must be left
+ * out (FAULT_DROP_INTERRUPT); consumes one. */
+bool child_fault_take_drop(struct child *c, uint32_t queue);
 /* The delay to apply to a request on `queue`, in ms (0: none). */
 uint32_t child_fault_delay_ms(struct child *c, uint32_t queue);
 

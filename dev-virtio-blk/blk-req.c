@@ -171,6 +171,13 @@ void blk_publish_dirty(struct blk *b)
 
 		if (bq->dirty && bq->q) {
 			bq->dirty = false;
+			/* An injected fault: the completions are in the used
+			 * ring, the guest is not told; a later interrupt
+			 * on the queue delivers them. */
+			if (child_fault_take_drop(b->child, i)) {
+				log_warn("fault: interrupt of queue %u dropped", i);
+				continue;
+			}
 			atoll_virtio_queue_notify(bq->q);
 		}
 	}

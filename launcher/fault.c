@@ -146,7 +146,9 @@ static int apply(struct proc *p, const struct fault_spec *f, char *how,
 				    errlen);
 		return rc;
 	case FAULT_KIND_DROP_INTERRUPT:
-		break;
+		snprintf(how, howlen, "device");
+		return post_to_device(p, ATOLL__FAULT_KIND__FAULT_DROP_INTERRUPT,
+				      f, err, errlen);
 	}
 	snprintf(err, errlen, "fault '%s' is not implemented yet",
 		 fault_kind_name(f->kind));
@@ -178,9 +180,11 @@ static json_t *spec_json(const struct fault_spec *f)
 
 	if (!o)
 		return NULL;
-	if (f->kind == FAULT_KIND_IO_ERROR)
+	if (f->kind == FAULT_KIND_IO_ERROR ||
+	    f->kind == FAULT_KIND_DROP_INTERRUPT)
 		json_object_set_new(o, "count", json_integer(f->count));
-	if (f->kind == FAULT_KIND_IO_ERROR || f->kind == FAULT_KIND_DELAY)
+	if (f->kind == FAULT_KIND_IO_ERROR || f->kind == FAULT_KIND_DELAY ||
+	    f->kind == FAULT_KIND_DROP_INTERRUPT)
 		json_object_set_new(o, "queue", f->queue == FAULT_ALL_QUEUES ?
 				    json_string("all") : json_integer(f->queue));
 	if (f->kind == FAULT_KIND_HANG || f->kind == FAULT_KIND_DELAY)

@@ -8,7 +8,7 @@
 
 /* The order of enum fault_kind in launcher/fault.h. */
 static const char *const kinds[] = { "crash", "hang", "delay", "io-error",
-				     NULL };
+				     "drop-interrupt", NULL };
 
 static int read_queue(struct mctx *c, const struct mval *v, uint32_t *queue)
 {

@@ -76,8 +76,9 @@ struct net_config {
  * as QMP inject-fault; docs/manifest.md, `faults`). */
 #define MANIFEST_MAX_FAULTS 16
 struct scheduled_fault {
-	unsigned kind;       /* 0 crash, 1 hang, 2 delay, 3 io-error: the
-			      * order of enum fault_kind (launcher/fault.h) */
+	unsigned kind;       /* 0 crash, 1 hang, 2 delay, 3 io-error,
+			      * 4 drop-interrupt: the order of enum
+			      * fault_kind (launcher/fault.h) */
 	unsigned at_ms;      /* after the guest first runs */
 	unsigned every_ms;   /* then again this often; 0: once */
 	unsigned times;      /* how many in all (1..100000, default 1) */

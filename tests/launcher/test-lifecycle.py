@@ -104,13 +104,19 @@ def crash_and_hang():
         check(r == {"return": {}}, "io-error is handed to the device")
         wait_for(lambda: "faults armed: delay 0 ms (queue 0), 3 errors "
                  "(queue 0)" in vm.stderr(), 5, "the device armed it")
+        r = vm.qmp.execute("inject-fault", {"id": "d0", "kind":
+                                            "drop-interrupt", "count": 2})
+        check(r == {"return": {}}, "drop-interrupt is handed to the device")
+        wait_for(lambda: "2 interrupts dropped (queue -1)" in vm.stderr(), 5,
+                 "the device armed the dropped interrupts")
         r = vm.qmp.execute("inject-fault", {"id": "d0", "kind": "melt"})
         check("unknown kind 'melt'" in error_of(r), "unknown kind refused")
         r = vm.qmp.execute("inject-fault", {"id": "d0", "kind": "delay",
                                             "queue": -1})
         check("queue" in error_of(r), "a bad queue is refused: %r" % r)
         faults = vm.qmp.execute("query-faults")["return"]
-        check([f["kind"] for f in faults] == ["crash", "hang", "io-error"] and
+        check([f["kind"] for f in faults] == ["crash", "hang", "io-error",
+                                              "drop-interrupt"] and
               faults[2]["count"] == 3 and faults[1]["how"] == "SIGSTOP",
               "query-faults lists what was injected: %r" % faults)
         vm.qmp.execute("quit")

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""io-error and drop-interrupt injected over QMP into a Linux guest's disk
+show the effect they name, and the guest recovers from each; no timing in
+pass/fail. Phase a: the guest reads its disk with O_DIRECT in a loop and
+the host injects one io-error: a read fails (dd, and the kernel logs an
+I/O error), then 20 reads succeed. Phase b: two more readers keep the
+queue busy and the host injects one drop-interrupt; once the device logs
+the interrupt it left out, the host injects an io-error as a signal; the
+guest's reads carry on past the dropped interrupt (the next interrupt on
+the queue delivers its completion), see that error and 20 good reads.
+Usage: guest-faults.py check ATOLL BLK (skips, 77, without the guest kit)."""
+import os
+import sys
+import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "guest-blk"))
+import guest_blk as gb  # noqa: E402
+from harness import Qmp  # noqa: E402
+
+CMD = ("r(){ while [ ! -e /tmp/s ];do dd if=/dev/vda of=/dev/null bs=4k "
+       "count=1 skip=$1 iflag=direct 2>/dev/null||touch /tmp/e;done;};"
+       "t(){ g=0;i=0;while [ $i -lt 5000 ];do if dd if=/dev/vda of=/dev/null "
+       "bs=4k count=1 skip=$((i%64)) iflag=direct 2>/dev/null;then "
+       "[ -e /tmp/e ]&&g=$((g+1));else touch /tmp/e;fi;[ $g -ge 20 ]&&break;"
+       "i=$((i+1));done;echo ATOLL-F $1=$g;rm -f /tmp/e;};"
+       "echo ATOLL-F ioerr;t a;r 100 & r 200 & echo ATOLL-F drop;t b;"
+       "touch /tmp/s;wait;echo ATOLL-F ioerr=$(dmesg|grep -c -i 'i/o error')")
+
+
+def check(atoll, kit, tmp):
+    disk, qmp = os.path.join(tmp, "f.img"), os.path.join(tmp, "f.qmp")
+    gb.make_disk(disk, 16)
+    gb.manifest(os.path.join(tmp, "f.yaml"), kit, disk, CMD,
+                extra=f"qmp: {qmp}\n", restart="never")
+    steps, answers = [], []
+    cond = threading.Condition()
+
+    def on_line(line):
+        step = {"ATOLL-F ioerr": "io-error", "ATOLL-F drop": "drop-interrupt"
+                }.get(line.strip())
+        if "fault: interrupt of queue" in line and "dropped" in line:
+            step = "io-error"      # the signal that ends phase b
+        if step:
+            with cond:
+                steps.append(step)
+                cond.notify()
+
+    def injector():
+        q = None
+        for n in range(3):
+            with cond:
+                if not cond.wait_for(lambda: len(steps) > n, gb.TIMEOUT):
+                    return
+                kind = steps[n]
+            if not q:
+                q = Qmp(qmp)
+                q.execute("qmp_capabilities")
+            answers.append(q.execute("inject-fault",
+                                     {"id": "disk0", "kind": kind}))
+
+    th = threading.Thread(target=injector, daemon=True)
+    th.start()
+    rc, lines = gb.run([atoll, "-v", "run", os.path.join(tmp, "f.yaml")],
+                       on_line=on_line, timeout=min(gb.TIMEOUT, 300))
+    with cond:
+        steps.extend(["-"] * 3)
+        cond.notify()
+    th.join(10)
+    v = gb.values(lines, "ATOLL-F")
+    problems = []
+    if rc != 0:
+        problems.append(f"exit status {rc}, wanted 0")
+    if answers != [{"return": {}}] * 3:
+        problems.append(f"inject-fault answered {answers}")
+    for phase, what in (("a", "io-error"), ("b", "drop-interrupt")):
+        if v.get(phase) != "20":
+            problems.append(f"after the {what}: {v.get(phase)} good reads "
+                            "after the error, wanted 20")
+    if int(v.get("ioerr", "0")) < 2:
+        problems.append(f"the guest kernel logged {v.get('ioerr')} I/O "
+                        "errors, wanted 2")
+    if not any("fault: interrupt of queue" in l and "dropped" in l
+               for l in lines):
+        problems.append("the device never left an interrupt out")
+    if problems:
+        print("FAIL: " + "; ".join(problems))
+        return 1
+    print(f"PASS: injected I/O errors seen by the guest (kernel log: "
+          f"{v['ioerr']}), an interrupt dropped and its completion delivered "
+          "later; 20 good reads after each")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(gb.guest_main(__doc__, "atoll-faults-", {"check": check}))
