@@ -64,11 +64,29 @@ static void init_fresh(struct vq *vq)
 	VQ_CRASH_POINT();
 }
 
+/* The flagged heads, oldest first, into vq->resubmit; *newest is the
+ * counter of the last one. Holds no allocation across a crash point (the
+ * crash test would see it leak). Returns their number or -ENOMEM. */
+static int resubmit_order(struct vq *vq, uint64_t *newest)
+{
+	struct flagged *f = calloc(vq->size, sizeof(*f));
+	unsigned n;
+
+	if (!f)
+		return -ENOMEM;
+	n = collect(vq, f);
+	for (unsigned i = 0; i < n; i++)
+		vq->resubmit[i] = f[i].head;
+	*newest = n ? f[n - 1].counter : 0;
+	free(f);
+	return (int)n;
+}
+
 int vq_attach_log(struct vq *vq, void *mem, uint64_t len)
 {
 	volatile struct vq_log_hdr *h = mem;
-	struct flagged *f;
-	unsigned n;
+	uint64_t newest;
+	int n;
 
 	if (len < vq_log_bytes(vq->size))
 		return -EINVAL;
@@ -76,42 +94,37 @@ int vq_attach_log(struct vq *vq, void *mem, uint64_t len)
 	free(vq->resubmit);
 	vq->batch = calloc(vq->size, sizeof(uint16_t));
 	vq->resubmit = calloc(vq->size, sizeof(uint16_t));
-	f = calloc(vq->size, sizeof(*f));
-	if (!vq->batch || !vq->resubmit || !f) {
-		free(f);
+	if (!vq->batch || !vq->resubmit)
 		return -ENOMEM;
-	}
 	vq->log = h;
 	vq->log_ent = (volatile struct vq_log_ent *)(h + 1);
 	if (h->magic == 0) {
 		init_fresh(vq);
-		free(f);
 		return 0;
 	}
 	if (h->magic != VQ_LOG_MAGIC || h->version != VQ_LOG_VERSION ||
 	    h->queue_size != vq->size) {
 		vq->log = NULL;
-		free(f);
 		return -EINVAL;
 	}
 	clear_completed(vq);
-	n = collect(vq, f);
+	if ((n = resubmit_order(vq, &newest)) < 0) {
+		vq->log = NULL;
+		return n;
+	}
 	vq->last_avail = h->last_avail;
 	/* Crash between flagging the newest head and advancing last_avail. */
-	if (n && f[n - 1].counter == h->counter &&
-	    vq->avail[2 + vq->last_avail % vq->size] == f[n - 1].head &&
+	if (n && newest == h->counter &&
+	    vq->avail[2 + vq->last_avail % vq->size] == vq->resubmit[n - 1] &&
 	    (uint16_t)(vq->avail[1] - vq->last_avail) != 0) {
 		vq->last_avail++;
 		h->last_avail = vq->last_avail;
 		VQ_CRASH_POINT();
 	}
-	for (unsigned i = 0; i < n; i++)
-		vq->resubmit[i] = f[i].head;
-	vq->nresubmit = n;
+	vq->nresubmit = (unsigned)n;
 	vq->resubmit_pos = 0;
-	free(f);
 	if (n)
 		vq_msg(vq, ATOLL_LOG_INFO, "%s: resuming at avail %u with %u request(s) to "
 			 "resubmit", vq->name, vq->last_avail, n);
-	return (int)n;
+	return n;
 }
