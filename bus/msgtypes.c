@@ -61,6 +61,7 @@ static const struct msgtype_info msgtypes[] = {
 	T(IRQ_LEVEL, "IRQ_LEVEL", irq_level, 0),
 	T(REGION_PLACED, "REGION_PLACED", region_placed, 0),
 	T(SCREENDUMP, "SCREENDUMP", screendump, 1),
+	T(INPUT_EVENTS, "INPUT_EVENTS", input_events, 0),
 };
 
 #undef T

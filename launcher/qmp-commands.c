@@ -13,6 +13,7 @@
 #include "qmp.h"
 #include "qmp-devices.h"
 #include "qmp-display.h"
+#include "qmp-input.h"
 #include "unix-listen.h"
 #include "vm.h"
 
@@ -128,7 +129,9 @@ int qmp_commands_start(struct vm *vm)
 			return rc;
 	if ((rc = qmp_devices_register(vm)) < 0)
 		return rc;
-	return qmp_display_register(vm);
+	if ((rc = qmp_display_register(vm)) < 0)
+		return rc;
+	return qmp_input_register(vm);
 }
 
 void qmp_commands_stop(struct vm *vm)

@@ -67,6 +67,9 @@ static const struct mt_bad unimplemented[] = {
 	{ MT_BASE DEV "    kind: virtio-gpu\ndisplay:\n  type: vnc\n"
 	  "  listen: 127.0.0.1:5901\n  password: 123456789 #<\n", 0, 13,
 	  "display.password", { "1 to 8 bytes" } },
+	/* virtio-input: a keyboard or a tablet */
+	{ MT_BASE DEV "    kind: virtio-input\n    type: mouse #<\n", 0, 11,
+	  "devices[0].type", { "unknown value \"mouse\"", "keyboard, tablet" } },
 	/* a kind's keys are its own */
 	{ EXT "    program: ${MT}/bin\n    path: ${MT}/disk.img #<\n", 0, 5,
 	  "devices[0].path", { "not valid for kind external" } },
