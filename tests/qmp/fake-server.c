@@ -17,6 +17,8 @@ struct fake_vm {
 	struct event_base *base;
 	struct qmp_server *qmp;
 	bool running;
+	struct qmp_reply *later;     /* "answer-later" waiting for its timer */
+	struct event *later_ev;
 };
 
 static int cmd_query_status(void *opaque, json_t *args, json_t **ret,
@@ -68,6 +70,36 @@ static int cmd_emit(void *opaque, json_t *args, json_t **ret, char **err)
 	return 0;
 }
 
+static void answer_now(evutil_socket_t fd, short what, void *opaque)
+{
+	struct fake_vm *vm = opaque;
+	struct qmp_reply *r = vm->later;
+
+	vm->later = NULL;
+	if (r)
+		qmp_reply_send(r, json_pack("{s:s}", "answered", "later"), NULL);
+}
+
+/* Answers 20 ms later (qmp_server_defer), as device-replace does. */
+static int cmd_answer_later(void *opaque, json_t *args, json_t **ret,
+			    char **err)
+{
+	struct fake_vm *vm = opaque;
+	struct timeval tv = { 0, 20000 };
+
+	if (vm->later) {
+		*err = strdup("one answer-later at a time");
+		return -EBUSY;
+	}
+	if (!vm->later_ev &&
+	    !(vm->later_ev = evtimer_new(vm->base, answer_now, vm)))
+		return -ENOMEM;
+	if (!(vm->later = qmp_server_defer(vm->qmp)))
+		return -ENOMEM;
+	evtimer_add(vm->later_ev, &tv);
+	return QMP_DEFERRED;
+}
+
 static int cmd_quit(void *opaque, json_t *args, json_t **ret, char **err)
 {
 	struct fake_vm *vm = opaque;
@@ -90,6 +122,7 @@ int fake_server_run(const char *path, int ready_fd)
 		{ "query-status", cmd_query_status }, { "stop", cmd_stop },
 		{ "cont", cmd_cont }, { "fail", cmd_fail },
 		{ "emit-event", cmd_emit }, { "quit", cmd_quit },
+		{ "answer-later", cmd_answer_later },
 	};
 	struct fake_vm vm = { .running = true };
 	struct event *term;
@@ -111,6 +144,10 @@ int fake_server_run(const char *path, int ready_fd)
 		return 1;
 	event_base_dispatch(vm.base);
 	qmp_server_free(vm.qmp);
+	if (vm.later)   /* its client is gone with the server: only freed */
+		qmp_reply_send(vm.later, NULL, "stopping");
+	if (vm.later_ev)
+		event_free(vm.later_ev);
 	event_free(term);
 	event_base_free(vm.base);
 	return 0;

@@ -305,6 +305,46 @@ START_TEST(test_two_values_one_write)
 }
 END_TEST
 
+/* A command answered later (qmp_server_defer): the command after it in the
+ * same write waits, so the answers come in order; another client is
+ * served meanwhile. */
+START_TEST(test_deferred_answer)
+{
+	int fd = client(), other = client();
+	json_t *a, *b;
+
+	send_str(fd, "{\"execute\": \"answer-later\", \"id\": 1}"
+		     "{\"execute\": \"query-status\", \"id\": 2}\n");
+	ck_assert(is_running(other));
+	a = recv_json(fd);
+	b = recv_json(fd);
+	ck_assert_int_eq(json_integer_value(json_object_get(a, "id")), 1);
+	ck_assert_str_eq(str_at(a, "return", "answered"), "later");
+	ck_assert_int_eq(json_integer_value(json_object_get(b, "id")), 2);
+	json_decref(a);
+	json_decref(b);
+	/* a client that leaves before its answer: the server carries on */
+	send_str(other, "{\"execute\": \"answer-later\"}\n");
+	close(other);
+	ck_assert(is_running(fd));
+	/* ... and its answer, once due, is dropped: the next one is served
+	 * (until then the fake refuses a second one). */
+	for (int i = 0; i < 500; i++) {
+		send_str(fd, "{\"execute\": \"answer-later\", \"id\": 3}\n");
+		a = recv_json(fd);
+		ck_assert_int_eq(json_integer_value(json_object_get(a, "id")), 3);
+		if (json_object_get(a, "return"))
+			break;
+		json_decref(a);
+		a = NULL;
+		usleep(10000);
+	}
+	ck_assert_str_eq(str_at(a, "return", "answered"), "later");
+	json_decref(a);
+	close(fd);
+}
+END_TEST
+
 /* Byte by byte, so that cuts fall inside strings, numbers and "true". */
 START_TEST(test_split_value)
 {
@@ -503,6 +543,7 @@ static Suite *qmp_suite(void)
 	tcase_add_test(tc, test_capabilities_first);
 	tcase_add_test(tc, test_query_version_and_commands);
 	tcase_add_test(tc, test_unknown_and_failing);
+	tcase_add_test(tc, test_deferred_answer);
 	tcase_add_test(tc, test_id_echoed);
 	tcase_add_test(tc, test_malformed_json);
 	tcase_add_test(tc, test_two_values_one_write);
