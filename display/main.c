@@ -91,6 +91,28 @@ static int map_scanout(struct display *d)
 	return 0;
 }
 
+/* The clients' input goes to the launcher, which hands it to the VM's
+ * virtio-input devices (posted: a lost event is not worth a reply). */
+static void post_input(void *opaque, const struct vnc_input *ev, unsigned n)
+{
+	struct child *c = opaque;
+	Atoll__InputEvent e[8], *ptr[8];
+	Atoll__InputEvents body = ATOLL__INPUT_EVENTS__INIT;
+
+	for (unsigned i = 0; i < n && i < 8; i++) {
+		atoll__input_event__init(&e[i]);
+		e[i].type = ev[i].type;
+		e[i].code = ev[i].code;
+		e[i].value = ev[i].value;
+		ptr[i] = &e[i];
+	}
+	body.n_events = n < 8 ? n : 8;
+	body.events = ptr;
+	if (atoll_bus_post(child_bus(c), ATOLL__MSG_TYPE__MSG_INPUT_EVENTS,
+			   &body.base, NULL, 0) < 0)
+		log_warn("cannot pass input to the launcher");
+}
+
 static int display_setup(struct child *c)
 {
 	struct display *d = child_state(c);
@@ -109,6 +131,7 @@ static int display_setup(struct child *c)
 		.listen_fd = d->listen_fd, .scanout = d->scanout,
 		.scanout_size = d->scanout_size,
 		.password = d->password_fd >= 0 ? d->password : NULL,
+		.input = post_input, .input_opaque = c,
 	});
 	if (!d->vnc)
 		return -ENOMEM;

@@ -20,8 +20,10 @@
 
 #include "log.h"
 #include "scanout.h"
+#include "keysym.h"
 #include "screendump.h"
 #include "vnc.h"
+#include <linux/input-event-codes.h>
 
 #define POLL_MS 15
 #define BPP 4
@@ -36,6 +38,7 @@ struct vnc {
 	uint32_t width, height;
 	uint64_t seq;                /* the last frame copied */
 	uint64_t frames;
+	int buttons;                 /* the pointer's last button mask */
 	char *passwords[2];          /* rfbCheckPasswordByList's list */
 	struct event *accept_ev, *tick_ev;
 };
@@ -148,6 +151,52 @@ static void poll_scanout(struct vnc *v)
 	v->frames++;
 }
 
+/* The screen's vnc: libvncserver's callbacks get only the client. */
+static struct vnc *vnc_of(rfbClientPtr cl)
+{
+	return cl->screen->screenData;
+}
+
+static void on_key(rfbBool down, rfbKeySym sym, rfbClientPtr cl)
+{
+	struct vnc *v = vnc_of(cl);
+	unsigned key = keysym_to_linux((uint32_t)sym);
+	struct vnc_input ev[2] = {
+		{ EV_KEY, (uint16_t)key, down ? 1 : 0 },
+		{ EV_SYN, SYN_REPORT, 0 },
+	};
+
+	if (!key) {
+		log_debug("keysym %#x has no key", (unsigned)sym);
+		return;
+	}
+	v->cfg.input(v->cfg.input_opaque, ev, 2);
+}
+
+/* Client coordinates (checked against the framebuffer by libvncserver)
+ * scaled to the tablet's 0..32767, and each button that changed. */
+static void on_pointer(int mask, int x, int y, rfbClientPtr cl)
+{
+	static const uint16_t buttons[3] = { BTN_LEFT, BTN_MIDDLE, BTN_RIGHT };
+	struct vnc *v = vnc_of(cl);
+	struct vnc_input ev[6];
+	unsigned n = 0;
+	int w = v->width > 1 ? (int)v->width - 1 : 1;
+	int h = v->height > 1 ? (int)v->height - 1 : 1;
+
+	x = x < 0 ? 0 : x > w ? w : x;
+	y = y < 0 ? 0 : y > h ? h : y;
+	ev[n++] = (struct vnc_input){ EV_ABS, ABS_X, x * 32767 / w };
+	ev[n++] = (struct vnc_input){ EV_ABS, ABS_Y, y * 32767 / h };
+	for (int b = 0; b < 3; b++)
+		if ((mask ^ v->buttons) & (1 << b))
+			ev[n++] = (struct vnc_input){ EV_KEY, buttons[b],
+						      !!(mask & (1 << b)) };
+	ev[n++] = (struct vnc_input){ EV_SYN, SYN_REPORT, 0 };
+	v->buttons = mask;
+	v->cfg.input(v->cfg.input_opaque, ev, n);
+}
+
 static void tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct vnc *v = arg;
@@ -222,6 +271,11 @@ struct vnc *vnc_new(struct event_base *base, const struct vnc_config *cfg)
 	v->screen->ipv6port = 0;
 	v->screen->httpPort = 0;
 	v->screen->alwaysShared = TRUE;
+	v->screen->screenData = v;
+	if (cfg->input) {
+		v->screen->kbdAddEvent = on_key;
+		v->screen->ptrAddEvent = on_pointer;
+	}
 	if (cfg->password) {
 		v->passwords[0] = (char *)cfg->password;
 		v->screen->authPasswdData = v->passwords;

@@ -11,8 +11,18 @@
 struct event_base;
 struct vnc;
 
+/* One Linux input event, for the guest's virtio-input devices. */
+struct vnc_input {
+	uint16_t type, code;
+	int32_t value;
+};
+
 struct vnc_config {
 	int listen_fd;               /* listening, opened by the launcher */
+	/* The clients' keys and pointer as Linux input events (keys to a
+	 * keyboard, EV_ABS 0..32767 and buttons to a tablet). */
+	void (*input)(void *opaque, const struct vnc_input *ev, unsigned n);
+	void *input_opaque;
 	const uint8_t *scanout;      /* the memfd, mapped read-only */
 	size_t scanout_size;
 	const char *password;        /* NULL: no authentication */

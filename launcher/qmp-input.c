@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "kinds/virtio-input.h"
+#include "log.h"
 #include "proc.h"
 #include "qmp.h"
 
@@ -176,6 +177,49 @@ static int cmd_send_key(void *opaque, json_t *args, json_t **ret, char **err)
 		atoll_bus_event_update(p->bus_ev);
 	*ret = NULL;
 	return QMP_DEFERRED;
+}
+
+static struct proc *tablet(struct vm *vm)
+{
+	for (size_t i = 0; i < vm->nprocs; i++) {
+		const struct device_config *d = vm->procs[i]->dev;
+
+		if (d && !strcmp(d->kind, "virtio-input") &&
+		    !virtio_input_is_keyboard(d))
+			return vm->procs[i];
+	}
+	return NULL;
+}
+
+static void forwarded(atoll_bus *bus, int status, struct atoll_msg *m,
+		      void *opaque)
+{
+	(void)bus;
+	(void)m;
+	(void)opaque;
+	if (status < 0)
+		log_debug("input event not delivered: %s", strerror(-status));
+}
+
+/* Keys (EV_KEY below BTN_MISC) to the keyboard, the rest (EV_ABS, the
+ * buttons) to the tablet; SYN goes with the batch. A device missing or
+ * not running drops them. */
+void input_forward(struct vm *vm, const Atoll__InputEvents *in)
+{
+	bool keys = false;
+	struct proc *p;
+
+	for (size_t i = 0; i < in->n_events; i++)
+		if (in->events[i]->type == EV_KEY &&
+		    in->events[i]->code < BTN_MISC)
+			keys = true;
+	p = keys ? keyboard(vm) : tablet(vm);
+	if (!p || !p->bus || p->state != PROC_READY)
+		return;
+	if (atoll_bus_request(p->bus, ATOLL__MSG_TYPE__MSG_INPUT_EVENTS,
+			      &in->base, NULL, 0, INPUT_DEADLINE_MS, forwarded,
+			      NULL) == 0)
+		atoll_bus_event_update(p->bus_ev);
 }
 
 int qmp_input_register(struct vm *vm)

@@ -22,6 +22,7 @@
 #include "health.h"
 #include "log.h"
 #include "proc.h"
+#include "qmp-input.h"
 #include "replace.h"
 #include "virt-map.h"
 
@@ -447,6 +448,11 @@ static void session_message(atoll_bus *bus, struct atoll_msg *m, void *opaque)
 		return;
 	case ATOLL__MSG_TYPE__MSG_DEVICE_FAULT:
 		session_device_fault(p, (const Atoll__DeviceFault *)m->body);
+		return;
+	case ATOLL__MSG_TYPE__MSG_INPUT_EVENTS:
+		if (p != p->vm->display)
+			break;   /* only the display's clients type */
+		input_forward(p->vm, (const Atoll__InputEvents *)m->body);
 		return;
 	case ATOLL__MSG_TYPE__MSG_ERROR: {
 		const Atoll__Error *e = (const Atoll__Error *)m->body;

@@ -11,6 +11,13 @@
       {qcode a} arrives as EV_KEY KEY_A (30) 1, EV_SYN, EV_KEY KEY_A 0,
       EV_SYN; send-key with an unknown qcode is refused.
 
+  guest_input.py vnc ATOLL DEVICE
+      The same keyboard and tablet with a virtio-gpu and display: vnc. A
+      minimal RFB client (here, in the test) sends KeyEvent 'a' down and
+      up and a PointerEvent at (512, 384): the keyboard's eventN shows
+      EV_KEY 30 1, SYN, EV_KEY 30 0, SYN; the tablet's ABS_X and ABS_Y
+      scaled to 0..32767 of the 1024x768 screen, SYN.
+
 Skips (77) with a reason when a binary, the guest kit, OpenSBI or user
 namespaces are missing.
 """
@@ -28,12 +35,19 @@ from guest_blk import (Qmp, guest_main, run, values,  # noqa: E402
 
 KEY_A, EV_KEY, EV_SYN = 30, 1, 0
 
+# Events sent before a reader opened the device are not kept for it: the
+# guest says ready once each dd holds its event device open.
+OPENED = ("for p in {pids}; do j=0; while ! ls -l /proc/$p/fd 2>/dev/null | "
+          "grep -q input/event && [ $j -lt 100 ]; do sleep 0.2; "
+          "j=$((j+1)); done; done; ")
+
 READ = (
     "for e in /sys/class/input/event*; do "
     "grep -q 'Atoll Keyboard' $e/device/name && dev=/dev/input/${e##*/}; "
     "done; echo ATOLL-INPUT names=$(cat /sys/class/input/input*/name | "
     "tr ' ' _ | tr '\\n' ,); "
     "dd if=$dev of=/tmp/ev bs=24 count=4 2>/dev/null & pid=$!; "
+    + OPENED.format(pids="$pid") +
     "echo ATOLL-INPUT ready=$dev; i=0; "
     "while kill -0 $pid 2>/dev/null && [ $i -lt 120 ]; do sleep 0.5; "
     "i=$((i+1)); done; "
@@ -96,5 +110,115 @@ def check_keys(atoll, kit, tmp):
     return 0
 
 
+READ_BOTH = (
+    "for e in /sys/class/input/event*; do "
+    "grep -qx 'Atoll Keyboard' $e/device/name && kbd=/dev/input/${e##*/}; "
+    "grep -qx 'Atoll Tablet' $e/device/name && tab=/dev/input/${e##*/}; "
+    "done; "
+    "dd if=$kbd of=/tmp/k bs=24 count=4 2>/dev/null & k=$!; "
+    "dd if=$tab of=/tmp/t bs=24 count=3 2>/dev/null & t=$!; "
+    + OPENED.format(pids="$k $t") +
+    "echo ATOLL-INPUT ready=$kbd; i=0; "
+    "while (kill -0 $k || kill -0 $t) 2>/dev/null && [ $i -lt 120 ]; do "
+    "sleep 0.5; i=$((i+1)); done; "
+    "echo ATOLL-INPUT keys=$(od -An -tx1 -v /tmp/k | tr -d ' \\n') "
+    "pointer=$(od -An -tx1 -v /tmp/t | tr -d ' \\n')")
+
+
+def rfb_type_and_point(port, x, y):
+    """A minimal RFB 3.8 client (no authentication): key 'a' down and up,
+    then the pointer to (x, y) with no button."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+
+    def recv(n):
+        b = b""
+        while len(b) < n:
+            chunk = s.recv(n - len(b))
+            if not chunk:
+                raise OSError("server closed")
+            b += chunk
+        return b
+    recv(12)
+    s.sendall(b"RFB 003.008\n")
+    types = recv(recv(1)[0])
+    if 1 not in types:
+        raise OSError(f"no 'None' security type in {types!r}")
+    s.sendall(b"\x01")
+    if struct.unpack(">I", recv(4))[0] != 0:
+        raise OSError("security handshake failed")
+    s.sendall(b"\x01")                      # ClientInit: shared
+    w, h = struct.unpack(">HH", recv(4))
+    recv(16)
+    recv(struct.unpack(">I", recv(4))[0])   # desktop name
+    s.sendall(struct.pack(">BBxxI", 4, 1, ord("a")))
+    s.sendall(struct.pack(">BBxxI", 4, 0, ord("a")))
+    s.sendall(struct.pack(">BBHH", 5, 0, x, y))
+    import time
+    time.sleep(1)
+    s.close()
+    return w, h
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def check_vnc(atoll, kit, tmp):
+    yaml, qmp = os.path.join(tmp, "v.yaml"), os.path.join(tmp, "v.qmp")
+    port = free_port()
+    write_manifest(yaml, kit, READ_BOTH, "  - name: gpu0\n"
+                   "    kind: virtio-gpu\n    restart: never\n"
+                   "  - name: kbd0\n    kind: virtio-input\n"
+                   "    type: keyboard\n    restart: never\n"
+                   "  - name: tab0\n    kind: virtio-input\n"
+                   "    type: tablet\n    restart: never\n",
+                   extra=f"qmp: {qmp}\ndisplay:\n  type: vnc\n"
+                   f"  listen: 127.0.0.1:{port}\n")
+    ready, out = threading.Event(), {}
+
+    def client():
+        if not ready.wait(600):
+            return
+        try:
+            out["size"] = rfb_type_and_point(port, 512, 384)
+        except OSError as e:
+            out["error"] = str(e)
+    th = threading.Thread(target=client, daemon=True)
+    th.start()
+    rc, lines = run([atoll, "run", yaml], on_line=lambda l: l.startswith(
+        "ATOLL-INPUT ready=/dev/input/") and ready.set())
+    ready.set()
+    th.join(30)
+    v = values(lines, "ATOLL-INPUT")
+    keys, pointer = events(v.get("keys", "")), events(v.get("pointer", ""))
+    w, h = out.get("size", (640, 480))
+    want_keys = [(EV_KEY, KEY_A, 1), (EV_SYN, 0, 0), (EV_KEY, KEY_A, 0),
+                 (EV_SYN, 0, 0)]
+    want_pointer = [(3, 0, 512 * 32767 // (w - 1)),
+                    (3, 1, 384 * 32767 // (h - 1)), (EV_SYN, 0, 0)]
+    problems = []
+    if rc != 0:
+        problems.append(f"exit status {rc}, wanted 0 (poweroff)")
+    if "error" in out:
+        problems.append(f"the RFB client: {out['error']}")
+    if keys != want_keys:
+        problems.append(f"keyboard events {keys}, wanted {want_keys}")
+    if pointer != want_pointer:
+        problems.append(f"tablet events {pointer}, wanted {want_pointer}")
+    if problems:
+        print("FAIL: " + "; ".join(problems))
+        return 1
+    print(f"PASS: over VNC ({w}x{h}), key 'a' reached the keyboard as "
+          f"{keys} and the pointer at (512, 384) the tablet as {pointer}")
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(guest_main(__doc__, "atoll-input-", {"keys": check_keys}))
+    sys.exit(guest_main(__doc__, "atoll-input-", {"keys": check_keys,
+                                                 "vnc": check_vnc}))
