@@ -111,14 +111,44 @@ int child_post_ready(struct child *c, const char *detail)
 	return 0;
 }
 
+static void arm(struct child *c, int kind, uint32_t count, uint32_t queue)
+{
+	switch (kind) {
+	case ATOLL__FAULT_KIND__FAULT_CRASH:
+		log_warn("fault injected: crashing");
+		abort();
+	case ATOLL__FAULT_KIND__FAULT_ERROR:
+		c->fault.errors_left = count;
+		c->fault.error_queue = queue;
+		break;
+	case ATOLL__FAULT_KIND__FAULT_DROP_INTERRUPT:
+		c->fault.drops_left = count;
+		c->fault.drop_queue = queue;
+		break;
+	default:
+		break;
+	}
+}
+
 bool child_fault_take_error(struct child *c, uint32_t queue)
 {
-	if (!c->fault.errors_left)
-		return false;
-	if (c->fault.error_queue != UINT32_MAX && c->fault.error_queue != queue)
-		return false;
-	c->fault.errors_left--;
-	return true;
+	bool fail = false;
+
+	if (c->fault.errors_left && (c->fault.error_queue == UINT32_MAX ||
+				     c->fault.error_queue == queue)) {
+		c->fault.errors_left--;
+		fail = true;
+	}
+	/* This request counts towards `after`; what it arms applies from
+	 * the next one (a crash: now, with this one in flight). */
+	if (c->fault.after_left && --c->fault.after_left == 0) {
+		log_info("fault: %s now, after the requests asked for",
+			 c->fault.pending_kind == ATOLL__FAULT_KIND__FAULT_CRASH ?
+			 "crashing" : "armed");
+		arm(c, c->fault.pending_kind, c->fault.pending_count,
+		    c->fault.pending_queue);
+	}
+	return fail;
 }
 
 bool child_fault_take_drop(struct child *c, uint32_t queue)
@@ -178,6 +208,17 @@ static void handle_fault(struct child *c, atoll_bus *bus, struct atoll_msg *m)
 {
 	const Atoll__FaultInject *f = (const Atoll__FaultInject *)m->body;
 
+	if (f->after && (f->kind == ATOLL__FAULT_KIND__FAULT_CRASH ||
+			 f->kind == ATOLL__FAULT_KIND__FAULT_ERROR ||
+			 f->kind == ATOLL__FAULT_KIND__FAULT_DROP_INTERRUPT)) {
+		c->fault.after_left = f->after;
+		c->fault.pending_kind = f->kind;
+		c->fault.pending_count = f->count;
+		c->fault.pending_queue = f->queue;
+		log_info("fault %d armed after %u more requests", f->kind,
+			 f->after);
+		goto ack;
+	}
 	switch (f->kind) {
 	case ATOLL__FAULT_KIND__FAULT_CRASH:
 		log_warn("fault injected: crashing");
@@ -191,12 +232,8 @@ static void handle_fault(struct child *c, atoll_bus *bus, struct atoll_msg *m)
 		c->fault.delay_queue = f->queue;
 		break;
 	case ATOLL__FAULT_KIND__FAULT_ERROR:
-		c->fault.errors_left = f->count;
-		c->fault.error_queue = f->queue;
-		break;
 	case ATOLL__FAULT_KIND__FAULT_DROP_INTERRUPT:
-		c->fault.drops_left = f->count;
-		c->fault.drop_queue = f->queue;
+		arm(c, f->kind, f->count, f->queue);
 		break;
 	case ATOLL__FAULT_KIND__FAULT_CLEAR:
 		memset(&c->fault, 0, sizeof(c->fault));

@@ -76,6 +76,9 @@ struct child_fault {
 	uint32_t error_queue;     /* queue they apply to (UINT32_MAX: all) */
 	uint32_t drops_left;      /* interrupts still to leave out */
 	uint32_t drop_queue;      /* queue they apply to (UINT32_MAX: all) */
+	uint32_t after_left;      /* requests before `pending` is armed */
+	int pending_kind;         /* an Atoll__FaultKind waiting for them */
+	uint32_t pending_count, pending_queue;
 };
 
 /*
@@ -113,7 +116,10 @@ char *child_status_buf(struct child *c, size_t *len);
 
 /* The armed delay/error faults (never NULL). */
 const struct child_fault *child_fault(struct child *c);
-/* True if a request on `queue` must fail now; consumes one armed error. */
+/* True if a request on `queue` must fail now; consumes one armed error.
+ * Called once per request: it also counts down a fault injected with
+ * `after` (FaultInject.after), which is armed (or, for a crash, done) once
+ * that many requests have gone by. */
 bool child_fault_take_error(struct child *c, uint32_t queue);
 /* True if the used-buffer interrupt `queue` is about to send must be left
  * out (FAULT_DROP_INTERRUPT); consumes one. */

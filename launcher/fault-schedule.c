@@ -44,6 +44,7 @@ static void fire(evutil_socket_t fd, short what, void *arg)
 	struct fault_spec spec = {
 		.kind = (enum fault_kind)t->f->kind, .count = t->f->count,
 		.queue = t->f->queue, .duration_ms = t->f->duration_ms,
+		.after = t->f->after,
 	};
 	struct proc *p = find(t->vm, t->dev);
 	char why[256];

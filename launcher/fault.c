@@ -70,6 +70,7 @@ static int post_to_device(struct proc *p, Atoll__FaultKind kind,
 	msg.count = f->count;
 	msg.queue = f->queue;
 	msg.duration_ms = f->duration_ms;
+	msg.after = f->after;
 	rc = atoll_bus_post(p->bus, ATOLL__MSG_TYPE__MSG_FAULT_INJECT,
 			    &msg.base, NULL, 0);
 	if (rc < 0) {
@@ -116,7 +117,7 @@ static int apply(struct proc *p, const struct fault_spec *f, char *how,
 
 	switch (f->kind) {
 	case FAULT_KIND_CRASH:
-		if (p->caps & ATOLL__CAPABILITY__CAP_FAULTS) {
+		if ((p->caps & ATOLL__CAPABILITY__CAP_FAULTS) || f->after) {
 			snprintf(how, howlen, "device aborts");
 			return post_to_device(p, ATOLL__FAULT_KIND__FAULT_CRASH,
 					      f, err, errlen);
@@ -189,6 +190,8 @@ static json_t *spec_json(const struct fault_spec *f)
 				    json_string("all") : json_integer(f->queue));
 	if (f->kind == FAULT_KIND_HANG || f->kind == FAULT_KIND_DELAY)
 		json_object_set_new(o, "duration", json_integer(f->duration_ms));
+	if (f->after)
+		json_object_set_new(o, "after", json_integer(f->after));
 	return o;
 }
 
@@ -203,6 +206,13 @@ int fault_inject(struct proc *p, const struct fault_spec *f,
 		snprintf(err, errlen, "%s is not a device: faults go to devices "
 			 "only", p->name);
 		return -EPERM;
+	}
+	if (f->after && f->kind != FAULT_KIND_CRASH &&
+	    f->kind != FAULT_KIND_IO_ERROR &&
+	    f->kind != FAULT_KIND_DROP_INTERRUPT) {
+		snprintf(err, errlen, "after applies to crash, io-error and "
+			 "drop-interrupt only");
+		return -EINVAL;
 	}
 	if (!proc_alive(p) || p->state != PROC_READY || !p->bus) {
 		snprintf(err, errlen, "%s is not running (%s)", p->name,

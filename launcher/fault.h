@@ -33,6 +33,8 @@ struct fault_spec {
 	unsigned count;         /* io-error: requests to fail (default 1) */
 	uint32_t queue;         /* delay, io-error: FAULT_ALL_QUEUES or one */
 	unsigned duration_ms;   /* hang: 0 is forever; delay: per request */
+	unsigned after;         /* crash, io-error, drop-interrupt: after this
+				   many more requests (the device counts) */
 };
 
 /* "crash" -> FAULT_KIND_CRASH; -1 for a name that is not a kind. */

@@ -30,7 +30,7 @@ static int read_fault(struct mctx *c, const struct mval *item,
 {
 	static const char *const keys[] = { "kind", "at-ms", "every-ms",
 					    "times", "count", "queue",
-					    "duration-ms", NULL };
+					    "duration-ms", "after", NULL };
 	struct mval v;
 	struct mmap m;
 	int kind, r;
@@ -61,6 +61,9 @@ static int read_fault(struct mctx *c, const struct mval *item,
 		return r;
 	mx_lookup(&m, "queue", &v);
 	if (v.present && (r = read_queue(c, &v, &f->queue)) < 0)
+		return r;
+	mx_lookup(&m, "after", &v);
+	if (v.present && (r = mx_uint(c, &v, 0, 1000000, &f->after)) < 0)
 		return r;
 	mx_lookup(&m, "duration-ms", &v);
 	if (v.present && (r = mx_uint(c, &v, 0, 3600000, &f->duration_ms)) < 0)

@@ -85,6 +85,7 @@ struct scheduled_fault {
 	unsigned count;      /* io-error: requests (default 1) */
 	uint32_t queue;      /* delay, io-error: UINT32_MAX for all */
 	unsigned duration_ms;
+	unsigned after;      /* after this many more requests (0: at once) */
 };
 
 struct device_kind;     /* launcher/kinds/kind.h */

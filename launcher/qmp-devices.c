@@ -55,18 +55,20 @@ static int cmd_device_restart(void *opaque, json_t *args, json_t **ret,
 	return 0;
 }
 
-/* count, queue, duration: optional non-negative integers; queue also
- * "all". "after" (after N requests) is refused: no device counts yet. */
+/* count, queue, duration, after: optional non-negative integers; queue
+ * also "all". */
 static int read_fault_args(json_t *args, struct fault_spec *f, char **err)
 {
-	json_t *count = NULL, *queue = NULL, *duration = NULL;
+	json_t *count = NULL, *queue = NULL, *duration = NULL, *after = NULL;
 	const char *id, *kind;
 	json_error_t je;
 	int k;
 
-	if (json_unpack_ex(args, &je, JSON_STRICT, "{s:s, s:s, s?o, s?o, s?o}",
+	if (json_unpack_ex(args, &je, JSON_STRICT,
+			   "{s:s, s:s, s?o, s?o, s?o, s?o}",
 			   "id", &id, "kind", &kind, "count", &count,
-			   "queue", &queue, "duration", &duration) < 0)
+			   "queue", &queue, "duration", &duration,
+			   "after", &after) < 0)
 		return fail(err, -EINVAL, "inject-fault: %s", je.text);
 	if ((k = fault_kind_from_name(kind)) < 0)
 		return fail(err, -EINVAL, "inject-fault: unknown kind '%s' "
@@ -93,6 +95,12 @@ static int read_fault_args(json_t *args, struct fault_spec *f, char **err)
 			    "ms", "duration");
 	if (duration)
 		f->duration_ms = (unsigned)json_integer_value(duration);
+	if (after && (!json_is_integer(after) || json_integer_value(after) < 0 ||
+		      json_integer_value(after) > 1000000))
+		return fail(err, -EINVAL, "inject-fault: %s must be 0..1000000 "
+			    "requests", "after");
+	if (after)
+		f->after = (unsigned)json_integer_value(after);
 	return 0;
 }
 

@@ -123,8 +123,8 @@ static int config_read(char *out, size_t len)
 	return rc;
 }
 
-static int fault(Atoll__FaultKind kind, uint32_t ms, uint32_t count,
-		 uint32_t queue)
+static int fault_after(Atoll__FaultKind kind, uint32_t ms, uint32_t count,
+		       uint32_t queue, uint32_t after)
 {
 	Atoll__FaultInject f = ATOLL__FAULT_INJECT__INIT;
 	struct atoll_msg *r = NULL;
@@ -134,10 +134,17 @@ static int fault(Atoll__FaultKind kind, uint32_t ms, uint32_t count,
 	f.duration_ms = ms;
 	f.count = count;
 	f.queue = queue;
+	f.after = after;
 	rc = atoll_bus_call(S.bus, ATOLL__MSG_TYPE__MSG_FAULT_INJECT, &f.base,
 			    NULL, 0, TIMEOUT_MS, &r);
 	atoll_msg_free(r);
 	return rc;
+}
+
+static int fault(Atoll__FaultKind kind, uint32_t ms, uint32_t count,
+		 uint32_t queue)
+{
+	return fault_after(kind, ms, count, queue, 0);
 }
 
 START_TEST(test_session)
@@ -192,6 +199,13 @@ START_TEST(test_faults_and_health)
 	/* A fault aimed at another queue leaves queue 0 alone. */
 	CHECK_RET(fault(ATOLL__FAULT_KIND__FAULT_ERROR, 0, 1, 5), 0);
 	CHECK_RET(config_read(out, sizeof(out)), 0);
+	/* after: two requests go by, the third fails, then none */
+	CHECK_RET(fault_after(ATOLL__FAULT_KIND__FAULT_ERROR, 0, 1, UINT32_MAX,
+			      2), 0);
+	CHECK_RET(config_read(out, sizeof(out)), 0);
+	CHECK_RET(config_read(out, sizeof(out)), 0);
+	CHECK_RET(config_read(out, sizeof(out)), -EIO);
+	CHECK_RET(config_read(out, sizeof(out)), 0);
 
 	CHECK_RET(fault(ATOLL__FAULT_KIND__FAULT_DELAY, 200, 0, UINT32_MAX), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -207,8 +221,8 @@ START_TEST(test_faults_and_health)
 				 0, TIMEOUT_MS, &r), 0);
 	h = (const Atoll__HealthReport *)r->body;
 	ck_assert(h->ok);
-	ck_assert_uint_eq(h->requests_completed, 4);
-	ck_assert_uint_eq(h->requests_failed, 2);
+	ck_assert_uint_eq(h->requests_completed, 7);
+	ck_assert_uint_eq(h->requests_failed, 3);
 	ck_assert_str_eq(h->status, "tag=none");
 	ck_assert_uint_gt(h->rss_bytes, 0);
 	atoll_msg_free(r);
