@@ -222,7 +222,125 @@ void input_forward(struct vm *vm, const Atoll__InputEvents *in)
 		atoll_bus_event_update(p->bus_ev);
 }
 
+/* One input-send-event event into the keyboard's or the tablet's list. */
+static int one_event(json_t *e, Atoll__InputEvent *kev, Atoll__InputEvent **kp,
+		     size_t *nk, Atoll__InputEvent *tev, Atoll__InputEvent **tp,
+		     size_t *nt, char **err)
+{
+	static const struct {
+		const char *name;
+		unsigned short code;
+	} buttons[] = { { "left", BTN_LEFT }, { "middle", BTN_MIDDLE },
+			{ "right", BTN_RIGHT } };
+	const char *type, *axis, *button;
+	json_t *data, *key;
+	json_int_t value;
+	unsigned short code;
+	int down, rc;
+
+	if (json_unpack(e, "{s:s, s:o}", "type", &type, "data", &data) < 0)
+		return fail(err, -EINVAL, "input-send-event: %s",
+			    "each event is {type, data}");
+	if (!strcmp(type, "key")) {
+		if (json_unpack(data, "{s:o, s:b}", "key", &key, "down", &down) < 0)
+			return fail(err, -EINVAL, "input-send-event: %s",
+				    "key: {key, down}");
+		if ((rc = key_of(key, &code, err)) < 0)
+			return rc;
+		add(kev, kp, nk, EV_KEY, code, down);
+		return 0;
+	}
+	if (!strcmp(type, "btn")) {
+		if (json_unpack(data, "{s:s, s:b}", "button", &button,
+				"down", &down) < 0)
+			return fail(err, -EINVAL, "input-send-event: %s",
+				    "btn: {button, down}");
+		for (size_t i = 0; i < sizeof(buttons) / sizeof(buttons[0]); i++)
+			if (!strcmp(buttons[i].name, button)) {
+				add(tev, tp, nt, EV_KEY, buttons[i].code, down);
+				return 0;
+			}
+		return fail(err, -EINVAL, "input-send-event: button '%s': "
+			    "left, middle or right", button);
+	}
+	if (!strcmp(type, "abs")) {
+		if (json_unpack(data, "{s:s, s:I}", "axis", &axis, "value",
+				&value) < 0 || (strcmp(axis, "x") && strcmp(axis, "y")))
+			return fail(err, -EINVAL, "input-send-event: %s",
+				    "abs: {axis: x|y, value}");
+		if (value < 0 || value > 32767)
+			return fail(err, -EINVAL, "input-send-event: abs value "
+				    "%s", "outside 0..32767");
+		add(tev, tp, nt, EV_ABS, axis[0] == 'x' ? ABS_X : ABS_Y,
+		    (int)value);
+		return 0;
+	}
+	return fail(err, -EINVAL, "input-send-event: event type '%s': key, "
+		    "btn or abs (there is no relative mouse)", type);
+}
+
+static void send_batch(struct proc *p, Atoll__InputEvent *ev,
+		       Atoll__InputEvent **ptr, size_t n)
+{
+	Atoll__InputEvents body = ATOLL__INPUT_EVENTS__INIT;
+
+	add(ev, ptr, &n, EV_SYN, SYN_REPORT, 0);
+	body.n_events = n;
+	body.events = ptr;
+	if (atoll_bus_request(p->bus, ATOLL__MSG_TYPE__MSG_INPUT_EVENTS,
+			      &body.base, NULL, 0, INPUT_DEADLINE_MS, forwarded,
+			      NULL) == 0)
+		atoll_bus_event_update(p->bus_ev);
+}
+
+/* input-send-event {events, device?, head?}, as QEMU 7.2: key events to
+ * the first keyboard, btn and abs (0..32767) to the first tablet, each
+ * batch ending in EV_SYN; answered once sent (QEMU does not wait for the
+ * guest either). device and head are accepted and not used. */
+static int cmd_input_send_event(void *opaque, json_t *args, json_t **ret,
+				char **err)
+{
+	struct vm *vm = opaque;
+	Atoll__InputEvent kev[MAX_KEYS + 1], *kp[MAX_KEYS + 1];
+	Atoll__InputEvent tev[MAX_KEYS + 1], *tp[MAX_KEYS + 1];
+	const char *device = NULL;
+	json_int_t head = 0;
+	size_t nk = 0, nt = 0, i;
+	json_error_t je;
+	json_t *list, *e;
+	struct proc *kbd, *tab;
+	int rc;
+
+	if (json_unpack_ex(args, &je, JSON_STRICT, "{s:o, s?s, s?I}", "events",
+			   &list, "device", &device, "head", &head) < 0 ||
+	    !json_is_array(list))
+		return fail(err, -EINVAL, "input-send-event: %s",
+			    json_is_array(list) ? je.text : "events: a list");
+	if (!json_array_size(list) || json_array_size(list) > MAX_KEYS)
+		return fail(err, -EINVAL, "input-send-event: 1 to %s events",
+			    "16");
+	json_array_foreach(list, i, e)
+		if ((rc = one_event(e, kev, kp, &nk, tev, tp, &nt, err)) < 0)
+			return rc;
+	kbd = keyboard(vm);
+	tab = tablet(vm);
+	if ((nk && (!kbd || !kbd->bus || kbd->state != PROC_READY)) ||
+	    (nt && (!tab || !tab->bus || tab->state != PROC_READY)))
+		return fail(err, -ENOENT, "input-send-event: %s", nk ?
+			    "no virtio-input keyboard running" :
+			    "no virtio-input tablet running");
+	if (nk)
+		send_batch(kbd, kev, kp, nk);
+	if (nt)
+		send_batch(tab, tev, tp, nt);
+	*ret = NULL;
+	return 0;
+}
+
 int qmp_input_register(struct vm *vm)
 {
-	return qmp_server_register(vm->qmp, "send-key", cmd_send_key);
+	int rc = qmp_server_register(vm->qmp, "send-key", cmd_send_key);
+
+	return rc < 0 ? rc : qmp_server_register(vm->qmp, "input-send-event",
+						 cmd_input_send_event);
 }

@@ -9,7 +9,13 @@
       /sys/class/input/*/name). The guest reads the keyboard's
       /dev/input/eventN (24-byte struct input_event); QMP send-key
       {qcode a} arrives as EV_KEY KEY_A (30) 1, EV_SYN, EV_KEY KEY_A 0,
-      EV_SYN; send-key with an unknown qcode is refused.
+      EV_SYN; send-key with an unknown qcode is refused. QMP
+      input-send-event {abs x 100, abs y 200, btn left down} reaches the
+      tablet's eventN as ABS_X 100, ABS_Y 200, BTN_LEFT 1, EV_SYN; a rel
+      event (there is no mouse) is refused. QMP
+      input-send-event {abs x 100, abs y 200, btn left down} reaches the
+      tablet's eventN as ABS_X 100, ABS_Y 200, BTN_LEFT 1, EV_SYN; a rel
+      event (there is no mouse) is refused.
 
   guest_input.py vnc ATOLL DEVICE
       The same keyboard and tablet with a virtio-gpu and display: vnc. A
@@ -44,14 +50,17 @@ OPENED = ("for p in {pids}; do j=0; while ! ls -l /proc/$p/fd 2>/dev/null | "
 READ = (
     "for e in /sys/class/input/event*; do "
     "grep -q 'Atoll Keyboard' $e/device/name && dev=/dev/input/${e##*/}; "
+    "grep -q 'Atoll Tablet' $e/device/name && tab=/dev/input/${e##*/}; "
     "done; echo ATOLL-INPUT names=$(cat /sys/class/input/input*/name | "
     "tr ' ' _ | tr '\\n' ,); "
     "dd if=$dev of=/tmp/ev bs=24 count=4 2>/dev/null & pid=$!; "
-    + OPENED.format(pids="$pid") +
+    "dd if=$tab of=/tmp/t bs=24 count=4 2>/dev/null & t=$!; "
+    + OPENED.format(pids="$pid $t") +
     "echo ATOLL-INPUT ready=$dev; i=0; "
-    "while kill -0 $pid 2>/dev/null && [ $i -lt 120 ]; do sleep 0.5; "
-    "i=$((i+1)); done; "
-    "echo ATOLL-INPUT events=$(od -An -tx1 -v /tmp/ev | tr -d ' \\n')")
+    "while (kill -0 $pid || kill -0 $t) 2>/dev/null && [ $i -lt 120 ]; do "
+    "sleep 0.5; i=$((i+1)); done; "
+    "echo ATOLL-INPUT events=$(od -An -tx1 -v /tmp/ev | tr -d ' \\n') "
+    "tablet=$(od -An -tx1 -v /tmp/t | tr -d ' \\n')")
 
 
 def events(hexstr):
@@ -81,6 +90,16 @@ def check_keys(atoll, kit, tmp):
         except RuntimeError:
             pass
         q.execute("send-key", {"keys": [{"type": "qcode", "data": "a"}]})
+        try:
+            q.execute("input-send-event", {"events": [
+                {"type": "rel", "data": {"axis": "x", "value": 1}}]})
+            out["rel-accepted"] = True
+        except RuntimeError:
+            pass
+        q.execute("input-send-event", {"events": [
+            {"type": "abs", "data": {"axis": "x", "value": 100}},
+            {"type": "abs", "data": {"axis": "y", "value": 200}},
+            {"type": "btn", "data": {"button": "left", "down": True}}]})
     th = threading.Thread(target=press, daemon=True)
     th.start()
     rc, lines = run([atoll, "run", yaml], on_line=lambda l: l.startswith(
@@ -102,11 +121,18 @@ def check_keys(atoll, kit, tmp):
         problems.append(f"the keyboard's events are {got}, wanted {want}")
     if out.get("bad-accepted"):
         problems.append("send-key accepted an unknown qcode")
+    if out.get("rel-accepted"):
+        problems.append("input-send-event accepted a rel event")
+    tab = events(v.get("tablet", ""))
+    want_tab = [(3, 0, 100), (3, 1, 200), (EV_KEY, 0x110, 1), (EV_SYN, 0, 0)]
+    if tab != want_tab:
+        problems.append(f"the tablet's events are {tab}, wanted {want_tab}")
     if problems:
         print("FAIL: " + "; ".join(problems))
         return 1
     print(f"PASS: virtio-input keyboard and tablet bound ({names}); "
-          f"send-key a reached {v.get('ready')} as {got}")
+          f"send-key a reached {v.get('ready')} as {got}; input-send-event "
+          f"reached the tablet as {tab}")
     return 0
 
 
