@@ -109,6 +109,15 @@ def crash_and_hang():
         check(r == {"return": {}}, "drop-interrupt is handed to the device")
         wait_for(lambda: "2 interrupts dropped (queue -1)" in vm.stderr(), 5,
                  "the device armed the dropped interrupts")
+        r = vm.qmp.execute("inject-fault", {"id": "d0", "kind": "io-error",
+                                            "after": 5})
+        check(r == {"return": {}}, "io-error after 5 requests is accepted")
+        wait_for(lambda: "armed after 5 more requests" in vm.stderr(), 5,
+                 "the device counts 5 requests first")
+        r = vm.qmp.execute("inject-fault", {"id": "d0", "kind": "delay",
+                                            "after": 5})
+        check("after applies to crash, io-error and drop-interrupt" in
+              error_of(r), "after is refused for delay: %r" % r)
         r = vm.qmp.execute("inject-fault", {"id": "d0", "kind": "melt"})
         check("unknown kind 'melt'" in error_of(r), "unknown kind refused")
         r = vm.qmp.execute("inject-fault", {"id": "d0", "kind": "delay",
@@ -116,7 +125,8 @@ def crash_and_hang():
         check("queue" in error_of(r), "a bad queue is refused: %r" % r)
         faults = vm.qmp.execute("query-faults")["return"]
         check([f["kind"] for f in faults] == ["crash", "hang", "io-error",
-                                              "drop-interrupt"] and
+                                              "drop-interrupt", "io-error"] and
+              faults[4]["after"] == 5 and
               faults[2]["count"] == 3 and faults[1]["how"] == "SIGSTOP",
               "query-faults lists what was injected: %r" % faults)
         vm.qmp.execute("quit")
