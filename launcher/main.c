@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* atoll: the launcher. `atoll run FILE`, `atoll check FILE`, ... */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -17,7 +20,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: atoll [OPTIONS] COMMAND MANIFEST\n"
+		"Usage: atoll [OPTIONS] COMMAND ARGUMENT\n"
 		"\n"
 		"Runs a virtual machine as a set of sandboxed processes wired\n"
 		"together from a YAML manifest (see docs/manifest.md).\n"
@@ -26,6 +29,8 @@ static void usage(FILE *out)
 		"  run MANIFEST              start the VM and supervise it until it ends\n"
 		"  check MANIFEST            validate the manifest; start nothing\n"
 		"  sandbox-report MANIFEST   print each process's effective sandbox\n"
+		"  tpm-init FILE             create FILE as a fresh TPM's state (a tpm\n"
+		"                            device's state:); never overwrites\n"
 		"\n"
 		"Options:\n"
 		"  -v, --verbose     more messages (repeat for debug)\n"
@@ -102,6 +107,28 @@ static int cmd_run(const char *path, const struct manifest_policy *policy,
 	rc = vm_run(cfg, t0);
 	vm_config_free(cfg);
 	return rc;
+}
+
+/* A fresh TPM's state is an empty file (atoll-tpm manufactures the TPM
+ * into it at its first start, docs/dev-tpm.md). O_EXCL: a TPM's state
+ * (its seeds and NV) is never overwritten; O_NOFOLLOW: nor is a file a
+ * symlink at FILE points to. */
+static int cmd_tpm_init(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		      0600);
+
+	if (fd < 0) {
+		fprintf(stderr, "atoll: tpm-init: %s: %s%s\n", path,
+			strerror(errno), errno == EEXIST ?
+			" (a TPM's state is never overwritten; remove it "
+			"first to start afresh)" : "");
+		return 1;
+	}
+	close(fd);
+	printf("%s: a fresh TPM state (manufactured at the device's first "
+	       "start)\n", path);
+	return 0;
 }
 
 enum { OPT_IMAGE_DIR = 256, OPT_DEVICE_DIR, OPT_ALLOW_BLOCK,
@@ -199,6 +226,8 @@ int main(int argc, char **argv)
 		return cmd_run(argv[optind + 1], &policy, t0);
 	if (!strcmp(argv[optind], "check"))
 		return cmd_check(argv[optind + 1], &policy);
+	if (!strcmp(argv[optind], "tpm-init"))
+		return cmd_tpm_init(argv[optind + 1]);
 	if (!strcmp(argv[optind], "sandbox-report"))
 		return sandbox_report_main(argv[optind + 1], &policy);
 	fprintf(stderr, "atoll: unknown command '%s' (see atoll --help)\n",

@@ -351,7 +351,13 @@ def main():
         if why:
             print(f"SKIP: {why}")
             return SKIP
-        open(os.path.join(tmp, "tpm.state"), "wb").close()
+        # The fresh state as an operator makes it: `atoll tpm-init`.
+        init = subprocess.run([atoll, "tpm-init",
+                               os.path.join(tmp, "tpm.state")],
+                              capture_output=True, text=True)
+        if init.returncode != 0:
+            print(f"FAIL: atoll tpm-init: {init.stderr.strip()}")
+            return 1
         return MODES[mode](atoll, kit, tmp)
 
 
