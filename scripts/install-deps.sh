@@ -10,7 +10,11 @@ BUILD_PKGS="meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev \
   libslirp-dev libglib2.0-dev zlib1g-dev python3 gcc-riscv64-linux-gnu \
   libtpms-dev libssl-dev libpng-dev libvncserver-dev libgcrypt20-dev"
 TEST_PKGS="socat qemu-system-misc qemu-system-common qemu-utils opensbi u-boot-qemu fio util-linux procps \
-  e2fsprogs nodejs npm swtpm device-tree-compiler gvncviewer"
+  e2fsprogs swtpm device-tree-compiler gvncviewer"
+# Node and npm come from Debian only where no npm is installed: a host with
+# another vendor's nodejs (which bundles npm and conflicts with Debian's npm
+# package) keeps its own.
+NODE_PKGS="nodejs npm"
 # A QMP client Atoll did not write, for tests/launcher/test-qmp-npm.py:
 # installed with npm into a cache outside the tree (ATOLL_NPM_DIR).
 NPM_PKGS="qemu-qmp@0.5.0"
@@ -26,6 +30,7 @@ case "${1:-all}" in
   all|guest) want="$want $TEST_PKGS $GUEST_PKGS"; npm=yes ;;
   *) echo "usage: $0 [build|test|guest|all]" >&2; exit 2 ;;
 esac
+[ "$npm" = no ] || command -v npm >/dev/null || want="$want $NODE_PKGS"
 
 missing=""
 for p in $want; do
