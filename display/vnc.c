@@ -197,14 +197,17 @@ static void on_pointer(int mask, int x, int y, rfbClientPtr cl)
 	v->cfg.input(v->cfg.input_opaque, ev, n);
 }
 
-static void tick(evutil_socket_t fd, short what, void *arg)
+void vnc_step(struct vnc *v)
 {
-	struct vnc *v = arg;
-
-	(void)fd;
-	(void)what;
 	poll_scanout(v);
 	rfbProcessEvents(v->screen, 0);
+}
+
+static void tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	vnc_step(arg);
 }
 
 static void on_accept(evutil_socket_t fd, short what, void *arg)

@@ -30,6 +30,9 @@ struct vnc_config {
 
 struct vnc *vnc_new(struct event_base *base, const struct vnc_config *cfg);
 void vnc_free(struct vnc *v);
+/* One pass of the timer's work: the scanout polled, the clients read and
+ * answered (the fuzzer drives it directly). */
+void vnc_step(struct vnc *v);
 /* Clients connected, frames sent to the framebuffer. */
 void vnc_stats(const struct vnc *v, unsigned *clients, uint64_t *frames);
 
