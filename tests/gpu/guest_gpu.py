@@ -37,8 +37,11 @@ run` under its sandbox profile.
   guest_gpu.py bench ATOLL DEVICE         (suite bench: prints figures)
       The same pattern drawn, then QMP screendump (PNG and PPM, 10 of
       each) timed from the command to its reply, against QEMU 7.2
-      (-device virtio-gpu-pci, same kernel and initrd) in the same run.
-      Both guests run on one core's share; only the figures are printed.
+      (-device virtio-gpu-pci, same kernel and initrd) in the same run;
+      then frame updates per second to a VNC client (raw encoding, a
+      client in the test) while the guest redraws the whole screen with
+      two patterns in turn for 20 s, against QEMU's -vnc. Only the
+      figures are printed.
 
 Skips (77) with a reason when a binary, the guest kit, OpenSBI or user
 namespaces are missing.
@@ -326,6 +329,124 @@ def bench_one(cmd, qmp, tmp):
     return rc, out
 
 
+REDRAW_S = 20
+REDRAW = (
+    "for v in /sys/class/vtconsole/vtcon*; do grep -q frame $v/name && "
+    "echo 0 > $v/bind; done; "
+    f"yes 0123456789abcdef | head -c {FB_BYTES} > /tmp/p; "
+    f"yes fedcba9876543210 | head -c {FB_BYTES} > /tmp/q; "
+    "echo ATOLL-GPU drawn=1; i=0; "
+    f"while [ $i -lt {REDRAW_S * 100} ]; do "
+    "dd if=/tmp/p of=/dev/fb0 bs=65536 2>/dev/null; "
+    "dd if=/tmp/q of=/dev/fb0 bs=65536 2>/dev/null; i=$((i+1)); done")
+
+
+def vnc_updates(port, seconds):
+    """A raw-encoding RFB 3.8 client (no password): asks for incremental
+    updates for `seconds`; returns (updates, changed pixels)."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+
+    def recv(n):
+        b = bytearray()
+        while len(b) < n:
+            chunk = s.recv(min(n - len(b), 1 << 20))
+            if not chunk:
+                raise OSError("server closed")
+            b += chunk
+        return bytes(b)
+    recv(12)
+    s.sendall(b"RFB 003.008\n")
+    recv(recv(1)[0])
+    s.sendall(b"\x01")
+    recv(4)
+    s.sendall(b"\x01")
+    w, h = struct.unpack(">HH", recv(4))
+    recv(16)
+    recv(struct.unpack(">I", recv(4))[0])
+    s.sendall(struct.pack(">BBBBBBBBHHHBBBxxx", 0, 0, 0, 0, 32, 24, 0, 1,
+                          255, 255, 255, 16, 8, 0))
+    s.sendall(struct.pack(">BxHi", 2, 1, 0))          # raw only
+    s.sendall(struct.pack(">BBHHHH", 3, 0, 0, 0, w, h))
+    updates = pixels = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        kind = recv(1)[0]
+        if kind == 0:
+            n = struct.unpack(">xH", recv(3))[0]
+            for _ in range(n):
+                _, _, rw, rh, enc = struct.unpack(">HHHHi", recv(12))
+                if enc == 0:
+                    recv(rw * rh * 4)
+                    pixels += rw * rh
+            updates += 1
+            s.sendall(struct.pack(">BBHHHH", 3, 1, 0, 0, w, h))
+        elif kind == 1:
+            _, n = struct.unpack(">xHH", recv(5))
+            recv(n * 6)
+        elif kind == 2:
+            pass
+        elif kind == 3:                       # ServerCutText
+            recv(struct.unpack(">xxxI", recv(7))[0])
+        else:
+            raise OSError(f"server message {kind}")
+    s.close()
+    return updates, pixels
+
+
+def vnc_bench_one(cmd, qmp, port):
+    drawn, out = threading.Event(), {}
+
+    def client():
+        if not drawn.wait(600):
+            return
+        time.sleep(2)
+        try:
+            out["r"] = vnc_updates(port, 10)
+        except OSError as e:
+            out["error"] = str(e)
+        try:
+            Qmp(qmp).execute("quit")
+        except (RuntimeError, OSError):
+            pass
+    th = threading.Thread(target=client, daemon=True)
+    th.start()
+    rc, _ = run(cmd, echo=False, on_line=lambda l: l.startswith(
+        "ATOLL-GPU drawn=1") and drawn.set())
+    drawn.set()
+    th.join(60)
+    return out
+
+
+def bench_vnc(atoll, kit, tmp):
+    port = 5900 + free_display()
+    yaml, aqmp = os.path.join(tmp, "bv.yaml"), os.path.join(tmp, "av.qmp")
+    write_manifest(yaml, kit, REDRAW, "  - name: gpu0\n"
+                   "    kind: virtio-gpu\n    restart: never\n",
+                   extra=f"qmp: {aqmp}\ndisplay:\n  type: vnc\n"
+                   f"  listen: 127.0.0.1:{port}\n")
+    a = vnc_bench_one([atoll, "run", yaml], aqmp, port)
+    qqmp = os.path.join(tmp, "qv.qmp")
+    qemu = ["qemu-system-riscv64", "-M", "virt", "-smp", "2", "-m", "256M",
+            "-nographic", "-bios", "default",
+            "-kernel", f"{kit}/Image", "-initrd", f"{kit}/initramfs.cpio.gz",
+            "-append", f'console=ttyS0 quiet atoll.run="{REDRAW}"',
+            "-device", "virtio-gpu-pci", "-vnc", f"127.0.0.1:{port - 5900}",
+            "-qmp", f"unix:{qqmp},server=on,wait=off"]
+    q = vnc_bench_one(qemu, qqmp, port)
+    print("# VNC frame updates while the guest redraws all of /dev/fb0 "
+          "with two patterns in turn; raw encoding, incremental requests, "
+          "10 s")
+    print(f"{'':30}{'updates/s':>12}{'Mpixel/s':>12}")
+    for name, r in (("qemu 7.2 -vnc", q), ("atoll-display", a)):
+        if "r" in r:
+            u, p = r["r"]
+            print(f"{name:30}{u / 10:>12.1f}{p / 10 / 1e6:>12.2f}")
+        else:
+            print(f"{name:30}{'n/a':>12}  {r.get('error')}")
+    return 0 if "r" in a and "r" in q else 1
+
+
 def bench(atoll, kit, tmp):
     import shutil
     if not shutil.which("qemu-system-riscv64"):
@@ -355,6 +476,12 @@ def bench(atoll, kit, tmp):
     ok = all(f in r for r in (a, q) for f in ("png", "ppm"))
     if not ok:
         print(f"# a run failed: atoll status {arc} {a}, qemu status {qrc} {q}")
+    display = os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(sys.argv[3]))), "display", "atoll-display")
+    if os.access(display, os.X_OK):
+        ok = bench_vnc(atoll, kit, tmp) == 0 and ok
+    else:
+        print(f"# no VNC figures: {display} is not built")
     return 0 if ok else 1
 
 
