@@ -62,6 +62,7 @@ static const struct msgtype_info msgtypes[] = {
 	T(REGION_PLACED, "REGION_PLACED", region_placed, 0),
 	T(SCREENDUMP, "SCREENDUMP", screendump, 1),
 	T(INPUT_EVENTS, "INPUT_EVENTS", input_events, 0),
+	T(SCANOUT_DIRTY, "SCANOUT_DIRTY", scanout_dirty, 0),
 };
 
 #undef T

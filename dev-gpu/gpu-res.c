@@ -312,6 +312,9 @@ uint32_t res_set_scanout(struct gpu *g, uint32_t scanout, uint32_t id,
 	h->format = r->format;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	h->seq++;
+	if (g->cfg.dirty)
+		g->cfg.dirty(g->cfg.dirty_opaque, 0, 0, rect->width,
+			     rect->height);
 	return OK;
 }
 
@@ -341,6 +344,10 @@ static void scanout_copy(struct gpu *g, const struct gpu_res *r,
 		       r->pixels + (y * r->width + x0) * BPP, (x1 - x0) * BPP);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	h->seq++;
+	if (g->cfg.dirty)
+		g->cfg.dirty(g->cfg.dirty_opaque, (uint32_t)(x0 - s->x),
+			     (uint32_t)(y0 - s->y), (uint32_t)(x1 - x0),
+			     (uint32_t)(y1 - y0));
 }
 
 uint32_t res_flush(struct gpu *g, uint32_t id,

@@ -212,6 +212,36 @@ static int scanout_create(struct gpu_dev *d)
 	return 0;
 }
 
+/* The display learns what changed from this, not by polling the memfd:
+ * posted to the launcher, which forwards it (docs/protocol.md). A lost one
+ * costs a stale region until the next flush of it, not correctness of the
+ * guest, so a failure is only logged. */
+static void post_dirty(void *opaque, uint32_t x, uint32_t y, uint32_t w,
+		       uint32_t h)
+{
+	/* Warned once per outage: a flush may come 60 times a second. */
+	static bool warned;
+	struct gpu_dev *d = opaque;
+	atoll_bus *ctl = d->dev ? atoll_dev_control(d->dev) : NULL;
+	Atoll__ScanoutRect r = ATOLL__SCANOUT_RECT__INIT, *rp = &r;
+	Atoll__ScanoutDirty body = ATOLL__SCANOUT_DIRTY__INIT;
+
+	r.x = x;
+	r.y = y;
+	r.width = w;
+	r.height = h;
+	body.n_rects = 1;
+	body.rects = &rp;
+	if (!ctl || atoll_bus_post(ctl, ATOLL__MSG_TYPE__MSG_SCANOUT_DIRTY,
+				   &body.base, NULL, 0) < 0) {
+		if (!warned)
+			log_warn("cannot post a dirty rectangle");
+		warned = true;
+	} else {
+		warned = false;
+	}
+}
+
 int gpu_dev_init(struct gpu_dev *d, struct child *c)
 {
 	struct atoll_virtio_params p = {
@@ -235,6 +265,7 @@ int gpu_dev_init(struct gpu_dev *d, struct child *c)
 		.mem_budget = d->mem_budget,
 		.scanout = d->scanout, .scanout_size = d->scanout_size,
 		.mem = &mem_ops, .mem_opaque = d,
+		.dirty = post_dirty, .dirty_opaque = d,
 	});
 	if (!d->gpu)
 		return -ENOMEM;

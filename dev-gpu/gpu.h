@@ -45,6 +45,11 @@ struct gpu_config {
 	size_t scanout_size;
 	const struct gpu_mem_ops *mem;
 	void *mem_opaque;
+	/* Optional: [x, x + w) x [y, y + h) of the scanout (its pixels) was
+	 * just written to the memfd (RESOURCE_FLUSH, SET_SCANOUT). */
+	void (*dirty)(void *opaque, uint32_t x, uint32_t y, uint32_t w,
+		      uint32_t h);
+	void *dirty_opaque;
 };
 
 struct gpu_stats {

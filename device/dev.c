@@ -186,6 +186,11 @@ ATOLL_DEVICE_API atoll_bus *atoll_dev_peer(atoll_dev *dev)
 	return dev->peer;
 }
 
+ATOLL_DEVICE_API atoll_bus *atoll_dev_control(atoll_dev *dev)
+{
+	return dev->ctl;
+}
+
 /* ---- the device's part of the control connection ---- */
 
 static void control_reset(atoll_dev *dev)

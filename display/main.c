@@ -139,6 +139,34 @@ static int display_setup(struct child *c)
 	return 1;
 }
 
+/* SCANOUT_DIRTY: what the gpu wrote, forwarded by the launcher (posted:
+ * nothing to answer). vnc_dirty checks each rectangle; a message of more
+ * than DIRTY_MAX (the gpu sends one) is taken as the whole scanout. */
+#define DIRTY_MAX 64
+
+static int display_message(struct child *c, struct atoll_msg *m)
+{
+	struct display *d = child_state(c);
+	const Atoll__ScanoutDirty *in = (const Atoll__ScanoutDirty *)m->body;
+	struct vnc_rect r[DIRTY_MAX];
+	size_t n = 0;
+
+	if (m->type != ATOLL__MSG_TYPE__MSG_SCANOUT_DIRTY)
+		return -EOPNOTSUPP;
+	if (!d->vnc)
+		return 0;    /* before setup: its whole copy comes after */
+	if (in->n_rects > DIRTY_MAX) {
+		vnc_refresh(d->vnc);
+		return 0;
+	}
+	for (size_t i = 0; i < in->n_rects; i++)
+		r[n++] = (struct vnc_rect){ in->rects[i]->x, in->rects[i]->y,
+					    in->rects[i]->width,
+					    in->rects[i]->height };
+	vnc_dirty(d->vnc, r, n);
+	return 0;
+}
+
 static void display_health(struct child *c, Atoll__HealthReport *r)
 {
 	struct display *d = child_state(c);
@@ -177,6 +205,7 @@ int main(int argc, char **argv)
 		.kind = "display",
 		.role = ATOLL__ROLE__ROLE_DEVICE,
 		.setup = display_setup,
+		.message = display_message,
 		.health = display_health,
 		.teardown = display_teardown,
 	};

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * atoll-display's VNC server. The scanout memfd is polled (its seq) every
- * POLL_MS; a new frame is copied whole (seq even and unchanged across the
- * copy, header checked against the mapping), converted to the server's
- * 32-bit RGB, and the rows that changed are marked modified. Clients are
- * accepted here on the launcher's socket and handed to libvncserver,
- * which reads and answers them from rfbProcessEvents on the same timer.
+ * atoll-display's VNC server. The scanout memfd is not polled: the gpu
+ * posts each rectangle it wrote (SCANOUT_DIRTY, through the launcher), and
+ * exactly that rectangle, checked against the scanout's header (itself
+ * checked against the mapping), is converted to the server's 32-bit RGB
+ * and marked modified. The whole scanout is copied once at start. Clients
+ * are accepted here on the launcher's socket and handed to libvncserver,
+ * which reads and answers them from rfbProcessEvents on a timer.
  * Nothing of the guest's is mapped but the scanout.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,7 +27,8 @@
 #include "vnc.h"
 #include <linux/input-event-codes.h>
 
-#define POLL_MS 15
+/* libvncserver reads and answers its clients from this timer. */
+#define CLIENT_MS 15
 #define BPP 4
 /* The server's framebuffer before the guest shows anything. */
 #define BLANK_W 640
@@ -36,8 +39,8 @@ struct vnc {
 	rfbScreenInfoPtr screen;
 	uint8_t *fb;                 /* the server's framebuffer */
 	uint32_t width, height;
-	uint64_t seq;                /* the last frame copied */
-	uint64_t frames;
+	uint64_t frames;             /* updates copied in */
+	uint64_t refused;            /* dirty rectangles refused */
 	int buttons;                 /* the pointer's last button mask */
 	char *passwords[2];          /* rfbCheckPasswordByList's list */
 	struct event *accept_ev, *tick_ev;
@@ -80,75 +83,123 @@ static int resize(struct vnc *v, uint32_t w, uint32_t h)
 	return 0;
 }
 
-/* Converts the scanout's frame (header h, checked) into the framebuffer;
- * [*y0, *y1) are the rows that changed. */
-static void copy_frame(struct vnc *v, const struct scanout_header *h,
-		       struct rgb_at at, uint32_t *y0, uint32_t *y1)
+/* The scanout's header, checked against the mapping (the writer is not
+ * trusted either). Read without waiting for an even seq: the gpu posts a
+ * rectangle after writing it, so if it is writing again meanwhile, that
+ * write's own rectangle follows (a torn header comes only from SET_SCANOUT,
+ * which posts the whole scanout after). 0, or -EAGAIN: nothing to show. */
+static int read_header(struct vnc *v, struct scanout_header *h,
+		       struct rgb_at *at)
+{
+	memcpy(h, v->cfg.scanout, sizeof(*h));
+	if (h->magic != SCANOUT_MAGIC || !h->enabled)
+		return -EAGAIN;
+	if (!h->width || !h->height || h->stride / 4 < h->width ||
+	    (uint64_t)h->stride * h->height >
+	    v->cfg.scanout_size - SCANOUT_PIXELS_OFFSET ||
+	    scanout_rgb_offsets(h->format, at) < 0) {
+		log_warn("scanout header inconsistent (%ux%u stride %u format "
+			 "%u); update skipped", h->width, h->height, h->stride,
+			 h->format);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+/* Converts [x, x + w) x [y, y + h) (inside the header's size) into the
+ * framebuffer, which has the header's size. */
+static void copy_rect(struct vnc *v, const struct scanout_header *h,
+		      struct rgb_at at, const struct vnc_rect *r)
 {
 	const uint8_t *px = v->cfg.scanout + SCANOUT_PIXELS_OFFSET;
 
-	*y0 = h->height;
-	*y1 = 0;
-	for (uint32_t y = 0; y < h->height; y++) {
-		const uint8_t *in = px + (size_t)y * h->stride;
-		uint8_t *out = v->fb + (size_t)y * h->width * BPP;
-		bool changed = false;
+	for (uint32_t y = r->y; y < r->y + r->height; y++) {
+		const uint8_t *in = px + (size_t)y * h->stride +
+				    (size_t)r->x * 4;
+		uint8_t *out = v->fb + ((size_t)y * h->width + r->x) * BPP;
 
-		for (uint32_t x = 0; x < h->width; x++, in += 4, out += 4) {
-			uint8_t rgb[4] = { in[at.r], in[at.g], in[at.b], 0 };
-
-			if (memcmp(out, rgb, 4)) {
-				memcpy(out, rgb, 4);
-				changed = true;
-			}
-		}
-		if (changed) {
-			*y0 = y < *y0 ? y : *y0;
-			*y1 = y + 1;
+		for (uint32_t x = 0; x < r->width; x++, in += 4, out += 4) {
+			out[0] = in[at.r];
+			out[1] = in[at.g];
+			out[2] = in[at.b];
+			out[3] = 0;
 		}
 	}
+	rfbMarkRectAsModified(v->screen, (int)r->x, (int)r->y,
+			      (int)(r->x + r->width), (int)(r->y + r->height));
 }
 
-static void poll_scanout(struct vnc *v)
+/* Follows a new mode: the framebuffer resized and all of it copied. */
+static int follow_size(struct vnc *v, const struct scanout_header *h,
+		       struct rgb_at at)
 {
-	const struct scanout_header *live =
-		(const struct scanout_header *)v->cfg.scanout;
+	if (h->width == v->width && h->height == v->height)
+		return 0;
+	if (resize(v, h->width, h->height) < 0)
+		return -ENOMEM;
+	log_info("showing %ux%u (virtio-gpu format %u)", h->width, h->height,
+		 h->format);
+	copy_rect(v, h, at, &(struct vnc_rect){ 0, 0, h->width, h->height });
+	v->frames++;
+	return 1;
+}
+
+void vnc_refresh(struct vnc *v)
+{
 	struct scanout_header h;
 	struct rgb_at at;
-	uint32_t y0, y1;
-	uint64_t seq = __atomic_load_n(&live->seq, __ATOMIC_ACQUIRE);
 
-	if (seq == v->seq || seq & 1)
+	if (read_header(v, &h, &at) < 0 || follow_size(v, &h, at) != 0)
 		return;
-	memcpy(&h, live, sizeof(h));
-	if (h.magic != SCANOUT_MAGIC || !h.enabled)
-		return;
-	if (!h.width || !h.height || h.stride / 4 < h.width ||
-	    (uint64_t)h.stride * h.height >
-	    v->cfg.scanout_size - SCANOUT_PIXELS_OFFSET ||
-	    scanout_rgb_offsets(h.format, &at) < 0) {
-		log_warn("scanout header inconsistent (%ux%u stride %u format "
-			 "%u); frame skipped", h.width, h.height, h.stride,
-			 h.format);
-		v->seq = seq;
-		return;
-	}
-	if (h.width != v->width || h.height != v->height) {
-		if (resize(v, h.width, h.height) < 0)
-			return;
-		log_info("showing %ux%u (virtio-gpu format %u)", h.width,
-			 h.height, h.format);
-	}
-	copy_frame(v, &h, at, &y0, &y1);
-	/* Torn (the writer moved on meanwhile): the next tick copies again;
-	 * what changed so far is sent now all the same. */
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&live->seq, __ATOMIC_RELAXED) == seq)
-		v->seq = seq;
-	if (y0 < y1)
-		rfbMarkRectAsModified(v->screen, 0, (int)y0, (int)h.width,
-				      (int)y1);
+	copy_rect(v, &h, at, &(struct vnc_rect){ 0, 0, h.width, h.height });
 	v->frames++;
+}
+
+/* A rectangle from the bus: the gpu's, forwarded by the launcher, neither
+ * trusted. Inside the scanout's current size and not empty, or refused. */
+static bool rect_ok(const struct scanout_header *h, const struct vnc_rect *r)
+{
+	return r->width && r->height && r->x < h->width && r->y < h->height &&
+	       r->width <= h->width - r->x && r->height <= h->height - r->y;
+}
+
+unsigned vnc_dirty(struct vnc *v, const struct vnc_rect *rects, size_t n)
+{
+	struct scanout_header h;
+	struct rgb_at at;
+	unsigned refused = 0;
+	int rc;
+
+	if (read_header(v, &h, &at) < 0 || (rc = follow_size(v, &h, at)) < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!rect_ok(&h, &rects[i])) {
+			refused++;
+			v->refused++;
+			/* Logged 1, 2, 4, 8, ... times: a flood stays short. */
+			if (!(v->refused & (v->refused - 1)))
+				log_warn("dirty rectangle %ux%u+%u+%u outside "
+					 "the %ux%u scanout refused (%llu so "
+					 "far)", rects[i].width,
+					 rects[i].height, rects[i].x,
+					 rects[i].y, h.width, h.height,
+					 (unsigned long long)v->refused);
+			continue;
+		}
+		if (rc == 0)   /* after a resize, all of it was copied */
+			copy_rect(v, &h, at, &rects[i]);
+	}
+	if (rc == 0 && refused < n)
+		v->frames++;
+	return refused;
+}
+
+const uint8_t *vnc_framebuffer(const struct vnc *v, uint32_t *width,
+			       uint32_t *height)
+{
+	*width = v->width;
+	*height = v->height;
+	return v->fb;
 }
 
 /* The screen's vnc: libvncserver's callbacks get only the client. */
@@ -199,7 +250,6 @@ static void on_pointer(int mask, int x, int y, rfbClientPtr cl)
 
 void vnc_step(struct vnc *v)
 {
-	poll_scanout(v);
 	rfbProcessEvents(v->screen, 0);
 }
 
@@ -231,7 +281,7 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 
 static int start_events(struct vnc *v, struct event_base *base)
 {
-	struct timeval tv = { 0, POLL_MS * 1000 };
+	struct timeval tv = { 0, CLIENT_MS * 1000 };
 
 	v->accept_ev = event_new(base, v->cfg.listen_fd, EV_READ | EV_PERSIST,
 				 on_accept, v);
@@ -285,6 +335,9 @@ struct vnc *vnc_new(struct event_base *base, const struct vnc_config *cfg)
 		v->screen->passwordCheck = rfbCheckPasswordByList;
 	}
 	rfbInitServer(v->screen);
+	/* What the scanout shows already (a restarted display): the gpu
+	 * posts only what changes from now on. */
+	vnc_refresh(v);
 	if (start_events(v, base) < 0) {
 		vnc_free(v);
 		return NULL;

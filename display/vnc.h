@@ -28,11 +28,26 @@ struct vnc_config {
 	const char *password;        /* NULL: no authentication */
 };
 
+/* A rectangle of the scanout, in its pixels. */
+struct vnc_rect {
+	uint32_t x, y, width, height;
+};
+
 struct vnc *vnc_new(struct event_base *base, const struct vnc_config *cfg);
 void vnc_free(struct vnc *v);
-/* One pass of the timer's work: the scanout polled, the clients read and
- * answered (the fuzzer drives it directly). */
+/* One pass of the timer's work: the clients read and answered (the
+ * fuzzer drives it directly). */
 void vnc_step(struct vnc *v);
+/* The gpu wrote these rectangles of the scanout: each inside the current
+ * scanout is copied and sent to the clients; the others are refused
+ * (logged at a limited rate). A new scanout size is followed with a whole
+ * copy. Returns how many were refused. */
+unsigned vnc_dirty(struct vnc *v, const struct vnc_rect *rects, size_t n);
+/* Copies all of the scanout (vnc_new does, once). */
+void vnc_refresh(struct vnc *v);
+/* The server's framebuffer (32-bit RGB, width * 4 bytes a row; tests). */
+const uint8_t *vnc_framebuffer(const struct vnc *v, uint32_t *width,
+			       uint32_t *height);
 /* Clients connected, frames sent to the framebuffer. */
 void vnc_stats(const struct vnc *v, unsigned *clients, uint64_t *frames);
 

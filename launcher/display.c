@@ -20,6 +20,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atoll/bus-event.h>
+
 #include "kinds/virtio-gpu.h"
 #include "log.h"
 #include "unix-listen.h"
@@ -174,4 +176,18 @@ fail:
 	rc = fd < 0 ? (fd == -1 ? -errno : fd) : rc;
 	snprintf(plan->why, sizeof(plan->why), "display: %s", strerror(-rc));
 	return rc;
+}
+
+/* Passed on unchanged (the display checks every rectangle itself). From
+ * the display's HELLO on: it copies the whole scanout as it starts, after
+ * HELLO, so a flush before then is in that copy and none after is lost. */
+void display_forward_dirty(struct vm *vm, const struct atoll_msg *m)
+{
+	struct proc *p = vm->display;
+
+	if (!p || !p->bus || !p->hello || atoll_bus_is_closed(p->bus))
+		return;
+	if (atoll_bus_post(p->bus, ATOLL__MSG_TYPE__MSG_SCANOUT_DIRTY, m->body,
+			   NULL, 0) == 0)
+		atoll_bus_event_update(p->bus_ev);
 }

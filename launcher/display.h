@@ -16,5 +16,7 @@ void display_close(struct vm *vm);
 /* atoll-display's fds: the listening socket (4), a read-only open of the
  * gpu's scanout memfd (5), the password in a memfd (6, if any). */
 int display_plan(struct vm *vm, struct launch_plan *plan);
+/* A gpu's SCANOUT_DIRTY, to the display if it is there to take it. */
+void display_forward_dirty(struct vm *vm, const struct atoll_msg *m);
 
 #endif

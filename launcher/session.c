@@ -17,6 +17,7 @@
 #include <atoll/bus-event.h>
 
 #include "console.h"
+#include "display.h"
 #include "events.h"
 #include "fault-schedule.h"
 #include "health.h"
@@ -453,6 +454,11 @@ static void session_message(atoll_bus *bus, struct atoll_msg *m, void *opaque)
 		if (p != p->vm->display)
 			break;   /* only the display's clients type */
 		input_forward(p->vm, (const Atoll__InputEvents *)m->body);
+		return;
+	case ATOLL__MSG_TYPE__MSG_SCANOUT_DIRTY:
+		if (!p->dev || strcmp(p->kind, "virtio-gpu"))
+			break;   /* only the scanout's writer knows */
+		display_forward_dirty(p->vm, m);
 		return;
 	case ATOLL__MSG_TYPE__MSG_ERROR: {
 		const Atoll__Error *e = (const Atoll__Error *)m->body;

@@ -4,7 +4,11 @@
  * (display/vnc.c: libvncserver as atoll-display sets it up, on a 64x48
  * scanout). Byte 0 picks password authentication or none; the rest is
  * what the client sends, after which it closes its end. The server is
- * stepped until the client is gone. Aborts if an input event leaves the
+ * stepped until the client is gone. With byte 0's bit 1 set, the rest is
+ * instead a hostile scanout header (width, height, stride: the gpu is not
+ * trusted either) and SCANOUT_DIRTY rectangles (x, y, width, height, 32
+ * bits each) for vnc_dirty, which must copy nothing outside the mapping
+ * or the framebuffer. Aborts if an input event leaves the
  * tablet's range (ABS 0..32767) or names a key past KEY_MAX; ASan/UBSan
  * (in atoll's code) catch the rest. libvncserver itself is not
  * instrumented: this checks what atoll's callbacks make of any client
@@ -93,6 +97,37 @@ static struct server *server(void)
 	return &s;
 }
 
+static uint32_t u32_at(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* Byte 0 bit 1: a header and rectangles (see the top of the file). */
+static void fuzz_dirty(struct server *s, const uint8_t *data, size_t size)
+{
+	struct scanout_header *h = (struct scanout_header *)scanout;
+	struct vnc_rect r[64];
+	size_t n = 0;
+
+	if (size < 12)
+		return;
+	h->width = u32_at(data);
+	h->height = u32_at(data + 4);
+	h->stride = u32_at(data + 8);
+	for (data += 12, size -= 12; size >= 16 && n < 64;
+	     data += 16, size -= 16, n++)
+		r[n] = (struct vnc_rect){ u32_at(data), u32_at(data + 4),
+					  u32_at(data + 8), u32_at(data + 12) };
+	vnc_dirty(s->vnc[0], r, n);
+	h->width = W;
+	h->height = H;
+	h->stride = W * 4;
+	vnc_step(s->vnc[0]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct server *s = server();
@@ -102,6 +137,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!size)
 		return 0;
+	if (data[0] & 2) {
+		fuzz_dirty(s, data + 1, size - 1);
+		return 0;
+	}
 	which = data[0] & 1;
 	c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c < 0 || connect(c, (struct sockaddr *)&s->addr[which],

@@ -5,7 +5,7 @@ that gets through the RFB 3.8 handshake without a password (byte 0 even)
 and then sends what a viewer sends: SetPixelFormat, SetEncodings,
 FramebufferUpdateRequest, key events, pointer events at the corners and
 past them; and one that answers the password challenge wrongly (byte 0
-odd). libvncserver is not instrumented, so the fuzzer cannot find the
+odd); and SCANOUT_DIRTY rectangles (byte 0 bit 1). libvncserver is not instrumented, so the fuzzer cannot find the
 handshake by itself: these carry it there."""
 import os
 import struct
@@ -30,6 +30,11 @@ def main():
         f.write(b"\x00" + HANDSHAKE + MESSAGES)
     with open(os.path.join(out, "password"), "wb") as f:
         f.write(b"\x01" + b"RFB 003.008\n" + b"\x02" + bytes(16) + MESSAGES)
+    # Byte 0 bit 1: a scanout header (64x48, stride 256) and SCANOUT_DIRTY
+    # rectangles, one inside and one reaching past the right edge.
+    with open(os.path.join(out, "dirty-rects"), "wb") as f:
+        f.write(b"\x02" + struct.pack("<3I", 64, 48, 256) +
+                struct.pack("<4I", 5, 3, 10, 4) + struct.pack("<4I", 60, 0, 8, 1))
 
 
 if __name__ == "__main__":

@@ -233,6 +233,62 @@ START_TEST(partial_transfer_and_flush)
 }
 END_TEST
 
+struct dirty_log {
+	unsigned n;
+	uint32_t r[8][4];
+};
+
+static void record_dirty(void *opaque, uint32_t x, uint32_t y, uint32_t w,
+			 uint32_t h)
+{
+	struct dirty_log *l = opaque;
+
+	ck_assert_uint_lt(l->n, 8);
+	l->r[l->n][0] = x;
+	l->r[l->n][1] = y;
+	l->r[l->n][2] = w;
+	l->r[l->n][3] = h;
+	l->n++;
+}
+
+#define ck_dirty(l, i, x, y, w, h) do { \
+	ck_assert_uint_eq((l)->r[i][0], x); ck_assert_uint_eq((l)->r[i][1], y); \
+	ck_assert_uint_eq((l)->r[i][2], w); ck_assert_uint_eq((l)->r[i][3], h); \
+} while (0)
+
+/* What the display is told (SCANOUT_DIRTY): SET_SCANOUT the whole
+ * scanout; a flush the flushed rectangle in scanout pixels, clipped to the
+ * part shown; nothing for a flush outside it or a refused one. */
+START_TEST(flush_reports_dirty)
+{
+	struct dirty_log l = { 0 };
+
+	gpu_free(g);
+	g = gpu_new(&(struct gpu_config){
+		.width = 1024, .height = 768, .mem_budget = 1u << 20,
+		.scanout = f->scanout, .scanout_size = sizeof(f->scanout),
+		.mem = &fake_mem, .mem_opaque = f,
+		.dirty = record_dirty, .dirty_opaque = &l,
+	});
+	ck_assert_ptr_nonnull(g);
+	show_resource();
+	ck_assert_uint_eq(l.n, 2);
+	ck_dirty(&l, 0, 0, 0, W, H);
+	ck_dirty(&l, 1, 0, 0, W, H);
+	ck_assert_uint_eq(scanout(0, 7, 2, 1, 8, 4), OKND);
+	ck_assert_uint_eq(flush(7, 4, 2, 4, 2), OKND);
+	ck_assert_uint_eq(flush(7, 0, 3, W, 5), OKND);
+	ck_assert_uint_eq(l.n, 5);
+	ck_dirty(&l, 2, 0, 0, 8, 4);
+	ck_dirty(&l, 3, 2, 1, 4, 2);
+	ck_dirty(&l, 4, 0, 2, 8, 2);
+	ck_assert_uint_eq(flush(7, 12, 0, 4, 1), OKND);
+	ck_assert_uint_eq(flush(7, 10, 0, 8, 1),
+			  VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+	ck_assert_uint_eq(l.n, 5);
+}
+END_TEST
+
 START_TEST(scanout_of_part)
 {
 	show_resource();
@@ -476,6 +532,7 @@ int main(void)
 	tcase_add_test(tc, draw_and_show);
 	tcase_add_test(tc, partial_transfer_and_flush);
 	tcase_add_test(tc, scanout_of_part);
+	tcase_add_test(tc, flush_reports_dirty);
 	tcase_add_test(tc, unref_blanks);
 	tcase_add_test(tc, hostile_create);
 	tcase_add_test(tc, hostile_backing);

@@ -282,6 +282,10 @@ ATOLL_DEVICE_API int atoll_dev_set_model(atoll_dev *dev,
 					 void *opaque);
 /* The peer connection (after PEER_CONNECT), or NULL. */
 ATOLL_DEVICE_API atoll_bus *atoll_dev_peer(atoll_dev *dev);
+/* The control connection to the launcher (after atoll_dev_start), or
+ * NULL: for a message the device posts of its own accord (atoll-virtio-gpu
+ * posts SCANOUT_DIRTY on it). */
+ATOLL_DEVICE_API atoll_bus *atoll_dev_control(atoll_dev *dev);
 /* The watch ops and loop the device was created with, for a model
  * library that watches fds of its own (*loop is set). */
 ATOLL_DEVICE_API const struct atoll_watch_ops *
