@@ -141,7 +141,8 @@ static int display_setup(struct child *c)
 
 /* SCANOUT_DIRTY: what the gpu wrote, forwarded by the launcher (posted:
  * nothing to answer). vnc_dirty checks each rectangle; a message of more
- * than DIRTY_MAX (the gpu sends one) is taken as the whole scanout. */
+ * than DIRTY_MAX (the gpu sends one), or of none (the launcher's "some
+ * were dropped": docs/protocol.md), is taken as the whole scanout. */
 #define DIRTY_MAX 64
 
 static int display_message(struct child *c, struct atoll_msg *m)
@@ -155,7 +156,7 @@ static int display_message(struct child *c, struct atoll_msg *m)
 		return -EOPNOTSUPP;
 	if (!d->vnc)
 		return 0;    /* before setup: its whole copy comes after */
-	if (in->n_rects > DIRTY_MAX) {
+	if (in->n_rects == 0 || in->n_rects > DIRTY_MAX) {
 		vnc_refresh(d->vnc);
 		return 0;
 	}

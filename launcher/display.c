@@ -180,14 +180,29 @@ fail:
 
 /* Passed on unchanged (the display checks every rectangle itself). From
  * the display's HELLO on: it copies the whole scanout as it starts, after
- * HELLO, so a flush before then is in that copy and none after is lost. */
+ * HELLO, so a flush before then is in that copy and none after is lost.
+ * The post never blocks: a display that does not keep up (its socket
+ * full) loses rectangles, so the next message that gets through is
+ * preceded by an empty one, which the display takes as the whole
+ * scanout. Nothing queues in the launcher. */
 void display_forward_dirty(struct vm *vm, const struct atoll_msg *m)
 {
 	struct proc *p = vm->display;
 
 	if (!p || !p->bus || !p->hello || atoll_bus_is_closed(p->bus))
 		return;
-	if (atoll_bus_post(p->bus, ATOLL__MSG_TYPE__MSG_SCANOUT_DIRTY, m->body,
+	if (vm->display_stale &&
+	    atoll_bus_post(p->bus, ATOLL__MSG_TYPE__MSG_SCANOUT_DIRTY, NULL,
 			   NULL, 0) == 0)
-		atoll_bus_event_update(p->bus_ev);
+		vm->display_stale = false;
+	if (vm->display_stale ||
+	    atoll_bus_post(p->bus, ATOLL__MSG_TYPE__MSG_SCANOUT_DIRTY, m->body,
+			   NULL, 0) < 0) {
+		if (!vm->display_stale)
+			log_warn("display: not keeping up with the screen: "
+				 "it will copy the whole scanout next");
+		vm->display_stale = true;
+		return;
+	}
+	atoll_bus_event_update(p->bus_ev);
 }

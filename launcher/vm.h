@@ -95,6 +95,7 @@ struct vm {
 	struct proc *cpu;
 	struct proc *display;      /* atoll-display, with display: */
 	struct display_listen *display_listen;   /* its socket (display.c) */
+	bool display_stale;        /* a SCANOUT_DIRTY could not be forwarded */
 	struct console *console;
 	struct qmp_server *qmp;
 	struct fault_log *faults;  /* injected and scheduled faults */
