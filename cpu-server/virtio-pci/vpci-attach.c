@@ -119,6 +119,16 @@ static int replay_try(struct vpci_dev *t)
 	return -EAGAIN;
 }
 
+/* The restarted device went away during its handshake (killed, or
+ * replaced again at once by the launcher): nothing it did wrong. The
+ * next PEER_CONNECT starts over; the launcher's restart policy decides
+ * when to give up (DEVICE_FAULT), not this transport. */
+static bool peer_gone(int rc)
+{
+	return rc == -ECONNRESET || rc == -EPIPE || rc == -ENOTCONN ||
+	       rc == -ECONNABORTED;
+}
+
 int vpci_dev_reattach(struct vpci_dev *t, int fd)
 {
 	struct vpci_peer *p = NULL;
@@ -135,7 +145,12 @@ int vpci_dev_reattach(struct vpci_dev *t, int fd)
 	}
 	if (rc < 0) {
 		vpci_peer_free(p);
-		vpci_needs_reset(t, "re-attach failed");
+		if (peer_gone(rc))
+			log_warn("%s: the restarted device went away during "
+				 "its handshake; waiting for the next one",
+				 t->name);
+		else
+			vpci_needs_reset(t, "re-attach failed");
 		pthread_mutex_unlock(&t->lock);
 		return rc;
 	}

@@ -602,6 +602,29 @@ START_TEST(reattach_incompatible_needs_reset)
 }
 END_TEST
 
+/* A restarted device that dies during its handshake (a replacement
+ * replaced again at once) is no reason to give up: no NEEDS_RESET, and
+ * the next one re-attaches. */
+START_TEST(reattach_peer_gone_waits_for_next)
+{
+	struct fake_dev f2;
+	int sv[2];
+
+	driver_up();
+	CHECK_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+	close(sv[1]);                         /* gone before it said HELLO */
+	ck_assert_int_lt(vpci_dev_reattach(t, sv[0]), 0);
+	ck_assert_uint_eq(status() & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	ck_assert_uint_eq(bar_rd(VPCI_ISR_OFF, 1), 0);
+	CHECK_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+	CHECK_OK(fake_dev_start(&f2, sv[1], OFFERED));
+	CHECK_OK(vpci_dev_reattach(t, sv[0]));
+	ck_assert_uint_eq(status() & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	ck_assert_uint_ne(status() & VIRTIO_CONFIG_S_DRIVER_OK, 0);
+	fake_dev_stop(&f2);
+}
+END_TEST
+
 /* A restarted device whose memory grant is late refuses QUEUE_SETUP for
  * a while: the replay is retried, not given up, and not duplicated. */
 START_TEST(reattach_retries_until_ready)
@@ -771,6 +794,7 @@ static Suite *vpci_suite(void)
 	tcase_add_test(tc, hung_device_times_out);
 	tcase_add_test(tc, reattach_replays_state);
 	tcase_add_test(tc, reattach_incompatible_needs_reset);
+	tcase_add_test(tc, reattach_peer_gone_waits_for_next);
 	tcase_add_test(tc, reattach_retries_until_ready);
 	tcase_add_test(tc, device_gone_then_back);
 	tcase_add_test(tc, reattach_passes_inflight_log);
