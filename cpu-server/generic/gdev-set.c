@@ -13,6 +13,7 @@
 #include "log.h"
 #include "pci-host.h"
 #include "peer.h"
+#include "peer-watch.h"
 #include "virt-fdt.h"
 #include "virt-map.h"
 #include "virt.h"
@@ -25,7 +26,7 @@ struct gdev_entry {
 	struct gdev_set *set;
 	char name[64];
 	struct gdev *dev;
-	struct event *peer_ev;
+	struct peer_watch peer;
 	struct event *fault_ev;
 	bool placed;
 };
@@ -65,8 +66,7 @@ struct gdev_set *gdev_set_new(struct event_base *base, const char *me,
 
 static void entry_free(struct gdev_entry *e)
 {
-	if (e->peer_ev)
-		event_free(e->peer_ev);
+	peer_watch_disarm(&e->peer);
 	if (e->fault_ev)
 		event_free(e->fault_ev);
 	gdev_free(e->dev);
@@ -95,32 +95,14 @@ bool gdev_set_has(const struct gdev_set *s, const char *name)
 	return find(s, name) != NULL;
 }
 
-static void on_peer(evutil_socket_t fd, short what, void *arg)
+static bool peer_ready(void *dev)
 {
-	struct gdev_entry *e = arg;
-
-	if (gdev_peer_ready(e->dev))
-		return;
-	log_warn("%s: device connection lost; waiting for its restart",
-		 e->name);
-	event_free(e->peer_ev);
-	e->peer_ev = NULL;
+	return gdev_peer_ready(dev);
 }
 
 static int watch_peer(struct gdev_entry *e)
 {
-	int fd = gdev_peer_fd(e->dev);
-
-	if (e->peer_ev)
-		event_free(e->peer_ev);
-	e->peer_ev = NULL;
-	if (fd < 0)
-		return 0;
-	e->peer_ev = event_new(e->set->base, fd, EV_READ | EV_PERSIST,
-			       on_peer, e);
-	if (!e->peer_ev || event_add(e->peer_ev, NULL) < 0)
-		return -ENOMEM;
-	return 0;
+	return peer_watch_arm(&e->peer, e->set->base, gdev_peer_fd(e->dev));
 }
 
 static void on_fault(evutil_socket_t fd, short what, void *arg)
@@ -156,6 +138,8 @@ int gdev_set_add(struct gdev_set *s, const char *name, struct vpci_peer *peer,
 		free(e);
 		return rc == -ENOMEM ? rc : 0;
 	}
+	e->peer = (struct peer_watch){ .name = e->name, .ready = peer_ready,
+				       .dev = e->dev };
 	e->fault_ev = event_new(s->base, gdev_fault_fd(e->dev),
 				EV_READ | EV_PERSIST, on_fault, e);
 	rc = e->fault_ev && event_add(e->fault_ev, NULL) == 0 ? watch_peer(e)
@@ -179,9 +163,7 @@ int gdev_set_reattach(struct gdev_set *s, const char *name, int fd)
 	}
 	log_info("%s: device restarted; re-attaching", e->name);
 	/* Unwatch the old socket before the re-attach frees it. */
-	if (e->peer_ev)
-		event_free(e->peer_ev);
-	e->peer_ev = NULL;
+	peer_watch_disarm(&e->peer);
 	rc = gdev_reattach(e->dev, fd);
 	if (rc < 0)
 		log_error("%s: re-attach failed: %s; its accesses keep reading "

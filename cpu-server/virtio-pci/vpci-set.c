@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "peer.h"
+#include "peer-watch.h"
 #include "pci-host.h"
 #include "virtio-pci.h"
 #include "vpci-internal.h"   /* vpci_needs_reset, for the launcher's word */
@@ -29,7 +30,7 @@ struct vpci_entry {
 	struct vpci_set *set;
 	char name[64];
 	struct vpci_dev *dev;
-	struct event *peer_ev;
+	struct peer_watch peer;
 	struct vpci_call_ev *calls;
 	struct event *retry_ev;    /* replay retries after a re-attach */
 	unsigned tries;
@@ -60,8 +61,7 @@ static void entry_free(struct vpci_entry *e)
 {
 	if (!e)
 		return;
-	if (e->peer_ev)
-		event_free(e->peer_ev);
+	peer_watch_disarm(&e->peer);
 	if (e->retry_ev)
 		event_free(e->retry_ev);
 	for (unsigned i = 0; e->calls && i < vpci_dev_num_queues(e->dev); i++)
@@ -88,33 +88,15 @@ static void on_call(evutil_socket_t fd, short what, void *arg)
 	vpci_dev_call(c->e->dev, c->q);
 }
 
-static void on_peer(evutil_socket_t fd, short what, void *arg)
+static bool peer_ready(void *dev)
 {
-	struct vpci_entry *e = arg;
-
-	if (vpci_dev_peer_ready(e->dev))
-		return;
-	/* Gone: stop polling its EOF; a PEER_CONNECT brings the next one. */
-	log_warn("%s: device connection lost; waiting for its restart",
-		 e->name);
-	event_free(e->peer_ev);
-	e->peer_ev = NULL;
+	return vpci_dev_peer_ready(dev);
 }
 
 static int watch_peer(struct vpci_entry *e)
 {
-	int fd = vpci_dev_peer_fd(e->dev);
-
-	if (e->peer_ev)
-		event_free(e->peer_ev);
-	e->peer_ev = NULL;
-	if (fd < 0)
-		return 0;
-	e->peer_ev = event_new(e->set->base, fd, EV_READ | EV_PERSIST,
-			       on_peer, e);
-	if (!e->peer_ev || event_add(e->peer_ev, NULL) < 0)
-		return -ENOMEM;
-	return 0;
+	return peer_watch_arm(&e->peer, e->set->base,
+			      vpci_dev_peer_fd(e->dev));
 }
 
 static int watch_calls(struct vpci_entry *e)
@@ -189,6 +171,8 @@ int vpci_set_add(struct vpci_set *s, const char *name, struct vpci_peer *peer,
 		free(e);
 		return 0;
 	}
+	e->peer = (struct peer_watch){ .name = e->name, .ready = peer_ready,
+				       .dev = e->dev };
 	if (s->ram)
 		vpci_dev_set_ram(e->dev, s->ram, s->ram_base, s->ram_size);
 	rc = watch_calls(e);
@@ -245,9 +229,7 @@ int vpci_set_reattach(struct vpci_set *s, const char *name, int fd)
 	if (e->retry_ev)
 		evtimer_del(e->retry_ev);
 	/* Unwatch the old socket before the re-attach closes it. */
-	if (e->peer_ev)
-		event_free(e->peer_ev);
-	e->peer_ev = NULL;
+	peer_watch_disarm(&e->peer);
 	rc = vpci_dev_reattach(e->dev, fd);
 	if (rc == -EAGAIN) {
 		log_info("%s: restarted device not ready for its queues yet; "
