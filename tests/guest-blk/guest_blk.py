@@ -73,6 +73,18 @@ def userns_unavailable():
             f"{os.strerror(err)}")
 
 
+def guest_unavailable(binaries):
+    """Why a guest test cannot run here, or None: one of `binaries` is not
+    built, OpenSBI is missing, or the host has no user namespaces for the
+    sandbox. (guest_dir() skips by itself when the guest kit is missing.)"""
+    for b in binaries:
+        if not os.access(b, os.X_OK):
+            return f"{b} is not built"
+    if not os.path.isfile(FIRMWARE):
+        return f"{FIRMWARE} missing (apt-get install opensbi)"
+    return userns_unavailable()
+
+
 def guest_main(doc, prefix, modes):
     """main() of a guest test script run as SCRIPT MODE ATOLL DEVICE: skips
     (77) with a reason when a binary, the guest kit or OpenSBI is missing
@@ -82,18 +94,11 @@ def guest_main(doc, prefix, modes):
         print(doc)
         return 2
     mode, atoll, dev = sys.argv[1:]
-    for b in (atoll, dev):
-        if not os.access(b, os.X_OK):
-            print(f"SKIP: {b} is not built")
-            return SKIP
-    kit = guest_dir()
-    if not os.path.isfile(FIRMWARE):
-        print(f"SKIP: {FIRMWARE} missing (apt-get install opensbi)")
-        return SKIP
-    why = userns_unavailable()
+    why = guest_unavailable((atoll, dev))
     if why:
         print(f"SKIP: {why}")
         return SKIP
+    kit = guest_dir()
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         os.chmod(tmp, 0o755)
         return modes[mode](atoll, kit, tmp)

@@ -34,8 +34,8 @@ sys.dont_write_bytecode = True
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "guest"))
 sys.path.insert(0, os.path.join(here, "..", "guest-blk"))
-from guest_boot import FIRMWARE, SKIP, guest_dir  # noqa: E402
-from guest_blk import (run, userns_unavailable, values,  # noqa: E402
+from guest_boot import SKIP, guest_dir  # noqa: E402
+from guest_blk import (guest_unavailable, run, values,  # noqa: E402
                        write_manifest)
 
 BUILD_SAMPLES = os.path.join(here, "..", "sdk", "build-samples.sh")
@@ -177,17 +177,11 @@ def main():
               "uninstrumented out-of-tree sample cannot load the "
               "instrumented SDK libraries")
         return SKIP
-    if not os.access(atoll, os.X_OK):
-        print(f"SKIP: {atoll} is not built")
-        return SKIP
-    kit = guest_dir()
-    if not os.path.isfile(FIRMWARE):
-        print(f"SKIP: {FIRMWARE} missing (apt-get install opensbi)")
-        return SKIP
-    why = userns_unavailable()
+    why = guest_unavailable((atoll,))
     if why:
         print(f"SKIP: {why}")
         return SKIP
+    kit = guest_dir()
     with tempfile.TemporaryDirectory(prefix="atoll-samples-") as tmp:
         os.chmod(tmp, 0o755)
         sdk = os.path.join(tmp, "sdk")

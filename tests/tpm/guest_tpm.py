@@ -38,8 +38,8 @@ sys.dont_write_bytecode = True
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "guest"))
 sys.path.insert(0, os.path.join(here, "..", "guest-blk"))
-from guest_boot import FIRMWARE, SKIP, guest_dir  # noqa: E402
-from guest_blk import (kill_device, run, userns_unavailable,  # noqa: E402
+from guest_boot import SKIP, guest_dir  # noqa: E402
+from guest_blk import (guest_unavailable, kill_device, run,  # noqa: E402
                        values, write_manifest)
 
 NV_DATA = b"atoll nv 0123456"
@@ -334,17 +334,11 @@ def main():
         print(__doc__)
         return 2
     mode, atoll, src = sys.argv[1:]
-    if not os.access(atoll, os.X_OK):
-        print(f"SKIP: {atoll} is not built")
-        return SKIP
-    kit = guest_dir()
-    if not os.path.isfile(FIRMWARE):
-        print(f"SKIP: {FIRMWARE} missing (apt-get install opensbi)")
-        return SKIP
-    why = userns_unavailable()
+    why = guest_unavailable((atoll,))
     if why:
         print(f"SKIP: {why}")
         return SKIP
+    kit = guest_dir()
     with tempfile.TemporaryDirectory(prefix="atoll-tpm-") as tmp:
         os.chmod(tmp, 0o755)
         why = build_guest_program(src, os.path.join(tmp, "prog.img"))
