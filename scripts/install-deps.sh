@@ -8,7 +8,8 @@ BUILD_PKGS="meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev \
   protobuf-c-compiler libprotobuf-c-dev libevent-dev libcap-ng-dev check \
   libseccomp-dev libfdt-dev liburing-dev libjansson-dev libfyaml-dev \
   libslirp-dev libglib2.0-dev zlib1g-dev python3 gcc-riscv64-linux-gnu \
-  libtpms-dev libssl-dev libpng-dev libvncserver-dev libgcrypt20-dev"
+  libtpms-dev libssl-dev libpng-dev libvncserver-dev libgcrypt20-dev \
+  libusbredirparser-dev libusbredirhost-dev libusb-1.0-0-dev"
 TEST_PKGS="socat qemu-system-misc qemu-system-common qemu-utils opensbi u-boot-qemu fio util-linux procps \
   e2fsprogs swtpm device-tree-compiler gvncviewer"
 # Node and npm come from Debian only where no npm is installed: a host with
