@@ -158,12 +158,15 @@ static struct rv_block *lookup(struct rv_hart *h, uint64_t pa)
 	return build(h, pa, p);
 }
 
+/* The last op (the only one that may read the counters: CSR ops end
+ * blocks) runs with insn_count counting the ops before it. */
 static int run_ops(struct rv_hart *h, struct rv_block *b)
 {
-	const struct rv_insn *i = b->ops, *end = b->ops + b->n;
+	const struct rv_insn *i = b->ops, *last = b->ops + b->n - 1;
+	int r;
 
-	for (; i < end; i++) {
-		int r = i->fn(h, i);
+	for (; i < last; i++) {
+		r = i->fn(h, i);
 		h->x[0] = 0;
 		if (r) {
 			h->insn_count += (uint64_t)(i - b->ops) + 1;
@@ -171,8 +174,13 @@ static int run_ops(struct rv_hart *h, struct rv_block *b)
 		}
 		h->pc += i->len;
 	}
-	h->insn_count += b->n;
-	return 0;
+	h->insn_count += b->n - 1;
+	r = i->fn(h, i);
+	h->x[0] = 0;
+	h->insn_count++;
+	if (!r)
+		h->pc += i->len;
+	return r;
 }
 
 /* Runs one block (or one interpreted instruction when no block fits). */

@@ -27,6 +27,34 @@ static uint64_t mstatus_read(const struct rv_hart *h)
 	return v;
 }
 
+/*
+ * Counters.  A read sees the instructions retired before the reading one
+ * (insn_count counts the steps before the running op, see rv_internal.h);
+ * a write takes precedence over the writing instruction's own increment,
+ * so the next instruction reads the value written.  Instructions that
+ * trap do not retire (ECALL, EBREAK and faults included); cycle counts
+ * every step, trapping ones too.
+ */
+static uint64_t instret(const struct rv_hart *h)
+{
+	return h->insn_count - h->unretired + h->instret_off;
+}
+
+static uint64_t cycle(const struct rv_hart *h)
+{
+	return h->insn_count + h->cycle_off;
+}
+
+/*
+ * Sdtrig without triggers, as the enumeration in the debug spec (Sdtrig,
+ * "Enumeration") reads it: tselect holds only 0, tinfo reads 1 ("this
+ * trigger doesn't exist") and tdata1 reads type 0 (no trigger); writes are
+ * ignored (all WARL).  Probes (OpenSBI, Linux, conformance tests) get a
+ * defined answer instead of a trap.
+ */
+#define CSR_TSELECT 0x7a0
+#define CSR_TINFO 0x7a4
+
 /* Read without checks.  Returns 0 or -ENOENT. */
 int rv_csr_peek(struct rv_hart *h, unsigned csr, uint64_t *val)
 {
@@ -36,7 +64,10 @@ int rv_csr_peek(struct rv_hart *h, unsigned csr, uint64_t *val)
 	case 0x001: v = h->fflags; break;
 	case 0x002: v = h->frm; break;
 	case 0x003: v = h->fflags | (h->frm << 5); break;
-	case 0xc00: case 0xc02: case 0xb00: case 0xb02: v = h->insn_count; break;
+	case 0xc00: case 0xb00: v = cycle(h); break;
+	case 0xc02: case 0xb02: v = instret(h); break;
+	case CSR_TSELECT: case 0x7a1: case 0x7a2: case 0x7a3: v = 0; break;
+	case CSR_TINFO: v = 1; break;
 	case 0xc01: v = rv_vm_mtime(h->vm); break;
 	case 0x100: v = mstatus_read(h) & SSTATUS_MASK; break;
 	case 0x104: v = h->mie & h->mideleg; break;
@@ -112,7 +143,10 @@ static int csr_write(struct rv_hart *h, unsigned csr, uint64_t v)
 	case 0x002: h->frm = v & 7; rv_set_fs_dirty(h); break;
 	case 0x003: h->fflags = v & 0x1f; h->frm = (v >> 5) & 7;
 		rv_set_fs_dirty(h); break;
-	case 0xb00: case 0xb02: h->insn_count = v; break;
+	/* The next instruction reads v: this one's step comes after. */
+	case 0xb00: h->cycle_off = v - (h->insn_count + 1); break;
+	case 0xb02: h->instret_off = v - (h->insn_count + 1 - h->unretired);
+		break;
 	case 0x100: write_mstatus(h, v, SSTATUS_MASK & MSTATUS_WMASK); break;
 	case 0x104: h->mie = (h->mie & ~h->mideleg) | (v & h->mideleg); break;
 	case 0x105: h->stvec = v & ~2ull; break;

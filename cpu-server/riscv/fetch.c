@@ -37,12 +37,15 @@ int rv_interp_step(struct rv_hart *h)
 	uint32_t raw;
 
 	/* Faulting fetches count too, so an instruction budget always ends
-	 * a run, even one stuck re-faulting on its trap vector. */
-	h->insn_count++;
-	if (rv_fetch(h, &raw))
+	 * a run, even one stuck re-faulting on its trap vector.  The op sees
+	 * the steps before it (counter reads), so count after it. */
+	if (rv_fetch(h, &raw)) {
+		h->insn_count++;
 		return 1;
+	}
 	rv_decode(raw, &i);
 	int r = i.fn(h, &i);
+	h->insn_count++;
 	h->x[0] = 0;
 	if (!r)
 		h->pc += i.len;

@@ -136,7 +136,17 @@ struct rv_hart {
 	uint64_t mip_sw;        /* SSIP/STIP/SEIP as written by software */
 	uint64_t mip_ext;       /* atomic: MSIP MTIP MEIP SEIP lines */
 	uint64_t mtimecmp;      /* atomic */
+	/*
+	 * Steps: instructions executed, including ones that trapped (so an
+	 * instruction budget always ends a run).  Every engine keeps it exact
+	 * whenever an op that reads the counters runs (CSR ops end their
+	 * block, so they are last): it then counts the steps before that
+	 * instruction.  minstret = insn_count - unretired + instret_off and
+	 * mcycle = insn_count + cycle_off (csr.c).
+	 */
 	uint64_t insn_count;
+	uint64_t unretired;     /* synchronous exceptions: did not retire */
+	uint64_t instret_off, cycle_off; /* minstret/mcycle writes */
 	uint64_t next_time_check;
 
 	/* Spin-wait detection (sys.c spin_hint: PAUSE, WFI that completes at

@@ -15,6 +15,8 @@ int rv_raise(struct rv_hart *h, uint64_t cause, uint64_t tval)
 	uint64_t st = h->mstatus;
 
 	h->resv_valid = 0;
+	if (!irq)
+		h->unretired++; /* the trapping instruction does not retire */
 	if (h->priv <= PRV_S && ((deleg >> code) & 1)) {
 		h->scause = cause;
 		h->sepc = h->pc & ~1ull;

@@ -138,6 +138,7 @@ void rv_hart_reset(struct rv_hart *h, uint64_t pc)
 	__atomic_store_n(&h->mip_ext, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&h->mtimecmp, ~0ull, __ATOMIC_RELEASE);
 	h->insn_count = 0;
+	h->unretired = h->instret_off = h->cycle_off = 0;
 	h->next_time_check = 0;
 	h->resv_valid = 0;
 	h->spin_run = 0;
