@@ -13,6 +13,52 @@ void rv_tlb_flush(struct rv_hart *h)
 {
 	for (unsigned k = 0; k < TLB_SIZE; k++)
 		h->tlb[k].vpage = ~0ull;
+	h->tlb_super = 0;
+	h->xlate_gen++;
+}
+
+static int fence_hits(const struct rv_tlb_entry *e, int by_va, uint64_t vpage,
+		      int by_asid, uint16_t asid)
+{
+	if (e->vpage == ~0ull)
+		return 0;
+	/* An address names its leaf PTE: every 4 KiB entry cut from it. */
+	if (by_va && ((e->vpage ^ vpage) >> (9 * e->lvl)) != 0)
+		return 0;
+	return !by_asid || (!e->global && e->asid == asid);
+}
+
+/*
+ * sfence.vma with operands (privileged spec 4.2.1): by_va limits the flush
+ * to the leaf mapping va (all ASIDs, global ones too, unless by_asid);
+ * by_asid to that ASID's non-global entries.  The TLB keeps only the
+ * current satp's entries (a satp write flushes it), so the ASID filter
+ * matters only for the current ASID, and global entries survive it.
+ *
+ * xlate_gen is bumped all the same: the block engine follows chains and
+ * its jump cache by virtual pc without translating, so any of them may
+ * rest on the flushed mapping.  What survives is the TLB (data and fetch
+ * translations of other pages need no new walk).
+ */
+void rv_tlb_fence(struct rv_hart *h, int by_va, uint64_t va, int by_asid,
+		  uint64_t asid)
+{
+	uint64_t vpage = va >> 12;
+	uint16_t a = (uint16_t)asid; /* ASIDLEN 16: higher bits ignored */
+
+	if (!by_va && !by_asid) {
+		rv_tlb_flush(h);
+		return;
+	}
+	if (by_va && !h->tlb_super) {
+		struct rv_tlb_entry *e = &h->tlb[vpage & (TLB_SIZE - 1)];
+		if (fence_hits(e, by_va, vpage, by_asid, a))
+			e->vpage = ~0ull;
+	} else {
+		for (unsigned k = 0; k < TLB_SIZE; k++)
+			if (fence_hits(&h->tlb[k], by_va, vpage, by_asid, a))
+				h->tlb[k].vpage = ~0ull;
+	}
 	h->xlate_gen++;
 }
 
@@ -62,6 +108,7 @@ static int walk(struct rv_hart *h, uint64_t va, enum rv_access acc,
 
 restart:;
 	uint64_t base = (h->satp & PPN_MASK) << 12;
+	unsigned global = 0;
 	for (int lvl = levels - 1; lvl >= 0; lvl--) {
 		uint64_t idx = (va >> (12 + 9 * lvl)) & 511;
 		uint64_t pte_pa = base + idx * 8;
@@ -74,6 +121,7 @@ restart:;
 		    (pte & PTE_HIGH_RESERVED))
 			return (int)page_fault_cause(acc);
 		uint64_t ppn = (pte >> 10) & PPN_MASK;
+		global |= (unsigned)pte & PTE_G; /* a global parent: all below */
 		if (!(pte & (PTE_R | PTE_X))) {
 			if (pte & (PTE_A | PTE_D | PTE_U))
 				return (int)page_fault_cause(acc);
@@ -102,6 +150,11 @@ restart:;
 		e->ctx = 0xff; /* rw recomputed by rv_translate */
 		e->host = rv_phys_host(h->vm, ppage << 12, PAGE_SIZE, 1);
 		e->pmp = (uint8_t)rv_pmp_page(h, ppage << 12, priv);
+		e->lvl = (uint8_t)lvl;
+		e->global = global != 0;
+		e->asid = (uint16_t)(h->satp >> 44);
+		if (lvl)
+			h->tlb_super = 1;
 		return 0;
 	}
 	return (int)page_fault_cause(acc);

@@ -97,6 +97,9 @@ struct rv_tlb_entry {
 	uint8_t ctx;     /* h->dctx when rw was computed */
 	uint8_t rw;      /* 1: loads allowed, 2: stores allowed (D set) */
 	uint8_t pmp;     /* rv_pmp_page() of the physical page (S/U) */
+	uint8_t lvl;     /* leaf level: 0 4 KiB, 1 2 MiB, 2 1 GiB, 3 512 GiB */
+	uint8_t global;  /* G in the leaf or a parent: every ASID */
+	uint16_t asid;   /* satp.ASID at the walk */
 };
 
 /* PMP: 16 entries; a decoded active entry covers bytes [lo, hi). */
@@ -167,6 +170,7 @@ struct rv_hart {
 	 * dpmp = bare data accesses need a PMP check (no fast path). */
 	uint8_t dbare, dctx, dpmp;
 	uint64_t xlate_gen;     /* bumped by every TLB flush (mapping change) */
+	uint8_t tlb_super;      /* a superpage entry may be in the TLB */
 
 	/* Block engine */
 	struct rv_bcache *bc;
@@ -229,6 +233,8 @@ static inline int rv_pmp_applies(const struct rv_hart *h, unsigned priv)
 
 /* mmu.c: rv_translate() also applies PMP to [pa, pa + size). */
 void rv_tlb_flush(struct rv_hart *h);
+void rv_tlb_fence(struct rv_hart *h, int by_va, uint64_t va, int by_asid,
+		  uint64_t asid);
 int rv_translate(struct rv_hart *h, uint64_t va, enum rv_access acc,
 		 unsigned size, uint64_t *pa, uint8_t **host);
 int rv_load(struct rv_hart *h, uint64_t va, unsigned size, uint64_t *val);

@@ -98,7 +98,7 @@ OP(op_sfence_vma)
 {
 	if (h->priv == PRV_U || (h->priv == PRV_S && (h->mstatus & MS_TVM)))
 		return rv_illegal(h, i);
-	rv_tlb_flush(h); /* address/ASID filtering not needed: full flush */
+	rv_tlb_fence(h, i->rs1 != 0, X(rs1), i->rs2 != 0, X(rs2));
 	return next(h, i);
 }
 

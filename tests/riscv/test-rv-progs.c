@@ -17,6 +17,7 @@
 
 static const char *const progs[] = {
 	"t_int", "t_fp", "t_amo", "t_trap", "t_vm", "t_smc", "t_pmp", "t_csr",
+	"t_sfence",
 	"t_timer", /* last: depends on wall-clock time, so not differential */
 };
 #define NPROGS (sizeof(progs) / sizeof(progs[0]))
