@@ -104,12 +104,15 @@ def guest_main(doc, prefix, modes):
         return modes[mode](atoll, kit, tmp)
 
 
-def write_manifest(path, kit, cmd, devices, extra=""):
+def write_manifest(path, kit, cmd, devices, extra="", shell=False):
     """Writes a manifest that boots the guest kit with atoll.run=cmd and the
-    given devices (YAML list items).  The cmdline is a JSON string, which
-    is also a valid YAML double-quoted scalar, so any quoting survives."""
+    given devices (YAML list items); with shell, init then starts a shell
+    on the console (atoll.shell=1) for a test that types its commands.
+    The cmdline is a JSON string, which is also a valid YAML double-quoted
+    scalar, so any quoting survives."""
     # The manifest expands ${NAME}; $$ is a literal $.
-    cmdline = f'console=ttyS0 quiet atoll.run="{cmd}"'.replace("$", "$$")
+    cmdline = (f'console=ttyS0 quiet atoll.run="{cmd}"' +
+               (" atoll.shell=1" if shell else "")).replace("$", "$$")
     with open(path, "w") as f:
         f.write(f"""name: {os.path.basename(path)[:-5]}
 machine:
