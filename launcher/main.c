@@ -46,6 +46,8 @@ static void usage(FILE *out)
 		"  --device-dir DIR        an external device's program: may lie\n"
 		"                          beneath DIR; repeatable\n"
 		"  --allow-block-device    a disk may be a block device\n"
+		"  --allow-usb-host        a usb device's port may be a host USB\n"
+		"                          device (/dev/bus/usb/BBB/DDD)\n"
 		"  --allow-binary          binary:, args: and an external device's\n"
 		"                          program: (anywhere) may choose what runs\n"
 		"  --allow-unsandboxed     sandbox: off may run a process unsandboxed\n"
@@ -132,7 +134,7 @@ static int cmd_tpm_init(const char *path)
 }
 
 enum { OPT_IMAGE_DIR = 256, OPT_DEVICE_DIR, OPT_ALLOW_BLOCK,
-       OPT_ALLOW_BINARY, OPT_ALLOW_UNSANDBOXED };
+       OPT_ALLOW_BINARY, OPT_ALLOW_UNSANDBOXED, OPT_ALLOW_USB_HOST };
 #define MAX_DIRS 16
 
 /* One more DIR of a repeatable --FLAG DIR. */
@@ -167,6 +169,9 @@ static bool grant_option(int c, const char *arg,
 	case OPT_ALLOW_BINARY:
 		policy->allow_binary = true;
 		return true;
+	case OPT_ALLOW_USB_HOST:
+		policy->allow_usb_host = true;
+		return true;
 	case OPT_ALLOW_UNSANDBOXED:
 		policy->allow_unsandboxed = true;
 		return true;
@@ -185,6 +190,7 @@ int main(int argc, char **argv)
 		{ "device-dir", required_argument, NULL, OPT_DEVICE_DIR },
 		{ "allow-block-device", no_argument, NULL, OPT_ALLOW_BLOCK },
 		{ "allow-binary", no_argument, NULL, OPT_ALLOW_BINARY },
+		{ "allow-usb-host", no_argument, NULL, OPT_ALLOW_USB_HOST },
 		{ "allow-unsandboxed", no_argument, NULL,
 		  OPT_ALLOW_UNSANDBOXED },
 		{ NULL, 0, NULL, 0 },

@@ -116,6 +116,8 @@ struct manifest_policy {
 	bool allow_binary;           /* --allow-binary: `binary:`, `args:` */
 	bool allow_block_device;     /* --allow-block-device: a disk that is a
 				      * block device */
+	bool allow_usb_host;         /* --allow-usb-host: a usb port that is
+				      * a host device (/dev/bus/usb) */
 	const char *const *image_dirs;   /* --image-dir DIR, each existing */
 	size_t nimage_dirs;
 	/* --device-dir DIR: an external device's program: may lie beneath */

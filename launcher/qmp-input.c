@@ -3,8 +3,13 @@
  * QMP send-key, as QEMU 7.2's schema: {keys: [{type: "qcode", data:
  * NAME}, ...], hold-time?}. The keys are pressed in order and released in
  * the reverse order, each change followed by EV_SYN, and go to the VM's
- * first virtio-input keyboard as one INPUT_EVENTS; the reply follows its
- * Ack. The whole sequence is queued at once: hold-time is accepted and
+ * keyboard as one INPUT_EVENTS; the reply follows its Ack.
+ *
+ * The VM's keyboard is its first device, in manifest order, that has one:
+ * a virtio-input keyboard, or a usb controller with a keyboard port (the
+ * controller gives keys to its first keyboard port). Its tablet likewise:
+ * a virtio-input tablet or a usb controller with a tablet port. The
+ * display's clients (input_forward) reach the same two. The whole sequence is queued at once: hold-time is accepted and
  * not waited for. Key names are QEMU's qcodes (the common ones below);
  * type "number" (a raw scancode) is refused.
  */
@@ -19,6 +24,7 @@
 #include <atoll/bus-event.h>
 #include <jansson.h>
 
+#include "kinds/usb.h"
 #include "kinds/virtio-input.h"
 #include "log.h"
 #include "proc.h"
@@ -90,13 +96,36 @@ static int key_of(json_t *kv, unsigned short *key, char **err)
 	return fail(err, -EINVAL, "send-key: unknown qcode '%s'", data);
 }
 
-static struct proc *keyboard(struct vm *vm)
+static bool has_keyboard(const struct device_config *d)
+{
+	return virtio_input_is_keyboard(d) || usb_has_port(d, USB_PORT_KEYBOARD);
+}
+
+static bool has_tablet(const struct device_config *d)
+{
+	return (!strcmp(d->kind, "virtio-input") &&
+		!virtio_input_is_keyboard(d)) ||
+	       usb_has_port(d, USB_PORT_TABLET);
+}
+
+/* The first process, in manifest order, whose device passes `has`. */
+static struct proc *first(struct vm *vm,
+			  bool (*has)(const struct device_config *))
 {
 	for (size_t i = 0; i < vm->nprocs; i++)
-		if (vm->procs[i]->dev &&
-		    virtio_input_is_keyboard(vm->procs[i]->dev))
+		if (vm->procs[i]->dev && has(vm->procs[i]->dev))
 			return vm->procs[i];
 	return NULL;
+}
+
+static struct proc *keyboard(struct vm *vm)
+{
+	return first(vm, has_keyboard);
+}
+
+static struct proc *tablet(struct vm *vm)
+{
+	return first(vm, has_tablet);
 }
 
 static void sent(atoll_bus *bus, int status, struct atoll_msg *m,
@@ -153,7 +182,7 @@ static int cmd_send_key(void *opaque, json_t *args, json_t **ret, char **err)
 			return rc;
 	if (!(p = keyboard(vm)))
 		return fail(err, -ENOENT, "send-key: %s", "this VM has no "
-			    "virtio-input keyboard");
+			    "keyboard (virtio-input, or a usb keyboard port)");
 	if (!p->bus || p->state != PROC_READY)
 		return fail(err, -EAGAIN, "'%s' is not running", p->name);
 	for (i = 0; i < nkeys; i++) {
@@ -177,18 +206,6 @@ static int cmd_send_key(void *opaque, json_t *args, json_t **ret, char **err)
 		atoll_bus_event_update(p->bus_ev);
 	*ret = NULL;
 	return QMP_DEFERRED;
-}
-
-static struct proc *tablet(struct vm *vm)
-{
-	for (size_t i = 0; i < vm->nprocs; i++) {
-		const struct device_config *d = vm->procs[i]->dev;
-
-		if (d && !strcmp(d->kind, "virtio-input") &&
-		    !virtio_input_is_keyboard(d))
-			return vm->procs[i];
-	}
-	return NULL;
 }
 
 static void forwarded(atoll_bus *bus, int status, struct atoll_msg *m,
@@ -294,7 +311,7 @@ static void send_batch(struct proc *p, Atoll__InputEvent *ev,
 }
 
 /* input-send-event {events, device?, head?}, as QEMU 7.2: key events to
- * the first keyboard, btn and abs (0..32767) to the first tablet, each
+ * the VM's keyboard, btn and abs (0..32767) to its tablet, each
  * batch ending in EV_SYN; answered once sent (QEMU does not wait for the
  * guest either). device and head are accepted and not used. */
 static int cmd_input_send_event(void *opaque, json_t *args, json_t **ret,
@@ -327,8 +344,8 @@ static int cmd_input_send_event(void *opaque, json_t *args, json_t **ret,
 	if ((nk && (!kbd || !kbd->bus || kbd->state != PROC_READY)) ||
 	    (nt && (!tab || !tab->bus || tab->state != PROC_READY)))
 		return fail(err, -ENOENT, "input-send-event: %s", nk ?
-			    "no virtio-input keyboard running" :
-			    "no virtio-input tablet running");
+			    "no keyboard running (virtio-input or usb)" :
+			    "no tablet running (virtio-input or usb)");
 	if (nk)
 		send_batch(kbd, kev, kp, nk);
 	if (nt)

@@ -9,23 +9,14 @@
  * restart connects anew, which is how the bridge reconnects after the
  * back-end went away (the bridge then exits with status 1). */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "kind.h"
+#include "socket-connect.h"
 
 #define SOCKET_FD 4
-/* A back-end restarting (socket not there yet, or refusing) is waited
- * for this long, in steps, before the start fails. */
-#define CONNECT_WAIT_MS 2000
-#define CONNECT_STEP_MS 50
 
 struct vhost_user_config {
 	char *socket;        /* absolute, folder canonical */
@@ -98,64 +89,13 @@ static int vu_read(struct mctx *c, const struct mmap *dev,
 	return 0;
 }
 
-/* Connects through the O_PATH fd of the socket: the inode the file rule
- * found, whatever happens to the path meanwhile. */
-static int connect_opath(int opath)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -errno;
-	snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d", opath);
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		int err = errno;
-
-		close(fd);
-		return -err;
-	}
-	return fd;
-}
-
-static bool transient(int err)
-{
-	return err == -ENOENT || err == -ECONNREFUSED || err == -EAGAIN;
-}
-
-static int connect_backend(const struct vm_config *cfg, const char *path,
-			   char *why, size_t whysz)
-{
-	struct mx_file_rule rule = { .dirs = cfg->file_dirs,
-				     .ndirs = cfg->nfile_dirs, .socket = true };
-	int fd = -ENOENT;
-
-	for (int waited = 0; waited <= CONNECT_WAIT_MS;
-	     waited += CONNECT_STEP_MS) {
-		int opath = mx_open_file(&rule, path, O_PATH, NULL, why, whysz);
-
-		if (opath >= 0) {
-			fd = connect_opath(opath);
-			close(opath);
-			if (fd < 0)
-				snprintf(why, whysz, "connect to \"%s\": %s",
-					 path, strerror(-fd));
-		} else {
-			fd = opath;
-		}
-		if (fd >= 0 || !transient(fd))
-			return fd;
-		poll(NULL, 0, CONNECT_STEP_MS);
-	}
-	return fd;
-}
-
 static int vu_plan(const struct device_config *d, struct launch_plan *plan)
 {
 	const struct vhost_user_config *x = d->data;
 	char why[sizeof(plan->why) - 32];
 	int fd, rc;
 
-	fd = connect_backend(plan->cfg, x->socket, why, sizeof(why));
+	fd = kind_connect_socket(plan->cfg, x->socket, why, sizeof(why));
 	if (fd < 0) {
 		snprintf(plan->why, sizeof(plan->why), "back-end socket: %s",
 			 why);

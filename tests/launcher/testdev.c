@@ -21,6 +21,11 @@
  * file's access mode, its first bytes and whether a write at offset 0 went
  * through ("file NAME: fd 4, rw, reads \"disk\", write ok"), so a test can
  * see what an external device gets of the host and nothing more.
+ *
+ * Standing in for a kind's program (binary:), it reports the kind's
+ * options it is given ("arg --device=keyboard") and answers INPUT_EVENTS
+ * with an Ack after logging them ("atoll-testdev NAME: input: 1 30 1,
+ * 0 0 0"), so a test sees where QMP's input commands went.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -212,6 +217,23 @@ static void exit_cb(evutil_socket_t fd, short what, void *arg)
 	child_exit(c, t->exit_code);
 }
 
+/* "atoll-testdev NAME: input: TYPE CODE VALUE, ..." on stderr, on one
+ * line. */
+static void report_input(struct child *c, const Atoll__InputEvents *in)
+{
+	char line[512];
+	size_t used = 0;
+
+	line[0] = '\0';
+	for (size_t i = 0; i < in->n_events && used < sizeof(line) - 40; i++)
+		used += (size_t)snprintf(line + used, sizeof(line) - used,
+					 "%s%u %u %d", i ? ", " : "",
+					 in->events[i]->type,
+					 in->events[i]->code,
+					 in->events[i]->value);
+	fprintf(stderr, "atoll-testdev %s: input: %s\n", child_name(c), line);
+}
+
 static int testdev_message(struct child *c, struct atoll_msg *m)
 {
 	struct testdev *t = child_state(c);
@@ -244,6 +266,9 @@ static int testdev_message(struct child *c, struct atoll_msg *m)
 			 ((Atoll__DeviceFault *)m->body)->device,
 			 ((Atoll__DeviceFault *)m->body)->reason);
 		return 0;
+	case ATOLL__MSG_TYPE__MSG_INPUT_EVENTS:
+		report_input(c, (const Atoll__InputEvents *)m->body);
+		return atoll_bus_reply_ack(child_bus(c), m);
 	case ATOLL__MSG_TYPE__MSG_RESUME:
 	case ATOLL__MSG_TYPE__MSG_PAUSE:
 		t->running = m->type == ATOLL__MSG_TYPE__MSG_RESUME;
@@ -354,6 +379,12 @@ static int testdev_opt(int opt, const char *arg, void *state)
 		return 0;
 	case 'f':
 		return report_file(arg);
+	case 'k':
+	case 'y':
+		/* options parsed before the log exists: stderr directly */
+		fprintf(stderr, "atoll-testdev: arg --%s=%s\n",
+			opt == 'k' ? "device" : "type", arg);
+		return 0;
 	default:
 		/* Options the launcher gives a real cpu server are ignored. */
 		return 0;
@@ -368,6 +399,9 @@ int main(int argc, char **argv)
 		{ "exit-code", required_argument, NULL, 'c' },
 		{ "stubborn", no_argument, NULL, 's' },
 		{ "file", required_argument, NULL, 'f' },
+		/* a kind's own options, when standing in for its program */
+		{ "device", required_argument, NULL, 'k' },
+		{ "type", required_argument, NULL, 'y' },
 		{ "machine", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, 'm' },
 		{ "memory", required_argument, NULL, 'm' },

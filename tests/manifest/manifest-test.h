@@ -45,5 +45,6 @@ TCase *manifest_errors_tcase(void);
 TCase *manifest_text_tcase(void);
 TCase *manifest_policy_tcase(void);
 TCase *manifest_kinds_tcase(void);
+TCase *manifest_usb_tcase(void);
 
 #endif

@@ -93,7 +93,8 @@ const struct manifest_policy *mt_allow_all(void)
 	static const char *dirs[1];
 	static const struct manifest_policy all = {
 		.allow_unsandboxed = true, .allow_binary = true,
-		.allow_block_device = true, .image_dirs = dirs,
+		.allow_block_device = true, .allow_usb_host = true,
+		.image_dirs = dirs,
 		.nimage_dirs = 1,
 	};
 
@@ -473,6 +474,7 @@ static Suite *manifest_suite(void)
 	suite_add_tcase(s, manifest_errors_tcase());
 	suite_add_tcase(s, manifest_policy_tcase());
 	suite_add_tcase(s, manifest_kinds_tcase());
+	suite_add_tcase(s, manifest_usb_tcase());
 	return s;
 }
 
