@@ -310,10 +310,36 @@ static void send_batch(struct proc *p, Atoll__InputEvent *ev,
 		atoll_bus_event_update(p->bus_ev);
 }
 
+/* The device `name` for input-send-event's `device`: it must have a
+ * keyboard if there are keys (nk), a tablet if there are pointer events
+ * (nt). */
+static int named(struct vm *vm, const char *name, size_t nk, size_t nt,
+		 struct proc **out, char **err)
+{
+	char why[160];
+
+	for (size_t i = 0; i < vm->nprocs; i++) {
+		struct proc *p = vm->procs[i];
+
+		if (!p->dev || strcmp(p->dev->name, name))
+			continue;
+		if ((nk && !has_keyboard(p->dev)) || (nt && !has_tablet(p->dev))) {
+			snprintf(why, sizeof(why), "input-send-event: device "
+				 "'%.40s' has no %s", name, nk &&
+				 !has_keyboard(p->dev) ? "keyboard" : "tablet");
+			return fail(err, -EINVAL, "%s", why);
+		}
+		*out = p;
+		return 0;
+	}
+	return fail(err, -ENOENT, "input-send-event: no device '%.40s'", name);
+}
+
 /* input-send-event {events, device?, head?}, as QEMU 7.2: key events to
- * the VM's keyboard, btn and abs (0..32767) to its tablet, each
- * batch ending in EV_SYN; answered once sent (QEMU does not wait for the
- * guest either). device and head are accepted and not used. */
+ * the VM's keyboard, btn and abs (0..32767) to its tablet, or all to
+ * `device` (a device's manifest name) when given; each batch ends in
+ * EV_SYN; answered once sent (QEMU does not wait for the guest either).
+ * head is accepted and not used. */
 static int cmd_input_send_event(void *opaque, json_t *args, json_t **ret,
 				char **err)
 {
@@ -339,8 +365,14 @@ static int cmd_input_send_event(void *opaque, json_t *args, json_t **ret,
 	json_array_foreach(list, i, e)
 		if ((rc = one_event(e, kev, kp, &nk, tev, tp, &nt, err)) < 0)
 			return rc;
-	kbd = keyboard(vm);
-	tab = tablet(vm);
+	if (device) {
+		if ((rc = named(vm, device, nk, nt, &kbd, err)) < 0)
+			return rc;
+		tab = kbd;
+	} else {
+		kbd = keyboard(vm);
+		tab = tablet(vm);
+	}
 	if ((nk && (!kbd || !kbd->bus || kbd->state != PROC_READY)) ||
 	    (nt && (!tab || !tab->bus || tab->state != PROC_READY)))
 		return fail(err, -ENOENT, "input-send-event: %s", nk ?

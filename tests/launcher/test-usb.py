@@ -4,7 +4,8 @@
 atoll-usb (binary:): the command line it is started with (one --device per
 port, in order, a storage image as fd 4); QMP send-key and input-send-event
 reach the VM's keyboard and tablet, each the first device in manifest
-order that has one, a usb controller or a virtio-input device; a host
+order that has one, a usb controller or a virtio-input device, unless
+input-send-event names a device; a host
 device port only with --allow-usb-host; `atoll check` on examples/usb.yaml.
 """
 import os
@@ -94,6 +95,21 @@ try:
           % args)
     check("atoll-testdev: fds: 1 2 3 4\n" in vm.stderr(),
           "the usb process is granted the bus and the image (fd 4) only")
+    # input-send-event's device: names the one to type on
+    r = vm.qmp.execute("input-send-event", {"device": "k1", "events": [
+        {"type": "key", "data": {"key": {"type": "qcode", "data": "c"},
+                                 "down": True}}]})
+    check(r == {"return": {}}, "input-send-event to device k1: %r" % r)
+    wait_for(lambda: "1 46 1, 0 0 0" in inputs(vm, "k1"), 5,
+             "key c reaching k1, named by device")
+    r = vm.qmp.execute("input-send-event", {"device": "k1", "events": [
+        {"type": "abs", "data": {"axis": "y", "value": 5}}]})
+    check("has no tablet" in r.get("error", {}).get("desc", ""),
+          "a pointer event to a keyboard is refused: %r" % r)
+    r = vm.qmp.execute("input-send-event", {"device": "nope", "events": [
+        {"type": "abs", "data": {"axis": "y", "value": 5}}]})
+    check("no device 'nope'" in r.get("error", {}).get("desc", ""),
+          "an unknown device is refused: %r" % r)
 finally:
     vm.kill()
 
