@@ -1,0 +1,703 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * atoll-usb's xHCI core (dev-usb/xhci-*.c) with a fake guest (RAM as an
+ * array, a driver doing what xhci-hcd does) and a fake USB device: reset
+ * and run, port reset, Enable Slot, Address Device, a control
+ * GET_DESCRIPTOR (short), Configure Endpoint, bulk OUT and a bulk IN larger
+ * than the bounce buffer, an interrupt IN that NAKs and completes on
+ * wakeup, an async completion, a stall and its recovery; hostile rings and
+ * registers: a loop of Link TRBs, rings and buffers outside RAM, bad slot
+ * ids, a doorbell for a disabled slot, ERST size 0 and above ERST Max.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "xhci-guest.h"
+
+/* ---- the fake device ---- */
+
+struct fake {
+	struct usb_device d;
+	uint8_t out[4096];
+	size_t out_len;
+	unsigned resets;
+	int int_ready;          /* interrupt IN reports queued */
+	bool stall_next;
+	bool async_next;
+	struct usb_packet *held;
+	unsigned handled;
+};
+
+static const uint8_t dev_desc[18] = {
+	18, 1, 0x00, 0x02, 0, 0, 0, 64, 0x34, 0x12, 0x78, 0x56, 0, 1,
+	1, 2, 3, 1,
+};
+
+static int fake_handle(struct usb_device *d, struct usb_packet *p)
+{
+	struct fake *f = (struct fake *)d;
+
+	f->handled++;
+	p->actual = 0;
+	if (f->stall_next) {
+		f->stall_next = false;
+		return p->status = USB_RET_STALL;
+	}
+	if (f->async_next) {
+		f->async_next = false;
+		f->held = p;
+		return p->status = USB_RET_ASYNC;
+	}
+	if (p->ep == 0) {
+		if (p->setup.bmRequestType == 0x80 && p->setup.bRequest == 6 &&
+		    (p->setup.wValue >> 8) == 1) {
+			size_t n = p->len < 18 ? p->len : 18;
+
+			memcpy(p->buf, dev_desc, n);
+			p->actual = n;
+		}
+		return p->status = USB_RET_SUCCESS;
+	}
+	if (p->ep == 0x01) {                          /* bulk OUT */
+		size_t n = p->len < sizeof(f->out) - f->out_len ?
+			   p->len : sizeof(f->out) - f->out_len;
+
+		memcpy(f->out + f->out_len, p->buf, n);
+		f->out_len += n;
+		p->actual = p->len;
+		return p->status = USB_RET_SUCCESS;
+	}
+	if (p->ep == 0x81) {                          /* bulk IN */
+		for (size_t i = 0; i < p->len; i++)
+			p->buf[i] = (uint8_t)(i * 7 + 3);
+		p->actual = p->len;
+		return p->status = USB_RET_SUCCESS;
+	}
+	if (p->ep == 0x82) {                          /* interrupt IN */
+		if (!f->int_ready)
+			return p->status = USB_RET_NAK;
+		f->int_ready--;
+		memset(p->buf, 0xab, p->len < 8 ? p->len : 8);
+		p->actual = p->len < 8 ? p->len : 8;
+		return p->status = USB_RET_SUCCESS;
+	}
+	return p->status = USB_RET_STALL;
+}
+
+static void fake_cancel(struct usb_device *d, struct usb_packet *p)
+{
+	struct fake *f = (struct fake *)d;
+
+	ck_assert_ptr_eq(p, f->held);
+	f->held = NULL;
+}
+
+static void fake_reset(struct usb_device *d)
+{
+	((struct fake *)d)->resets++;
+}
+
+static void fake_destroy(struct usb_device *d)
+{
+	(void)d;
+}
+
+static const struct usb_device_ops fake_ops = {
+	.handle = fake_handle,
+	.cancel = fake_cancel,
+	.reset = fake_reset,
+	.destroy = fake_destroy,
+};
+
+/* ---- fixture ---- */
+
+static struct guest g;
+static struct fake dev;
+
+static void setup(void)
+{
+	memset(&g, 0, sizeof(g));
+	memset(&dev, 0, sizeof(dev));
+	g.ram = calloc(1, RAM_SIZE);
+	ck_assert_ptr_nonnull(g.ram);
+	g.x = xhci_new(&g_ops, &g);
+	ck_assert_ptr_nonnull(g.x);
+	dev.d.ops = &fake_ops;
+	dev.d.kind = "fake";
+	dev.d.speed = USB_SPEED_HIGH;
+	dev.d.connected = true;
+	ck_assert_int_eq(xhci_attach(g.x, 1, &dev.d), 0);
+	g_start(&g);
+}
+
+static void teardown(void)
+{
+	xhci_free(g.x);
+	free(g.ram);
+}
+
+static struct trb expect_event(unsigned type)
+{
+	struct trb ev;
+
+	ck_assert_msg(g_event(&g, &ev), "no event (wanted type %u)", type);
+	ck_assert_uint_eq(TRB_TYPE(ev.control), type);
+	return ev;
+}
+
+static void expect_no_event(void)
+{
+	struct trb ev;
+
+	ck_assert_msg(!g_event(&g, &ev), "unexpected event type %u code %u",
+		      TRB_TYPE(ev.control), ev.status >> 24);
+}
+
+/* A command; returns its completion code, *sid the event's slot. */
+static unsigned command(uint64_t param, uint32_t status, uint32_t control,
+			unsigned *sid)
+{
+	struct trb ev;
+
+	g_cmd_post(&g, param, status, control);
+	ev = expect_event(TRB_EV_CMD_COMPLETE);
+	if (sid)
+		*sid = TRB_SLOT(ev.control);
+	return ev.status >> 24;
+}
+
+static uint32_t portsc(unsigned port)
+{
+	return g_rd(&g, XHCI_PORT_BASE + 0x10 * (port - 1));
+}
+
+static void port_reset(unsigned port)
+{
+	struct trb ev;
+
+	g_wr(&g, XHCI_PORT_BASE + 0x10 * (port - 1), PORTSC_PP | PORTSC_PR);
+	ev = expect_event(TRB_EV_PORT);
+	ck_assert_uint_eq(ev.param >> 24, port);
+	ck_assert(portsc(port) & PORTSC_PRC);
+	ck_assert(portsc(port) & PORTSC_PED);
+	/* Clear the change bits as the driver does (RW1C, PED left 0). */
+	g_wr(&g, XHCI_PORT_BASE + 0x10 * (port - 1),
+	     PORTSC_PP | PORTSC_PRC | PORTSC_CSC);
+	ck_assert(!(portsc(port) & (PORTSC_PRC | PORTSC_CSC)));
+	ck_assert(portsc(port) & PORTSC_PED);
+}
+
+static void input_ctx_clear(void)
+{
+	memset(g.ram + G_IN, 0, 0x1000);
+}
+
+/* Slot context in the input context: root port, context entries. */
+static void input_slot(unsigned port, unsigned entries)
+{
+	put_le32(g.ram + G_IN + 32, entries << 27 |
+		 (uint32_t)USB_SPEED_HIGH << 20);
+	put_le32(g.ram + G_IN + 32 + 4, port << 16);
+}
+
+static void input_ep(unsigned dci, unsigned type, unsigned mps)
+{
+	uint8_t *c = g.ram + G_IN + 32 * (dci + 1);
+
+	g_ring_init(&g, dci);
+	put_le32(c + 4, mps << 16 | type << 3 | 3u << 1);
+	put_le64(c + 8, g_addr(G_RING(dci)) | 1);
+	put_le32(c + 16, 8);
+}
+
+/* Enable Slot + Address Device on port 1; returns the slot id. */
+static unsigned enumerate(void)
+{
+	unsigned sid, cc;
+	uint32_t st;
+
+	expect_event(TRB_EV_PORT);      /* the connection, seen at RS */
+	port_reset(1);
+	cc = command(0, 0, TRB_ENABLE_SLOT << 10, &sid);
+	ck_assert_uint_eq(cc, CC_SUCCESS);
+	ck_assert_uint_ge(sid, 1);
+	put_le64(g.ram + G_DCBAA + 8 * sid, g_addr(G_OUT + 0x400 * sid));
+	input_ctx_clear();
+	put_le32(g.ram + G_IN + 4, 3);   /* A0, A1 */
+	input_slot(1, 1);
+	input_ep(1, EPT_CONTROL, 64);
+	cc = command(g_addr(G_IN), 0, TRB_ADDRESS_DEVICE << 10 | sid << 24,
+		     NULL);
+	ck_assert_uint_eq(cc, CC_SUCCESS);
+	st = get_le32(g.ram + G_OUT + 0x400 * sid + 12);
+	ck_assert_uint_eq(st >> 27, SLOT_ADDRESSED);
+	ck_assert_uint_eq(st & 0xff, sid);
+	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32) & 7,
+			  EP_RUNNING);
+	return sid;
+}
+
+/* Configure: bulk OUT ep 1 (DCI 2), bulk IN ep 1 (DCI 3), interrupt IN
+ * ep 2 (DCI 5). */
+static void configure(unsigned sid)
+{
+	unsigned cc;
+
+	input_ctx_clear();
+	put_le32(g.ram + G_IN + 4, 1u | 1u << 2 | 1u << 3 | 1u << 5);
+	input_slot(1, 5);
+	input_ep(2, EPT_BULK_OUT, 512);
+	input_ep(3, EPT_BULK_IN, 512);
+	input_ep(5, EPT_INT_IN, 8);
+	cc = command(g_addr(G_IN), 0, TRB_CONFIGURE_EP << 10 | sid << 24,
+		     NULL);
+	ck_assert_uint_eq(cc, CC_SUCCESS);
+	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 12) >> 27,
+			  SLOT_CONFIGURED);
+}
+
+static void ring(unsigned sid, unsigned dci)
+{
+	g_wr(&g, XHCI_DB + 4 * sid, dci);
+}
+
+/* ---- tests ---- */
+
+START_TEST(reset_and_run)
+{
+	struct trb ev;
+
+	ck_assert_uint_eq(g_rd(&g, 0) & 0xff, XHCI_CAPLENGTH);
+	ck_assert_uint_eq(g_rd(&g, 4) >> 24, XHCI_PORTS);
+	ck_assert(!(g_rd(&g, XHCI_OP + 4) & STS_HCH));
+	ck_assert(portsc(1) & PORTSC_CCS);
+	ck_assert(!(portsc(1) & PORTSC_PED));     /* USB 2: until reset */
+	ck_assert(!(portsc(2) & PORTSC_CCS));
+	/* Supported Protocol capability: USB 2.0, ports 1..8. */
+	ck_assert_uint_eq(g_rd(&g, XHCI_XECP) & 0xff, 2);
+	ck_assert_uint_eq(g_rd(&g, XHCI_XECP) >> 24, 2);
+	ck_assert_uint_eq(g_rd(&g, XHCI_XECP + 8) & 0xffff, 1 | 8 << 8);
+	ev = expect_event(TRB_EV_PORT);
+	ck_assert_uint_eq(ev.param >> 24, 1);
+	ck_assert(g.irq_edges >= 1);
+	ck_assert(!g.irq);                        /* g_event acknowledged */
+	ck_assert_uint_eq(command(0, 0, TRB_NOOP_CMD << 10, NULL), CC_SUCCESS);
+	/* Stop: halted, doorbells ignored. */
+	g_wr(&g, XHCI_OP, 0);
+	ck_assert(g_rd(&g, XHCI_OP + 4) & STS_HCH);
+	g_cmd_post(&g, 0, 0, TRB_NOOP_CMD << 10);
+	expect_no_event();
+}
+END_TEST
+
+START_TEST(port_reset_resets_device)
+{
+	expect_event(TRB_EV_PORT);
+	port_reset(1);
+	ck_assert_uint_eq(dev.resets, 1);
+	ck_assert_uint_eq((portsc(1) & PORTSC_SPEED_MASK) >> PORTSC_SPEED_SHIFT,
+			  USB_SPEED_HIGH);
+	/* Disconnect: CSC and an event; the port is empty. */
+	usb_port_connection(&dev.d, false);
+	expect_event(TRB_EV_PORT);
+	ck_assert(!(portsc(1) & PORTSC_CCS));
+	ck_assert(portsc(1) & PORTSC_CSC);
+}
+END_TEST
+
+START_TEST(control_get_descriptor)
+{
+	unsigned sid = enumerate();
+	uint64_t data_trb, status_trb;
+	struct trb ev;
+	/* GET_DESCRIPTOR(device), wLength 64: the device has 18 bytes. */
+	uint64_t setup = 0x80 | 6u << 8 | 0x0100ull << 16 | 64ull << 48;
+
+	g_xfer(&g, 1, setup, 8, TRB_SETUP << 10 | TRB_IDT | 3u << 16);
+	data_trb = g_xfer(&g, 1, g_addr(G_DATA), 64,
+			  TRB_DATA << 10 | TRB_ISP | TRB_DIR_IN);
+	status_trb = g_xfer(&g, 1, 0, 0, TRB_STATUS << 10 | TRB_IOC);
+	ring(sid, 1);
+	ev = expect_event(TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.param, data_trb);
+	ck_assert_uint_eq(ev.status >> 24, CC_SHORT_PACKET);
+	ck_assert_uint_eq(ev.status & 0xffffff, 64 - 18);
+	ck_assert_uint_eq(TRB_SLOT(ev.control), sid);
+	ck_assert_uint_eq(TRB_EP(ev.control), 1);
+	ev = expect_event(TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.param, status_trb);
+	ck_assert_uint_eq(ev.status >> 24, CC_SUCCESS);
+	ck_assert_mem_eq(g.ram + G_DATA, dev_desc, 18);
+	expect_no_event();
+}
+END_TEST
+
+START_TEST(bulk_out_and_in)
+{
+	unsigned sid = enumerate();
+	uint64_t last;
+	struct trb ev;
+	/* IN: 300 KiB over 5 TRBs of 60 KiB, more than one chunk. */
+	const uint32_t part = 60 * 1024;
+	const uint32_t in_total = 5 * part;
+
+	configure(sid);
+	for (unsigned i = 0; i < 1000; i++)
+		g.ram[G_DATA + i] = (uint8_t)i;
+	g_xfer(&g, 2, g_addr(G_DATA), 600, TRB_NORMAL << 10 | TRB_CH);
+	last = g_xfer(&g, 2, g_addr(G_DATA + 600), 400,
+		      TRB_NORMAL << 10 | TRB_IOC);
+	ring(sid, 2);
+	ev = expect_event(TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.param, last);
+	ck_assert_uint_eq(ev.status >> 24, CC_SUCCESS);
+	ck_assert_uint_eq(dev.out_len, 1000);
+	ck_assert_mem_eq(dev.out, g.ram + G_DATA, 1000);
+
+	memset(g.ram + G_DATA, 0, in_total);
+	for (unsigned i = 0; i < 5; i++)
+		last = g_xfer(&g, 3, g_addr(G_DATA + i * part), part,
+			      TRB_NORMAL << 10 | TRB_ISP |
+			      (i < 4 ? TRB_CH : TRB_IOC));
+	ring(sid, 3);
+	ev = expect_event(TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.param, last);
+	ck_assert_uint_eq(ev.status >> 24, CC_SUCCESS);
+	/* Chunks restart the device's pattern: byte i of chunk c. */
+	for (uint32_t i = 0; i < in_total; i++) {
+		uint32_t in_chunk = i % XHCI_CHUNK;
+
+		if (g.ram[G_DATA + i] != (uint8_t)(in_chunk * 7 + 3))
+			ck_abort_msg("IN byte %u wrong", i);
+	}
+	ck_assert_uint_eq(dev.handled, 1 + 2);   /* OUT, 2 IN chunks */
+}
+END_TEST
+
+START_TEST(interrupt_nak_then_wakeup)
+{
+	unsigned sid = enumerate();
+	uint64_t trb;
+	struct trb ev;
+
+	configure(sid);
+	trb = g_xfer(&g, 5, g_addr(G_DATA), 8,
+		     TRB_NORMAL << 10 | TRB_ISP | TRB_IOC);
+	ring(sid, 5);
+	expect_no_event();
+	ck_assert_uint_eq(dev.handled, 1);
+	/* Ringing again while it waits does not resubmit. */
+	ring(sid, 5);
+	ck_assert_uint_eq(dev.handled, 1);
+	dev.int_ready = 1;
+	usb_port_wakeup(&dev.d, 0x82);
+	ev = expect_event(TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.param, trb);
+	ck_assert_uint_eq(ev.status >> 24, CC_SUCCESS);
+	ck_assert_uint_eq(g.ram[G_DATA + 7], 0xab);
+}
+END_TEST
+
+START_TEST(async_completion_and_stop)
+{
+	unsigned sid = enumerate();
+	uint64_t trb;
+	struct trb ev;
+
+	configure(sid);
+	dev.async_next = true;
+	trb = g_xfer(&g, 3, g_addr(G_DATA), 512, TRB_NORMAL << 10 | TRB_IOC);
+	ring(sid, 3);
+	expect_no_event();
+	ck_assert_ptr_nonnull(dev.held);
+	memset(dev.held->buf, 0x5a, 512);
+	dev.held->actual = 512;
+	dev.held->status = USB_RET_SUCCESS;
+	usb_port_complete(&dev.d, dev.held);
+	ev = expect_event(TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.param, trb);
+	ck_assert_uint_eq(g.ram[G_DATA + 511], 0x5a);
+
+	/* A second async one is cancelled by Stop Endpoint. */
+	dev.async_next = true;
+	g_xfer(&g, 3, g_addr(G_DATA), 512, TRB_NORMAL << 10 | TRB_IOC);
+	ring(sid, 3);
+	ck_assert_ptr_nonnull(dev.held);
+	ck_assert_uint_eq(command(0, 0, TRB_STOP_EP << 10 | 3u << 16 |
+				  sid << 24, NULL), CC_SUCCESS);
+	ck_assert_ptr_null(dev.held);
+	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32 * 3) & 7,
+			  EP_STOPPED);
+	/* Stopping it again is a context state error. */
+	ck_assert_uint_eq(command(0, 0, TRB_STOP_EP << 10 | 3u << 16 |
+				  sid << 24, NULL), CC_CONTEXT_STATE);
+}
+END_TEST
+
+START_TEST(stall_and_recover)
+{
+	unsigned sid = enumerate();
+	uint64_t trb, next;
+	struct trb ev;
+
+	configure(sid);
+	dev.stall_next = true;
+	trb = g_xfer(&g, 3, g_addr(G_DATA), 64, TRB_NORMAL << 10 | TRB_IOC);
+	ring(sid, 3);
+	ev = expect_event(TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.param, trb);
+	ck_assert_uint_eq(ev.status >> 24, CC_STALL);
+	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32 * 3) & 7,
+			  EP_HALTED);
+	/* Halted: a doorbell does nothing; Set TR Dequeue is refused. */
+	ring(sid, 3);
+	expect_no_event();
+	next = g_xfer(&g, 3, g_addr(G_DATA), 64, TRB_NORMAL << 10 | TRB_IOC);
+	ck_assert_uint_eq(command(next | 1, 0, TRB_SET_TR_DEQ << 10 |
+				  3u << 16 | sid << 24, NULL),
+			  CC_CONTEXT_STATE);
+	ck_assert_uint_eq(command(0, 0, TRB_RESET_EP << 10 | 3u << 16 |
+				  sid << 24, NULL), CC_SUCCESS);
+	ck_assert_uint_eq(command(next | 1, 0, TRB_SET_TR_DEQ << 10 |
+				  3u << 16 | sid << 24, NULL), CC_SUCCESS);
+	ring(sid, 3);
+	ev = expect_event(TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.param, next);
+	ck_assert_uint_eq(ev.status >> 24, CC_SUCCESS);
+}
+END_TEST
+
+START_TEST(hostile_link_loop)
+{
+	unsigned sid = enumerate();
+	uint64_t refused;
+	struct xhci_stats st;
+	struct trb ev;
+
+	configure(sid);
+	/* Two Link TRBs pointing at each other, cycle never toggled. */
+	g_trb(&g, G_RING(3), g_addr(G_RING(3) + 16), 0,
+	      TRB_LINK << 10 | TRB_C);
+	g_trb(&g, G_RING(3) + 16, g_addr(G_RING(3)), 0,
+	      TRB_LINK << 10 | TRB_C);
+	xhci_get_stats(g.x, &st);
+	refused = st.refusals;
+	ring(sid, 3);
+	ev = expect_event(TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.status >> 24, CC_TRB);
+	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32 * 3) & 7,
+			  EP_HALTED);
+	xhci_get_stats(g.x, &st);
+	ck_assert_uint_gt(st.refusals, refused);
+	/* The controller still serves commands. */
+	ck_assert_uint_eq(command(0, 0, TRB_NOOP_CMD << 10, NULL), CC_SUCCESS);
+}
+END_TEST
+
+START_TEST(hostile_pointers)
+{
+	unsigned sid = enumerate();
+	struct trb ev;
+
+	configure(sid);
+	/* A data buffer outside RAM: Data Buffer Error, the ring moves on. */
+	g_xfer(&g, 3, 0x1000, 64, TRB_NORMAL << 10 | TRB_IOC);
+	ring(sid, 3);
+	ev = expect_event(TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.status >> 24, CC_DATA_BUFFER);
+	/* A Link TRB to outside RAM: TRB Error, halted. */
+	g_xfer(&g, 2, 0x10, 0, TRB_LINK << 10);
+	ring(sid, 2);
+	ev = expect_event(TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.status >> 24, CC_TRB);
+	/* An input context outside RAM. */
+	ck_assert_uint_eq(command(0x40, 0, TRB_EVALUATE_CTX << 10 | sid << 24,
+				  NULL), CC_PARAMETER);
+	/* A transfer larger than the control limit: TRB Error. */
+	g_xfer(&g, 1, 0x80 | 6u << 8 | 0xffffull << 48, 8,
+	       TRB_SETUP << 10 | TRB_IDT | 3u << 16);
+	g_xfer(&g, 1, g_addr(G_DATA), 0x10000, TRB_DATA << 10 | TRB_CH |
+	       TRB_DIR_IN);
+	g_xfer(&g, 1, g_addr(G_DATA), 0x10000, TRB_NORMAL << 10);
+	g_xfer(&g, 1, 0, 0, TRB_STATUS << 10 | TRB_IOC);
+	ring(sid, 1);
+	ev = expect_event(TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.status >> 24, CC_TRB);
+	/* None of it stopped the controller. */
+	g_wr(&g, XHCI_OP, 0);
+	g_wr(&g, XHCI_OP, CMD_RS | CMD_INTE);
+	ck_assert(!xhci_failed(g.x));
+}
+END_TEST
+
+START_TEST(hostile_command_ring)
+{
+	/* The ring is idle (CRR 0) after a reset: a new pointer takes. */
+	g_wr(&g, XHCI_OP, 0);
+	g_wr64(&g, XHCI_OP + 0x18, 0x7000000000ull | CRCR_RCS);
+	g_wr(&g, XHCI_OP, CMD_RS | CMD_INTE);
+	g_wr(&g, XHCI_DB, 0);
+	ck_assert(xhci_failed(g.x));
+	ck_assert(g_rd(&g, XHCI_OP + 4) & STS_HCE);
+	/* HCRST clears it. */
+	g_start(&g);
+	ck_assert(!xhci_failed(g.x));
+	expect_event(TRB_EV_PORT);
+	ck_assert_uint_eq(command(0, 0, TRB_NOOP_CMD << 10, NULL), CC_SUCCESS);
+}
+END_TEST
+
+START_TEST(hostile_slots)
+{
+	unsigned sid = enumerate();
+	uint64_t refused;
+	struct xhci_stats st;
+
+	/* Slot ids out of range or not enabled. */
+	ck_assert_uint_eq(command(g_addr(G_IN), 0, TRB_ADDRESS_DEVICE << 10 |
+				  200u << 24, NULL), CC_SLOT_NOT_ENABLED);
+	ck_assert_uint_eq(command(g_addr(G_IN), 0, TRB_ADDRESS_DEVICE << 10,
+				  NULL), CC_SLOT_NOT_ENABLED);
+	ck_assert_uint_eq(command(0, 0, TRB_DISABLE_SLOT << 10 | 9u << 24,
+				  NULL), CC_SLOT_NOT_ENABLED);
+	/* Address Device again on an addressed slot. */
+	ck_assert_uint_eq(command(g_addr(G_IN), 0, TRB_ADDRESS_DEVICE << 10 |
+				  sid << 24, NULL), CC_CONTEXT_STATE);
+	/* An unknown command type, a transfer TRB type on the ring. */
+	ck_assert_uint_eq(command(0, 0, 50u << 10, NULL), CC_TRB);
+	ck_assert_uint_eq(command(0, 0, TRB_NORMAL << 10, NULL), CC_TRB);
+	/* Configure with a bulk IN context on an OUT DCI. */
+	input_ctx_clear();
+	put_le32(g.ram + G_IN + 4, 1u | 1u << 2);
+	input_slot(1, 2);
+	input_ep(2, EPT_BULK_IN, 512);
+	ck_assert_uint_eq(command(g_addr(G_IN), 0, TRB_CONFIGURE_EP << 10 |
+				  sid << 24, NULL), CC_PARAMETER);
+	/* Doorbells for a disabled slot, a disabled endpoint, DB target 0. */
+	xhci_get_stats(g.x, &st);
+	refused = st.refusals;
+	ring(7, 1);
+	ring(sid, 9);
+	ring(sid, 0);
+	ring(40, 1);
+	expect_no_event();
+	xhci_get_stats(g.x, &st);
+	ck_assert_uint_ge(st.refusals, refused + 3);
+	ck_assert_uint_eq(command(0, 0, TRB_DISABLE_SLOT << 10 | sid << 24,
+				  NULL), CC_SUCCESS);
+	ring(sid, 1);
+	expect_no_event();
+	ck_assert(!xhci_failed(g.x));
+}
+END_TEST
+
+START_TEST(hostile_erst)
+{
+	/* ERSTSZ 0: the first event sets HCE, nothing is written. */
+	g_wr(&g, XHCI_OP, CMD_HCRST);
+	g_wr(&g, XHCI_OP + 0x38, XHCI_SLOTS);
+	g_wr64(&g, XHCI_OP + 0x18, g_addr(G_CMD) | CRCR_RCS);
+	g_wr(&g, XHCI_RTS + 0x28, 0);
+	g_wr64(&g, XHCI_RTS + 0x30, g_addr(G_ERST));
+	g_wr(&g, XHCI_OP, CMD_RS);
+	ck_assert(xhci_failed(g.x));
+	/* Size far above ERST Max: the same. */
+	g_wr(&g, XHCI_OP, CMD_HCRST);
+	g_wr(&g, XHCI_RTS + 0x28, 0xffff);
+	g_wr64(&g, XHCI_RTS + 0x30, g_addr(G_ERST));
+	g_wr(&g, XHCI_OP, CMD_RS);
+	ck_assert(xhci_failed(g.x));
+	/* A segment of 65535 TRBs, and one outside RAM. */
+	g_wr(&g, XHCI_OP, CMD_HCRST);
+	put_le32(g.ram + G_ERST + 8, 0xffff);
+	g_wr(&g, XHCI_RTS + 0x28, 1);
+	g_wr64(&g, XHCI_RTS + 0x30, g_addr(G_ERST));
+	g_wr(&g, XHCI_OP, CMD_RS);
+	ck_assert(xhci_failed(g.x));
+	g_wr(&g, XHCI_OP, CMD_HCRST);
+	g_wr(&g, XHCI_RTS + 0x28, 1);
+	g_wr64(&g, XHCI_RTS + 0x30, 0x40);
+	g_wr(&g, XHCI_OP, CMD_RS);
+	ck_assert(xhci_failed(g.x));
+	/* A good one works after HCRST. */
+	g_start(&g);
+	ck_assert(!xhci_failed(g.x));
+	expect_event(TRB_EV_PORT);
+}
+END_TEST
+
+START_TEST(event_ring_full)
+{
+	struct trb ev;
+	unsigned n = 0, full = 0;
+
+	expect_event(TRB_EV_PORT);
+	/* 100 No Ops without reading events: 64-TRB ring overflows. */
+	for (unsigned i = 0; i < 100; i++)
+		g_cmd_post(&g, 0, 0, TRB_NOOP_CMD << 10);
+	while (g_event(&g, &ev)) {
+		n++;
+		if (TRB_TYPE(ev.control) == TRB_EV_HOST &&
+		    ev.status >> 24 == CC_EVENT_RING_FULL)
+			full++;
+	}
+	ck_assert_uint_eq(full, 1);
+	ck_assert_uint_lt(n, 64);
+	/* Room again: a command completes. */
+	ck_assert_uint_eq(command(0, 0, TRB_NOOP_CMD << 10, NULL), CC_SUCCESS);
+}
+END_TEST
+
+START_TEST(mmio_odd_accesses)
+{
+	/* Every offset and size of the BAR, read and written, no crash. */
+	for (uint32_t off = 0; off < XHCI_BAR_SIZE; off += 4) {
+		(void)xhci_mmio_read(g.x, off, 4);
+		(void)xhci_mmio_read(g.x, off + 1, 1);
+		(void)xhci_mmio_read(g.x, off, 8 - 4 * (off + 8 > XHCI_BAR_SIZE));
+	}
+	for (uint32_t off = XHCI_OP + 0x14; off < XHCI_BAR_SIZE; off += 4)
+		if (off != XHCI_OP && off != XHCI_OP + 0x18 &&
+		    off != XHCI_OP + 0x1c)
+			xhci_mmio_write(g.x, off, 4, 0xffffffffu);
+	xhci_mmio_write(g.x, 3, 1, 0xff);
+	xhci_mmio_write(g.x, XHCI_BAR_SIZE - 4, 8, ~0ull);
+	ck_assert_uint_eq(g_rd(&g, 0) & 0xff, XHCI_CAPLENGTH);
+}
+END_TEST
+
+static Suite *xhci_suite(void)
+{
+	Suite *s = suite_create("xhci");
+	TCase *t = tcase_create("core");
+
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, reset_and_run);
+	tcase_add_test(t, port_reset_resets_device);
+	tcase_add_test(t, control_get_descriptor);
+	tcase_add_test(t, bulk_out_and_in);
+	tcase_add_test(t, interrupt_nak_then_wakeup);
+	tcase_add_test(t, async_completion_and_stop);
+	tcase_add_test(t, stall_and_recover);
+	tcase_add_test(t, hostile_link_loop);
+	tcase_add_test(t, hostile_pointers);
+	tcase_add_test(t, hostile_command_ring);
+	tcase_add_test(t, hostile_slots);
+	tcase_add_test(t, hostile_erst);
+	tcase_add_test(t, event_ring_full);
+	tcase_add_test(t, mmio_odd_accesses);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(xhci_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
