@@ -116,6 +116,8 @@ static struct rv_block *build(struct rv_hart *h, uint64_t pa, const uint8_t *p)
 		}
 		struct rv_insn *i = &b->ops[b->n++];
 		rv_decode(raw, i);
+		if (unlikely(h->ls_plant))
+			rv_lockstep_plant(h, i);
 		off += i->len;
 		p += i->len;
 		if (i->ends_block)

@@ -11,6 +11,8 @@
 
 void rv_tlb_flush(struct rv_hart *h)
 {
+	if (unlikely(h->vm->ls_log != NULL))
+		rv_ls_tlb_save(h);
 	for (unsigned k = 0; k < TLB_SIZE; k++)
 		h->tlb[k].vpage = ~0ull;
 	h->tlb_super = 0;
@@ -46,6 +48,8 @@ void rv_tlb_fence(struct rv_hart *h, int by_va, uint64_t va, int by_asid,
 	uint64_t vpage = va >> 12;
 	uint16_t a = (uint16_t)asid; /* ASIDLEN 16: higher bits ignored */
 
+	if (unlikely(h->vm->ls_log != NULL))
+		rv_ls_tlb_save(h);
 	if (!by_va && !by_asid) {
 		rv_tlb_flush(h);
 		return;

@@ -62,6 +62,14 @@ struct rv_vm_config {
 	int engine;           /* enum rv_engine */
 	/* Per-hart instruction budget for tests; 0 = unlimited. */
 	uint64_t max_insns;
+	/*
+	 * Lockstep: check every step of the engine against the interpreter
+	 * (registers, pc, CSRs, instret, stores) and stop with RV_EXIT_FATAL
+	 * on a difference, printing both states to stderr.  One hart only.
+	 * 0: env ATOLL_RV_LOCKSTEP (1; 2 or "verbose": counts at exit);
+	 * 1: on; 2: on, counts printed when rv_hart_run() returns.
+	 */
+	int lockstep;
 };
 
 #define RV_MAX_HARTS 64u
@@ -74,7 +82,8 @@ enum rv_exit {
 	RV_EXIT_TOHOST_PASS = 1, /* some hart stored 1 to tohost */
 	RV_EXIT_TOHOST_FAIL = 2, /* stored v != 1; rv_vm_tohost() gives v */
 	RV_EXIT_INSN_LIMIT = 3,  /* max_insns reached on this hart */
-	RV_EXIT_FATAL = 4,       /* internal error; see rv_vm_error() */
+	RV_EXIT_FATAL = 4,       /* internal error, lockstep mismatch or
+				  * refusal; see rv_vm_error() */
 };
 
 /* mip bits the machine may drive with rv_hart_set_irq(). */
@@ -155,6 +164,10 @@ void rv_hart_set_irq(struct rv_hart *h, uint64_t mip_bit, bool level);
 uint64_t rv_hart_insn_count(const struct rv_hart *h);
 /* Host-CPU yields after runs of PAUSE (spin-wait loops), since reset. */
 uint64_t rv_hart_spin_yields(const struct rv_hart *h);
+/* Lockstep: steps checked against the interpreter, and steps that could
+ * not be (devices, time/mip reads, WFI, code stores); 0 when off. */
+void rv_hart_lockstep_counts(const struct rv_hart *h, uint64_t *compared,
+			     uint64_t *skipped);
 
 /*
  * CLINT registers (QEMU virt layout): msip[hart] at 0x0 + 4*hart,

@@ -115,6 +115,8 @@ struct rv_pmp_entry {
 
 struct rv_block;
 struct rv_bcache;
+struct rv_lockstep;
+struct rv_ls_log;
 
 struct rv_hart {
 	uint64_t x[32];
@@ -177,6 +179,12 @@ struct rv_hart {
 	struct rv_block *last_block; /* for chaining; NULL after a flush */
 	uint64_t code_gen;      /* vm->code_gen value the cache was built at */
 
+	/* Lockstep (lockstep.c).  A native engine's inline stores must take
+	 * the C slow path (rv_store: it logs them) while lockstep is set. */
+	uint8_t lockstep;
+	uint8_t ls_plant;       /* a planted bug for testing the checker */
+	struct rv_lockstep *ls;
+
 	int exit_reason;        /* -1 while running */
 	int kick;               /* atomic: stop or interrupt-line change */
 
@@ -196,6 +204,9 @@ struct rv_vm {
 	int64_t mtime_base_ns;
 	const char *error;
 	int engine;
+	int lockstep;           /* rv_lockstep_mode() */
+	struct rv_ls_log *ls_log; /* stores are logged here while set */
+	int ls_taint;           /* a logged step did something not comparable */
 	struct rv_hart *harts[RV_MAX_HARTS];
 	unsigned nharts;
 };
@@ -265,6 +276,26 @@ int rv_bcache_init(struct rv_hart *h);
 void rv_bcache_free(struct rv_hart *h);
 void rv_bcache_flush(struct rv_hart *h);
 
+/* lockstep.c */
+int rv_lockstep_mode(int cfg, int engine);
+int rv_lockstep_init(struct rv_hart *h, int mode);
+void rv_lockstep_free(struct rv_hart *h);
+const char *rv_lockstep_refusal(const struct rv_vm *vm);
+int rv_lockstep_step(struct rv_hart *h);
+void rv_lockstep_exit(struct rv_hart *h);
+void rv_lockstep_plant(const struct rv_hart *h, struct rv_insn *i);
+void rv_ls_store(struct rv_vm *vm, uint64_t pa, unsigned size, uint64_t old,
+		 uint64_t val);
+void rv_ls_tlb_save(struct rv_hart *h);
+void rv_ls_tohost(struct rv_vm *vm, unsigned size, uint64_t v);
+
+/* Lockstep: this step cannot be compared (device access, time read...). */
+static inline void rv_ls_taint(struct rv_vm *vm)
+{
+	if (unlikely(vm->ls_log != NULL))
+		vm->ls_taint = 1;
+}
+
 /* clint.c */
 void rv_clint_set_msip(struct rv_vm *vm, unsigned hart, int level);
 
@@ -332,9 +363,15 @@ static inline void rv_ram_write(struct rv_vm *vm, uint8_t *p, uint64_t pa,
 		rv_note_code_write(vm, pa);
 		rv_note_code_write(vm, pa + size - 1);
 	}
+	if (unlikely(vm->ls_log != NULL))
+		rv_ls_store(vm, pa, size, rv_host_read(p, size), v);
 	rv_host_write(p, size, v);
-	if (unlikely(pa == vm->cfg.tohost_addr) && vm->cfg.tohost_addr)
-		rv_tohost_write(vm, size, v);
+	if (unlikely(pa == vm->cfg.tohost_addr) && vm->cfg.tohost_addr) {
+		if (unlikely(vm->ls_log != NULL))
+			rv_ls_tohost(vm, size, v); /* after the check */
+		else
+			rv_tohost_write(vm, size, v);
+	}
 }
 
 

@@ -83,6 +83,7 @@ OP(op_wfi)
 	if (h->priv == PRV_U || (h->priv == PRV_S && (h->mstatus & MS_TW)))
 		return rv_illegal(h, i);
 	h->pc += i->len;
+	rv_ls_taint(h->vm); /* sleeps on mip, which other threads move */
 	/* WFI completes at once (a hint, as the spec allows) when an enabled
 	 * interrupt is pending, or when none is enabled in mie, so nothing
 	 * could wake the hart.  A caller that runs it again soon is polling
@@ -195,6 +196,8 @@ OP(op_sc)
 		}
 	}
 	h->resv_valid = 0;
+	if (unlikely(h->vm->ls_log != NULL) && ok)
+		rv_ls_store(h->vm, pa, size, h->resv_val, X(rs2));
 	X(rd) = !ok;
 	return 0;
 }
@@ -251,6 +254,10 @@ OP(op_amo)
 			;
 		old = cur;
 	}
+	if (unlikely(h->vm->ls_log != NULL)) /* one hart: p holds the result */
+		rv_ls_store(h->vm, (uint64_t)((uint8_t *)p - h->vm->ram) +
+			    h->vm->cfg.ram_base, size, old,
+			    size == 4 ? *(uint32_t *)p : *p);
 	X(rd) = sext(old, size);
 	return 0;
 }

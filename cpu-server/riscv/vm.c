@@ -39,6 +39,7 @@ static void hart_free(struct rv_hart *h)
 {
 	if (!h)
 		return;
+	rv_lockstep_free(h);
 	rv_bcache_free(h);
 	pthread_cond_destroy(&h->cond);
 	pthread_mutex_destroy(&h->lock);
@@ -59,7 +60,8 @@ static struct rv_hart *hart_new(struct rv_vm *vm, unsigned id)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&h->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	if (rv_bcache_init(h) < 0) {
+	if (rv_bcache_init(h) < 0 ||
+	    (vm->lockstep && rv_lockstep_init(h, vm->lockstep) < 0)) {
 		hart_free(h);
 		return NULL;
 	}
@@ -83,6 +85,7 @@ struct rv_vm *rv_vm_new(const struct rv_vm_config *cfg)
 	vm->rom = cfg->rom;
 	vm->nharts = cfg->nharts;
 	vm->engine = pick_engine(cfg->engine);
+	vm->lockstep = rv_lockstep_mode(cfg->lockstep, vm->engine);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	vm->mtime_base_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 	vm->code_pages = calloc(cfg->ram_size >> 12, 1);
@@ -237,6 +240,8 @@ static int stop_reason(struct rv_vm *vm)
  * thread back the default one. */
 static int leave(struct rv_hart *h, int reason)
 {
+	if (unlikely(h->lockstep))
+		rv_lockstep_exit(h);
 	fesetround(FE_TONEAREST);
 	h->host_rm = -1;
 	return reason;
@@ -250,6 +255,10 @@ int rv_hart_run(struct rv_hart *h)
 
 	h->last_block = NULL;
 	h->host_rm = -1;
+	if (unlikely(vm->lockstep) && rv_lockstep_refusal(vm)) {
+		vm->error = rv_lockstep_refusal(vm);
+		return leave(h, RV_EXIT_FATAL);
+	}
 	for (;;) {
 		if (unlikely(__atomic_load_n(&h->kick, __ATOMIC_ACQUIRE))) {
 			__atomic_store_n(&h->kick, 0, __ATOMIC_RELEASE);
@@ -260,7 +269,9 @@ int rv_hart_run(struct rv_hart *h)
 			rv_update_timer(h);
 		if (unlikely(rv_mip(h) & h->mie))
 			rv_check_interrupts(h);
-		if (block)
+		if (unlikely(h->lockstep))
+			rv_lockstep_step(h); /* the engine, checked */
+		else if (block)
 			rv_block_step(h);
 		else
 			rv_interp_step(h);
