@@ -34,7 +34,7 @@ int rv_fetch(struct rv_hart *h, uint32_t *raw)
 int rv_interp_step(struct rv_hart *h)
 {
 	struct rv_insn i;
-	uint32_t raw;
+	uint32_t raw = 0; /* -O3 cannot see that rv_fetch() sets it on 0 */
 
 	/* Faulting fetches count too, so an instruction budget always ends
 	 * a run, even one stuck re-faulting on its trap vector.  The op sees
