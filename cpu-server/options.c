@@ -28,7 +28,7 @@ static const char machine_usage[] =
 "Testing:\n"
 "  --tohost ADDR       a store to ADDR ends the run (1 = pass)\n"
 "  --max-insns N       per-hart instruction budget\n"
-"  --engine interp|block\n"
+"  --engine interp|block|jit (jit: x86-64 hosts only)\n"
 "\n"
 "Exit status: 0 guest powered off (or SHUTDOWN), 1 error or lost bus,\n"
 "2 guest reset, 3 guest reported failure, 4 emulation error,\n"
@@ -180,6 +180,12 @@ int cpu_options_apply(int c, const char *arg, void *state)
 			o->engine = RV_ENGINE_INTERP;
 		else if (strcmp(arg, "block") == 0)
 			o->engine = RV_ENGINE_BLOCK;
+		else if (strcmp(arg, "jit") == 0 && rv_jit_supported())
+			o->engine = RV_ENGINE_JIT;
+		else if (strcmp(arg, "jit") == 0) {
+			fprintf(stderr, "--engine jit: needs an x86-64 host\n");
+			return -EINVAL;
+		}
 		else
 			return -EINVAL;
 		return 0;

@@ -15,17 +15,25 @@
  *   their bytes are read; a store to a marked page clears the mark and bumps
  *   vm->code_gen, and every hart drops its whole cache when it sees a new
  *   code_gen at a block boundary.  fence.i drops the own cache (covers DMA).
+ * - Engine jit: a block that has run JIT_HOT times gets native code
+ *   (jit/), dropped together with the blocks by every flush; native code
+ *   checks code_gen itself at each block it enters.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "jit/jit.h"
 #include "rv_internal.h"
 
 #define BC_HASH 32768u
 #define JC_SIZE 4096u
 #define BC_ARENA (8u << 20)
 #define BLOCK_MAX 64u
+/* Runs before a block is translated: most code runs a few times only
+ * (boot, init), and translating costs about a hundred runs' worth. */
+#define JIT_HOT 32u
 
 struct rv_block {
 	uint64_t pa;
@@ -34,6 +42,8 @@ struct rv_block {
 		uint64_t va, gen;
 		struct rv_block *b;
 	} succ[2];
+	void *native;     /* jit: translated code, or NULL */
+	uint32_t runs;    /* jit: runs so far, until translated */
 	uint32_t n;
 	struct rv_insn ops[];
 };
@@ -53,6 +63,10 @@ struct rv_bcache {
 	uint8_t *arena;
 	size_t used;
 	uint64_t gen;
+	struct rv_jit *jit;     /* engine jit only */
+	const void *link_req;   /* jit: the exit to chain to the next block */
+	int jit_full;           /* jit: code cache full, flush at next step */
+	uint32_t jit_hot;       /* jit: runs before translating */
 	struct rv_block *hash[BC_HASH];
 	struct rv_jcache_entry jc[JC_SIZE];
 };
@@ -68,6 +82,16 @@ int rv_bcache_init(struct rv_hart *h)
 		h->bc = NULL;
 		return -ENOMEM;
 	}
+	if (h->vm->engine == RV_ENGINE_JIT) {
+		/* Tests set ATOLL_RV_JIT_HOT=1 to translate every block. */
+		const char *hot = getenv("ATOLL_RV_JIT_HOT");
+		h->bc->jit_hot = hot && atoi(hot) > 0 ? (uint32_t)atoi(hot) :
+			JIT_HOT;
+		h->bc->jit = rv_jit_new();
+		if (!h->bc->jit)
+			fprintf(stderr, "riscv: hart %u: no jit code cache (%m); "
+				"using the block engine\n", h->id);
+	}
 	return 0;
 }
 
@@ -75,6 +99,7 @@ void rv_bcache_free(struct rv_hart *h)
 {
 	if (!h->bc)
 		return;
+	rv_jit_free(h->bc->jit);
 	free(h->bc->arena);
 	free(h->bc);
 	h->bc = NULL;
@@ -88,6 +113,9 @@ void rv_bcache_flush(struct rv_hart *h)
 	h->bc->used = 0;
 	h->bc->gen++;
 	h->last_block = NULL;
+	rv_jit_flush(h->bc->jit);
+	h->bc->link_req = NULL;
+	h->bc->jit_full = 0;
 }
 
 static unsigned hash_pa(uint64_t pa)
@@ -185,6 +213,39 @@ static int run_ops(struct rv_hart *h, struct rv_block *b)
 	return r;
 }
 
+/*
+ * Engine jit: runs b's native code, translating it once hot, and links
+ * the previous native exit to it if that asked for b.
+ */
+static int run_jit(struct rv_hart *h, struct rv_block *b)
+{
+	struct rv_bcache *bc = h->bc;
+
+	if (bc->link_req) {
+		if (b->native && rv_jit_link_pa(bc->link_req) == b->pa)
+			rv_jit_link(bc->jit, bc->link_req, b->native);
+		bc->link_req = NULL;
+	}
+	if (!b->native) {
+		if (++b->runs < bc->jit_hot)
+			return run_ops(h, b);
+		b->native = rv_jit_translate(bc->jit, h, b->pa, b->ops, b->n);
+		if (!b->native) {
+			bc->jit_full = 1; /* flushed before the next block */
+			return run_ops(h, b);
+		}
+	}
+	h->last_block = NULL;
+	bc->link_req = rv_jit_enter(bc->jit, h, b->native,
+				    h->vm->cfg.max_insns);
+	return 0;
+}
+
+static int run_block(struct rv_hart *h, struct rv_block *b)
+{
+	return h->bc->jit ? run_jit(h, b) : run_ops(h, b);
+}
+
 /* Runs one block (or one interpreted instruction when no block fits). */
 int rv_block_step(struct rv_hart *h)
 {
@@ -194,7 +255,7 @@ int rv_block_step(struct rv_hart *h)
 	uint64_t key = h->xlate_gen << 2 | h->priv;
 	int slot = 0;
 
-	if (unlikely(g != h->code_gen)) {
+	if (unlikely(g != h->code_gen || h->bc->jit_full)) {
 		rv_bcache_flush(h);
 		h->code_gen = g;
 		prev = NULL;
@@ -204,7 +265,7 @@ int rv_block_step(struct rv_hart *h)
 		if (prev->succ[slot].va == va &&
 		    prev->succ[slot].gen == key) {
 			h->last_block = b = prev->succ[slot].b;
-			return run_ops(h, b);
+			return run_block(h, b);
 		}
 	}
 	struct rv_jcache_entry *je = &h->bc->jc[(va >> 1) & (JC_SIZE - 1)];
@@ -237,5 +298,5 @@ int rv_block_step(struct rv_hart *h)
 		prev->succ[slot].b = b;
 	}
 	h->last_block = b;
-	return run_ops(h, b);
+	return run_block(h, b);
 }

@@ -2,10 +2,12 @@
 /* VM and hart lifetime, the run loop, stop/irq entry points. */
 #include <errno.h>
 #include <fenv.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "jit/jit.h"
 #include "rv_internal.h"
 
 #define MISA_RV64IMAFDCSU ((2ull << 62) | (1u << 0) | (1u << 2) | (1u << 3) | \
@@ -16,11 +18,16 @@ static int pick_engine(int engine)
 {
 	const char *e = getenv("ATOLL_RV_ENGINE");
 
-	if (engine != RV_ENGINE_DEFAULT)
-		return engine;
-	if (e && strcmp(e, "interp") == 0)
-		return RV_ENGINE_INTERP;
-	return RV_ENGINE_BLOCK;
+	if (engine == RV_ENGINE_DEFAULT && e && strcmp(e, "interp") == 0)
+		engine = RV_ENGINE_INTERP;
+	else if (engine == RV_ENGINE_DEFAULT && e && strcmp(e, "jit") == 0)
+		engine = RV_ENGINE_JIT;
+	if (engine == RV_ENGINE_JIT && !rv_jit_supported()) {
+		fprintf(stderr, "riscv: the jit engine needs an x86-64 host; "
+			"using the block engine\n");
+		engine = RV_ENGINE_BLOCK;
+	}
+	return engine == RV_ENGINE_DEFAULT ? RV_ENGINE_BLOCK : engine;
 }
 
 static int config_ok(const struct rv_vm_config *c)
@@ -32,7 +39,7 @@ static int config_ok(const struct rv_vm_config *c)
 		return 0;
 	if (c->rom && (!c->rom_size || c->rom_base + c->rom_size < c->rom_base))
 		return 0;
-	return c->engine >= RV_ENGINE_DEFAULT && c->engine <= RV_ENGINE_BLOCK;
+	return c->engine >= RV_ENGINE_DEFAULT && c->engine <= RV_ENGINE_JIT;
 }
 
 static void hart_free(struct rv_hart *h)
@@ -251,7 +258,7 @@ int rv_hart_run(struct rv_hart *h)
 {
 	struct rv_vm *vm = h->vm;
 	uint64_t limit = vm->cfg.max_insns;
-	int block = vm->engine == RV_ENGINE_BLOCK;
+	int block = vm->engine != RV_ENGINE_INTERP; /* block or jit */
 
 	h->last_block = NULL;
 	h->host_rm = -1;

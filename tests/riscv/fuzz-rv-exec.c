@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target: arbitrary bytes as guest code at the start of RAM, run
- * for a bounded number of instructions on both engines.  Guest code is
+ * for a bounded number of instructions on every engine.  Guest code is
  * hostile input to the core: with ASan/UBSan this finds out-of-bounds host
  * accesses, undefined behaviour and hangs in decode, translation, traps,
  * CSRs, FP and the block cache.  The first input byte picks the start
@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rvharness.h"
@@ -45,5 +46,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = size - 1 > FUZZ_CODE_MAX ? FUZZ_CODE_MAX : size - 1;
 	run(data + 1, n, cfg, RV_ENGINE_INTERP);
 	run(data + 1, n, cfg, RV_ENGINE_BLOCK);
+	if (rv_jit_supported()) {
+		/* every block translated at its first run */
+		setenv("ATOLL_RV_JIT_HOT", "1", 1);
+		run(data + 1, n, cfg, RV_ENGINE_JIT);
+	}
 	return 0;
 }

@@ -56,6 +56,10 @@ START_TEST(opensbi_1hart_block) { boot(1, RV_ENGINE_BLOCK); }
 END_TEST
 START_TEST(opensbi_2harts_block) { boot(2, RV_ENGINE_BLOCK); }
 END_TEST
+START_TEST(opensbi_1hart_jit) { boot(1, RV_ENGINE_JIT); }
+END_TEST
+START_TEST(opensbi_2harts_jit) { boot(2, RV_ENGINE_JIT); }
+END_TEST
 
 static Suite *suite(void)
 {
@@ -65,6 +69,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, opensbi_1hart_interp);
 	tcase_add_test(tc, opensbi_1hart_block);
 	tcase_add_test(tc, opensbi_2harts_block);
+	tcase_add_test(tc, opensbi_1hart_jit);
+	tcase_add_test(tc, opensbi_2harts_jit);
 	suite_add_tcase(s, tc);
 	return s;
 }

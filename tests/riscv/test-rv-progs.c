@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Bare-metal programs (tests/riscv/t_*.S) run on the core under both
- * engines: each must report pass through tohost, t_fail must report its
- * failure code, and the interpreter and block engine must end in the same
- * architectural state.
+ * Bare-metal programs (tests/riscv/t_*.S) run on the core under every
+ * engine: each must report pass through tohost, t_fail must report its
+ * failure code, and the block engine and the jit must end in the same
+ * architectural state as the interpreter.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -45,10 +45,18 @@ START_TEST(prog_block)
 }
 END_TEST
 
+START_TEST(prog_jit)
+{
+	if (!rv_jit_supported())
+		return;
+	run_expect_pass(progs[_i], RV_ENGINE_JIT);
+}
+END_TEST
+
 /* The failure path must work: t_fail fails check 5 on purpose. */
 START_TEST(prog_fail_is_reported)
 {
-	for (int e = RV_ENGINE_INTERP; e <= RV_ENGINE_BLOCK; e++) {
+	for (int e = RV_ENGINE_INTERP; e <= RV_ENGINE_JIT; e++) {
 		uint64_t tohost = 0;
 		int r = rvh_run_prog("t_fail", e, &tohost, NULL);
 		ck_assert_int_eq(r, RV_EXIT_TOHOST_FAIL);
@@ -57,27 +65,29 @@ START_TEST(prog_fail_is_reported)
 }
 END_TEST
 
+/* _i: program index * 2 + (0: block, 1: jit) against the interpreter */
 START_TEST(prog_differential)
 {
 	struct rvh_state a, b;
 	uint64_t ta, tb;
-	int ra = rvh_run_prog(progs[_i], RV_ENGINE_INTERP, &ta, &a);
-	int rb = rvh_run_prog(progs[_i], RV_ENGINE_BLOCK, &tb, &b);
+	int other = _i & 1 ? RV_ENGINE_JIT : RV_ENGINE_BLOCK;
+	int ra = rvh_run_prog(progs[_i / 2], RV_ENGINE_INTERP, &ta, &a);
+	int rb = rvh_run_prog(progs[_i / 2], other, &tb, &b);
 
 	ck_assert_int_eq(ra, RV_EXIT_TOHOST_PASS);
 	ck_assert_int_eq(ra, rb);
 	ck_assert_uint_eq(ta, tb);
 	for (unsigned k = 0; k < 32; k++) {
 		ck_assert_msg(a.x[k] == b.x[k], "%s x%u: %#llx vs %#llx",
-			      progs[_i], k, (unsigned long long)a.x[k],
+			      progs[_i / 2], k, (unsigned long long)a.x[k],
 			      (unsigned long long)b.x[k]);
-		ck_assert_msg(a.f[k] == b.f[k], "%s f%u differs", progs[_i], k);
+		ck_assert_msg(a.f[k] == b.f[k], "%s f%u differs", progs[_i / 2], k);
 	}
 	ck_assert_uint_eq(a.pc, b.pc);
 	ck_assert_uint_eq(a.priv, b.priv);
 	for (unsigned k = 0; k < 12; k++)
 		ck_assert_msg(a.csr[k] == b.csr[k], "%s csr[%u] %#llx vs %#llx",
-			      progs[_i], k, (unsigned long long)a.csr[k],
+			      progs[_i / 2], k, (unsigned long long)a.csr[k],
 			      (unsigned long long)b.csr[k]);
 }
 END_TEST
@@ -218,16 +228,17 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, prog_interp, 0, NPROGS);
 	tcase_add_loop_test(tc, prog_block, 0, NPROGS);
 	tcase_add_test(tc, prog_fail_is_reported);
-	tcase_add_loop_test(tc, prog_differential, 0, NDIFF);
+	tcase_add_loop_test(tc, prog_jit, 0, NPROGS);
+	tcase_add_loop_test(tc, prog_differential, 0, 2 * NDIFF);
 	tcase_add_loop_test(tc, dma_code_write_then_fence_i, RV_ENGINE_INTERP,
-			    RV_ENGINE_BLOCK + 1);
-	tcase_add_loop_test(tc, wfi_sleeps, RV_ENGINE_INTERP, RV_ENGINE_BLOCK + 1);
+			    RV_ENGINE_JIT + 1);
+	tcase_add_loop_test(tc, wfi_sleeps, RV_ENGINE_INTERP, RV_ENGINE_JIT + 1);
 	tcase_add_loop_test(tc, pause_runs_yield, RV_ENGINE_INTERP,
-			    RV_ENGINE_BLOCK + 1);
+			    RV_ENGINE_JIT + 1);
 	tcase_add_loop_test(tc, external_irq_lines, RV_ENGINE_INTERP,
-			    RV_ENGINE_BLOCK + 1);
+			    RV_ENGINE_JIT + 1);
 	tcase_add_loop_test(tc, smp_counters, RV_ENGINE_INTERP,
-			    RV_ENGINE_BLOCK + 1);
+			    RV_ENGINE_JIT + 1);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -240,8 +251,11 @@ int main(int argc, char **argv)
 		       "no test programs\n");
 		return 77;
 	}
-	if (only) { /* debugging aid: run one program on both engines */
-		for (int e = 1; e <= 2; e++) {
+	/* jit: translate every block at its first run, not once hot, so
+	 * these short programs run (nearly) all their code translated */
+	setenv("ATOLL_RV_JIT_HOT", "1", 0);
+	if (only) { /* debugging aid: run one program on every engine */
+		for (int e = RV_ENGINE_INTERP; e <= RV_ENGINE_JIT; e++) {
 			uint64_t th = 0;
 			int r = rvh_run_prog(only, e, &th, NULL);
 			printf("%s engine %d: exit %d tohost %#llx\n", only, e, r,

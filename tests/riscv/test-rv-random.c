@@ -4,10 +4,12 @@
  * forward branches from a seeded PRNG (integer, M, loads/stores including
  * misaligned ones, AMOs, LR/SC, F/D arithmetic with random static and
  * dynamic rounding modes, fcsr writes) and requires the reference
- * interpreter and the block engine to end in identical architectural state
- * and identical data memory.
+ * interpreter and the block engine, and the interpreter and the jit (every
+ * block translated at its first run), to end in identical architectural
+ * state and identical data memory.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rvharness.h"
@@ -228,14 +230,18 @@ static void setup(struct rvh *t, uint64_t seed, uint32_t *code)
 	rv_hart_set_reg(h, TOHOST_REG, RVH_TOHOST);
 }
 
+/* _i: seed * 2 + (0: block, 1: jit) */
 START_TEST(random_diff)
 {
 	static uint32_t code[NINSN + 16];
 	struct rvh a, b;
 	struct rvh_state sa, sb;
+	int other = _i & 1 ? RV_ENGINE_JIT : RV_ENGINE_BLOCK;
 
+	setenv("ATOLL_RV_JIT_HOT", "1", 1);
+	_i /= 2;
 	CHECK_OK(rvh_init(&a, 1, RV_ENGINE_INTERP, 1000000));
-	CHECK_OK(rvh_init(&b, 1, RV_ENGINE_BLOCK, 1000000));
+	CHECK_OK(rvh_init(&b, 1, other, 1000000));
 	setup(&a, (uint64_t)_i, code);
 	setup(&b, (uint64_t)_i, code);
 	int ra = rvh_run(&a), rb = rvh_run(&b);
@@ -268,7 +274,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("riscv-random");
 	TCase *tc = tcase_create("diff");
 	tcase_set_timeout(tc, 60);
-	tcase_add_loop_test(tc, random_diff, 0, 40);
+	tcase_add_loop_test(tc, random_diff, 0, 80);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The jit's code cache: one memfd per hart mapped twice, a writable view
+ * for emitting and patching and a read+execute view for running, so no
+ * page is ever writable and executable at once (W^X, also under the
+ * sandbox: cpu-server/sandbox.yaml).  The first bytes hold the entry
+ * trampoline and the common exit; translations follow and are dropped
+ * all at once by a flush.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../rv_internal.h"
+#include "emit.h"
+#include "jit_impl.h"
+
+#define JIT_CACHE_SIZE (16u << 20)
+
+#if defined(__x86_64__)
+
+int rv_jit_supported(void)
+{
+	return 1;
+}
+
+/*
+ * entry(h, code, limit, code_gen): saves the callee-saved registers and
+ * jumps to code with rbx = h, r12 = instruction limit, r13 = &vm->code_gen.
+ * The common exit restores them and returns rax (NULL or a link request).
+ * After the pushes and the pad rsp is 16-byte aligned, as helper calls
+ * need.
+ */
+static void emit_prefix(struct rv_jit *j)
+{
+	struct emit e = { j->rw, 0, j->size, 0 };
+	static const int saved[] = { RBX, RBP, R12, R13, R14, R15 };
+
+	for (unsigned k = 0; k < 6; k++)
+		push_r(&e, saved[k]);
+	alu_ri(&e, 1, ALU_SUB, RSP, 8);
+	op_rr(&e, 1, 0x89, RDI, RBX); /* mov rbx, rdi */
+	op_rr(&e, 1, 0x89, RDX, R12); /* mov r12, rdx */
+	op_rr(&e, 1, 0x89, RCX, R13); /* mov r13, rcx */
+	e8(&e, 0xff);
+	e8(&e, 0xe6);                 /* jmp rsi */
+	while (e.pos & 15)
+		e8(&e, 0xcc);
+	j->epilogue = e.pos;
+	alu_ri(&e, 1, ALU_ADD, RSP, 8);
+	for (int k = 5; k >= 0; k--)
+		pop_r(&e, saved[k]);
+	e8(&e, 0xc3);
+	while (e.pos & 15)
+		e8(&e, 0xcc);
+	j->prefix = j->used = e.pos;
+	j->entry = (rv_jit_entry_fn)(void *)j->rx;
+}
+
+struct rv_jit *rv_jit_new(void)
+{
+	struct rv_jit *j = calloc(1, sizeof(*j));
+	int err;
+
+	if (!j)
+		return NULL;
+	j->size = JIT_CACHE_SIZE;
+	j->fd = memfd_create("atoll-jit", MFD_CLOEXEC);
+	if (j->fd < 0)
+		goto fail;
+	if (ftruncate(j->fd, j->size) < 0)
+		goto fail;
+	j->rw = mmap(NULL, j->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     j->fd, 0);
+	if (j->rw == MAP_FAILED) {
+		j->rw = NULL;
+		goto fail;
+	}
+	j->rx = mmap(NULL, j->size, PROT_READ | PROT_EXEC, MAP_SHARED,
+		     j->fd, 0);
+	if (j->rx == MAP_FAILED) {
+		j->rx = NULL;
+		goto fail;
+	}
+	emit_prefix(j);
+	return j;
+fail:
+	err = errno;
+	rv_jit_free(j);
+	errno = err;
+	return NULL;
+}
+
+void rv_jit_free(struct rv_jit *j)
+{
+	if (!j)
+		return;
+	if (j->rx)
+		munmap(j->rx, j->size);
+	if (j->rw)
+		munmap(j->rw, j->size);
+	if (j->fd >= 0)
+		close(j->fd);
+	free(j);
+}
+
+void rv_jit_flush(struct rv_jit *j)
+{
+	if (!j)
+		return;
+	j->used = j->prefix;
+	j->st.flushes++;
+}
+
+void *rv_jit_enter(struct rv_jit *j, struct rv_hart *h, void *code,
+		   uint64_t limit)
+{
+	return j->entry(h, code, limit ? limit : ~0ull, &h->vm->code_gen);
+}
+
+uint64_t rv_jit_link_pa(const void *req)
+{
+	struct rv_jit_linkrec r;
+
+	memcpy(&r, req, sizeof(r));
+	return r.pa;
+}
+
+/* The rel32 fields are 4-byte aligned, so the jump changes in one store
+ * (the hart that patches is the only one running this cache). */
+void rv_jit_link(struct rv_jit *j, const void *req, void *target)
+{
+	struct rv_jit_linkrec r;
+
+	memcpy(&r, req, sizeof(r));
+	if (r.site < j->prefix || r.site + 4 > j->used || (r.site & 3))
+		return;
+	int32_t rel = (int32_t)((uint8_t *)target - (j->rx + r.site + 4));
+	__atomic_store_n((int32_t *)(void *)(j->rw + r.site), rel,
+			 __ATOMIC_RELEASE);
+	j->st.links++;
+}
+
+void rv_jit_get_stats(const struct rv_jit *j, struct rv_jit_stats *s)
+{
+	*s = j->st;
+	s->bytes = j->used - j->prefix;
+}
+
+#else /* !__x86_64__ */
+
+int rv_jit_supported(void)
+{
+	return 0;
+}
+
+struct rv_jit *rv_jit_new(void)
+{
+	errno = ENOTSUP;
+	return NULL;
+}
+
+void rv_jit_free(struct rv_jit *j) { (void)j; }
+void rv_jit_flush(struct rv_jit *j) { (void)j; }
+
+void *rv_jit_enter(struct rv_jit *j, struct rv_hart *h, void *code,
+		   uint64_t limit)
+{
+	(void)j; (void)h; (void)code; (void)limit;
+	return NULL;
+}
+
+uint64_t rv_jit_link_pa(const void *req)
+{
+	(void)req;
+	return ~0ull;
+}
+
+void rv_jit_link(struct rv_jit *j, const void *req, void *target)
+{
+	(void)j; (void)req; (void)target;
+}
+
+void rv_jit_get_stats(const struct rv_jit *j, struct rv_jit_stats *s)
+{
+	(void)j;
+	memset(s, 0, sizeof(*s));
+}
+
+#endif

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The native x86-64 code generator (engine "jit"): a per-hart code cache
+ * of translated hot blocks, entered from the block engine's dispatcher.
+ *
+ * Contract with block.c:
+ * - rv_jit_translate() turns a block's micro-ops into native code; ops
+ *   without a template call their rv_op_fn exactly as the block engine
+ *   does, so every block translates.
+ * - Native code runs until an exit: h->pc and h->insn_count are then as
+ *   after the block engine's run of the same instructions.  It may have
+ *   followed direct chains to other blocks of the same guest page.
+ * - rv_jit_enter() returns NULL, or a link request: the exit that was
+ *   taken is a chainable jump to the block at rv_jit_link_pa(); once that
+ *   block has code, rv_jit_link() patches the jump to it.
+ * - Code is only emitted or patched by the dispatcher, never while native
+ *   code is on the stack, so a helper that flushes (fence.i) never frees
+ *   the code it returns into: flushing only rewinds the allocation.
+ */
+#ifndef ATOLL_RV_JIT_H
+#define ATOLL_RV_JIT_H
+
+#include <stdint.h>
+
+struct rv_hart;
+struct rv_insn;
+struct rv_jit;
+
+/* 1 if this host can run the jit (x86-64). */
+int rv_jit_supported(void);
+
+/* A code cache for one hart; NULL with errno set on failure. */
+struct rv_jit *rv_jit_new(void);
+void rv_jit_free(struct rv_jit *j);
+/* Drops every translation (the block cache was flushed). */
+void rv_jit_flush(struct rv_jit *j);
+
+/* Native code for the block of n ops at physical pc; NULL: cache full. */
+void *rv_jit_translate(struct rv_jit *j, struct rv_hart *h, uint64_t pa,
+		       const struct rv_insn *ops, unsigned n);
+
+/* Runs native code; returns NULL or a link request. */
+void *rv_jit_enter(struct rv_jit *j, struct rv_hart *h, void *code,
+		   uint64_t limit);
+uint64_t rv_jit_link_pa(const void *req);
+void rv_jit_link(struct rv_jit *j, const void *req, void *target);
+
+/* Counters for tests and the benchmark. */
+struct rv_jit_stats {
+	uint64_t blocks, bytes, flushes, links;
+	uint64_t ops_templated, ops_helper;
+};
+void rv_jit_get_stats(const struct rv_jit *j, struct rv_jit_stats *s);
+
+#endif

@@ -1,0 +1,691 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Translator: a block's micro-ops (struct rv_insn) to x86-64 code.
+ *
+ * Register use inside translated code: rbx = the hart, r12 = instruction
+ * limit, r13 = &vm->code_gen (all three callee-saved, set by the entry
+ * trampoline); rax, rcx, rdx are scratch.  Guest registers live in
+ * h->x[] (x[0] stays 0 in memory: templates never write it, and a helper
+ * that names rd = 0 is followed by a store of 0, as in block.c).
+ *
+ * Guest state is lazy, tracked at translation time: h->pc holds the block
+ * start plus pc_sync, h->insn_count the count at entry plus ic_sync.  A
+ * block may be entered at any virtual address that maps its physical pc,
+ * so pc values are always computed from h->pc, never baked in.  Before
+ * anything that can look at them (a helper, a slow path, an exit) both are
+ * brought up to what the interpreter has at that op: pc = the op's
+ * address, insn_count = entry count + the ops before it; the op is
+ * counted after it returns, trapped or not.
+ *
+ * Exits: to the dispatcher (rax = 0), or a chained jump to a block in the
+ * same guest page (same page => the same translation applies to the target
+ * under any mapping that fetched this block), initially pointing at a stub
+ * that returns a link request.
+ */
+#include <stddef.h>
+
+#include "../rv_internal.h"
+#include "emit.h"
+#include "jit_impl.h"
+
+#if defined(__x86_64__)
+
+#define HX(r) ((int32_t)(offsetof(struct rv_hart, x) + 8u * (r)))
+#define HOFF(f) ((int32_t)offsetof(struct rv_hart, f))
+#define TLB0 ((int32_t)offsetof(struct rv_hart, tlb))
+#define TOFF(f) (TLB0 + (int32_t)offsetof(struct rv_tlb_entry, f))
+
+_Static_assert(sizeof(struct rv_tlb_entry) == 32, "tlb index scaling");
+_Static_assert(TLB_SIZE == 256, "tlb index mask");
+
+#define MAX_FIX 16
+#define MAX_COLD 200
+
+enum cold_kind { C_SLOW_LOAD, C_SLOW_STORE, C_ALT_PATH, C_LINK };
+
+struct cold {
+	enum cold_kind kind;
+	unsigned nfix;
+	uint32_t fix[MAX_FIX];  /* rel32 fields that jump here */
+	unsigned idx;           /* op index */
+	int32_t pc_delta;       /* to bring h->pc to the op */
+	int32_t ic_delta;       /* to bring insn_count up to the op */
+	uint32_t resume;        /* where the main path continues */
+	/* C_ALT_PATH: the other addressing mode of a memory op */
+	unsigned size, need, bare;
+	struct cold *slow;
+	/* C_LINK */
+	uint32_t site;
+	uint64_t target_pa;
+};
+
+struct tr {
+	struct emit e;
+	struct rv_jit *j;
+	struct rv_hart *h;
+	struct rv_vm *vm;
+	const struct rv_insn *ops;
+	unsigned n;
+	uint64_t pa;
+	uint32_t entry;     /* cache offset of this block's code */
+	uint32_t cur;       /* byte offset of the current op in the block */
+	unsigned idx;
+	int32_t pc_sync;
+	int32_t ic_sync;
+	uint32_t exit_nl;   /* cold label: return 0 (state already synced) */
+	uint32_t exit_fix[256];
+	unsigned nexit_fix;
+	struct cold cold[MAX_COLD];
+	unsigned ncold;
+	unsigned templated, helpers;
+};
+
+static struct cold *new_cold(struct tr *t, enum cold_kind k)
+{
+	if (t->ncold >= MAX_COLD) {
+		t->e.overflow = 1;
+		t->ncold = 0;
+	}
+	struct cold *c = &t->cold[t->ncold++];
+	memset(c, 0, sizeof(*c));
+	c->kind = k;
+	c->idx = t->idx;
+	c->pc_delta = (int32_t)t->cur - t->pc_sync;
+	c->ic_delta = (int32_t)t->idx - t->ic_sync;
+	return c;
+}
+
+static void add_fix(struct tr *t, struct cold *c, uint32_t at)
+{
+	if (c->nfix >= MAX_FIX) {
+		t->e.overflow = 1;
+		return;
+	}
+	c->fix[c->nfix++] = at;
+}
+
+/* A jump to the "state synced, return to the dispatcher" exit. */
+static void to_exit(struct tr *t, int cc)
+{
+	uint32_t at = cc < 0 ? jmp32(&t->e) : jcc32(&t->e, cc);
+	if (t->nexit_fix < sizeof(t->exit_fix) / sizeof(t->exit_fix[0]))
+		t->exit_fix[t->nexit_fix++] = at;
+	else
+		t->e.overflow = 1;
+}
+
+static void jmp_epilogue(struct tr *t)
+{
+	uint32_t at = jmp32(&t->e);
+	patch32(&t->e, at, t->j->epilogue);
+}
+
+static void add_mem(struct emit *e, int32_t off, int32_t v)
+{
+	if (v)
+		alu_mi(e, ALU_ADD, RBX, off, v);
+}
+
+/* Brings h->pc to the current op and insn_count to the ops before it. */
+static void sync_state(struct tr *t)
+{
+	add_mem(&t->e, HOFF(pc), (int32_t)t->cur - t->pc_sync);
+	add_mem(&t->e, HOFF(insn_count), (int32_t)t->idx - t->ic_sync);
+	t->pc_sync = (int32_t)t->cur;
+	t->ic_sync = (int32_t)t->idx;
+}
+
+/* Calls i->fn(h, i) with the state synced; afterwards the op is counted
+ * (trapped or not, as block.c does) and ZF is clear if it returned 1. */
+static void call_op(struct tr *t, const struct rv_insn *i)
+{
+	op_rr(&t->e, 1, 0x89, RBX, RDI); /* mov rdi, rbx */
+	mov_imm(&t->e, RSI, (uint64_t)(uintptr_t)i);
+	call_abs(&t->e, (const void *)i->fn);
+	if (i->rd == 0) { /* mov qword [rbx + x0], 0 (keeps flags) */
+		rex(&t->e, 1, 0, 0, RBX, 0);
+		e8(&t->e, 0xc7);
+		modrm_mem(&t->e, 0, RBX, HX(0));
+		e32(&t->e, 0);
+	}
+	alu_mi(&t->e, ALU_ADD, RBX, HOFF(insn_count), 1);
+	e8(&t->e, 0x85);
+	e8(&t->e, 0xc0); /* test eax, eax */
+}
+
+/* An op without a template: its function, exactly as block.c calls it. */
+static void emit_helper(struct tr *t, const struct rv_insn *i)
+{
+	sync_state(t);
+	call_op(t, i);
+	t->ic_sync++;
+	to_exit(t, CC_NE);
+	t->helpers++;
+}
+
+/*
+ * Leaves the block for block offset target: h->pc and insn_count synced
+ * (ops up to and including the current one retired), then a chained jump
+ * if the target is in this page, else back to the dispatcher.
+ */
+static void exit_to(struct tr *t, int64_t target)
+{
+	uint64_t page_off = t->pa & 4095;
+	int64_t abs = (int64_t)page_off + target;
+
+	add_mem(&t->e, HOFF(pc), (int32_t)(target - t->pc_sync));
+	add_mem(&t->e, HOFF(insn_count), (int32_t)t->idx + 1 - t->ic_sync);
+	if (abs < 0 || abs >= 4096) {
+		e8(&t->e, 0x31);
+		e8(&t->e, 0xc0); /* xor eax, eax */
+		jmp_epilogue(t);
+		return;
+	}
+	while ((t->e.pos + 1) & 3)
+		e8(&t->e, 0x90);
+	uint32_t site = jmp32(&t->e);
+	if (target == 0) { /* a loop to itself: link now */
+		patch32(&t->e, site, t->entry);
+		return;
+	}
+	struct cold *c = new_cold(t, C_LINK);
+	c->site = site;
+	c->target_pa = (t->pa & ~4095ull) + (uint64_t)abs;
+	add_fix(t, c, site);
+}
+
+static void ld_x(struct tr *t, int r, unsigned x)
+{
+	if (x == 0) {
+		e8(&t->e, 0x31);
+		e8(&t->e, (unsigned)(0xc0 | (r & 7) << 3 | (r & 7))); /* xor */
+	} else {
+		ld64(&t->e, r, RBX, HX(x));
+	}
+}
+
+static void st_x(struct tr *t, int r, unsigned x)
+{
+	if (x != 0)
+		st64(&t->e, r, RBX, HX(x));
+}
+
+/* rax = h->pc + (cur - pc_sync) + add */
+static void pc_plus(struct tr *t, int r, int64_t add)
+{
+	int64_t d = (int64_t)t->cur - t->pc_sync + add;
+
+	ld64(&t->e, r, RBX, HOFF(pc));
+	if (fits32(d)) {
+		if (d)
+			alu_ri(&t->e, 1, ALU_ADD, r, (int32_t)d);
+	} else {
+		mov_imm(&t->e, RCX, (uint64_t)d);
+		alu_rr(&t->e, 1, ALU_ADD, r, RCX);
+	}
+}
+
+/* ---- integer templates; return 0 if the op has none ---- */
+
+static int emit_opimm(struct tr *t, const struct rv_insn *i, uint32_t r)
+{
+	unsigned f3 = (r >> 12) & 7;
+	int32_t imm = (int32_t)i->imm;
+	struct emit *e = &t->e;
+
+	if (i->rd == 0)
+		return 1; /* a hint: no effect */
+	ld_x(t, RAX, i->rs1);
+	switch (f3) {
+	case 0: if (imm) alu_ri(e, 1, ALU_ADD, RAX, imm); break;
+	case 2: alu_ri(e, 1, ALU_CMP, RAX, imm); setcc_rax(e, CC_L); break;
+	case 3: alu_ri(e, 1, ALU_CMP, RAX, imm); setcc_rax(e, CC_B); break;
+	case 4: alu_ri(e, 1, ALU_XOR, RAX, imm); break;
+	case 6: alu_ri(e, 1, ALU_OR, RAX, imm); break;
+	case 7: alu_ri(e, 1, ALU_AND, RAX, imm); break;
+	case 1: shift_ri(e, 1, SH_SHL, RAX, (unsigned)imm & 63); break;
+	default:
+		shift_ri(e, 1, (r >> 30) & 1 ? SH_SAR : SH_SHR, RAX,
+			 (unsigned)imm & 63);
+		break;
+	}
+	st_x(t, RAX, i->rd);
+	return 1;
+}
+
+static int emit_opimm32(struct tr *t, const struct rv_insn *i, uint32_t r)
+{
+	unsigned f3 = (r >> 12) & 7;
+	int32_t imm = (int32_t)i->imm;
+	struct emit *e = &t->e;
+
+	if (i->rd == 0)
+		return 1;
+	ld_x(t, RAX, i->rs1);
+	switch (f3) {
+	case 0: if (imm) alu_ri(e, 0, ALU_ADD, RAX, imm); break;
+	case 1: shift_ri(e, 0, SH_SHL, RAX, (unsigned)imm & 31); break;
+	case 5:
+		shift_ri(e, 0, (r >> 30) & 1 ? SH_SAR : SH_SHR, RAX,
+			 (unsigned)imm & 31);
+		break;
+	default: return 0;
+	}
+	movsxd(e, RAX, RAX);
+	st_x(t, RAX, i->rd);
+	return 1;
+}
+
+static int emit_op(struct tr *t, const struct rv_insn *i, uint32_t r, int w32)
+{
+	unsigned f3 = (r >> 12) & 7, f7 = r >> 25;
+	struct emit *e = &t->e;
+	int w = !w32;
+
+	if (f7 == 1 && f3 != 0)
+		return 0; /* mulh*, div*, rem*: helpers */
+	if (i->rd == 0)
+		return 1;
+	ld_x(t, RAX, i->rs1);
+	if (f7 == 1) {
+		op_mem(e, 0, w, 0x0faf, RAX, RBX, HX(i->rs2), 0); /* imul */
+	} else if (f3 == 1 || f3 == 5) {
+		ld_x(t, RCX, i->rs2);
+		shift_rcl(e, w, f3 == 1 ? SH_SHL : f7 ? SH_SAR : SH_SHR, RAX);
+	} else if (f3 == 0) {
+		alu_rm(e, w, f7 ? ALU_SUB : ALU_ADD, RAX, RBX, HX(i->rs2));
+	} else if (w32) {
+		return 0; /* not reached: the decoder has no other *W ops */
+	} else {
+		switch (f3) {
+		case 2:
+		case 3:
+			alu_rm(e, 1, ALU_CMP, RAX, RBX, HX(i->rs2));
+			setcc_rax(e, f3 == 2 ? CC_L : CC_B);
+			break;
+		case 4: alu_rm(e, 1, ALU_XOR, RAX, RBX, HX(i->rs2)); break;
+		case 6: alu_rm(e, 1, ALU_OR, RAX, RBX, HX(i->rs2)); break;
+		default: alu_rm(e, 1, ALU_AND, RAX, RBX, HX(i->rs2)); break;
+		}
+	}
+	if (w32)
+		movsxd(e, RAX, RAX);
+	st_x(t, RAX, i->rd);
+	return 1;
+}
+
+/* ---- loads and stores ---- */
+
+/* rdx = host address for va in rax through the bare RAM window. */
+static void emit_bare(struct tr *t, struct cold *slow, unsigned size)
+{
+	struct emit *e = &t->e;
+	struct rv_vm *vm = t->vm;
+
+	op_mem(e, 0, 0, 0x80, 7, RBX, HOFF(dpmp), 0); /* cmp byte, imm8 */
+	e8(e, 0);
+	add_fix(t, slow, jcc32(e, CC_NE));
+	op_rr(e, 1, 0x89, RAX, RDX);  /* mov rdx, rax */
+	mov_imm(e, RCX, vm->cfg.ram_base);
+	alu_rr(e, 1, ALU_SUB, RDX, RCX);
+	mov_imm(e, RCX, vm->cfg.ram_size - size);
+	alu_rr(e, 1, ALU_CMP, RDX, RCX);
+	add_fix(t, slow, jcc32(e, CC_A));
+	mov_imm(e, RCX, (uint64_t)(uintptr_t)vm->ram);
+	alu_rr(e, 1, ALU_ADD, RDX, RCX);
+}
+
+/* rdx = host address for va in rax through the TLB (current context). */
+static void emit_tlb(struct tr *t, struct cold *slow, unsigned need)
+{
+	struct emit *e = &t->e;
+
+	op_rr(e, 1, 0x89, RAX, RCX);  /* mov rcx, rax */
+	shift_ri(e, 1, SH_SHR, RCX, 12);
+	op_rr(e, 0, 0x89, RCX, RDX);  /* mov edx, ecx */
+	alu_ri(e, 0, ALU_AND, RDX, TLB_SIZE - 1);
+	shift_ri(e, 0, SH_SHL, RDX, 5);
+	alu_rr(e, 1, ALU_ADD, RDX, RBX);
+	alu_rm(e, 1, ALU_CMP, RCX, RDX, TOFF(vpage));
+	add_fix(t, slow, jcc32(e, CC_NE));
+	op_mem(e, 0, 0, 0x0fb6, RCX, RBX, HOFF(dctx), 0); /* movzx ecx, b */
+	op_mem(e, 0, 0, 0x3a, RCX, RDX, TOFF(ctx), 1);   /* cmp cl, [] */
+	add_fix(t, slow, jcc32(e, CC_NE));
+	op_mem(e, 0, 0, 0xf6, 0, RDX, TOFF(rw), 0);      /* test byte */
+	e8(e, need);
+	add_fix(t, slow, jcc32(e, CC_E));
+	ld64(e, RDX, RDX, TOFF(host));
+	op_rr(e, 1, 0x85, RDX, RDX);                     /* test rdx, rdx */
+	add_fix(t, slow, jcc32(e, CC_E));
+	op_rr(e, 0, 0x89, RAX, RCX);                     /* mov ecx, eax */
+	alu_ri(e, 0, ALU_AND, RCX, 4095);
+	alu_rr(e, 1, ALU_ADD, RDX, RCX);
+}
+
+static void emit_mem(struct tr *t, const struct rv_insn *i, uint32_t r,
+		     int store)
+{
+	struct emit *e = &t->e;
+	unsigned f3 = (r >> 12) & 7, size = 1u << (f3 & 3);
+	int bare = t->h->dbare; /* inline the mode the block runs in now */
+	/* the alternative path comes first in the cold area: its jumps to
+	 * the slow stub are collected before that is emitted */
+	struct cold *a = new_cold(t, C_ALT_PATH);
+	struct cold *s = new_cold(t, store ? C_SLOW_STORE : C_SLOW_LOAD);
+
+	a->slow = s;
+	a->size = size;
+	a->need = store ? 2 : 1;
+	a->bare = !bare;
+
+	ld_x(t, RAX, i->rs1);
+	if (i->imm)
+		alu_ri(e, 1, ALU_ADD, RAX, (int32_t)i->imm);
+	if (size > 1) {
+		e8(e, 0xa8);
+		e8(e, size - 1); /* test al, size-1 */
+		add_fix(t, s, jcc32(e, CC_NE));
+	}
+	op_mem(e, 0, 0, 0x80, 7, RBX, HOFF(dbare), 0);
+	e8(e, 0);
+	add_fix(t, a, jcc32(e, bare ? CC_E : CC_NE));
+	if (bare)
+		emit_bare(t, s, size);
+	else
+		emit_tlb(t, s, a->need);
+	a->resume = e->pos;
+	if (store) {
+		struct rv_vm *vm = t->vm;
+		uint64_t th = vm->cfg.tohost_addr - vm->cfg.ram_base;
+
+		/* a page holding translated code: the slow path's SMC work */
+		op_rr(e, 1, 0x89, RDX, RCX);
+		mov_imm(e, RAX, (uint64_t)(uintptr_t)vm->ram);
+		alu_rr(e, 1, ALU_SUB, RCX, RAX);
+		shift_ri(e, 1, SH_SHR, RCX, 12);
+		mov_imm(e, RAX, (uint64_t)(uintptr_t)vm->code_pages);
+		e8(e, 0x80); e8(e, 0x3c); e8(e, 0x08); e8(e, 0x00);
+		add_fix(t, s, jcc32(e, CC_NE)); /* cmp byte [rax+rcx], 0 */
+		if (vm->cfg.tohost_addr && th < vm->cfg.ram_size) {
+			mov_imm(e, RAX, (uint64_t)(uintptr_t)(vm->ram + th));
+			alu_rr(e, 1, ALU_CMP, RDX, RAX);
+			add_fix(t, s, jcc32(e, CC_E));
+		}
+		ld_x(t, RCX, i->rs2);
+		switch (size) {
+		case 1: op_mem(e, 0, 0, 0x88, RCX, RDX, 0, 1); break;
+		case 2: op_mem(e, 0x66, 0, 0x89, RCX, RDX, 0, 0); break;
+		case 4: op_mem(e, 0, 0, 0x89, RCX, RDX, 0, 0); break;
+		default: op_mem(e, 0, 1, 0x89, RCX, RDX, 0, 0); break;
+		}
+	} else {
+		static const struct { int w; unsigned opc; } ld[8] = {
+			{ 1, 0x0fbe }, { 1, 0x0fbf }, { 1, 0x63 }, { 1, 0x8b },
+			{ 0, 0x0fb6 }, { 0, 0x0fb7 }, { 0, 0x8b }, { 0, 0 },
+		};
+		op_mem(e, 0, ld[f3].w, ld[f3].opc, RAX, RDX, 0, 0);
+		st_x(t, RAX, i->rd);
+	}
+	s->resume = e->pos;
+}
+
+/* ---- control transfer ---- */
+
+static void emit_branch(struct tr *t, const struct rv_insn *i, uint32_t r)
+{
+	static const int cc[8] = { CC_E, CC_NE, -1, -1, CC_L, CC_GE, CC_B,
+				   CC_AE };
+	unsigned f3 = (r >> 12) & 7;
+
+	ld_x(t, RAX, i->rs1);
+	alu_rm(&t->e, 1, ALU_CMP, RAX, RBX, HX(i->rs2));
+	uint32_t taken = jcc32(&t->e, cc[f3]);
+	int32_t ps = t->pc_sync, is = t->ic_sync;
+	exit_to(t, (int64_t)t->cur + i->len);
+	patch32(&t->e, taken, t->e.pos);
+	t->pc_sync = ps;
+	t->ic_sync = is;
+	exit_to(t, (int64_t)t->cur + i->imm);
+}
+
+static void emit_jal(struct tr *t, const struct rv_insn *i)
+{
+	if (i->rd) {
+		pc_plus(t, RAX, i->len);
+		st_x(t, RAX, i->rd);
+	}
+	exit_to(t, (int64_t)t->cur + i->imm);
+}
+
+static void emit_jalr(struct tr *t, const struct rv_insn *i)
+{
+	struct emit *e = &t->e;
+
+	ld_x(t, RAX, i->rs1);
+	if (i->imm)
+		alu_ri(e, 1, ALU_ADD, RAX, (int32_t)i->imm);
+	alu_ri(e, 1, ALU_AND, RAX, -2);
+	if (i->rd) {
+		pc_plus(t, RCX, i->len);
+		st_x(t, RCX, i->rd);
+	}
+	st64(e, RAX, RBX, HOFF(pc));
+	add_mem(e, HOFF(insn_count), (int32_t)t->idx + 1 - t->ic_sync);
+	e8(e, 0x31);
+	e8(e, 0xc0);
+	jmp_epilogue(t);
+}
+
+/* FENCE on x86-TSO: only earlier stores before later loads need a fence;
+ * every other ordering holds already (the translation never reorders
+ * guest memory accesses; helpers are calls, so compiler barriers). */
+static void emit_fence(struct tr *t, uint32_t r)
+{
+	unsigned pred = (r >> 24) & 15, succ = (r >> 20) & 15;
+
+	if ((pred & 5) && (succ & 10)) { /* W or O before R or I */
+		e8(&t->e, 0x0f); e8(&t->e, 0xae); e8(&t->e, 0xf0); /* mfence */
+	}
+}
+
+/* The prologue: leave at once when the budget is spent, the hart was
+ * kicked (stop, interrupt line) or code was modified, so chained loops
+ * see all three.  h->pc is this block's start here. */
+static void emit_prologue(struct tr *t)
+{
+	struct emit *e = &t->e;
+
+	ld64(e, RAX, RBX, HOFF(insn_count));
+	alu_rm(e, 1, ALU_CMP, RAX, RBX, HOFF(next_time_check));
+	to_exit(t, CC_AE);
+	alu_rr(e, 1, ALU_CMP, RAX, R12);
+	to_exit(t, CC_AE);
+	op_mem(e, 0, 0, 0x83, 7, RBX, HOFF(kick), 0); /* cmp dword, 0 */
+	e8(e, 0);
+	to_exit(t, CC_NE);
+	ld64(e, RAX, R13, 0);
+	alu_rm(e, 1, ALU_CMP, RAX, RBX, HOFF(code_gen));
+	to_exit(t, CC_NE);
+}
+
+/* The 32-bit form of i, or 0 if it has no template. */
+static uint32_t insn_word(const struct rv_insn *i)
+{
+	if (i->fn == rv_illegal)
+		return 0;
+	return i->len == 2 ? rv_expand_c((uint16_t)i->raw) : i->raw;
+}
+
+/* Emits op i; returns 1 if it ended the block (an unconditional exit). */
+static int emit_insn(struct tr *t, const struct rv_insn *i)
+{
+	uint32_t r = insn_word(i);
+	unsigned f3 = (r >> 12) & 7;
+	int done = 0;
+
+	switch (r & 0x7f) {
+	case 0x13: done = emit_opimm(t, i, r); break;
+	case 0x1b: done = emit_opimm32(t, i, r); break;
+	case 0x33: done = emit_op(t, i, r, 0); break;
+	case 0x3b: done = emit_op(t, i, r, 1); break;
+	case 0x37:
+		if (i->rd) {
+			mov_imm(&t->e, RAX, (uint64_t)i->imm);
+			st_x(t, RAX, i->rd);
+		}
+		done = 1;
+		break;
+	case 0x17:
+		if (i->rd) {
+			pc_plus(t, RAX, i->imm);
+			st_x(t, RAX, i->rd);
+		}
+		done = 1;
+		break;
+	case 0x03:
+		if (f3 != 7) {
+			emit_mem(t, i, r, 0);
+			done = 1;
+		}
+		break;
+	case 0x23:
+		if (f3 < 4) {
+			emit_mem(t, i, r, 1);
+			done = 1;
+		}
+		break;
+	case 0x0f:
+		if (f3 == 0 && r != 0x0100000f) {
+			emit_fence(t, r);
+			done = 1;
+		}
+		break;
+	case 0x63:
+		if (f3 != 2 && f3 != 3) {
+			emit_branch(t, i, r);
+			t->templated++;
+			return 1;
+		}
+		break;
+	case 0x6f:
+		emit_jal(t, i);
+		t->templated++;
+		return 1;
+	case 0x67:
+		if (f3 == 0) {
+			emit_jalr(t, i);
+			t->templated++;
+			return 1;
+		}
+		break;
+	}
+	if (done) {
+		t->templated++;
+		return 0;
+	}
+	emit_helper(t, i);
+	return 0;
+}
+
+static void emit_cold(struct tr *t, struct cold *c)
+{
+	struct emit *e = &t->e;
+	const struct rv_insn *i = &t->ops[c->idx];
+
+	for (unsigned k = 0; k < c->nfix; k++)
+		patch32(e, c->fix[k], e->pos);
+	switch (c->kind) {
+	case C_ALT_PATH:
+		if (c->bare)
+			emit_bare(t, c->slow, c->size);
+		else
+			emit_tlb(t, c->slow, c->need);
+		patch32(e, jmp32(e), c->resume);
+		break;
+	case C_SLOW_LOAD:
+	case C_SLOW_STORE:
+		add_mem(e, HOFF(pc), c->pc_delta);
+		add_mem(e, HOFF(insn_count), c->ic_delta);
+		call_op(t, i);
+		to_exit(t, CC_NE);
+		if (c->kind == C_SLOW_STORE) {
+			/* MMIO, code pages, misses: leave, so a store that
+			 * raised an interrupt or changed code is seen now */
+			add_mem(e, HOFF(pc), i->len);
+			to_exit(t, -1);
+			break;
+		}
+		add_mem(e, HOFF(pc), -c->pc_delta);
+		add_mem(e, HOFF(insn_count), -c->ic_delta - 1);
+		patch32(e, jmp32(e), c->resume);
+		break;
+	case C_LINK: {
+		struct rv_jit_linkrec rec = { c->target_pa, c->site };
+		/* lea rax, [rip + 5]: the record after the jmp */
+		e8(e, 0x48); e8(e, 0x8d); e8(e, 0x05); e32(e, 5);
+		jmp_epilogue(t);
+		for (unsigned k = 0; k < sizeof(rec); k++)
+			e8(e, ((const uint8_t *)&rec)[k]);
+		break;
+	}
+	}
+}
+
+void *rv_jit_translate(struct rv_jit *j, struct rv_hart *h, uint64_t pa,
+		       const struct rv_insn *ops, unsigned n)
+{
+	static __thread struct tr t;
+
+	memset(&t, 0, offsetof(struct tr, cold));
+	t.ncold = 0;
+	t.j = j;
+	t.h = h;
+	t.vm = h->vm;
+	t.ops = ops;
+	t.n = n;
+	t.pa = pa;
+	t.entry = (j->used + 15) & ~15u;
+	t.e = (struct emit){ j->rw, t.entry, j->size, 0 };
+
+	emit_prologue(&t);
+	int ended = 0;
+	for (t.idx = 0; t.idx < n && !ended; t.idx++) {
+		ended = emit_insn(&t, &ops[t.idx]);
+		if (!ended)
+			t.cur += ops[t.idx].len;
+	}
+	if (!ended) { /* fell off the end (size limit, page end) */
+		t.idx = n - 1;
+		exit_to(&t, t.cur);
+	}
+	t.exit_nl = t.e.pos;
+	e8(&t.e, 0x31);
+	e8(&t.e, 0xc0);
+	jmp_epilogue(&t);
+	for (unsigned k = 0; k < t.nexit_fix; k++)
+		patch32(&t.e, t.exit_fix[k], t.exit_nl);
+	for (unsigned k = 0; k < t.ncold; k++) {
+		unsigned before = t.nexit_fix;
+		emit_cold(&t, &t.cold[k]);
+		for (unsigned m = before; m < t.nexit_fix; m++)
+			patch32(&t.e, t.exit_fix[m], t.exit_nl);
+	}
+	if (t.e.overflow)
+		return NULL;
+	j->used = t.e.pos;
+	j->st.blocks++;
+	j->st.ops_templated += t.templated;
+	j->st.ops_helper += t.helpers;
+	return j->rx + t.entry;
+}
+
+#else /* !__x86_64__ */
+
+void *rv_jit_translate(struct rv_jit *j, struct rv_hart *h, uint64_t pa,
+		       const struct rv_insn *ops, unsigned n)
+{
+	(void)j; (void)h; (void)pa; (void)ops; (void)n;
+	return NULL;
+}
+
+#endif
