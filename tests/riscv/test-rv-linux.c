@@ -58,6 +58,16 @@ static void *watchdog(void *p)
 	return NULL;
 }
 
+static const char *engine_name(int engine)
+{
+	const char *e = getenv("ATOLL_RV_ENGINE");
+
+	if (engine == RV_ENGINE_DEFAULT)
+		return e && *e ? e : "default";
+	return engine == RV_ENGINE_INTERP ? "interp" :
+	       engine == RV_ENGINE_JIT ? "jit" : "block";
+}
+
 static int boot(const char *dir, unsigned harts, int engine)
 {
 	char kpath[1024], ipath[1024];
@@ -117,7 +127,7 @@ static int boot(const char *dir, unsigned harts, int engine)
 	for (unsigned i = 0; i < harts; i++)
 		n += rv_hart_insn_count(rv_vm_hart(t->vm, i));
 	printf("linux %u hart(s) %s engine: %s in %.2f s, %llu instructions\n",
-	       harts, engine == RV_ENGINE_INTERP ? "interp" : "block",
+	       harts, engine_name(engine),
 	       ok ? "booted to init and powered off" : "FAILED",
 	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9,
 	       (unsigned long long)n);
@@ -145,7 +155,10 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1)
 		return boot(dir, (unsigned)atoi(argv[1]),
-			    argc > 2 && strcmp(argv[2], "interp") == 0 ?
-			    RV_ENGINE_INTERP : RV_ENGINE_BLOCK);
-	return boot(dir, 1, RV_ENGINE_BLOCK) | boot(dir, 2, RV_ENGINE_BLOCK);
+			    argc < 3 ? RV_ENGINE_DEFAULT :
+			    strcmp(argv[2], "interp") == 0 ? RV_ENGINE_INTERP :
+			    strcmp(argv[2], "jit") == 0 ? RV_ENGINE_JIT :
+			    RV_ENGINE_BLOCK);
+	/* the default engine: ATOLL_RV_ENGINE picks another */
+	return boot(dir, 1, RV_ENGINE_DEFAULT) | boot(dir, 2, RV_ENGINE_DEFAULT);
 }
