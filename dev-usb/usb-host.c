@@ -124,7 +124,7 @@ static void pollfd_removed(int fd, void *user)
 static int host_read(void *priv, uint8_t *data, int count)
 {
 	struct host *h = priv;
-	ssize_t n = recv(h->sock, data, (size_t)count, MSG_DONTWAIT);
+	ssize_t n = read(h->sock, data, (size_t)count);
 
 	if (n > 0)
 		return (int)n;
@@ -139,8 +139,7 @@ static int host_read(void *priv, uint8_t *data, int count)
 static int host_write(void *priv, uint8_t *data, int count)
 {
 	struct host *h = priv;
-	ssize_t n = send(h->sock, data, (size_t)count,
-			 MSG_DONTWAIT | MSG_NOSIGNAL);
+	ssize_t n = write(h->sock, data, (size_t)count);
 
 	if (n >= 0)
 		return (int)n;

@@ -21,8 +21,11 @@
  *   - Ids are ours, never the controller's tags: a cancelled packet's tag
  *     may be reused at once, and a late answer to the cancelled one must
  *     not complete the new one.
- *   - The peer's stream is non-blocking on the process's libevent loop:
- *     read when readable, written when libusbredirparser holds data.
+ *   - The peer's stream is non-blocking (O_NONBLOCK) on the process's
+ *     libevent loop: read when readable, written when libusbredirparser
+ *     holds data. Plain read/write, so the sandbox needs no sendto or
+ *     recvfrom; a write to a closed peer is EPIPE because atoll-usb
+ *     ignores SIGPIPE (the child runtime does; tests do it themselves).
  *   - Nothing completes from inside ops->handle(): a write error there only
  *     schedules the teardown, which runs from the loop.
  */
@@ -167,7 +170,7 @@ static int redir_read(void *priv, uint8_t *data, int count)
 
 	if (r->gone)
 		return -1;
-	n = recv(r->fd, data, (size_t)count, MSG_DONTWAIT);
+	n = read(r->fd, data, (size_t)count);
 	if (n > 0)
 		return (int)n;
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -186,7 +189,7 @@ static int redir_write(void *priv, uint8_t *data, int count)
 
 	if (r->gone)
 		return -1;
-	n = send(r->fd, data, (size_t)count, MSG_DONTWAIT | MSG_NOSIGNAL);
+	n = write(r->fd, data, (size_t)count);
 	if (n >= 0)
 		return (int)n;
 	if (errno == EAGAIN || errno == EINTR)

@@ -13,6 +13,7 @@
  * sees any overflow); once the stream is closed nothing is pending.
  */
 #include <assert.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!base) {
 		log_init("fuzz-usbredir", ATOLL_LOG_ERROR);
+		signal(SIGPIPE, SIG_IGN);   /* as atoll-usb's runtime */
 		base = event_base_new();
 		assert(base);
 	}
