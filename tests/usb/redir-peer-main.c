@@ -37,6 +37,7 @@ static void usage(FILE *f)
 		"  --hostile=MODE   oversize|unknown-id|bad-speed|disconnect|\n"
 		"                   wrong-ep|bad-status|close (repeatable)\n"
 		"  --once           exit after the first connection closes\n"
+		"Prints \"listening on PATH\" on stdout once it accepts.\n"
 		"  --help           this text\n");
 }
 
@@ -156,6 +157,9 @@ int main(int argc, char **argv)
 	base = event_base_new();
 	if (!base)
 		return 1;
+	/* Tests wait for this line, not for time to pass. */
+	printf("listening on %s\n", path);
+	fflush(stdout);
 	for (;;) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		struct redir_peer *peer;

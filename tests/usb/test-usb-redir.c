@@ -10,10 +10,13 @@
 #include <check.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -625,6 +628,77 @@ START_TEST(hostile_close_other_port_lives)
 }
 END_TEST
 
+/* ---- the standalone peer, as guest tests start it ---- */
+
+static const char *peer_exe;
+
+START_TEST(standalone_peer)
+{
+	char dir[] = "/tmp/test-usb-redir-XXXXXX", path[128], line[256];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *why;
+	struct usb_packet *p;
+	FILE *out;
+	int fd, status;
+	pid_t pid;
+	int pfd[2];
+
+	if (!peer_exe)
+		return;   /* main() says why */
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/peer.sock", dir);
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char listen[160];
+
+		snprintf(listen, sizeof(listen), "--listen=%s", path);
+		dup2(pfd[1], 1);
+		execl(peer_exe, peer_exe, listen, "--vendor=abcd",
+		      "--product=ef01", "--speed=full", "--once", (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	out = fdopen(pfd[0], "r");
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), out));
+	ck_assert_msg(strstr(line, "listening on"), "peer said: %s", line);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	strcpy(sa.sun_path, path);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+
+	memset(&ctl, 0, sizeof(ctl));
+	base = event_base_new();
+	dev = usb_redir_new(fd, base, &why);
+	ck_assert_ptr_nonnull(dev);
+	usb_port_attach(dev, &port_ops, &ctl);
+	/* Another process answers: wait for events, bounded in turns. */
+	for (int i = 0; i < 100 && !ctl.connects; i++)
+		event_base_loop(base, EVLOOP_ONCE);
+	ck_assert_int_eq(ctl.connects, 1);
+	ck_assert_int_eq(dev->speed, USB_SPEED_FULL);
+	p = control(0x80, 6, 0x0100, 0, 18);
+	ck_assert_int_eq(dev->ops->handle(dev, p), USB_RET_ASYNC);
+	for (int i = 0; i < 100 && !ctl.ndone; i++)
+		event_base_loop(base, EVLOOP_ONCE);
+	ck_assert_uint_eq(ctl.ndone, 1);
+	ck_assert_int_eq(p->status, USB_RET_SUCCESS);
+	ck_assert_uint_eq(p->buf[8] | p->buf[9] << 8, 0xabcd);
+	ck_assert_uint_eq(p->buf[10] | p->buf[11] << 8, 0xef01);
+	packet_free(p);
+	/* Closing the stream ends the --once peer. */
+	dev->ops->destroy(dev);
+	dev = NULL;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	fclose(out);
+	unlink(path);
+	rmdir(dir);
+	event_base_free(base);
+	base = NULL;
+}
+END_TEST
+
 /* ---- usb-redir and usb-host refuse what is not theirs ---- */
 
 START_TEST(redir_not_a_socket)
@@ -690,16 +764,23 @@ static Suite *redir_suite(void)
 	tcase_add_loop_test(tc, hostile_bulk_answers, 0, 2);
 	tcase_add_test(tc, hostile_disconnect_mid_transfer);
 	tcase_add_test(tc, hostile_close_other_port_lives);
+	tcase_add_test(tc, standalone_peer);
 	tcase_add_test(tc, redir_not_a_socket);
 	tcase_add_test(tc, host_bad_fd);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
-int main(void)
+/* argv[1]: atoll-test-usbredir-peer, for standalone_peer. */
+int main(int argc, char **argv)
 {
 	SRunner *sr;
 	int failed;
+
+	peer_exe = argc > 1 ? argv[1] : NULL;
+	if (!peer_exe)
+		fprintf(stderr, "standalone_peer: no peer binary given, "
+			"not run\n");
 
 	log_init("test-usb-redir", ATOLL_LOG_ERROR);
 	/* As atoll-usb's child runtime: a closed peer is EPIPE. */
