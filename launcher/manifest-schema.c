@@ -18,7 +18,7 @@ enum machine_type { MACHINE_RISCV_VIRT, MACHINE_X86, MACHINE_NONE };
 static const char *const machine_types[] = { "riscv-virt", "x86", "none",
 					     NULL };
 static const char *const accels[] = { "dbt", "kvm", NULL };
-static const char *const engines[] = { "block", "interp", NULL };
+static const char *const engines[] = { "block", "interp", "jit", NULL };
 
 static int dup_to(const char *s, char **out)
 {

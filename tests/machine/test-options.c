@@ -66,7 +66,7 @@ START_TEST(standalone_rejects)
 	char *small[] = { "atoll-cpu", "--machine", "riscv-virt", "--memory",
 			  "8M", "--kernel", "x", NULL };
 	char *engine[] = { "atoll-cpu", "--machine", "riscv-virt", "--engine",
-			   "jit", "--kernel", "x", NULL };
+			   "turbo", "--kernel", "x", NULL };
 	char *stray[] = { "atoll-cpu", "--machine", "riscv-virt", "--kernel",
 			  "x", "extra", NULL };
 

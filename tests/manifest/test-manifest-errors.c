@@ -121,8 +121,8 @@ static const struct mt_bad bad[] = {
 	  { "unknown value \"riscv\"", "riscv-virt, x86, none" } },
 	{ "machine:\n  type: riscv-virt\n  accel: kvm #<\n", 0, 10,
 	  "machine.accel", { "riscv-virt runs only under accel dbt" } },
-	{ "machine:\n  type: riscv-virt\n  engine: jit #<\n", 0, 11,
-	  "machine.engine", { "unknown value \"jit\"", "block, interp" } },
+	{ "machine:\n  type: riscv-virt\n  engine: turbo #<\n", 0, 11,
+	  "machine.engine", { "unknown value \"turbo\"", "block, interp, jit" } },
 
 	{ MT_BASE DEV "    kind: virtio-blk\n    path: ${MT}/disk.img\n"
 	  "    cache: writeback2 #<\n", 0, 12, "devices[0].cache",

@@ -508,10 +508,17 @@ static void emit_prologue(struct tr *t)
 	to_exit(t, CC_NE);
 }
 
-/* The 32-bit form of i, or 0 if it has no template. */
+/* The 32-bit form of i, or 0 if it has no template: templates follow
+ * the encoding, so an op whose function is not the decoder's (lockstep's
+ * planted bugs) keeps its function. */
 static uint32_t insn_word(const struct rv_insn *i)
 {
+	struct rv_insn d;
+
 	if (i->fn == rv_illegal)
+		return 0;
+	rv_decode(i->raw, &d);
+	if (d.fn != i->fn)
 		return 0;
 	return i->len == 2 ? rv_expand_c((uint16_t)i->raw) : i->raw;
 }
@@ -549,7 +556,8 @@ static int emit_insn(struct tr *t, const struct rv_insn *i)
 		}
 		break;
 	case 0x23:
-		if (f3 < 4) {
+		/* lockstep logs stores in the C path (set at hart creation) */
+		if (f3 < 4 && !t->h->lockstep) {
 			emit_mem(t, i, r, 1);
 			done = 1;
 		}
