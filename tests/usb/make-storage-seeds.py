@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Writes the seed inputs of fuzz-scsi (seeds-scsi/) and fuzz-bot
+(seeds-bot/): the commands Linux's usb-storage and sd send at probe and
+for I/O, in each fuzzer's input format (see the fuzzers' headers).
+Usage: make-storage-seeds.py [DIR] (default: this script's folder)."""
+import os
+import struct
+import sys
+
+CDBS = {
+    'inquiry': bytes([0x12, 0, 0, 0, 36, 0]),
+    'vpd80': bytes([0x12, 1, 0x80, 0, 255, 0]),
+    'tur': bytes(6),
+    'sense': bytes([0x03, 0, 0, 0, 18, 0]),
+    'cap10': bytes([0x25] + [0] * 9),
+    'cap16': bytes([0x9e, 0x10] + [0] * 11 + [32, 0, 0]),
+    'mode3f': bytes([0x1a, 0, 0x3f, 0, 192, 0]),
+    'mode8': bytes([0x5a, 0, 0x08, 0, 0, 0, 0, 0, 255, 0]),
+    'read10': bytes([0x28, 0, 0, 0, 0, 2, 0, 0, 4, 0]),
+    'write10': bytes([0x2a, 0, 0, 0, 0, 3, 0, 0, 2, 0]),
+    'read16': bytes([0x88, 0] + [0] * 7 + [60] + [0, 0, 0, 4, 0, 0]),
+    'sync10': bytes([0x35] + [0] * 9),
+    'rfc': bytes([0x23, 0, 0, 0, 0, 0, 0, 0, 252, 0]),
+}
+# (cdb, direction in, data length)
+XFER = {
+    'inquiry': (True, 36), 'vpd80': (True, 255), 'tur': (False, 0),
+    'sense': (True, 18), 'cap10': (True, 8), 'cap16': (True, 32),
+    'mode3f': (True, 192), 'mode8': (True, 255), 'read10': (True, 2048),
+    'write10': (False, 1024), 'read16': (True, 2048), 'sync10': (False, 0),
+    'rfc': (True, 252),
+}
+
+
+def scsi(names, flags=0):
+    out = b''
+    for n in names:
+        cdb = CDBS[n]
+        out += bytes([len(cdb), flags]) + cdb
+        if n == 'write10':
+            out += bytes(range(256)) * 4
+    return out
+
+
+def cbw(tag, name, length=None, dir_in=None):
+    cdb = CDBS[name]
+    d_in, d_len = XFER[name]
+    length = d_len if length is None else length
+    dir_in = d_in if dir_in is None else dir_in
+    c = b'USBC' + struct.pack('<II', tag, length)
+    c += bytes([0x80 if dir_in else 0, 0, len(cdb)]) + cdb.ljust(16, b'\0')
+    return bytes([7]) + c
+
+
+def bulk_in(n):
+    return bytes([1]) + struct.pack('<H', n)
+
+
+def bulk_out(data):
+    return bytes([0]) + struct.pack('<H', len(data)) + data
+
+
+def command(tag, name):
+    d_in, d_len = XFER[name]
+    out = cbw(tag, name)
+    left = d_len
+    while left:
+        k = min(left, 512)
+        out += bulk_in(k) if d_in else bulk_out(bytes([tag]) * k)
+        left -= k
+    return out + bulk_in(13)
+
+
+def main():
+    top = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(
+        os.path.abspath(__file__))
+    seeds = {
+        'seeds-scsi/probe': scsi(['inquiry', 'tur', 'cap10', 'mode3f',
+                                  'mode8', 'cap16', 'rfc', 'vpd80']),
+        'seeds-scsi/io': scsi(['write10', 'read10', 'sync10', 'read16']),
+        'seeds-scsi/readonly': scsi(['write10', 'sense'], 0x80),
+        'seeds-scsi/shrunk': scsi(['read16', 'sense'], 0x40),
+        'seeds-bot/probe': b''.join(command(i + 1, n) for i, n in enumerate(
+            ['inquiry', 'tur', 'cap10', 'mode3f', 'sense', 'rfc'])),
+        'seeds-bot/io': b''.join(command(i + 1, n) for i, n in enumerate(
+            ['write10', 'read10', 'sync10', 'read16'])),
+        # a short IN phase (stall, clear), a phase error, an invalid CBW
+        # and Reset Recovery
+        'seeds-bot/errors': cbw(1, 'inquiry', 100) + bulk_in(100) +
+        bulk_in(13) + cbw(2, 'tur', 512, True) + bulk_in(512) +
+        bytes([2, 0x81]) + bulk_in(13) + cbw(3, 'write10', 512) +
+        bulk_out(bytes(512)) + bulk_in(13) + bytes([7]) + b'USBD' +
+        bytes(27) + bytes([6]) + command(4, 'tur'),
+    }
+    for name, data in seeds.items():
+        path = os.path.join(top, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'wb') as f:
+            f.write(data)
+
+
+if __name__ == '__main__':
+    main()
