@@ -250,6 +250,7 @@ struct hid {
 	unsigned head, count;
 	uint8_t last[HID_REPORT_MAX];   /* the last report queued */
 	bool dirty;             /* state changed but the queue was full */
+	bool handling;          /* inside hid_handle: no wakeup callback */
 	uint8_t protocol;       /* 0 boot, 1 report */
 	uint8_t idle;           /* 4 ms units, 0: only on change */
 };
@@ -330,7 +331,9 @@ static int push(struct hid *h)
 		memcpy(h->last, r, HID_REPORT_MAX);
 		/* The wheel is relative: the next report starts at 0. */
 		h->last[5] = h->keyboard ? h->last[5] : 0;
-		if (++h->count == 1)
+		/* Not from inside handle(): the controller is in the middle
+		 * of a transfer, and its next submission finds the report. */
+		if (++h->count == 1 && !h->handling)
 			usb_port_wakeup(&h->dev, EP_IN);
 	} while (!h->keyboard && h->wheel);
 	return 0;
@@ -491,9 +494,8 @@ static int class_request(struct hid *h, struct usb_packet *p)
 	return usb_packet_done(p, USB_RET_STALL, 0);
 }
 
-static int hid_handle(struct usb_device *d, struct usb_packet *p)
+static int handle(struct hid *h, struct usb_packet *p)
 {
-	struct hid *h = to_hid(d);
 	size_t n;
 
 	if (p->ep == 0) {
@@ -526,6 +528,17 @@ static int hid_handle(struct usb_device *d, struct usb_packet *p)
 	/* A buffer smaller than the report: the device sent more. */
 	return usb_packet_done(p, n < h->report_len ? USB_RET_BABBLE :
 			       USB_RET_SUCCESS, n);
+}
+
+static int hid_handle(struct usb_device *d, struct usb_packet *p)
+{
+	struct hid *h = to_hid(d);
+	int rc;
+
+	h->handling = true;
+	rc = handle(h, p);
+	h->handling = false;
+	return rc;
 }
 
 static void hid_reset(struct usb_device *d)

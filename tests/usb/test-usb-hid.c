@@ -406,6 +406,7 @@ START_TEST(port_reset)
 {
 	uint8_t b[1];
 	size_t n;
+	unsigned wakeups;
 
 	set_config(d, 1);
 	key(KEY_A, 1);
@@ -415,8 +416,12 @@ START_TEST(port_reset)
 			      &n), USB_RET_SUCCESS);
 	ck_assert_int_eq(b[0], 0);
 	ck_assert_int_eq(xfer(d, EP_IN, INTR, b, 1, NULL), USB_RET_STALL);
-	/* The key is still held: reported at the new configuration. */
+	/* The key is still held: reported at the new configuration, with
+	 * no wakeup from inside the controller's call (its first interrupt
+	 * transfer finds the report). */
+	wakeups = port.wakeups;
 	set_config(d, 1);
+	ck_assert_uint_eq(port.wakeups, wakeups);
 	expect_report((const uint8_t[]){ 0, 0, 0x04, 0, 0, 0, 0, 0 }, 8);
 }
 END_TEST
