@@ -25,7 +25,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: atoll-test-usbredir-peer --listen=PATH [options]\n"
 		"A usbredir usb-host peer emulating one vendor-class device\n"
-		"(bulk OUT 0x02, bulk IN 0x81, interrupt IN 0x83), for tests.\n"
+		"(bulk OUT 0x02, bulk IN 0x81, interrupt IN 0x83, interrupt\n"
+		"OUT 0x04), for tests.\n"
 		"  --listen=PATH    unix socket to listen on (created; an old\n"
 		"                   socket file there is replaced)\n"
 		"  --vendor=HEX     idVendor (default 1d6b)\n"

@@ -20,6 +20,7 @@
 #define EP_BULK_IN 0x81
 #define EP_BULK_OUT 0x02
 #define EP_INTR_IN 0x83
+#define EP_INTR_OUT 0x04
 #define LOOP_MAX (1u << 20)     /* loopback bytes held */
 
 /* A bulk IN waiting for loopback data. */
@@ -134,12 +135,13 @@ static uint16_t bulk_mps(struct redir_peer *p)
 static size_t config_desc(struct redir_peer *p, uint8_t *d)
 {
 	uint16_t mps = bulk_mps(p);
-	const uint8_t desc[39] = {
-		9, 2, 39, 0, 1, 1, 0, 0x80, 50,          /* configuration */
-		9, 4, 0, 0, 3, 0xff, 0, 0, 0,            /* interface 0 */
+	const uint8_t desc[46] = {
+		9, 2, 46, 0, 1, 1, 0, 0x80, 50,          /* configuration */
+		9, 4, 0, 0, 4, 0xff, 0, 0, 0,            /* interface 0 */
 		7, 5, EP_BULK_IN, 2, (uint8_t)mps, (uint8_t)(mps >> 8), 0,
 		7, 5, EP_BULK_OUT, 2, (uint8_t)mps, (uint8_t)(mps >> 8), 0,
 		7, 5, EP_INTR_IN, 3, 8, 0, 4,
+		7, 5, EP_INTR_OUT, 3, 8, 0, 4,
 	};
 
 	memcpy(d, desc, sizeof(desc));
@@ -187,6 +189,9 @@ static void send_endpoints(struct redir_peer *p)
 		ei.type[16 + 3] = usb_redir_type_interrupt;
 		ei.max_packet_size[16 + 3] = 8;
 		ei.interval[16 + 3] = 4;
+		ei.type[4] = usb_redir_type_interrupt;
+		ei.max_packet_size[4] = 8;
+		ei.interval[4] = 4;
 	}
 	usbredirparser_send_interface_info(p->parser, &ii);
 	usbredirparser_send_ep_info(p->parser, &ei);
@@ -533,9 +538,17 @@ static void h_interrupt(void *priv, uint64_t id,
 {
 	struct redir_peer *p = priv;
 
-	/* No interrupt OUT endpoint here. */
-	h->status = usb_redir_stall;
-	h->length = 0;
+	/* Interrupt OUT 0x04 keeps the last report; other endpoints stall. */
+	if (h->endpoint == EP_INTR_OUT && p->st.configuration &&
+	    data_len <= (int)sizeof(p->st.intr_out)) {
+		memcpy(p->st.intr_out, data, (size_t)data_len);
+		p->st.intr_out_len = (unsigned)data_len;
+		h->status = usb_redir_success;
+		h->length = (uint16_t)data_len;
+	} else {
+		h->status = usb_redir_stall;
+		h->length = 0;
+	}
 	usbredirparser_send_interrupt_packet(p->parser, id, h, NULL, 0);
 	usbredirparser_free_packet_data(p->parser, data);
 }

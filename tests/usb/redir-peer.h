@@ -3,7 +3,7 @@
  * A usbredir "usb-host" peer written for the tests (libusbredirparser with
  * usbredirparser_fl_usb_host) that emulates one vendor-class device: a
  * device, configuration and string descriptors, bulk OUT 0x02, bulk IN
- * 0x81 and interrupt IN 0x83. Bulk IN returns what bulk OUT wrote
+ * 0x81, interrupt IN 0x83 and interrupt OUT 0x04. Bulk IN returns what bulk OUT wrote
  * (loopback; an IN with nothing written waits, so it can be cancelled) or
  * a fixed pattern of N bytes. Hostile modes send what a broken or hostile
  * peer would.
@@ -49,6 +49,8 @@ struct redir_peer_stats {
 	uint8_t configuration;
 	uint64_t pattern_sent;  /* bytes of the pattern read so far */
 	uint32_t pattern_sum;   /* their byte sum */
+	uint8_t intr_out[64];   /* the last interrupt OUT report on 0x04 */
+	unsigned intr_out_len;
 };
 
 struct redir_peer;

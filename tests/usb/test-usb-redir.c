@@ -207,11 +207,11 @@ START_TEST(descriptors)
 	p = control(0x80, 6, 0x0200, 0, 9);
 	ck_assert_int_eq(submit_wait(p), USB_RET_SUCCESS);
 	ck_assert_uint_eq(p->actual, 9);
-	ck_assert_uint_eq(p->buf[2], 39);
+	ck_assert_uint_eq(p->buf[2], 46);
 	packet_free(p);
 	p = control(0x80, 6, 0x0200, 0, 255);
 	ck_assert_int_eq(submit_wait(p), USB_RET_SUCCESS);
-	ck_assert_uint_eq(p->actual, 39);
+	ck_assert_uint_eq(p->actual, 46);
 	packet_free(p);
 	/* The product string (index 2, UTF-16LE). */
 	p = control(0x80, 6, 0x0302, 0x0409, 255);
@@ -426,6 +426,46 @@ START_TEST(interrupt_in)
 	ck_assert_int_eq(dev->ops->handle(dev, p), USB_RET_BABBLE);
 	ck_assert_uint_eq(p->actual, 4);
 	ck_assert_uint_eq(p->buf[4], 5);   /* left from the first report */
+	packet_free(p);
+	stop();
+}
+END_TEST
+
+START_TEST(interrupt_out)
+{
+	struct usb_packet *p;
+
+	start(usb_redir_speed_high, 0, 0);
+	configure();
+	p = packet(0x04, USB_XFER_INTERRUPT, 5);
+	memcpy(p->buf, "\x11\x22\x33\x44\x55", 5);
+	ck_assert_int_eq(submit_wait(p), USB_RET_SUCCESS);
+	ck_assert_uint_eq(p->actual, 5);
+	ck_assert_uint_eq(redir_peer_stats(peer)->intr_out_len, 5);
+	ck_assert(!memcmp(redir_peer_stats(peer)->intr_out, p->buf, 5));
+	packet_free(p);
+	stop();
+}
+END_TEST
+
+/* A port reset reaches the peer as usbredir's reset, and interrupt
+ * receiving starts again at the next poll. */
+START_TEST(port_reset)
+{
+	struct usb_packet *p;
+
+	start(usb_redir_speed_high, 0, 0);
+	configure();
+	p = packet(0x83, USB_XFER_INTERRUPT, 8);
+	ck_assert_int_eq(dev->ops->handle(dev, p), USB_RET_NAK);
+	settle();
+	dev->ops->reset(dev);
+	settle();
+	ck_assert_uint_eq(redir_peer_stats(peer)->resets, 1);
+	ck_assert_uint_eq(redir_peer_stats(peer)->intr_stops, 1);
+	ck_assert_int_eq(dev->ops->handle(dev, p), USB_RET_NAK);
+	settle();
+	ck_assert_uint_eq(redir_peer_stats(peer)->intr_starts, 2);
 	packet_free(p);
 	stop();
 }
@@ -756,6 +796,8 @@ static Suite *redir_suite(void)
 	tcase_add_test(tc, cancel_pending);
 	tcase_add_test(tc, cancel_then_destroy);
 	tcase_add_test(tc, interrupt_in);
+	tcase_add_test(tc, interrupt_out);
+	tcase_add_test(tc, port_reset);
 	tcase_add_test(tc, peer_unplugs_device);
 	tcase_add_test(tc, peer_closes_stream);
 	tcase_add_test(tc, hostile_oversize);
