@@ -5,8 +5,9 @@
  * of blocks native code ran) is checked against the reference interpreter.
  *
  * A step: snapshot the hart's architectural state; run the engine with the
- * store log on (every RAM store and AMO: address, size, old and new
- * value); undo its stores in reverse order and restore the snapshot; run
+ * store log on (every RAM store, AMO, SC and page-walk A/D update:
+ * address, size, old and new value); undo its stores in reverse order and
+ * restore the snapshot (and the TLB, saved before its first change); run
  * the interpreter for as many instructions as the engine ran (insn_count
  * counts trapping steps alike in both), logging again; compare registers,
  * pc, privilege, CSRs, the counters and the two store logs.  The
@@ -138,8 +139,9 @@ static void save(const struct rv_hart *h, struct ls_state *s)
 	s->xlate_gen = h->xlate_gen;
 }
 
-/* Called by every TLB flush: the first one in the engine's step saves
- * the TLB, so the replay starts from the same translations. */
+/* Called before the TLB changes (flush, fence, walk): the first change in
+ * the engine's step saves it, so the replay starts from the same
+ * translations (and redoes the same walks and A/D updates). */
 void rv_ls_tlb_save(struct rv_hart *h)
 {
 	struct rv_lockstep *ls = h->ls;
@@ -151,11 +153,7 @@ void rv_ls_tlb_save(struct rv_hart *h)
 	ls->tlb_saved = 1;
 }
 
-/*
- * Back to s.  The TLB is a cache both runs share: entries the step added
- * are ones the replay would add; a step that flushed it (satp, sfence.vma,
- * PMP) gets it back as it was, so a selective fence keeps what it kept.
- */
+/* Back to s, the TLB too: the replay starts where the engine did. */
 static void restore(struct rv_hart *h, const struct ls_state *s)
 {
 	struct rv_lockstep *ls = h->ls;

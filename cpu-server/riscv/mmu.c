@@ -110,6 +110,8 @@ static int walk(struct rv_hart *h, uint64_t va, enum rv_access acc,
 	unsigned mode = (unsigned)(h->satp >> 60);
 	int levels = mode == 9 ? 4 : 3;
 
+	if (unlikely(h->vm->ls_log != NULL))
+		rv_ls_tlb_save(h); /* e is about to change */
 restart:;
 	uint64_t base = (h->satp & PPN_MASK) << 12;
 	unsigned global = 0;
@@ -146,6 +148,8 @@ restart:;
 							 __ATOMIC_ACQUIRE))
 				goto restart;
 			rv_note_code_write(h->vm, pte_pa);
+			if (unlikely(h->vm->ls_log != NULL))
+				rv_ls_store(h->vm, pte_pa, 8, pte, want);
 		}
 		uint64_t ppage = ppn | ((va >> 12) & lowmask);
 		e->vpage = va >> 12;
