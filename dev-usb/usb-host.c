@@ -224,7 +224,8 @@ static int libusb_setup(struct host *h, libusb_device_handle **dh,
 		*why = "usb-host: libusb_init failed";
 		return -1;
 	}
-	rc = libusb_wrap_sys_device(h->ctx, (intptr_t)h->usbfs_fd, dh);
+	rc = dh ? libusb_wrap_sys_device(h->ctx, (intptr_t)h->usbfs_fd, dh) :
+		  0;
 	if (rc < 0) {
 		log_error("%s: libusb_wrap_sys_device: %s", h->name,
 			  libusb_strerror(rc));
@@ -250,38 +251,27 @@ static int libusb_setup(struct host *h, libusb_device_handle **dh,
 	return 0;
 }
 
-struct usb_device *usb_host_new(int fd, struct event_base *base,
-				const char **why)
+/* The host side with `fd` (a checked usbfs node) or, for tests, none
+ * (-1): libusb, usbredirhost and the socketpair all the same, but no
+ * device is handed to usbredirhost, so no device_connect follows. */
+static struct usb_device *host_open(int fd, const char *name,
+				    struct event_base *base, const char **why)
 {
 	libusb_device_handle *dh = NULL;
 	struct host *h;
-	struct stat st;
 	int sv[2];
 
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		*why = "usb-host: no device fd";
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	/* A clear refusal before libusb sees it: anything but a usbfs
-	 * device node (a file, /dev/null, a memfd) is not a USB device. */
-	if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != USBFS_MAJOR) {
-		*why = "usb-host: the fd is not a /dev/bus/usb device node";
-		close(fd);
-		return NULL;
-	}
 	h = calloc(1, sizeof(*h));
 	if (!h) {
 		*why = "usb-host: out of memory";
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
 	h->base = base;
 	h->usbfs_fd = fd;
 	h->sock = -1;
-	snprintf(h->name, sizeof(h->name), "usb-host[%u:%u]",
-		 major(st.st_rdev), minor(st.st_rdev));
+	snprintf(h->name, sizeof(h->name), "%s", name);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
 		       sv) < 0) {
 		*why = "usb-host: socketpair failed";
@@ -299,7 +289,7 @@ struct usb_device *usb_host_new(int fd, struct event_base *base,
 		host_free(h);
 		return NULL;
 	}
-	if (libusb_setup(h, &dh, why) < 0) {
+	if (libusb_setup(h, fd >= 0 ? &dh : NULL, why) < 0) {
 		close(sv[1]);
 		host_free(h);
 		return NULL;
@@ -322,4 +312,34 @@ struct usb_device *usb_host_new(int fd, struct event_base *base,
 	event_add(h->sock_rev, NULL);
 	host_flush(h);
 	return usb_redir_open(sv[1], base, host_free, h, why);
+}
+
+struct usb_device *usb_host_new(int fd, struct event_base *base,
+				const char **why)
+{
+	struct stat st;
+	char name[32];
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		*why = "usb-host: no device fd";
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	/* A clear refusal before libusb sees it: anything but a usbfs
+	 * device node (a file, /dev/null, a memfd) is not a USB device. */
+	if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != USBFS_MAJOR) {
+		*why = "usb-host: the fd is not a /dev/bus/usb device node";
+		close(fd);
+		return NULL;
+	}
+	snprintf(name, sizeof(name), "usb-host[%u:%u]", major(st.st_rdev),
+		 minor(st.st_rdev));
+	return host_open(fd, name, base, why);
+}
+
+struct usb_device *usb_host_new_unplugged(struct event_base *base,
+					  const char **why)
+{
+	return host_open(-1, "usb-host[none]", base, why);
 }

@@ -101,6 +101,7 @@ struct redir {
 	struct usbredirparser *parser;
 	char name[32];           /* for logs */
 
+	bool hello;              /* the peer's hello arrived */
 	bool attached;           /* the peer announced a device */
 	bool gone;               /* the stream is closed */
 	int busy;                /* inside the parser or a teardown */
@@ -469,6 +470,7 @@ static void p_hello(void *priv, struct usb_redir_hello_header *h)
 	memcpy(v, h->version, sizeof(h->version));
 	v[sizeof(h->version)] = '\0';
 	log_info("%s: peer %s", r->name, v);
+	r->hello = true;
 }
 
 static void p_device_connect(void *priv,
@@ -1339,4 +1341,9 @@ bool usb_redir_peer_gone(const struct usb_device *d)
 unsigned long usb_redir_refused(const struct usb_device *d)
 {
 	return to_credir(d)->refused;
+}
+
+bool usb_redir_peer_hello(const struct usb_device *d)
+{
+	return to_credir(d)->hello;
 }

@@ -27,4 +27,13 @@ bool usb_redir_peer_gone(const struct usb_device *d);
  * at the 1st, 2nd, 4th, 8th... refusal). */
 unsigned long usb_redir_refused(const struct usb_device *d);
 
+/* True once the peer's hello arrived (its version is logged). */
+bool usb_redir_peer_hello(const struct usb_device *d);
+
+/* usb-host.c for tests: libusb (no device discovery), usbredirhost and the
+ * socketpair to usb-redir.c as usb_host_new() sets them up, with no
+ * device: the hello exchange and teardown run, no device_connect. */
+struct usb_device *usb_host_new_unplugged(struct event_base *base,
+					  const char **why);
+
 #endif

@@ -782,6 +782,30 @@ START_TEST(host_bad_fd)
 }
 END_TEST
 
+/* usb-host.c's libusb and usbredirhost on the loop, with no device (none
+ * on these machines): usbredirhost's hello reaches usb-redir.c through
+ * the socketpair, no device appears, and the teardown frees it all. */
+START_TEST(host_unplugged)
+{
+	const char *why = NULL;
+
+	memset(&ctl, 0, sizeof(ctl));
+	base = event_base_new();
+	dev = usb_host_new_unplugged(base, &why);
+	ck_assert_msg(dev, "usb_host_new_unplugged: %s", why);
+	usb_port_attach(dev, &port_ops, &ctl);
+	ck_assert(!usb_redir_peer_hello(dev));
+	settle();
+	ck_assert(usb_redir_peer_hello(dev));
+	ck_assert_int_eq(ctl.connects, 0);
+	ck_assert(!usb_redir_peer_gone(dev));
+	dev->ops->destroy(dev);
+	dev = NULL;
+	event_base_free(base);
+	base = NULL;
+}
+END_TEST
+
 static Suite *redir_suite(void)
 {
 	Suite *s = suite_create("usb-redir");
@@ -809,6 +833,7 @@ static Suite *redir_suite(void)
 	tcase_add_test(tc, standalone_peer);
 	tcase_add_test(tc, redir_not_a_socket);
 	tcase_add_test(tc, host_bad_fd);
+	tcase_add_test(tc, host_unplugged);
 	suite_add_tcase(s, tc);
 	return s;
 }
