@@ -236,6 +236,7 @@ static int run_jit(struct rv_hart *h, struct rv_block *b)
 		}
 	}
 	h->last_block = NULL;
+	rv_jit_note(bc->jit, h->pc, h->xlate_gen << 2 | h->priv, b->native);
 	bc->link_req = rv_jit_enter(bc->jit, h, b->native,
 				    h->vm->cfg.max_insns);
 	return 0;

@@ -8,6 +8,7 @@
  * all at once by a flush.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -27,11 +28,15 @@ int rv_jit_supported(void)
 }
 
 /*
- * entry(h, code, limit, code_gen): saves the callee-saved registers and
- * jumps to code with rbx = h, r12 = instruction limit, r13 = &vm->code_gen.
+ * entry(h, code, limit, code_gen, jtab): saves the callee-saved registers
+ * and jumps to code with rbx = h, r12 = instruction limit,
+ * r13 = &vm->code_gen, r14 = the jump table.
  * The common exit restores them and returns rax (NULL or a link request).
  * After the pushes and the pad rsp is 16-byte aligned, as helper calls
  * need.
+ * The lookup stub: h->pc (also in rax) is a jump target, insn_count is
+ * synced; continue in its code if the jump table has it for the current
+ * fetch key, else return to the dispatcher.
  */
 static void emit_prefix(struct rv_jit *j)
 {
@@ -44,6 +49,7 @@ static void emit_prefix(struct rv_jit *j)
 	op_rr(&e, 1, 0x89, RDI, RBX); /* mov rbx, rdi */
 	op_rr(&e, 1, 0x89, RDX, R12); /* mov r12, rdx */
 	op_rr(&e, 1, 0x89, RCX, R13); /* mov r13, rcx */
+	op_rr(&e, 1, 0x89, R8, R14);  /* mov r14, r8 */
 	e8(&e, 0xff);
 	e8(&e, 0xe6);                 /* jmp rsi */
 	while (e.pos & 15)
@@ -53,6 +59,32 @@ static void emit_prefix(struct rv_jit *j)
 	for (int k = 5; k >= 0; k--)
 		pop_r(&e, saved[k]);
 	e8(&e, 0xc3);
+	while (e.pos & 15)
+		e8(&e, 0xcc);
+
+	_Static_assert(sizeof(struct rv_jit_jtab) == 24, "jtab scaling");
+	j->lookup = e.pos;
+	op_rr(&e, 0, 0x89, RAX, RCX);           /* mov ecx, eax */
+	shift_ri(&e, 0, SH_SHR, RCX, 1);
+	alu_ri(&e, 0, ALU_AND, RCX, JTAB_SIZE - 1);
+	e8(&e, 0x48); e8(&e, 0x8d); e8(&e, 0x0c); e8(&e, 0x49); /* lea rcx,[rcx+rcx*2] */
+	shift_ri(&e, 1, SH_SHL, RCX, 3);
+	alu_rr(&e, 1, ALU_ADD, RCX, R14);
+	alu_rm(&e, 1, ALU_CMP, RAX, RCX, 0);
+	e8(&e, 0x75); e8(&e, 0);                /* jne miss */
+	uint32_t miss1 = e.pos;
+	ld64(&e, RDX, RBX, (int32_t)offsetof(struct rv_hart, xlate_gen));
+	shift_ri(&e, 1, SH_SHL, RDX, 2);
+	ld32(&e, RSI, RBX, (int32_t)offsetof(struct rv_hart, priv));
+	alu_rr(&e, 1, ALU_OR, RDX, RSI);
+	alu_rm(&e, 1, ALU_CMP, RDX, RCX, 8);
+	e8(&e, 0x75); e8(&e, 0);                /* jne miss */
+	uint32_t miss2 = e.pos;
+	op_mem(&e, 0, 0, 0xff, 4, RCX, 16, 0);  /* jmp [rcx + 16] */
+	j->rw[miss1 - 1] = (uint8_t)(e.pos - miss1);
+	j->rw[miss2 - 1] = (uint8_t)(e.pos - miss2);
+	e8(&e, 0x31); e8(&e, 0xc0);             /* miss: xor eax, eax */
+	patch32(&e, jmp32(&e), j->epilogue);
 	while (e.pos & 15)
 		e8(&e, 0xcc);
 	j->prefix = j->used = e.pos;
@@ -85,6 +117,8 @@ struct rv_jit *rv_jit_new(void)
 		goto fail;
 	}
 	emit_prefix(j);
+	rv_jit_flush(j);
+	j->st.flushes = 0;
 	return j;
 fail:
 	err = errno;
@@ -112,12 +146,24 @@ void rv_jit_flush(struct rv_jit *j)
 		return;
 	j->used = j->prefix;
 	j->st.flushes++;
+	for (unsigned k = 0; k < JTAB_SIZE; k++)
+		j->jtab[k].va = 1;
+}
+
+void rv_jit_note(struct rv_jit *j, uint64_t va, uint64_t key, void *code)
+{
+	struct rv_jit_jtab *t = &j->jtab[(va >> 1) & (JTAB_SIZE - 1)];
+
+	t->va = va;
+	t->key = key;
+	t->code = code;
 }
 
 void *rv_jit_enter(struct rv_jit *j, struct rv_hart *h, void *code,
 		   uint64_t limit)
 {
-	return j->entry(h, code, limit ? limit : ~0ull, &h->vm->code_gen);
+	return j->entry(h, code, limit ? limit : ~0ull, &h->vm->code_gen,
+			j->jtab);
 }
 
 uint64_t rv_jit_link_pa(const void *req)
@@ -163,6 +209,10 @@ struct rv_jit *rv_jit_new(void)
 }
 
 void rv_jit_free(struct rv_jit *j) { (void)j; }
+void rv_jit_note(struct rv_jit *j, uint64_t va, uint64_t key, void *code)
+{
+	(void)j; (void)va; (void)key; (void)code;
+}
 void rv_jit_flush(struct rv_jit *j) { (void)j; }
 
 void *rv_jit_enter(struct rv_jit *j, struct rv_hart *h, void *code,

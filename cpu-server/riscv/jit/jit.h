@@ -39,6 +39,9 @@ void rv_jit_flush(struct rv_jit *j);
 void *rv_jit_translate(struct rv_jit *j, struct rv_hart *h, uint64_t pa,
 		       const struct rv_insn *ops, unsigned n);
 
+/* Native code for virtual pc va under fetch key key (see jit_impl.h). */
+void rv_jit_note(struct rv_jit *j, uint64_t va, uint64_t key, void *code);
+
 /* Runs native code; returns NULL or a link request. */
 void *rv_jit_enter(struct rv_jit *j, struct rv_hart *h, void *code,
 		   uint64_t limit);

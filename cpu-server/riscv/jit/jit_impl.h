@@ -7,8 +7,23 @@
 
 #include "jit.h"
 
+struct rv_jit_jtab;
 typedef void *(*rv_jit_entry_fn)(struct rv_hart *h, void *code,
-				 uint64_t limit, const uint64_t *code_gen);
+				 uint64_t limit, const uint64_t *code_gen,
+				 struct rv_jit_jtab *jtab);
+
+/*
+ * Jump table: virtual pc -> native code, valid under one fetch key
+ * (h->xlate_gen << 2 | h->priv, as block.c's jump cache).  jalr and jumps
+ * out of the page look it up in native code (the lookup stub); the
+ * dispatcher fills it on every entry; a flush empties it (va 1: no jump
+ * target is odd).
+ */
+#define JTAB_SIZE 1024u
+struct rv_jit_jtab {
+	uint64_t va, key;
+	void *code;
+};
 
 struct rv_jit {
 	int fd;
@@ -18,8 +33,10 @@ struct rv_jit {
 	uint32_t used;      /* bytes in use; [0, prefix) is never flushed */
 	uint32_t prefix;
 	uint32_t epilogue;  /* offset of the common exit */
+	uint32_t lookup;    /* offset of the jump-table lookup stub */
 	rv_jit_entry_fn entry;
 	struct rv_jit_stats st;
+	struct rv_jit_jtab jtab[JTAB_SIZE];
 };
 
 /* A link request, emitted after its stub: the chained jump's rel32 field

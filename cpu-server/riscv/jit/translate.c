@@ -3,10 +3,14 @@
  * Translator: a block's micro-ops (struct rv_insn) to x86-64 code.
  *
  * Register use inside translated code: rbx = the hart, r12 = instruction
- * limit, r13 = &vm->code_gen (all three callee-saved, set by the entry
- * trampoline); rax, rcx, rdx are scratch.  Guest registers live in
- * h->x[] (x[0] stays 0 in memory: templates never write it, and a helper
- * that names rd = 0 is followed by a store of 0, as in block.c).
+ * limit, r13 = &vm->code_gen, r14 = the jump table (callee-saved, set by
+ * the entry trampoline); rax, rcx, rdx are scratch.  Guest registers live
+ * in h->x[] (x[0] stays 0 in memory: templates never write it, and a
+ * helper that names rd = 0 is followed by a store of 0, as in block.c).
+ * Inside a block the guest registers its templates use most are pinned in
+ * rsi, rdi, r8-r11: loaded after the prologue, written back (those
+ * written) before every helper call and exit, reloaded after every call
+ * (the registers are caller-saved).
  *
  * Guest state is lazy, tracked at translation time: h->pc holds the block
  * start plus pc_sync, h->insn_count the count at entry plus ic_sync.  A
@@ -41,13 +45,15 @@ _Static_assert(TLB_SIZE == 256, "tlb index mask");
 #define MAX_FIX 16
 #define MAX_COLD 200
 
-enum cold_kind { C_SLOW_LOAD, C_SLOW_STORE, C_ALT_PATH, C_LINK };
+enum cold_kind { C_SLOW_LOAD, C_SLOW_STORE, C_ALT_PATH, C_LINK,
+		 C_SPILL_EXIT };
 
 struct cold {
 	enum cold_kind kind;
 	unsigned nfix;
 	uint32_t fix[MAX_FIX];  /* rel32 fields that jump here */
 	unsigned idx;           /* op index */
+	uint32_t dirty;         /* pinned registers to write back first */
 	int32_t pc_delta;       /* to bring h->pc to the op */
 	int32_t ic_delta;       /* to bring insn_count up to the op */
 	uint32_t resume;        /* where the main path continues */
@@ -75,6 +81,11 @@ struct tr {
 	uint32_t exit_nl;   /* cold label: return 0 (state already synced) */
 	uint32_t exit_fix[256];
 	unsigned nexit_fix;
+	int8_t pin[32];     /* host register of a pinned guest register, -1 */
+	uint32_t pinned;    /* guest registers pinned */
+	uint32_t dirty;     /* pinned and written since the last write-back */
+	uint32_t written;   /* pinned registers the block writes */
+	uint32_t body;      /* cache offset after the prologue and the loads */
 	struct cold cold[MAX_COLD];
 	unsigned ncold;
 	unsigned templated, helpers;
@@ -92,6 +103,7 @@ static struct cold *new_cold(struct tr *t, enum cold_kind k)
 	c->idx = t->idx;
 	c->pc_delta = (int32_t)t->cur - t->pc_sync;
 	c->ic_delta = (int32_t)t->idx - t->ic_sync;
+	c->dirty = t->dirty;
 	return c;
 }
 
@@ -126,6 +138,22 @@ static void add_mem(struct emit *e, int32_t off, int32_t v)
 		alu_mi(e, ALU_ADD, RBX, off, v);
 }
 
+/* Writes back the pinned registers in mask. */
+static void spill(struct tr *t, uint32_t mask)
+{
+	for (unsigned x = 1; x < 32; x++)
+		if (mask & (1u << x))
+			st64(&t->e, t->pin[x], RBX, HX(x));
+}
+
+/* Loads every pinned register from h->x[]. */
+static void reload(struct tr *t)
+{
+	for (unsigned x = 1; x < 32; x++)
+		if (t->pinned & (1u << x))
+			ld64(&t->e, t->pin[x], RBX, HX(x));
+}
+
 /* Brings h->pc to the current op and insn_count to the ops before it. */
 static void sync_state(struct tr *t)
 {
@@ -156,11 +184,41 @@ static void call_op(struct tr *t, const struct rv_insn *i)
 /* An op without a template: its function, exactly as block.c calls it. */
 static void emit_helper(struct tr *t, const struct rv_insn *i)
 {
+	spill(t, t->dirty);
+	t->dirty = 0;
 	sync_state(t);
 	call_op(t, i);
 	t->ic_sync++;
 	to_exit(t, CC_NE);
+	reload(t);
 	t->helpers++;
+}
+
+/*
+ * A jump back to the block's own start: the prologue's checks, then the
+ * body again with the pinned registers still live (the body is
+ * translated as if the registers it writes were dirty on entry, so every
+ * exit writes them back).
+ */
+static void loop_back(struct tr *t)
+{
+	struct emit *e = &t->e;
+
+	add_mem(e, HOFF(pc), -t->pc_sync);
+	add_mem(e, HOFF(insn_count), (int32_t)t->idx + 1 - t->ic_sync);
+	struct cold *c = new_cold(t, C_SPILL_EXIT);
+	ld64(e, RAX, RBX, HOFF(insn_count));
+	alu_rm(e, 1, ALU_CMP, RAX, RBX, HOFF(next_time_check));
+	add_fix(t, c, jcc32(e, CC_AE));
+	alu_rr(e, 1, ALU_CMP, RAX, R12);
+	add_fix(t, c, jcc32(e, CC_AE));
+	op_mem(e, 0, 0, 0x83, 7, RBX, HOFF(kick), 0); /* cmp dword, 0 */
+	e8(e, 0);
+	add_fix(t, c, jcc32(e, CC_NE));
+	ld64(e, RAX, R13, 0);
+	alu_rm(e, 1, ALU_CMP, RAX, RBX, HOFF(code_gen));
+	add_fix(t, c, jcc32(e, CC_NE));
+	patch32(e, jmp32(e), t->body);
 }
 
 /*
@@ -173,21 +231,21 @@ static void exit_to(struct tr *t, int64_t target)
 	uint64_t page_off = t->pa & 4095;
 	int64_t abs = (int64_t)page_off + target;
 
+	if (target == 0) {
+		loop_back(t);
+		return;
+	}
+	spill(t, t->dirty);
 	add_mem(&t->e, HOFF(pc), (int32_t)(target - t->pc_sync));
 	add_mem(&t->e, HOFF(insn_count), (int32_t)t->idx + 1 - t->ic_sync);
-	if (abs < 0 || abs >= 4096) {
-		e8(&t->e, 0x31);
-		e8(&t->e, 0xc0); /* xor eax, eax */
-		jmp_epilogue(t);
+	if (abs < 0 || abs >= 4096) { /* another page: the jump table */
+		ld64(&t->e, RAX, RBX, HOFF(pc));
+		patch32(&t->e, jmp32(&t->e), t->j->lookup);
 		return;
 	}
 	while ((t->e.pos + 1) & 3)
 		e8(&t->e, 0x90);
 	uint32_t site = jmp32(&t->e);
-	if (target == 0) { /* a loop to itself: link now */
-		patch32(&t->e, site, t->entry);
-		return;
-	}
 	struct cold *c = new_cold(t, C_LINK);
 	c->site = site;
 	c->target_pa = (t->pa & ~4095ull) + (uint64_t)abs;
@@ -196,7 +254,9 @@ static void exit_to(struct tr *t, int64_t target)
 
 static void ld_x(struct tr *t, int r, unsigned x)
 {
-	if (x == 0) {
+	if (t->pinned & (1u << x)) {
+		op_rr(&t->e, 1, 0x89, t->pin[x], r); /* mov r, pin */
+	} else if (x == 0) {
 		e8(&t->e, 0x31);
 		e8(&t->e, (unsigned)(0xc0 | (r & 7) << 3 | (r & 7))); /* xor */
 	} else {
@@ -206,8 +266,30 @@ static void ld_x(struct tr *t, int r, unsigned x)
 
 static void st_x(struct tr *t, int r, unsigned x)
 {
-	if (x != 0)
+	if (t->pinned & (1u << x)) {
+		op_rr(&t->e, 1, 0x89, r, t->pin[x]); /* mov pin, r */
+		t->dirty |= 1u << x;
+	} else if (x != 0) {
 		st64(&t->e, r, RBX, HX(x));
+	}
+}
+
+/* alu rax, x[x] (w: 64 bits, else 32) */
+static void alu_x(struct tr *t, int w, int ext, unsigned x)
+{
+	if (t->pinned & (1u << x))
+		alu_rr(&t->e, w, ext, RAX, t->pin[x]);
+	else
+		alu_rm(&t->e, w, ext, RAX, RBX, HX(x));
+}
+
+/* imul rax, x[x] */
+static void imul_x(struct tr *t, int w, unsigned x)
+{
+	if (t->pinned & (1u << x))
+		op_rr(&t->e, w, 0x0faf, RAX, t->pin[x]);
+	else
+		op_mem(&t->e, 0, w, 0x0faf, RAX, RBX, HX(x), 0);
 }
 
 /* rax = h->pc + (cur - pc_sync) + add */
@@ -288,24 +370,24 @@ static int emit_op(struct tr *t, const struct rv_insn *i, uint32_t r, int w32)
 		return 1;
 	ld_x(t, RAX, i->rs1);
 	if (f7 == 1) {
-		op_mem(e, 0, w, 0x0faf, RAX, RBX, HX(i->rs2), 0); /* imul */
+		imul_x(t, w, i->rs2);
 	} else if (f3 == 1 || f3 == 5) {
 		ld_x(t, RCX, i->rs2);
 		shift_rcl(e, w, f3 == 1 ? SH_SHL : f7 ? SH_SAR : SH_SHR, RAX);
 	} else if (f3 == 0) {
-		alu_rm(e, w, f7 ? ALU_SUB : ALU_ADD, RAX, RBX, HX(i->rs2));
+		alu_x(t, w, f7 ? ALU_SUB : ALU_ADD, i->rs2);
 	} else if (w32) {
 		return 0; /* not reached: the decoder has no other *W ops */
 	} else {
 		switch (f3) {
 		case 2:
 		case 3:
-			alu_rm(e, 1, ALU_CMP, RAX, RBX, HX(i->rs2));
+			alu_x(t, 1, ALU_CMP, i->rs2);
 			setcc_rax(e, f3 == 2 ? CC_L : CC_B);
 			break;
-		case 4: alu_rm(e, 1, ALU_XOR, RAX, RBX, HX(i->rs2)); break;
-		case 6: alu_rm(e, 1, ALU_OR, RAX, RBX, HX(i->rs2)); break;
-		default: alu_rm(e, 1, ALU_AND, RAX, RBX, HX(i->rs2)); break;
+		case 4: alu_x(t, 1, ALU_XOR, i->rs2); break;
+		case 6: alu_x(t, 1, ALU_OR, i->rs2); break;
+		default: alu_x(t, 1, ALU_AND, i->rs2); break;
 		}
 	}
 	if (w32)
@@ -438,13 +520,15 @@ static void emit_branch(struct tr *t, const struct rv_insn *i, uint32_t r)
 	unsigned f3 = (r >> 12) & 7;
 
 	ld_x(t, RAX, i->rs1);
-	alu_rm(&t->e, 1, ALU_CMP, RAX, RBX, HX(i->rs2));
+	alu_x(t, 1, ALU_CMP, i->rs2);
 	uint32_t taken = jcc32(&t->e, cc[f3]);
 	int32_t ps = t->pc_sync, is = t->ic_sync;
+	uint32_t dirty = t->dirty;
 	exit_to(t, (int64_t)t->cur + i->len);
 	patch32(&t->e, taken, t->e.pos);
 	t->pc_sync = ps;
 	t->ic_sync = is;
+	t->dirty = dirty;
 	exit_to(t, (int64_t)t->cur + i->imm);
 }
 
@@ -469,11 +553,10 @@ static void emit_jalr(struct tr *t, const struct rv_insn *i)
 		pc_plus(t, RCX, i->len);
 		st_x(t, RCX, i->rd);
 	}
+	spill(t, t->dirty);
 	st64(e, RAX, RBX, HOFF(pc));
 	add_mem(e, HOFF(insn_count), (int32_t)t->idx + 1 - t->ic_sync);
-	e8(e, 0x31);
-	e8(e, 0xc0);
-	jmp_epilogue(t);
+	patch32(e, jmp32(e), t->j->lookup);
 }
 
 /* FENCE on x86-TSO: only earlier stores before later loads need a fence;
@@ -612,6 +695,7 @@ static void emit_cold(struct tr *t, struct cold *c)
 		break;
 	case C_SLOW_LOAD:
 	case C_SLOW_STORE:
+		spill(t, c->dirty);
 		add_mem(e, HOFF(pc), c->pc_delta);
 		add_mem(e, HOFF(insn_count), c->ic_delta);
 		call_op(t, i);
@@ -625,7 +709,14 @@ static void emit_cold(struct tr *t, struct cold *c)
 		}
 		add_mem(e, HOFF(pc), -c->pc_delta);
 		add_mem(e, HOFF(insn_count), -c->ic_delta - 1);
+		reload(t); /* the call clobbered them; rd is the op's result */
 		patch32(e, jmp32(e), c->resume);
+		break;
+	case C_SPILL_EXIT: /* h->pc and insn_count are synced */
+		spill(t, c->dirty);
+		e8(e, 0x31);
+		e8(e, 0xc0);
+		jmp_epilogue(t);
 		break;
 	case C_LINK: {
 		struct rv_jit_linkrec rec = { c->target_pa, c->site };
@@ -637,6 +728,45 @@ static void emit_cold(struct tr *t, struct cold *c)
 		break;
 	}
 	}
+}
+
+/* Pins the guest registers the block's templates use at least 3 times,
+ * the most used first. */
+static void choose_pins(struct tr *t)
+{
+	static const int8_t pool[] = { RSI, RDI, R8, R9, R10, R11 };
+	unsigned uses[32] = { 0 };
+
+	memset(t->pin, -1, sizeof(t->pin));
+	for (unsigned k = 0; k < t->n; k++) {
+		const struct rv_insn *i = &t->ops[k];
+		uint32_t r = insn_word(i);
+		switch (r & 0x7f) {
+		case 0x33: case 0x3b: case 0x23: case 0x63:
+			uses[i->rs2]++;
+			/* fall through */
+		case 0x13: case 0x1b: case 0x03: case 0x67:
+			uses[i->rs1]++;
+			/* fall through */
+		case 0x37: case 0x17: case 0x6f:
+			if ((r & 0x7f) != 0x23 && (r & 0x7f) != 0x63)
+				uses[i->rd]++;
+			break;
+		}
+	}
+	uses[0] = 0;
+	for (unsigned p = 0; p < sizeof(pool); p++) {
+		unsigned best = 0;
+		for (unsigned x = 1; x < 32; x++)
+			if (!(t->pinned & (1u << x)) && uses[x] > uses[best])
+				best = x;
+		if (uses[best] < 3)
+			break;
+		t->pin[best] = pool[p];
+		t->pinned |= 1u << best;
+	}
+	for (unsigned k = 0; k < t->n; k++)
+		t->written |= t->pinned & (1u << t->ops[k].rd);
 }
 
 void *rv_jit_translate(struct rv_jit *j, struct rv_hart *h, uint64_t pa,
@@ -656,6 +786,10 @@ void *rv_jit_translate(struct rv_jit *j, struct rv_hart *h, uint64_t pa,
 	t.e = (struct emit){ j->rw, t.entry, j->size, 0 };
 
 	emit_prologue(&t);
+	choose_pins(&t);
+	reload(&t);
+	t.body = t.e.pos;
+	t.dirty = t.written;
 	int ended = 0;
 	for (t.idx = 0; t.idx < n && !ended; t.idx++) {
 		ended = emit_insn(&t, &ops[t.idx]);
