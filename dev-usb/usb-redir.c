@@ -59,6 +59,9 @@
 /* How many packets may wait for the peer at once: the controller bounds
  * this already; this bound keeps a broken one from growing the list. */
 #define PENDING_MAX 4096
+/* Bytes queued for a peer that does not read: past this, new packets
+ * fail at once instead of growing the queue without bound. */
+#define OUTPUT_MAX (16u << 20)
 
 enum pend_kind {
 	PEND_CONTROL,
@@ -247,6 +250,11 @@ static struct pend *pend_add(struct redir *r, struct usb_packet *p,
 
 	if (r->npending >= PENDING_MAX)
 		return NULL;
+	if (usbredirparser_get_bufferered_output_size(r->parser) > OUTPUT_MAX) {
+		refuse(r, "not reading: %" PRIu64 " bytes queued for it",
+		       usbredirparser_get_bufferered_output_size(r->parser));
+		return NULL;
+	}
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return NULL;

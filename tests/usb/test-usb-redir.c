@@ -471,6 +471,34 @@ START_TEST(port_reset)
 }
 END_TEST
 
+/* A peer that stops reading: what is queued for it stays bounded, and
+ * packets past the bound fail at once. */
+START_TEST(peer_not_reading)
+{
+	struct usb_packet *out[64];
+	int rc = USB_RET_ASYNC, n, fd;
+
+	start(usb_redir_speed_high, 0, 0);
+	configure();
+	fd = redir_peer_detach(peer);
+	ck_assert_int_ge(fd, 0);
+	for (n = 0; n < 64 && rc == USB_RET_ASYNC; n++) {
+		out[n] = packet(0x02, USB_XFER_BULK, 1 << 20);
+		rc = dev->ops->handle(dev, out[n]);
+		settle();
+	}
+	ck_assert_int_eq(rc, USB_RET_IOERROR);
+	ck_assert_int_le(n, 20);
+	ck_assert_uint_ge(usb_redir_refused(dev), 1);
+	for (int i = 0; i < n - 1; i++)
+		dev->ops->cancel(dev, out[i]);
+	for (int i = 0; i < n; i++)
+		packet_free(out[i]);
+	close(fd);
+	stop();
+}
+END_TEST
+
 /* ---- the peer goes ---- */
 
 START_TEST(peer_unplugs_device)
@@ -822,6 +850,7 @@ static Suite *redir_suite(void)
 	tcase_add_test(tc, interrupt_in);
 	tcase_add_test(tc, interrupt_out);
 	tcase_add_test(tc, port_reset);
+	tcase_add_test(tc, peer_not_reading);
 	tcase_add_test(tc, peer_unplugs_device);
 	tcase_add_test(tc, peer_closes_stream);
 	tcase_add_test(tc, hostile_oversize);
