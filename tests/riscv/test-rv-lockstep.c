@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Lockstep mode (cpu-server/riscv/lockstep.c): the bare-metal programs pass
- * with every block engine step checked against the interpreter; a bug
+ * with every step of the block engine and of the jit (every block hot at
+ * once: ATOLL_RV_JIT_HOT=1) checked against the interpreter; a bug
  * planted in one op of the engine (ATOLL_RV_LOCKSTEP_PLANT) is caught and
  * reported (RV_EXIT_FATAL, both states and store logs on stderr); more
  * than one hart is refused with a reason.  The random differential
@@ -21,32 +22,40 @@ static const char *const progs[] = {
 };
 #define NPROGS (sizeof(progs) / sizeof(progs[0]))
 
+static const int engines[] = { RV_ENGINE_BLOCK, RV_ENGINE_JIT };
+static const char *const engine_names[] = { "block", "jit" };
+
 static void lockstep_env(const char *plant)
 {
 	setenv("ATOLL_RV_LOCKSTEP", "1", 1);
+	setenv("ATOLL_RV_JIT_HOT", "1", 1);
 	if (plant)
 		setenv("ATOLL_RV_LOCKSTEP_PLANT", plant, 1);
 	else
 		unsetenv("ATOLL_RV_LOCKSTEP_PLANT");
 }
 
+/* _i: program * 2 + engine index */
 START_TEST(progs_pass_in_lockstep)
 {
 	struct rvh t;
 	uint64_t compared, skipped;
+	const char *name = progs[_i / 2], *en = engine_names[_i & 1];
 
+	if (engines[_i & 1] == RV_ENGINE_JIT && !rv_jit_supported())
+		return;
 	lockstep_env(NULL);
-	CHECK_OK(rvh_init(&t, 1, RV_ENGINE_BLOCK, 50000000));
-	CHECK_OK(rvh_load(&t, progs[_i], 0));
+	CHECK_OK(rvh_init(&t, 1, engines[_i & 1], 50000000));
+	CHECK_OK(rvh_load(&t, name, 0));
 	int r = rvh_run(&t);
 	rv_hart_lockstep_counts(rv_vm_hart(t.vm, 0), &compared, &skipped);
-	ck_assert_msg(r == RV_EXIT_TOHOST_PASS, "%s: exit %d tohost %#llx (%s)",
-		      progs[_i], r, (unsigned long long)rv_vm_tohost(t.vm),
+	ck_assert_msg(r == RV_EXIT_TOHOST_PASS, "%s on %s: exit %d tohost %#llx (%s)",
+		      name, en, r, (unsigned long long)rv_vm_tohost(t.vm),
 		      rv_vm_error(t.vm) ? rv_vm_error(t.vm) : "");
-	ck_assert_msg(compared > 10, "%s: only %llu steps compared", progs[_i],
-		      (unsigned long long)compared);
-	printf("%s: %llu steps compared, %llu not comparable\n", progs[_i],
-	       (unsigned long long)compared, (unsigned long long)skipped);
+	ck_assert_msg(compared > 10, "%s on %s: only %llu steps compared",
+		      name, en, (unsigned long long)compared);
+	printf("%s on %s: %llu steps compared, %llu not comparable\n", name,
+	       en, (unsigned long long)compared, (unsigned long long)skipped);
 	rvh_fini(&t);
 }
 END_TEST
@@ -55,8 +64,8 @@ END_TEST
  * Runs name in lockstep with plant, stderr captured; returns the exit
  * reason and the report in buf.
  */
-static int run_planted(const char *name, const char *plant, char *buf,
-		       size_t len)
+static int run_planted(const char *name, int engine, const char *plant,
+		       char *buf, size_t len)
 {
 	struct rvh t;
 	FILE *cap = tmpfile();
@@ -64,7 +73,7 @@ static int run_planted(const char *name, const char *plant, char *buf,
 
 	ck_assert_ptr_nonnull(cap);
 	lockstep_env(plant);
-	CHECK_OK(rvh_init(&t, 1, RV_ENGINE_BLOCK, 50000000));
+	CHECK_OK(rvh_init(&t, 1, engine, 50000000));
 	CHECK_OK(rvh_load(&t, name, 0));
 	fflush(stderr);
 	dup2(fileno(cap), 2);
@@ -84,11 +93,15 @@ static int run_planted(const char *name, const char *plant, char *buf,
 	return r;
 }
 
-/* addi's result is off by one bit in the block engine: registers differ. */
+/* addi's result is off by one bit in the engine: registers differ.
+ * _i: engine index. */
 START_TEST(planted_addi_is_caught)
 {
 	static char rep[1 << 16];
-	int r = run_planted("t_int", "addi", rep, sizeof(rep));
+
+	if (engines[_i] == RV_ENGINE_JIT && !rv_jit_supported())
+		return;
+	int r = run_planted("t_int", engines[_i], "addi", rep, sizeof(rep));
 
 	ck_assert_int_eq(r, RV_EXIT_FATAL);
 	ck_assert_msg(strstr(rep, "engine and interpreter disagree"), "%s", rep);
@@ -102,7 +115,10 @@ END_TEST
 START_TEST(planted_sd_is_caught)
 {
 	static char rep[1 << 16];
-	int r = run_planted("t_int", "sd", rep, sizeof(rep));
+
+	if (engines[_i] == RV_ENGINE_JIT && !rv_jit_supported())
+		return;
+	int r = run_planted("t_int", engines[_i], "sd", rep, sizeof(rep));
 
 	ck_assert_int_eq(r, RV_EXIT_FATAL);
 	ck_assert_msg(strstr(rep, "stores by the engine: 1"), "%s", rep);
@@ -144,9 +160,9 @@ static Suite *suite(void)
 	Suite *s = suite_create("riscv-lockstep");
 	TCase *tc = tcase_create("lockstep");
 	tcase_set_timeout(tc, 120);
-	tcase_add_loop_test(tc, progs_pass_in_lockstep, 0, NPROGS);
-	tcase_add_test(tc, planted_addi_is_caught);
-	tcase_add_test(tc, planted_sd_is_caught);
+	tcase_add_loop_test(tc, progs_pass_in_lockstep, 0, 2 * NPROGS);
+	tcase_add_loop_test(tc, planted_addi_is_caught, 0, 2);
+	tcase_add_loop_test(tc, planted_sd_is_caught, 0, 2);
 	tcase_add_test(tc, plant_needs_lockstep);
 	tcase_add_test(tc, two_harts_refused);
 	suite_add_tcase(s, tc);
