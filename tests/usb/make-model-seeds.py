@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Writes the seed inputs of fuzz-scsi (seeds-scsi/) and fuzz-bot
-(seeds-bot/): the commands Linux's usb-storage and sd send at probe and
-for I/O, in each fuzzer's input format (see the fuzzers' headers).
-Usage: make-storage-seeds.py [DIR] (default: this script's folder)."""
+"""Writes the seed inputs of fuzz-scsi (seeds-scsi/), fuzz-bot
+(seeds-bot/) and fuzz-hid (seeds-hid/): the commands Linux's usb-storage
+and sd send at probe and for I/O, and usbhid's requests with key and
+pointer events, in each fuzzer's input format (see the fuzzers' headers).
+Usage: make-model-seeds.py [DIR] (default: this script's folder)."""
 import os
 import struct
 import sys
@@ -71,6 +72,26 @@ def command(tag, name):
     return out + bulk_in(13)
 
 
+def hid_control(rt, req, value, index, length, data=b''):
+    return bytes([0, rt, req]) + struct.pack('<HHH', value, index,
+                                             length) + data
+
+
+def hid_event(kind, code, value):
+    return bytes([2, kind]) + struct.pack('<Hi', code, value)
+
+
+HID_PROBE = (hid_control(0x80, 6, 0x0100, 0, 18) +
+             hid_control(0x80, 6, 0x0200, 0, 9) +
+             hid_control(0x80, 6, 0x0200, 0, 34) +
+             hid_control(0x80, 6, 0x0302, 0x409, 255) +
+             hid_control(0x00, 9, 1, 0, 0) +
+             hid_control(0x81, 6, 0x2200, 0, 128) +
+             hid_control(0x21, 0x0a, 0, 0, 0) +
+             hid_control(0x21, 0x09, 0x0200, 0, 1, b'\x02'))
+EV_SYN, EV_KEY, EV_REL, EV_ABS = 0, 1, 2, 3   # the fuzzer's type index
+
+
 def main():
     top = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(
         os.path.abspath(__file__))
@@ -92,6 +113,17 @@ def main():
         bulk_out(bytes(512)) + bulk_in(13) + bytes([7]) + b'USBD' +
         bytes(27) + bytes([6]) + command(4, 'tur'),
     }
+    seeds['seeds-hid/keyboard'] = (
+        b'\0' + HID_PROBE + bytes([1, 8]) + hid_event(EV_KEY, 30, 1) +
+        hid_event(EV_SYN, 0, 0) + bytes([1, 8]) +
+        hid_event(EV_KEY, 42, 1) + hid_event(EV_KEY, 30, 0) +
+        hid_event(EV_SYN, 0, 0) + bytes([1, 8, 1, 8]) + bytes([7]) +
+        hid_event(EV_KEY, 42, 0) + hid_event(EV_SYN, 0, 0) + bytes([1, 8]))
+    seeds['seeds-hid/tablet'] = (
+        b'\1' + HID_PROBE + hid_event(EV_ABS, 0, 100) +
+        hid_event(EV_ABS, 1, 200) + hid_event(EV_KEY, 0x110, 1) +
+        hid_event(EV_REL, 8, 300) + hid_event(EV_SYN, 0, 0) +
+        bytes([1, 6, 1, 6, 1, 6, 1, 6]))
     for name, data in seeds.items():
         path = os.path.join(top, name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
