@@ -11,12 +11,21 @@
  * port paired with it, i + 9). INPUT_EVENTS from the launcher go to every
  * keyboard and tablet port (docs/dev-usb.md).
  *
- * usage: atoll-usb [--fd=N] [--name=NAME] --device=TYPE[,key=value...]...
+ * With --state-fd, a memfd the launcher keeps across restarts, the
+ * controller's state (registers, rings, slots, endpoints, ports) lives on
+ * after the process: a restarted atoll-usb takes it back, sets the
+ * devices' configurations again and carries on where the guest's driver
+ * left it, so the guest sees no reset (xhci-state.c).
+ *
+ * usage: atoll-usb [--fd=N] [--name=NAME] [--state-fd=N]
+ *                  --device=TYPE[,key=value...]...
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <atoll/device.h>
 
@@ -44,6 +53,9 @@ struct usbctl {
 	struct dev_spec spec[MAX_DEVICES];
 	struct usb_device *hid[MAX_DEVICES];   /* keyboards and tablets */
 	unsigned nhid;
+	int state_fd;                          /* -1: none */
+	void *state;                           /* its mapping */
+	bool restored;
 };
 
 static int parse_u16(const char *s, uint16_t *out)
@@ -158,6 +170,8 @@ static int usb_opt(int opt, const char *arg, void *state)
 	struct usbctl *u = state;
 	char *copy;
 
+	if (opt == 's')
+		return parse_fd(arg, &u->state_fd);
 	if (opt != 'd')
 		return -EINVAL;
 	/* getsubopt writes into its string; argv stays as it was. */
@@ -265,6 +279,57 @@ static struct usb_device *make_device(struct usbctl *u,
 	return d;
 }
 
+/* Guest memory is mapped: a restored controller goes on with what the
+ * old process left (commands, TDs, port changes). */
+static void usb_memory(void *opaque)
+{
+	struct usbctl *u = child_state(opaque);
+
+	if (u->restored && u->x)
+		xhci_resume(u->x);
+}
+
+/* The state memfd: mapped shared, at least XHCI_STATE_SIZE bytes. */
+static int state_map(struct usbctl *u)
+{
+	struct stat st;
+
+	if (fstat(u->state_fd, &st) < 0)
+		return -errno;
+	if (st.st_size < (off_t)XHCI_STATE_SIZE)
+		return -EINVAL;
+	u->state = mmap(NULL, XHCI_STATE_SIZE, PROT_READ | PROT_WRITE,
+			MAP_SHARED, u->state_fd, 0);
+	if (u->state == MAP_FAILED) {
+		u->state = NULL;
+		return -errno;
+	}
+	return 0;
+}
+
+static void state_restore(struct usbctl *u)
+{
+	char why[128];
+	int r;
+
+	if (u->state_fd < 0)
+		return;
+	if ((r = state_map(u)) < 0) {
+		log_warn("--state-fd=%d unusable (%s): a restart will reset "
+			 "the controller", u->state_fd, strerror(-r));
+		return;
+	}
+	xhci_state_attach(u->x, u->state, XHCI_STATE_SIZE);
+	r = xhci_state_load(u->x, why, sizeof(why));
+	if (r == 1) {
+		u->restored = true;
+		log_info("controller state restored: the guest's driver goes on");
+	} else if (r < 0) {
+		log_warn("controller state refused (%s): starting from reset",
+			 why);
+	}
+}
+
 static int usb_setup(struct child *c)
 {
 	struct usbctl *u = child_state(c);
@@ -273,6 +338,7 @@ static int usb_setup(struct child *c)
 	u->c = c;
 	child_dev_config(c, &dc);
 	dc.generic = &xhci_desc;
+	dc.memory = usb_memory;
 	if (!(u->dev = atoll_dev_new(&dc)))
 		return -errno;
 	child_set_device(c, u->dev);
@@ -309,6 +375,7 @@ static int usb_setup(struct child *c)
 			u->hid[u->nhid++] = d;
 		log_info("port %u: %s", port, d->kind);
 	}
+	state_restore(u);
 	return 0;
 }
 
@@ -379,12 +446,16 @@ static void usb_teardown(struct child *c)
 	u->x = NULL;
 	atoll_dev_free(u->dev);
 	u->dev = NULL;
+	if (u->state)
+		munmap(u->state, XHCI_STATE_SIZE);
+	u->state = NULL;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'd' },
+		{ "state-fd", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct child_ops ops = {
@@ -396,7 +467,7 @@ int main(int argc, char **argv)
 		.health = usb_health,
 		.teardown = usb_teardown,
 	};
-	static struct usbctl u;
+	static struct usbctl u = { .state_fd = -1 };
 
 	return child_main(argc, argv, &ops, &u, opts, usb_opt,
 		"  --device=TYPE[,key=value...]  a device on the next root "
@@ -405,5 +476,8 @@ int main(int argc, char **argv)
 		"      storage,fd=N[,readonly][,vendor=ID][,product=ID]"
 		"[,serial=S]\n"
 		"      redir,fd=N   a connected usbredir stream socket\n"
-		"      host,fd=N    an open /dev/bus/usb/BBB/DDD\n");
+		"      host,fd=N    an open /dev/bus/usb/BBB/DDD\n"
+		"  --state-fd=N  a memfd of at least 256 KiB kept across "
+		"restarts: the\n"
+		"      controller's state, taken back by a restarted process\n");
 }

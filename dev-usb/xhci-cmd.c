@@ -339,6 +339,7 @@ static unsigned cmd_reset_device(struct xhci *x, unsigned sid)
 			ep_disable(x, sid, dci);
 	xhci_ep_cancel(x, sid, 1);
 	s->state = SLOT_DEFAULT;
+	s->dev_config = 0;
 	s->ctx[3] &= ~0xffu;
 	s->ctx[0] = (s->ctx[0] & ~(0x1fu << 27)) | 1u << 27;
 	xhci_ctx_writeback(x, sid, 0);

@@ -175,6 +175,9 @@ struct xhci_slot {
 	uint8_t port;                 /* root port, 1..XHCI_PORTS, or 0 */
 	uint64_t out_ctx;             /* the device context (DCBAA entry) */
 	uint32_t ctx[4];              /* the slot context's dwords */
+	/* The device's configuration as its last SET_CONFIGURATION set it:
+	 * a restarted process sets it again (xhci-state.c). */
+	uint8_t dev_config;
 	struct xhci_ep ep[32];        /* by DCI; [0] unused */
 };
 
@@ -215,6 +218,10 @@ struct xhci {
 	bool irq_level;
 	uint64_t pkt_seq;
 	struct xhci_stats stats;
+	/* Where the state is kept across a restart (xhci-state.c). */
+	uint8_t *state_mem;
+	size_t state_len;
+	uint64_t state_seq;
 };
 
 /* xhci-regs.c */
@@ -260,11 +267,16 @@ void xhci_ep_cancel(struct xhci *x, unsigned sid, unsigned dci);
 void xhci_ep_free(struct xhci_ep *ep);
 extern const struct usb_port_ops xhci_port_ops;
 
+/* xhci-state.c: copies the state out at the end of every entry point. */
+void xhci_state_sync(struct xhci *x);
+
 /* xhci-port.c */
 uint32_t xhci_portsc_read(struct xhci *x, unsigned port);
 void xhci_portsc_write(struct xhci *x, unsigned port, uint32_t v);
 void xhci_port_reset_all(struct xhci *x);
 void xhci_port_connection(struct xhci *x, unsigned port, bool connected);
+/* The port as its device is now, with CSC set and no event yet. */
+void xhci_port_replug(struct xhci *x, unsigned port);
 /* Port status change events for ports with a change bit (RS set). */
 void xhci_port_notify_all(struct xhci *x);
 

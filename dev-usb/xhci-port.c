@@ -92,7 +92,14 @@ static void port_slots_stop(struct xhci *x, unsigned port)
 			continue;
 		for (unsigned dci = 1; dci < 32; dci++)
 			xhci_ep_cancel(x, s, dci);
+		x->slot[s].dev_config = 0;
 	}
+}
+
+void xhci_port_replug(struct xhci *x, unsigned port)
+{
+	port_settle(x, port);
+	x->port[port].portsc |= PORTSC_CSC;
 }
 
 void xhci_port_connection(struct xhci *x, unsigned port, bool connected)

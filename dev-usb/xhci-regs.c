@@ -371,4 +371,5 @@ void xhci_mmio_write(struct xhci *x, uint64_t offset, unsigned size,
 		xhci_refuse(x, "%u-byte register write at %#x ignored", size,
 			    off);
 	}
+	xhci_state_sync(x);
 }

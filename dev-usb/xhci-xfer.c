@@ -427,6 +427,9 @@ static int td_run(struct xhci *x, unsigned sid, unsigned dci)
 			return 1;
 		}
 		ep->td_done += p->actual;
+		if (control && p->setup.bmRequestType == 0 &&
+		    p->setup.bRequest == 9)      /* SET_CONFIGURATION */
+			x->slot[sid].dev_config = (uint8_t)p->setup.wValue;
 		if (p->actual < len)
 			break;                   /* short: the TD ends */
 	} while (ep->td_done < total);
@@ -557,6 +560,7 @@ static void port_complete(void *ctl, struct usb_device *d,
 		}
 	}
 	xhci_ep_run(x, sid, dci);
+	xhci_state_sync(x);
 }
 
 static void port_wakeup(void *ctl, struct usb_device *d, uint8_t epaddr)
@@ -577,6 +581,7 @@ static void port_wakeup(void *ctl, struct usb_device *d, uint8_t epaddr)
 		ep->nak_wait = false;
 		xhci_ep_run(x, s, dci);
 	}
+	xhci_state_sync(x);
 }
 
 static void port_connection(void *ctl, struct usb_device *d, bool connected)
@@ -586,6 +591,7 @@ static void port_connection(void *ctl, struct usb_device *d, bool connected)
 
 	if (port)
 		xhci_port_connection(x, port, connected);
+	xhci_state_sync(x);
 }
 
 const struct usb_port_ops xhci_port_ops = {

@@ -58,6 +58,23 @@ int xhci_attach(struct xhci *x, unsigned port, struct usb_device *d);
 /* The first free port for a device of `speed` (0: none). */
 unsigned xhci_free_port(const struct xhci *x, enum usb_speed speed);
 
+/*
+ * Keeping the controller across a restart of the process (xhci-state.c).
+ * `mem` (XHCI_STATE_SIZE bytes, a shared mapping of a memfd the launcher
+ * keeps) receives the controller's state, plain data in two alternating
+ * copies, at the end of every entry point. xhci_state_load() takes back
+ * the newest intact copy after the devices are attached again: 1 if one
+ * was loaded, 0 if there was none (a fresh start), or -EINVAL if it was
+ * refused (why says what; the controller stays at reset). Either way the
+ * controller keeps saving into `mem`. xhci_resume() then runs the command
+ * ring and every running endpoint again once guest memory is mapped: TDs
+ * the old process left unfinished start over.
+ */
+#define XHCI_STATE_SIZE (256u * 1024u)
+int xhci_state_attach(struct xhci *x, void *mem, size_t len);
+int xhci_state_load(struct xhci *x, char *why, size_t why_len);
+void xhci_resume(struct xhci *x);
+
 /* Counters for HEALTH reports. */
 struct xhci_stats {
 	uint64_t transfers, commands, events, refusals;

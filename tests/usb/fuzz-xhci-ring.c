@@ -17,6 +17,9 @@
  *                        NAK, STALL, async, babble)
  *   7                    the driver reads every event (moves ERDP)
  *   8 off16 size8        a register read
+ *   9 flip16 bit8        the process restarts: a new controller loads
+ *                        the state the old one kept (byte flip16 of it
+ *                        flipped first if bit8 < 8), then resumes
  *
  * The process must not crash, leak, overflow or spin (libFuzzer's
  * -timeout catches the last).
@@ -82,6 +85,7 @@ static const struct usb_device_ops fdev_ops = {
 
 static struct guest g;
 static struct fdev dev;
+static uint8_t *state;
 
 static void drain(void)
 {
@@ -133,7 +137,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ram && !(ram = malloc(RAM_SIZE)))
 		abort();
+	if (!state && !(state = malloc(XHCI_STATE_SIZE)))
+		abort();
 	memset(ram, 0, RAM_SIZE);
+	memset(state, 0, XHCI_STATE_SIZE);
 	memset(&g, 0, sizeof(g));
 	memset(&dev, 0, sizeof(dev));
 	g.ram = ram;
@@ -145,12 +152,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dev.d.speed = USB_SPEED_HIGH;
 	dev.d.connected = true;
 	dev.mode = 4;
-	if (xhci_attach(g.x, 1, &dev.d) < 0)
+	if (xhci_attach(g.x, 1, &dev.d) < 0 ||
+	    xhci_state_attach(g.x, state, XHCI_STATE_SIZE) < 0)
 		abort();
 	bring_up();
 
 	while (i < size) {
-		uint8_t op = data[i++] % 9;
+		uint8_t op = data[i++] % 10;
 		size_t left = size - i;
 		const uint8_t *a = data + i;
 
@@ -234,6 +242,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 7:
 			drain();
 			break;
+		case 9: {
+			char why[128];
+
+			if (left < 3)
+				goto out;
+			if (a[2] < 8)
+				state[(a[0] | a[1] << 8) % (XHCI_STATE_SIZE / 2)] ^=
+					(uint8_t)(1u << a[2]);
+			i += 3;
+			xhci_free(g.x);
+			dev.held = NULL;
+			if (!(g.x = xhci_new(&g_ops, &g)) ||
+			    xhci_attach(g.x, 1, &dev.d) < 0 ||
+			    xhci_state_attach(g.x, state, XHCI_STATE_SIZE) < 0)
+				abort();
+			if (xhci_state_load(g.x, why, sizeof(why)) == 1)
+				xhci_resume(g.x);
+			break;
+		}
 		default:
 			if (left < 3)
 				goto out;

@@ -27,6 +27,7 @@ struct fake {
 	bool async_next;
 	struct usb_packet *held;
 	unsigned handled;
+	unsigned config;        /* the last SET_CONFIGURATION */
 };
 
 static const uint8_t dev_desc[18] = {
@@ -50,6 +51,8 @@ static int fake_handle(struct usb_device *d, struct usb_packet *p)
 		return p->status = USB_RET_ASYNC;
 	}
 	if (p->ep == 0) {
+		if (p->setup.bmRequestType == 0 && p->setup.bRequest == 9)
+			f->config = p->setup.wValue;
 		if (p->setup.bmRequestType == 0x80 && p->setup.bRequest == 6 &&
 		    (p->setup.wValue >> 8) == 1) {
 			size_t n = p->len < 18 ? p->len : 18;
@@ -667,6 +670,137 @@ START_TEST(mmio_odd_accesses)
 }
 END_TEST
 
+
+/* ---- restart: the state in a memfd-like buffer ---- */
+
+static uint8_t *state_mem;
+
+static void restart_setup(void)
+{
+	setup();
+	state_mem = calloc(1, XHCI_STATE_SIZE);
+	ck_assert_ptr_nonnull(state_mem);
+	ck_assert_int_eq(xhci_state_attach(g.x, state_mem, XHCI_STATE_SIZE), 0);
+}
+
+static void restart_teardown(void)
+{
+	teardown();
+	free(state_mem);
+}
+
+static struct fake dev2;
+
+/* The process dies (its controller is gone without a word to the guest)
+ * and a new one attaches a new device on port 1 and loads the state. */
+static int restart(char *why, size_t len)
+{
+	int r;
+
+	xhci_free(g.x);
+	memset(&dev2, 0, sizeof(dev2));
+	dev2.d.ops = &fake_ops;
+	dev2.d.kind = "fake";
+	dev2.d.speed = USB_SPEED_HIGH;
+	dev2.d.connected = true;
+	g.x = xhci_new(&g_ops, &g);
+	ck_assert_ptr_nonnull(g.x);
+	ck_assert_int_eq(xhci_attach(g.x, 1, &dev2.d), 0);
+	ck_assert_int_eq(xhci_state_attach(g.x, state_mem, XHCI_STATE_SIZE), 0);
+	r = xhci_state_load(g.x, why, len);
+	if (r == 1)
+		xhci_resume(g.x);
+	return r;
+}
+
+START_TEST(state_survives_restart)
+{
+	unsigned sid = enumerate();
+	uint64_t trb;
+	struct trb ev;
+	char why[128] = "";
+
+	configure(sid);
+	/* SET_CONFIGURATION(1), no data stage. */
+	g_xfer(&g, 1, 0x0001ull << 16 | 9u << 8, 8,
+	       TRB_SETUP << 10 | TRB_IDT);
+	g_xfer(&g, 1, 0, 0, TRB_STATUS << 10 | TRB_IOC | TRB_DIR_IN);
+	ring(sid, 1);
+	ck_assert_uint_eq(expect_event(TRB_EV_TRANSFER).status >> 24,
+			  CC_SUCCESS);
+	ck_assert_uint_eq(dev.config, 1);
+	/* An interrupt IN waits (NAK) when the process dies. */
+	trb = g_xfer(&g, 5, g_addr(G_DATA), 8,
+		     TRB_NORMAL << 10 | TRB_ISP | TRB_IOC);
+	ring(sid, 5);
+	expect_no_event();
+
+	ck_assert_int_eq(restart(why, sizeof(why)), 1);
+	/* The new device was configured again and asked for the report. */
+	ck_assert_uint_eq(dev2.config, 1);
+	ck_assert_uint_eq(dev2.handled, 2);
+	ck_assert(portsc(1) & PORTSC_PED);
+	ck_assert(!(g_rd(&g, XHCI_OP + 4) & STS_HCH));
+	dev2.int_ready = 1;
+	usb_port_wakeup(&dev2.d, 0x82);
+	ev = expect_event(TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.param, trb);
+	ck_assert_uint_eq(ev.status >> 24, CC_SUCCESS);
+	/* Commands and bulk transfers go on where they were. */
+	ck_assert_uint_eq(command(0, 0, TRB_NOOP_CMD << 10, NULL), CC_SUCCESS);
+	trb = g_xfer(&g, 3, g_addr(G_DATA), 512, TRB_NORMAL << 10 | TRB_IOC);
+	ring(sid, 3);
+	ev = expect_event(TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.param, trb);
+	ck_assert_uint_eq(ev.status >> 24, CC_SUCCESS);
+}
+END_TEST
+
+START_TEST(state_fresh_and_damaged)
+{
+	char why[128] = "";
+	uint32_t rnd = 12345;
+	uint8_t *good = malloc(XHCI_STATE_SIZE);
+	unsigned loaded = 0, refused = 0;
+
+	ck_assert_ptr_nonnull(good);
+	/* Zeroes: a first start. */
+	memset(state_mem, 0, XHCI_STATE_SIZE);
+	ck_assert_int_eq(restart(why, sizeof(why)), 0);
+	/* A state with a device addressed, then damaged at random: each
+	 * is loaded (and the controller still works) or refused whole. */
+	g_start(&g);
+	enumerate();
+	memcpy(good, state_mem, XHCI_STATE_SIZE);
+	for (unsigned i = 0; i < 300; i++) {
+		int r;
+
+		memcpy(state_mem, good, XHCI_STATE_SIZE);
+		for (unsigned k = 0; k < 1 + i % 32; k++) {
+			rnd = rnd * 1103515245u + 12345u;
+			state_mem[(rnd >> 8) % (XHCI_STATE_SIZE / 3)] ^=
+				(uint8_t)(1u << (rnd % 8));
+		}
+		r = restart(why, sizeof(why));
+		ck_assert_int_ge(r, -EINVAL);
+		if (r == 1) {
+			loaded++;
+			g_cmd_post(&g, 0, 0, TRB_NOOP_CMD << 10);
+			g_wr(&g, XHCI_DB + 4, 1);
+		} else {
+			refused++;
+		}
+	}
+	/* Garbage throughout: refused. */
+	memset(state_mem, 0x5a, XHCI_STATE_SIZE);
+	ck_assert_int_eq(restart(why, sizeof(why)), -EINVAL);
+	ck_assert(xhci_failed(g.x) || g_rd(&g, XHCI_OP + 4) & STS_HCH);
+	ck_assert_uint_gt(loaded, 0);
+	ck_assert_uint_gt(refused, 0);
+	free(good);
+}
+END_TEST
+
 static Suite *xhci_suite(void)
 {
 	Suite *s = suite_create("xhci");
@@ -687,6 +821,11 @@ static Suite *xhci_suite(void)
 	tcase_add_test(t, hostile_erst);
 	tcase_add_test(t, event_ring_full);
 	tcase_add_test(t, mmio_odd_accesses);
+	suite_add_tcase(s, t);
+	t = tcase_create("restart");
+	tcase_add_checked_fixture(t, restart_setup, restart_teardown);
+	tcase_add_test(t, state_survives_restart);
+	tcase_add_test(t, state_fresh_and_damaged);
 	suite_add_tcase(s, t);
 	return s;
 }
