@@ -90,6 +90,7 @@ struct intr_report {
 /* An interrupt IN endpoint's reports (indexed by endpoint number). */
 struct intr_in {
 	bool started;            /* start_interrupt_receiving sent */
+	uint64_t start_id;       /* its id: statuses for others are stale */
 	int err;                 /* a status to report at the next poll */
 	unsigned count;
 	struct intr_report *head, *tail;
@@ -243,6 +244,17 @@ static void parser_log(void *priv, int level, const char *msg)
 /* ------------------------------------------------------------------ */
 /* Pending packets */
 
+/* A fresh id: 32 bits unless both sides speak 64-bit ones; never 0. */
+static uint64_t new_id(struct redir *r)
+{
+	r->next_id++;
+	if (!usbredirparser_peer_has_cap(r->parser, usb_redir_cap_64bits_ids))
+		r->next_id &= 0xffffffffu;
+	if (!r->next_id)
+		r->next_id = 1;
+	return r->next_id;
+}
+
 static struct pend *pend_add(struct redir *r, struct usb_packet *p,
 			     enum pend_kind kind, uint8_t ep, uint32_t asked)
 {
@@ -258,13 +270,7 @@ static struct pend *pend_add(struct redir *r, struct usb_packet *p,
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return NULL;
-	/* 32-bit ids unless both sides speak 64-bit ones; 0 is never used. */
-	r->next_id++;
-	if (!usbredirparser_peer_has_cap(r->parser, usb_redir_cap_64bits_ids))
-		r->next_id &= 0xffffffffu;
-	if (!r->next_id)
-		r->next_id = 1;
-	q->id = r->next_id;
+	q->id = new_id(r);
 	q->p = p;
 	q->kind = kind;
 	q->ep = ep;
@@ -405,9 +411,8 @@ static void intr_stop_all(struct redir *r, bool tell_peer)
 				.endpoint = (uint8_t)(0x80 | i),
 			};
 
-			r->next_id++;
 			usbredirparser_send_stop_interrupt_receiving(
-				r->parser, r->next_id & 0xffffffffu, &h);
+				r->parser, new_id(r), &h);
 		}
 		intr_clear(&r->intr[i]);
 	}
@@ -591,9 +596,12 @@ static void p_interrupt_receiving_status(
 		return;
 	}
 	in = &r->intr[h->endpoint & 0x0f];
-	if (!in->started) {
-		log_debug("%s: interrupt_receiving_status for %02x, not "
-			  "receiving", r->name, h->endpoint);
+	if (!in->started || id != in->start_id) {
+		/* The answer to a stop, or to a start before a new
+		 * configuration: nothing to do with the receiving now. */
+		log_debug("%s: interrupt_receiving_status for %02x, id %"
+			  PRIu64 ", not the current start", r->name,
+			  h->endpoint, id);
 		return;
 	}
 	if (h->status == usb_redir_success)
@@ -1087,9 +1095,9 @@ static int handle_interrupt_in(struct redir *r, struct usb_packet *p)
 			.endpoint = p->ep,
 		};
 
-		r->next_id++;
-		usbredirparser_send_start_interrupt_receiving(
-			r->parser, r->next_id & 0xffffffffu, &h);
+		in->start_id = new_id(r);
+		usbredirparser_send_start_interrupt_receiving(r->parser,
+							      in->start_id, &h);
 		in->started = true;
 		flush(r);
 	}

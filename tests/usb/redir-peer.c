@@ -521,6 +521,8 @@ static void h_stop_intr(void *priv, uint64_t id,
 	p->st.intr_stops++;
 	if (h->endpoint == EP_INTR_IN)
 		p->receiving = false;
+	if (p->cfg.hostile & PEER_STOP_FAILS)
+		s.status = usb_redir_ioerror;
 	usbredirparser_send_interrupt_receiving_status(p->parser, id, &s);
 }
 

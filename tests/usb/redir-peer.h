@@ -32,6 +32,9 @@ enum redir_peer_hostile {
 	PEER_BAD_STATUS = 1u << 5,
 	/* A bulk IN makes the peer close the stream. */
 	PEER_CLOSE = 1u << 6,
+	/* stop_interrupt_receiving is answered with ioerror: a status the
+	 * guest must not take for a later start's. */
+	PEER_STOP_FAILS = 1u << 7,
 };
 
 struct redir_peer_config {

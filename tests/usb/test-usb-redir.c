@@ -499,6 +499,33 @@ START_TEST(peer_not_reading)
 }
 END_TEST
 
+/* The guest polls again right after a port reset, before the peer's
+ * answer to the stop: a failed stop must not end the new receiving. */
+START_TEST(stale_receiving_status)
+{
+	const uint8_t report[2] = { 7, 9 };
+	struct usb_packet *p;
+
+	start(usb_redir_speed_high, PEER_STOP_FAILS, 0);
+	configure();
+	p = packet(0x83, USB_XFER_INTERRUPT, 8);
+	ck_assert_int_eq(dev->ops->handle(dev, p), USB_RET_NAK);
+	settle();
+	dev->ops->reset(dev);
+	ck_assert_int_eq(dev->ops->handle(dev, p), USB_RET_NAK);
+	settle();
+	ck_assert_uint_eq(redir_peer_stats(peer)->intr_stops, 1);
+	ck_assert_uint_eq(redir_peer_stats(peer)->intr_starts, 2);
+	ck_assert_int_eq(dev->ops->handle(dev, p), USB_RET_NAK);
+	ck_assert_int_eq(redir_peer_interrupt(peer, report, 2), 0);
+	settle();
+	ck_assert_int_eq(dev->ops->handle(dev, p), USB_RET_SUCCESS);
+	ck_assert_uint_eq(p->actual, 2);
+	packet_free(p);
+	stop();
+}
+END_TEST
+
 /* ---- the peer goes ---- */
 
 START_TEST(peer_unplugs_device)
@@ -850,6 +877,7 @@ static Suite *redir_suite(void)
 	tcase_add_test(tc, interrupt_in);
 	tcase_add_test(tc, interrupt_out);
 	tcase_add_test(tc, port_reset);
+	tcase_add_test(tc, stale_receiving_status);
 	tcase_add_test(tc, peer_not_reading);
 	tcase_add_test(tc, peer_unplugs_device);
 	tcase_add_test(tc, peer_closes_stream);
