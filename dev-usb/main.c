@@ -17,7 +17,7 @@
  * devices' configurations again and carries on where the guest's driver
  * left it, so the guest sees no reset (xhci-state.c).
  *
- * usage: atoll-usb [--fd=N] [--name=NAME] [--state-fd=N]
+ * usage: atoll-usb [--fd=N] [--name=NAME] [--state-fd=N] [--file=NAME=FD]
  *                  --device=TYPE[,key=value...]...
  */
 #include <errno.h>
@@ -172,6 +172,19 @@ static int usb_opt(int opt, const char *arg, void *state)
 
 	if (opt == 's')
 		return parse_fd(arg, &u->state_fd);
+	if (opt == 'f') {
+		/* --file=NAME=FD, as kind external passes its files:
+		 * "state" is the state memfd; the others are named by fd in
+		 * --device options. */
+		const char *eq = strchr(arg, '=');
+		int fd;
+
+		if (!eq || eq == arg || parse_fd(eq + 1, &fd) < 0)
+			return -EINVAL;
+		if ((size_t)(eq - arg) == 5 && !strncmp(arg, "state", 5))
+			u->state_fd = fd;
+		return 0;
+	}
 	if (opt != 'd')
 		return -EINVAL;
 	/* getsubopt writes into its string; argv stays as it was. */
@@ -456,6 +469,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "state-fd", required_argument, NULL, 's' },
+		{ "file", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct child_ops ops = {
@@ -479,5 +493,7 @@ int main(int argc, char **argv)
 		"      host,fd=N    an open /dev/bus/usb/BBB/DDD\n"
 		"  --state-fd=N  a memfd of at least 256 KiB kept across "
 		"restarts: the\n"
-		"      controller's state, taken back by a restarted process\n");
+		"      controller's state, taken back by a restarted process\n"
+		"  --file=NAME=FD  kind external's files: \"state\" is "
+		"--state-fd=FD\n");
 }
