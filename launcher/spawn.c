@@ -13,13 +13,14 @@
 #include "log.h"
 
 /* The environment a child sees: only what changes how Atoll itself logs
- * or how a sanitizer build reports, and the cpu's default engine (so a
- * whole test suite can run on another engine). */
+ * or how a sanitizer build reports, and the cpu's default engine and
+ * lockstep check (so a whole test suite can run on another engine, or
+ * checked against the interpreter). */
 static void child_env(char **envp, size_t max)
 {
 	static const char *const keep[] = {
 		"ATOLL_LOG", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS",
-		"ATOLL_RV_ENGINE",
+		"ATOLL_RV_ENGINE", "ATOLL_RV_LOCKSTEP",
 	};
 	static char level[32];
 	size_t n = 0;
