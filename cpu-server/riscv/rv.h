@@ -164,7 +164,8 @@ const char *rv_vm_error(const struct rv_vm *vm);
  */
 void rv_hart_set_irq(struct rv_hart *h, uint64_t mip_bit, bool level);
 
-/* Instructions retired by the hart so far (minstret). */
+/* Instructions executed by the hart so far, trapping ones included (what
+ * max_insns counts; minstret leaves out the ones that trapped). */
 uint64_t rv_hart_insn_count(const struct rv_hart *h);
 /* Host-CPU yields after runs of PAUSE (spin-wait loops), since reset. */
 uint64_t rv_hart_spin_yields(const struct rv_hart *h);
