@@ -291,6 +291,20 @@ static void apply(struct xhci *x, const struct saved *s)
 	for (unsigned i = 1; i <= XHCI_SLOTS; i++)
 		if (x->slot[i].enabled && x->slot[i].port)
 			reconfigure(x, i);
+	/* Writes to the registers while no process served them were lost
+	 * (atoll-cpu drops them): an acknowledgement of IMAN.IP or
+	 * USBSTS.EINT among them would leave the line high with nothing to
+	 * read, and Linux's handler, finding EINT clear, would call it
+	 * spurious until the kernel disables the line. So the interrupt is
+	 * pending exactly when there are events the guest has not read. */
+	x->intr.iman &= ~IMAN_IP;
+	x->usbsts &= ~STS_EINT;
+	if (x->intr.valid &&
+	    (x->intr.erdp & ~0xfull) != x->intr.seg[x->intr.enq_seg].base +
+	    (uint64_t)x->intr.enq_idx * TRB_SIZE) {
+		x->intr.iman |= IMAN_IP;
+		x->usbsts |= STS_EINT;
+	}
 	xhci_update_irq(x);
 }
 
