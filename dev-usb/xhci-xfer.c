@@ -584,13 +584,34 @@ static void port_wakeup(void *ctl, struct usb_device *d, uint8_t epaddr)
 	xhci_state_sync(x);
 }
 
+/* A passthrough device learns its speed when its peer announces it: one
+ * that does not fit its port's protocol moves to the paired port (USB 2
+ * port i <-> USB 3 port i + 8), which the guest sees as a disconnection
+ * here and a connection there. */
 static void port_connection(void *ctl, struct usb_device *d, bool connected)
 {
 	struct xhci *x = ctl;
 	unsigned port = dev_port(x, d);
 
-	if (port)
-		xhci_port_connection(x, port, connected);
+	if (!port)
+		return;
+	if (connected && (d->speed == USB_SPEED_SUPER) != x->port[port].usb3) {
+		unsigned other = x->port[port].usb3 ? port - XHCI_USB2_PORTS :
+				 port + XHCI_USB2_PORTS;
+
+		if (x->port[other].dev) {
+			xhci_refuse(x, "port %u: a device of speed %u cannot "
+				    "move to port %u, which is taken", port,
+				    d->speed, other);
+			return;
+		}
+		x->port[port].dev = NULL;
+		if (x->port[port].portsc & PORTSC_CCS)
+			xhci_port_connection(x, port, false);
+		x->port[other].dev = d;
+		port = other;
+	}
+	xhci_port_connection(x, port, connected);
 	xhci_state_sync(x);
 }
 
@@ -605,8 +626,8 @@ int xhci_attach(struct xhci *x, unsigned port, struct usb_device *d)
 	if (port == 0 || port > XHCI_PORTS || !d ||
 	    (d->speed == USB_SPEED_SUPER) != x->port[port].usb3)
 		return -EINVAL;
-	if (x->port[port].dev)
-		return -EBUSY;
+	if (x->port[port].dev || d->port)
+		return -EBUSY;               /* the port, or the device, is in use */
 	x->port[port].dev = d;
 	usb_port_attach(d, &xhci_port_ops, x);
 	if (d->connected)

@@ -53,7 +53,10 @@ void xhci_mmio_write(struct xhci *x, uint64_t offset, unsigned size,
 
 /* Plugs `d` into root port `port` (1..XHCI_PORTS); the controller owns it
  * from now on (destroys it in xhci_free). Returns 0, -EINVAL for a bad
- * port or a speed the port cannot carry, -EBUSY if the port is taken. */
+ * port or a speed the port cannot carry, -EBUSY if the port is taken or
+ * the device is already plugged in. A passthrough device whose speed
+ * turns out not to fit (SuperSpeed on a USB 2 port, or the reverse) moves
+ * to the paired port (i <-> i + 8) when it connects. */
 int xhci_attach(struct xhci *x, unsigned port, struct usb_device *d);
 /* The first free port for a device of `speed` (0: none). */
 unsigned xhci_free_port(const struct xhci *x, enum usb_speed speed);

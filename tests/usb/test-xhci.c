@@ -309,6 +309,37 @@ START_TEST(port_reset_resets_device)
 }
 END_TEST
 
+START_TEST(superspeed_moves_to_usb3_port)
+{
+	static struct fake ss;
+	struct trb ev;
+
+	expect_event(TRB_EV_PORT);
+	memset(&ss, 0, sizeof(ss));
+	ss.d.ops = &fake_ops;
+	ss.d.kind = "fake";
+	ss.d.speed = USB_SPEED_FULL;       /* until its peer says */
+	ck_assert_int_eq(xhci_attach(g.x, 2, &ss.d), 0);
+	ck_assert_int_eq(xhci_attach(g.x, 3, &ss.d), -EBUSY);
+	ck_assert(!(portsc(2) & PORTSC_CCS));
+	ss.d.speed = USB_SPEED_SUPER;
+	usb_port_connection(&ss.d, true);
+	ev = expect_event(TRB_EV_PORT);
+	ck_assert_uint_eq(ev.param >> 24, 2 + XHCI_USB2_PORTS);
+	ck_assert(!(portsc(2) & PORTSC_CCS));
+	ck_assert(portsc(2 + XHCI_USB2_PORTS) & PORTSC_CCS);
+	ck_assert(portsc(2 + XHCI_USB2_PORTS) & PORTSC_PED);
+	ck_assert_uint_eq((portsc(2 + XHCI_USB2_PORTS) & PORTSC_SPEED_MASK) >>
+			  PORTSC_SPEED_SHIFT, USB_SPEED_SUPER);
+	expect_no_event();
+	/* Gone again: the USB 3 port shows it. */
+	usb_port_connection(&ss.d, false);
+	ev = expect_event(TRB_EV_PORT);
+	ck_assert_uint_eq(ev.param >> 24, 2 + XHCI_USB2_PORTS);
+	ck_assert(!(portsc(2 + XHCI_USB2_PORTS) & PORTSC_CCS));
+}
+END_TEST
+
 START_TEST(control_get_descriptor)
 {
 	unsigned sid = enumerate();
@@ -828,6 +859,7 @@ static Suite *xhci_suite(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, reset_and_run);
 	tcase_add_test(t, port_reset_resets_device);
+	tcase_add_test(t, superspeed_moves_to_usb3_port);
 	tcase_add_test(t, control_get_descriptor);
 	tcase_add_test(t, bulk_out_and_in);
 	tcase_add_test(t, interrupt_nak_then_wakeup);
