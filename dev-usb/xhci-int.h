@@ -131,7 +131,9 @@ enum { EPT_INVALID = 0, EPT_ISOCH_OUT = 1, EPT_BULK_OUT = 2, EPT_INT_OUT = 3,
 
 /* Bounds on what one guest action may make the controller do. */
 #define XHCI_MAX_LINKS 32u          /* Link TRBs in a row */
-#define XHCI_TD_MAX_TRBS 256u       /* TRBs in one TD */
+/* TRBs in one TD: Linux queues a 1 MiB SuperSpeed usb-storage transfer
+ * of 4 KiB pages as 256 Normal TRBs; 1024 leaves room. */
+#define XHCI_TD_MAX_TRBS 1024u
 #define XHCI_CHUNK (256u * 1024u)   /* bytes handed to a device at once */
 #define XHCI_TDS_PER_KICK 1024u     /* TDs per doorbell */
 #define XHCI_CMDS_PER_KICK 256u     /* commands per doorbell */

@@ -529,6 +529,28 @@ START_TEST(hostile_link_loop)
 }
 END_TEST
 
+START_TEST(hostile_endless_td)
+{
+	unsigned sid = enumerate();
+	struct trb ev;
+
+	configure(sid);
+	/* Four chained Normal TRBs and a Link back without toggling the
+	 * cycle: a TD that never ends. */
+	for (unsigned i = 0; i < 4; i++)
+		g_trb(&g, G_RING(3) + 16 * i, g_addr(G_DATA), 8,
+		      TRB_NORMAL << 10 | TRB_CH | TRB_C);
+	g_trb(&g, G_RING(3) + 64, g_addr(G_RING(3)), 0,
+	      TRB_LINK << 10 | TRB_C);
+	ring(sid, 3);
+	ev = expect_event(TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.status >> 24, CC_TRB);
+	ck_assert_uint_eq(dev.handled, 0);
+	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32 * 3) & 7,
+			  EP_HALTED);
+}
+END_TEST
+
 START_TEST(hostile_pointers)
 {
 	unsigned sid = enumerate();
@@ -866,6 +888,7 @@ static Suite *xhci_suite(void)
 	tcase_add_test(t, async_completion_and_stop);
 	tcase_add_test(t, stall_and_recover);
 	tcase_add_test(t, hostile_link_loop);
+	tcase_add_test(t, hostile_endless_td);
 	tcase_add_test(t, hostile_pointers);
 	tcase_add_test(t, hostile_command_ring);
 	tcase_add_test(t, hostile_slots);
