@@ -9,8 +9,6 @@
 
 #include <string.h>
 
-#define CONFIG_HEADER_LEN 9
-
 static unsigned ep_bit(uint8_t ep)
 {
 	return (ep & 0x0f) + ((ep & USB_DIR_IN) ? 16 : 0);
