@@ -28,7 +28,7 @@ static const char machine_usage[] =
 "Testing:\n"
 "  --tohost ADDR       a store to ADDR ends the run (1 = pass)\n"
 "  --max-insns N       per-hart instruction budget\n"
-"  --engine interp|block|jit (jit: x86-64 hosts only)\n"
+"  --engine interp|block|jit (jit: x86-64 hosts only, the default there)\n"
 "\n"
 "Exit status: 0 guest powered off (or SHUTDOWN), 1 error or lost bus,\n"
 "2 guest reset, 3 guest reported failure, 4 emulation error,\n"

@@ -99,6 +99,19 @@ void rv_bcache_free(struct rv_hart *h)
 {
 	if (!h->bc)
 		return;
+	if (h->bc->jit && getenv("ATOLL_RV_JIT_STATS")) {
+		struct rv_jit_stats s;
+		rv_jit_get_stats(h->bc->jit, &s);
+		fprintf(stderr, "riscv jit: hart %u: %llu blocks translated "
+			"(%llu ops templated, %llu helper calls), %llu flushes, "
+			"%llu links, %llu code bytes in use\n", h->id,
+			(unsigned long long)s.blocks,
+			(unsigned long long)s.ops_templated,
+			(unsigned long long)s.ops_helper,
+			(unsigned long long)s.flushes,
+			(unsigned long long)s.links,
+			(unsigned long long)s.bytes);
+	}
 	rv_jit_free(h->bc->jit);
 	free(h->bc->arena);
 	free(h->bc);

@@ -37,7 +37,8 @@ struct rv_mmio_ops {
 };
 
 enum rv_engine {
-	RV_ENGINE_DEFAULT = 0, /* env ATOLL_RV_ENGINE=interp|block|jit, else block */
+	RV_ENGINE_DEFAULT = 0, /* env ATOLL_RV_ENGINE=interp|block|jit, else jit
+				* on x86-64 hosts, block elsewhere */
 	RV_ENGINE_INTERP = 1,  /* instruction-at-a-time reference interpreter */
 	RV_ENGINE_BLOCK = 2,   /* cached, chained pre-decoded blocks */
 	RV_ENGINE_JIT = 3,     /* hot blocks to native code (x86-64 hosts) */

@@ -20,6 +20,8 @@ static int pick_engine(int engine)
 
 	if (engine == RV_ENGINE_DEFAULT && e && strcmp(e, "interp") == 0)
 		engine = RV_ENGINE_INTERP;
+	else if (engine == RV_ENGINE_DEFAULT && e && strcmp(e, "block") == 0)
+		engine = RV_ENGINE_BLOCK;
 	else if (engine == RV_ENGINE_DEFAULT && e && strcmp(e, "jit") == 0)
 		engine = RV_ENGINE_JIT;
 	if (engine == RV_ENGINE_JIT && !rv_jit_supported()) {
@@ -27,7 +29,10 @@ static int pick_engine(int engine)
 			"using the block engine\n");
 		engine = RV_ENGINE_BLOCK;
 	}
-	return engine == RV_ENGINE_DEFAULT ? RV_ENGINE_BLOCK : engine;
+	/* default: jit where it runs (the guest suite passes on it) */
+	if (engine == RV_ENGINE_DEFAULT)
+		engine = rv_jit_supported() ? RV_ENGINE_JIT : RV_ENGINE_BLOCK;
+	return engine;
 }
 
 static int config_ok(const struct rv_vm_config *c)

@@ -98,6 +98,7 @@ struct rv_jit *rv_jit_new(void)
 
 	if (!j)
 		return NULL;
+	j->fd = -1;
 	j->size = JIT_CACHE_SIZE;
 	j->fd = memfd_create("atoll-jit", MFD_CLOEXEC);
 	if (j->fd < 0)
@@ -116,6 +117,10 @@ struct rv_jit *rv_jit_new(void)
 		j->rx = NULL;
 		goto fail;
 	}
+	/* the mappings keep the memory: no descriptor per hart stays open
+	 * (the sandbox allows 128) */
+	close(j->fd);
+	j->fd = -1;
 	emit_prefix(j);
 	rv_jit_flush(j);
 	j->st.flushes = 0;

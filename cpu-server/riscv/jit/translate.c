@@ -776,6 +776,7 @@ void *rv_jit_translate(struct rv_jit *j, struct rv_hart *h, uint64_t pa,
 
 	memset(&t, 0, offsetof(struct tr, cold));
 	t.ncold = 0;
+	t.templated = t.helpers = 0;
 	t.j = j;
 	t.h = h;
 	t.vm = h->vm;
