@@ -10,7 +10,12 @@
  *   - host: /dev/bus/usb/BBB/DDD, only with --allow-usb-host: a manifest
  *     must not take the host's hardware on its own.
  * Keyboards and tablets need nothing: QMP send-key and input-send-event
- * and the display's clients reach them as INPUT_EVENTS (qmp-input.c). */
+ * and the display's clients reach them as INPUT_EVENTS (qmp-input.c).
+ *
+ * The controller's state memfd (fd 4, --state-fd=4) is made at the first
+ * start and handed to every later one, so a restarted atoll-usb takes the
+ * controller back where the guest's driver left it (dev-usb/xhci.h,
+ * xhci_state_load: the new process checks what the old one wrote). */
 #include "usb.h"
 
 #include <ctype.h>
@@ -22,15 +27,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "../../dev-usb/xhci.h"
 #include "kind.h"
 #include "socket-connect.h"
 
-/* The first fd a port is granted as: after stdout, stderr and the bus. */
-#define FIRST_FD 4
+/* After stdout, stderr and the bus: the state memfd, then the ports' fds
+ * in port order. */
+#define STATE_FD 4
+#define FIRST_FD 5
+/* The manifest's ports are atoll-usb's --device options, one per USB 2
+ * root port. */
+_Static_assert(USB_MAX_PORTS == XHCI_USB2_PORTS, "ports: one per USB 2 port");
 /* usbfs device nodes (USB_DEVICE_MAJOR, the kernel's devices.txt). */
 #define USBFS_MAJOR 189
 #define SERIAL_MAX 32
@@ -254,6 +266,7 @@ static int usb_read(struct mctx *c, const struct mmap *dev,
 
 	if (!x)
 		return -ENOMEM;
+	x->state_fd = -1;
 	d->data = x;
 	mx_lookup(dev, "ports", &v);
 	if ((r = mx_require(c, &v)) < 0)
@@ -385,14 +398,53 @@ static int plan_peer(struct launch_plan *plan, size_t i,
 	return plan_grant(plan, peer, fd);
 }
 
-/* --device=TYPE[,fd=N][,readonly][,vendor=...] for each port, in order;
- * the fds from 4 up in port order. */
+int usb_state_fd(const struct device_config *d)
+{
+	struct usb_config *x = d->data;
+	int fd;
+
+	if (x->state_fd >= 0)
+		return x->state_fd;
+	fd = memfd_create("atoll-usb-state", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	/* Sealed: a device cannot resize what its successor maps. */
+	if (ftruncate(fd, XHCI_STATE_SIZE) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	return x->state_fd = fd;
+}
+
+static int plan_state(const struct device_config *d,
+		      struct launch_plan *plan)
+{
+	int rc, fd = usb_state_fd(d);
+
+	if (fd < 0 || (fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		rc = fd < 0 ? fd : -errno;
+		snprintf(plan->why, sizeof(plan->why), "cannot make the "
+			 "controller's state memfd: %s", strerror(-rc));
+		return rc;
+	}
+	if ((rc = plan_grant(plan, fd, STATE_FD)) < 0)
+		return rc;
+	return plan_arg(plan, "--state-fd=%d", STATE_FD);
+}
+
+/* --state-fd=4, then --device=TYPE[,fd=N][,readonly][,vendor=...] for each
+ * port, in order, the ports' fds from 5 up. */
 static int usb_plan(const struct device_config *d, struct launch_plan *plan)
 {
 	const struct usb_config *x = d->data;
 	uint64_t limit = 0;
 	int fd = FIRST_FD, rc;
 
+	if ((rc = plan_state(d, plan)) < 0)
+		return rc;
 	for (size_t i = 0; i < x->nports; i++) {
 		const struct usb_port_config *p = &x->ports[i];
 		char arg[128];
@@ -433,6 +485,8 @@ static void usb_release(struct device_config *d)
 		free(x->ports[i].image);
 		free(x->ports[i].socket);
 	}
+	if (x && x->state_fd >= 0)
+		close(x->state_fd);
 	free(x);
 	d->data = NULL;
 }

@@ -8,7 +8,8 @@
 
 #include "manifest.h"
 
-/* Root ports the manifest may fill: the controller's count (atoll-usb). */
+/* Root ports the manifest may fill: atoll-usb's USB 2 ports
+ * (XHCI_USB2_PORTS, checked in usb.c). */
 #define USB_MAX_PORTS 8
 
 enum usb_port_type {
@@ -32,9 +33,16 @@ struct usb_port_config {
 struct usb_config {
 	struct usb_port_config ports[USB_MAX_PORTS];   /* port i + 1 */
 	size_t nports;
+	int state_fd;        /* the controller's state memfd; -1 until the
+				first start */
 };
 
 /* True if `d` is a usb device with a port of type `t`. */
 bool usb_has_port(const struct device_config *d, enum usb_port_type t);
+/* The controller state memfd of usb device `d` (XHCI_STATE_SIZE bytes,
+ * sealed against resizing), made at the first call and kept until the
+ * manifest is freed; the caller must not close it. A negative errno if
+ * it cannot be made. */
+int usb_state_fd(const struct device_config *d);
 
 #endif

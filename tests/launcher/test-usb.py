@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Kind usb from the launcher's side, atoll-testdev standing in for
 atoll-usb (binary:): the command line it is started with (one --device per
-port, in order, a storage image as fd 4); QMP send-key and input-send-event
+port, in order, the state memfd as fd 4, a storage image as fd 5); QMP send-key and input-send-event
 reach the VM's keyboard and tablet, each the first device in manifest
 order that has one, a usb controller or a virtio-input device, unless
 input-send-event names a device; a host
@@ -88,13 +88,14 @@ def routing(text, keys_to, pointer_to, other):
 vm, ps = routing(USB % image + KBD, "u0", "u0", "k1")
 try:
     args = cmdline(ps["u0"]["pid"])
-    check(args[-3:] == ["--device=tablet",
+    check(args[-4:] == ["--state-fd=4", "--device=tablet",
                         "--device=keyboard,vendor=0x1234,serial=K1",
-                        "--device=storage,fd=4,readonly"],
+                        "--device=storage,fd=5,readonly"],
           "atoll-usb's command line: a --device per port, in order: %r"
           % args)
-    check("atoll-testdev: fds: 1 2 3 4\n" in vm.stderr(),
-          "the usb process is granted the bus and the image (fd 4) only")
+    check("atoll-testdev: fds: 1 2 3 4 5\n" in vm.stderr(),
+          "the usb process is granted the bus, the state memfd (fd 4) and "
+          "the image (fd 5) only")
     # input-send-event's device: names the one to type on
     r = vm.qmp.execute("input-send-event", {"device": "k1", "events": [
         {"type": "key", "data": {"key": {"type": "qcode", "data": "c"},

@@ -381,9 +381,10 @@ static int testdev_opt(int opt, const char *arg, void *state)
 		return report_file(arg);
 	case 'k':
 	case 'y':
+	case 'S':
 		/* options parsed before the log exists: stderr directly */
-		fprintf(stderr, "atoll-testdev: arg --%s=%s\n",
-			opt == 'k' ? "device" : "type", arg);
+		fprintf(stderr, "atoll-testdev: arg --%s=%s\n", opt == 'k' ?
+			"device" : opt == 'y' ? "type" : "state-fd", arg);
 		return 0;
 	default:
 		/* Options the launcher gives a real cpu server are ignored. */
@@ -402,6 +403,7 @@ int main(int argc, char **argv)
 		/* a kind's own options, when standing in for its program */
 		{ "device", required_argument, NULL, 'k' },
 		{ "type", required_argument, NULL, 'y' },
+		{ "state-fd", required_argument, NULL, 'S' },
 		{ "machine", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, 'm' },
 		{ "memory", required_argument, NULL, 'm' },

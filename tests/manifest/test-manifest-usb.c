@@ -224,34 +224,35 @@ static int granted(const struct launch_plan *plan, int target)
 	return -1;
 }
 
-/* One --device per port, in port order; the images as fds 4 (rw) and 5
- * (ro), the redir peer's connection as 6; RLIMIT_FSIZE the writable
- * disk's size. */
+/* --state-fd=4, then one --device per port, in port order; the images as
+ * fds 5 (rw) and 6 (ro), the redir peer's connection as 7; RLIMIT_FSIZE
+ * the writable disk's size. */
 START_TEST(usb_plan_command_line)
 {
 	struct vm_config *cfg = mt_load_ok(FULL);
 	const struct device_config *d = &cfg->devices[0];
 	struct launch_plan plan = { .cfg = cfg };
 	static const char *const want[] = {
+		"--state-fd=4",
 		"--device=keyboard,vendor=0x1234,product=0x5678,serial=ABC-1.x_y",
 		"--device=tablet",
-		"--device=storage,fd=4",
-		"--device=storage,fd=5,readonly,product=0xbeef",
-		"--device=redir,fd=6",
+		"--device=storage,fd=5",
+		"--device=storage,fd=6,readonly,product=0xbeef",
+		"--device=redir,fd=7",
 	};
 	struct stat st;
 	int fd, peer;
 
 	CHECK_OK(d->ops->plan(d, &plan));
-	ck_assert_uint_eq(plan.argc, 5);
-	for (size_t i = 0; i < 5; i++)
+	ck_assert_uint_eq(plan.argc, 6);
+	for (size_t i = 0; i < 6; i++)
 		ck_assert_str_eq(plan.argv[i], want[i]);
-	ck_assert_uint_eq(plan.spawn.nfds, 3);
-	ck_assert_int_ge(fd = granted(&plan, 4), 0);
-	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDWR);
+	ck_assert_uint_eq(plan.spawn.nfds, 4);
 	ck_assert_int_ge(fd = granted(&plan, 5), 0);
-	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDONLY);
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDWR);
 	ck_assert_int_ge(fd = granted(&plan, 6), 0);
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDONLY);
+	ck_assert_int_ge(fd = granted(&plan, 7), 0);
 	CHECK_OK(fstat(fd, &st));
 	ck_assert(S_ISSOCK(st.st_mode));
 	/* connected to our listener: it has a connection waiting */
@@ -264,7 +265,8 @@ START_TEST(usb_plan_command_line)
 }
 END_TEST
 
-/* Keyboards and tablets need nothing of the host: no fd, no limit. */
+/* Keyboards and tablets need nothing of the host: no fd but the state,
+ * no limit. */
 START_TEST(usb_plan_hid_only)
 {
 	struct vm_config *cfg = mt_load_ok(PORTS "      - type: tablet\n");
@@ -273,7 +275,7 @@ START_TEST(usb_plan_hid_only)
 
 	CHECK_OK(d->ops->plan(d, &plan));
 	ck_assert(has_arg(&plan, "--device=tablet"));
-	ck_assert_uint_eq(plan.spawn.nfds, 0);
+	ck_assert_uint_eq(plan.spawn.nfds, 1);
 	ck_assert(!plan.spawn.fsize.set);
 	ck_assert(!usb_has_port(d, USB_PORT_KEYBOARD));
 	launch_plan_release(&plan);
@@ -337,6 +339,43 @@ START_TEST(usb_plan_host_device)
 }
 END_TEST
 
+/* The state memfd: XHCI_STATE_SIZE bytes, sealed against resizing, the
+ * same file at every start (a restarted controller finds its state), and
+ * the launcher's copy outlives each start's. */
+START_TEST(usb_plan_state_kept)
+{
+	struct vm_config *cfg = mt_load_ok(PORTS KBD);
+	const struct device_config *d = &cfg->devices[0];
+	struct stat st, again;
+
+	for (int start = 0; start < 2; start++) {
+		struct launch_plan plan = { .cfg = cfg };
+		int fd;
+
+		CHECK_OK(d->ops->plan(d, &plan));
+		ck_assert(has_arg(&plan, "--state-fd=4"));
+		ck_assert_int_ge(fd = granted(&plan, 4), 0);
+		ck_assert_int_ne(fd, usb_state_fd(d));
+		CHECK_OK(fstat(fd, start ? &again : &st));
+		ck_assert_int_eq(fcntl(fd, F_GET_SEALS) &
+				 (F_SEAL_SHRINK | F_SEAL_GROW),
+				 F_SEAL_SHRINK | F_SEAL_GROW);
+		if (!start)
+			CHECK_OK(pwrite(fd, "saved", 5, 0));
+		launch_plan_release(&plan);
+	}
+	ck_assert_uint_eq(st.st_size, 256 * 1024);
+	ck_assert_uint_eq(st.st_ino, again.st_ino);
+	{
+		char buf[6] = "";
+
+		CHECK_OK(pread(usb_state_fd(d), buf, 5, 0));
+		ck_assert_str_eq(buf, "saved");
+	}
+	vm_config_free(cfg);
+}
+END_TEST
+
 TCase *manifest_usb_tcase(void)
 {
 	TCase *tc = tcase_create("usb");
@@ -351,5 +390,6 @@ TCase *manifest_usb_tcase(void)
 	tcase_add_test(tc, usb_plan_hid_only);
 	tcase_add_test(tc, usb_plan_refuses_at_start);
 	tcase_add_test(tc, usb_plan_host_device);
+	tcase_add_test(tc, usb_plan_state_kept);
 	return tc;
 }
