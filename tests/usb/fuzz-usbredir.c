@@ -3,8 +3,9 @@
  * usb-redir.c against a hostile usbredir peer. Each input: the test's peer
  * (redir-peer.c) makes a real hello, device_connect and SET_CONFIGURATION
  * with the device, then steps aside; the controller hands the device a
- * control IN (id 2), a bulk IN (id 3), a bulk OUT (id 4) and an interrupt
- * IN poll (start_interrupt_receiving, id 5), and the input's bytes are
+ * control IN (id 2), a bulk IN (id 3), a bulk OUT (id 4), an interrupt
+ * IN poll (start_interrupt_receiving, id 5) and an interrupt OUT (id 6),
+ * and the input's bytes are
  * what the peer sends next (64-bit ids, as negotiated), then the stream
  * closes. tests/usb/make-seeds.py writes seeds that answer those ids.
  *
@@ -28,7 +29,8 @@
 #include "usb-models.h"
 #include "usb-redir.h"
 
-enum { P_CONFIG, P_CONTROL, P_BULK_IN, P_BULK_OUT, P_INTR, NPACKETS };
+enum { P_CONFIG, P_CONTROL, P_BULK_IN, P_BULK_OUT, P_INTR, P_INTR_OUT,
+       NPACKETS };
 
 static struct event_base *base;
 static struct usb_packet pk[NPACKETS];
@@ -144,6 +146,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	assert(dev->ops->handle(dev, &pk[P_BULK_OUT]) == USB_RET_ASYNC);
 	setup_packet(P_INTR, 0x83, USB_XFER_INTERRUPT, 8);
 	assert(dev->ops->handle(dev, &pk[P_INTR]) == USB_RET_NAK);
+	setup_packet(P_INTR_OUT, 0x04, USB_XFER_INTERRUPT, 8);
+	assert(dev->ops->handle(dev, &pk[P_INTR_OUT]) == USB_RET_ASYNC);
 
 	/* The input, as far as the socket takes it at each turn; then EOF.
 	 * What the device writes back is drained and dropped. */
@@ -166,6 +170,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Every packet sent to the peer is completed by now. */
 	for (int i = P_CONTROL; i <= P_BULK_OUT; i++)
 		assert(completions[i] == 1);
+	assert(completions[P_INTR_OUT] == 1);
 	dev->ops->destroy(dev);
 	dev = NULL;
 	redir_peer_free(peer);

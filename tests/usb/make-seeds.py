@@ -3,8 +3,8 @@
 """Writes tests/usb/seeds/: inputs for fuzz-usbredir, each a stream of
 usbredir packets from the usb-host side with 64-bit ids (as negotiated by
 the harness), answering the ids the harness has pending: control IN
-GET_DESCRIPTOR (2), bulk IN 0x81 (3), bulk OUT 0x02 (4) and the interrupt
-IN start on 0x83 (5). The fuzzer could not find the header layout and ids
+GET_DESCRIPTOR (2), bulk IN 0x81 (3), bulk OUT 0x02 (4), the interrupt
+IN start on 0x83 (5) and interrupt OUT 0x04 (6). The fuzzer could not find the header layout and ids
 alone quickly; these give it packets to mutate."""
 import os
 import struct
@@ -36,6 +36,10 @@ def intr(data, status=0):
     return pkt(INTR, 0, struct.pack("<BBH", 0x83, status, len(data)), data)
 
 
+def intr_out(pid, length, status=0):
+    return pkt(INTR, pid, struct.pack("<BBH", 0x04, status, length))
+
+
 def connect(speed=2):
     return pkt(1, 0, struct.pack("<BBBBHHH", speed, 0, 0, 0, 0x1234,
                                  0x5678, 0x100))
@@ -56,9 +60,9 @@ DEV = bytes([18, 1, 0, 2, 0, 0, 0, 64, 0x34, 0x12, 0x78, 0x56, 0, 1, 1, 2,
 seeds = {
     "answers": control(2, 18, DEV) + bulk(3, 0x81, 5, b"hello") +
     bulk(4, 0x02, 64) + intr_status(5) + intr(b"\1\2\3\4\5\6\7\x08") +
-    intr(b"\x09" * 4),
+    intr(b"\x09" * 4) + intr_out(6, 8),
     "oversize": control(2, 40, DEV + bytes(22)) +
-    bulk(3, 0x81, 100, bytes(100)) + bulk(4, 0x02, 65),
+    bulk(3, 0x81, 100, bytes(100)) + bulk(4, 0x02, 65) + intr_out(6, 9),
     "unknown-ids": control(9, 18, DEV) + bulk(77, 0x81, 1, b"x") +
     control(2, 18, DEV) + bulk(3, 0x86, 1, b"y"),
     "disconnect": bulk(4, 0x02, 64) + pkt(2, 0, b"") + ep_info() +
