@@ -403,7 +403,10 @@ void xhci_cmd_run(struct xhci *x)
 			break;
 		}
 		cc = cmd_exec(x, &t, &sid);
-		if (cc != CC_SUCCESS)
+		/* Linux resets a device in the Default state as a matter of
+		 * course (before its first Address Device): not worth a log. */
+		if (cc != CC_SUCCESS && !(cc == CC_CONTEXT_STATE &&
+		    TRB_TYPE(t.control) == TRB_RESET_DEVICE))
 			xhci_refuse(x, "command type %u slot %u: completion "
 				    "code %u", TRB_TYPE(t.control), sid, cc);
 		x->stats.commands++;
