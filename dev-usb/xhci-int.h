@@ -135,6 +135,11 @@ enum { EPT_INVALID = 0, EPT_ISOCH_OUT = 1, EPT_BULK_OUT = 2, EPT_INT_OUT = 3,
  * of 4 KiB pages as 256 Normal TRBs; 1024 leaves room. */
 #define XHCI_TD_MAX_TRBS 1024u
 #define XHCI_CHUNK (256u * 1024u)   /* bytes handed to a device at once */
+/* Bytes in one TD (Linux's largest, usbfs's, is 16 MiB by default) and
+ * bytes one doorbell or completion may move before the endpoint waits
+ * for the next: a guest cannot keep the process busy for long. */
+#define XHCI_TD_MAX_BYTES (16u << 20)
+#define XHCI_BYTES_PER_KICK (64u << 20)
 #define XHCI_TDS_PER_KICK 1024u     /* TDs per doorbell */
 #define XHCI_CMDS_PER_KICK 256u     /* commands per doorbell */
 

@@ -143,6 +143,12 @@ static int td_walk(struct xhci *x, unsigned sid, unsigned dci)
 		if (control ? type == TRB_STATUS : !(tt->t.control & TRB_CH))
 			break;
 	}
+	if (total > XHCI_TD_MAX_BYTES) {
+		xhci_refuse(x, "slot %u ep %u: a TD of %llu bytes", sid, dci,
+			    (unsigned long long)total);
+		ep_halt(x, sid, dci, ep->td[0].addr, CC_TRB, 0);
+		return -1;
+	}
 	/* A control transfer moves at most wLength (16 bits) bytes. */
 	if (control && total > 0xffff) {
 		xhci_refuse(x, "slot %u: control data stage of %llu bytes",
@@ -448,6 +454,8 @@ void xhci_ep_run(struct xhci *x, unsigned sid, unsigned dci)
 	}
 	ep->busy = true;
 	do {
+		uint64_t moved = 0;
+
 		ep->kick = false;
 		for (unsigned n = 0; n < XHCI_TDS_PER_KICK; n++) {
 			if (ep->state != EP_RUNNING || ep->async ||
@@ -455,8 +463,16 @@ void xhci_ep_run(struct xhci *x, unsigned sid, unsigned dci)
 				break;
 			if (!ep->td_n && td_walk(x, sid, dci) <= 0)
 				break;
+			moved += td_total(ep);
 			if (!td_run(x, sid, dci))
 				break;
+			if (moved >= XHCI_BYTES_PER_KICK) {
+				xhci_refuse(x, "slot %u ep %u: %llu bytes on "
+					    "one doorbell; the rest waits for "
+					    "the next", sid, dci,
+					    (unsigned long long)moved);
+				break;
+			}
 			if (n == XHCI_TDS_PER_KICK - 1)
 				xhci_refuse(x, "slot %u ep %u: more than %u TDs "
 					    "on one doorbell", sid, dci,

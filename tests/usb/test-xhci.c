@@ -548,6 +548,21 @@ START_TEST(hostile_endless_td)
 	ck_assert_uint_eq(dev.handled, 0);
 	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32 * 3) & 7,
 			  EP_HALTED);
+	/* 200 TRBs of 128 KiB: 25 MiB in one TD, above the bound. */
+	ck_assert_uint_eq(command(0, 0, TRB_RESET_EP << 10 | 3u << 16 |
+				  sid << 24, NULL), CC_SUCCESS);
+	g_ring_init(&g, 3);
+	ck_assert_uint_eq(command(g_addr(G_RING(3)) | 1, 0, TRB_SET_TR_DEQ <<
+				  10 | 3u << 16 | sid << 24, NULL), CC_SUCCESS);
+	for (unsigned i = 0; i < 200; i++)
+		g_xfer(&g, 3, g_addr(G_DATA), 0x1ffff,
+		       TRB_NORMAL << 10 | (i < 199 ? TRB_CH : TRB_IOC));
+	ring(sid, 3);
+	ev = expect_event(TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.status >> 24, CC_TRB);
+	ck_assert_uint_eq(dev.handled, 0);
+	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32 * 3) & 7,
+			  EP_HALTED);
 }
 END_TEST
 
