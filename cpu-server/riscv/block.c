@@ -13,8 +13,13 @@
  *   under a different mapping or privilege, yet survives traps and xRETs.
  * - RAM pages holding translated code are marked in vm->code_pages before
  *   their bytes are read; a store to a marked page clears the mark and bumps
- *   vm->code_gen, and every hart drops its whole cache when it sees a new
- *   code_gen at a block boundary.  fence.i drops the own cache (covers DMA).
+ *   vm->code_gen.  A hart that sees a new code_gen at a block boundary, or
+ *   runs fence.i (which covers device DMA), starts a new epoch: every
+ *   block is compared with the bytes in memory before it runs again (its
+ *   page marked again first) and dropped if they differ, so unchanged code
+ *   keeps its decoding and its native code; native chains are undone and
+ *   the jit's jump table emptied, so each block is reached through that
+ *   check.
  * - Engine jit: a block that has run JIT_HOT times gets native code
  *   (jit/), dropped together with the blocks by every flush; native code
  *   checks code_gen itself at each block it enters.
@@ -44,6 +49,8 @@ struct rv_block {
 	} succ[2];
 	void *native;     /* jit: translated code, or NULL */
 	uint32_t runs;    /* jit: runs so far, until translated */
+	uint32_t epoch;   /* bc->epoch when its bytes were last checked */
+	uint8_t dead;     /* its bytes changed: unreachable, awaits a flush */
 	uint32_t n;
 	struct rv_insn ops[];
 };
@@ -63,6 +70,7 @@ struct rv_bcache {
 	uint8_t *arena;
 	size_t used;
 	uint64_t gen;
+	uint32_t epoch;         /* bumped by fence.i and code stores */
 	struct rv_jit *jit;     /* engine jit only */
 	const void *link_req;   /* jit: the exit to chain to the next block */
 	int jit_full;           /* jit: code cache full, flush at next step */
@@ -104,11 +112,12 @@ void rv_bcache_free(struct rv_hart *h)
 		rv_jit_get_stats(h->bc->jit, &s);
 		fprintf(stderr, "riscv jit: hart %u: %llu blocks translated "
 			"(%llu ops templated, %llu helper calls), %llu flushes, "
-			"%llu links, %llu code bytes in use\n", h->id,
-			(unsigned long long)s.blocks,
+			"%llu epochs, %llu links, %llu code bytes in use\n",
+			h->id, (unsigned long long)s.blocks,
 			(unsigned long long)s.ops_templated,
 			(unsigned long long)s.ops_helper,
 			(unsigned long long)s.flushes,
+			(unsigned long long)s.unlinks,
 			(unsigned long long)s.links,
 			(unsigned long long)s.bytes);
 	}
@@ -118,10 +127,9 @@ void rv_bcache_free(struct rv_hart *h)
 	h->bc = NULL;
 }
 
-void rv_bcache_flush(struct rv_hart *h)
+/* Drops every block (arena or code cache full). */
+static void full_flush(struct rv_hart *h)
 {
-	if (!h->bc)
-		return;
 	memset(h->bc->hash, 0, sizeof(h->bc->hash));
 	h->bc->used = 0;
 	h->bc->gen++;
@@ -129,6 +137,63 @@ void rv_bcache_flush(struct rv_hart *h)
 	rv_jit_flush(h->bc->jit);
 	h->bc->link_req = NULL;
 	h->bc->jit_full = 0;
+}
+
+/*
+ * fence.i, modified code, hart reset: a new epoch (see the top).  No
+ * memory is freed, so a helper (fence.i) may call this from a running
+ * block.
+ */
+void rv_bcache_flush(struct rv_hart *h)
+{
+	if (!h->bc)
+		return;
+	h->bc->epoch++;
+	h->last_block = NULL;
+	h->bc->link_req = NULL;
+	if (h->bc->jit && rv_jit_unlink(h->bc->jit) < 0)
+		h->bc->jit_full = 1; /* too many links to undo: drop all */
+}
+
+/* 1 if the block's bytes are still in memory at its pc. */
+static int verify(struct rv_hart *h, const struct rv_block *b)
+{
+	struct rv_vm *vm = h->vm;
+	const uint8_t *p;
+	unsigned off = 0;
+
+	if (b->pa - vm->cfg.ram_base < vm->cfg.ram_size)
+		__atomic_store_n(&vm->code_pages[(b->pa - vm->cfg.ram_base) >> 12],
+				 1, __ATOMIC_SEQ_CST);
+	p = rv_phys_host(vm, b->pa, 2, 0);
+	if (!p)
+		return 0;
+	for (uint32_t k = 0; k < b->n; k++) {
+		uint32_t raw = (uint32_t)p[off] | (uint32_t)p[off + 1] << 8;
+		if (b->ops[k].len == 4)
+			raw |= (uint32_t)p[off + 2] << 16 |
+			       (uint32_t)p[off + 3] << 24;
+		if (raw != b->ops[k].raw)
+			return 0;
+		off += b->ops[k].len;
+	}
+	return 1;
+}
+
+/* b, checked against memory if a new epoch began since; NULL if it is
+ * dead (its bytes changed). */
+static struct rv_block *fresh(struct rv_hart *h, struct rv_block *b)
+{
+	if (likely(b->epoch == h->bc->epoch))
+		return b->dead ? NULL : b;
+	if (b->dead)
+		return NULL;
+	if (!verify(h, b)) {
+		b->dead = 1;
+		return NULL;
+	}
+	b->epoch = h->bc->epoch;
+	return b;
 }
 
 static unsigned hash_pa(uint64_t pa)
@@ -144,10 +209,11 @@ static struct rv_block *build(struct rv_hart *h, uint64_t pa, const uint8_t *p)
 	unsigned off = (unsigned)(pa & 4095);
 
 	if (bc->used + need > BC_ARENA)
-		rv_bcache_flush(h);
+		full_flush(h);
 	struct rv_block *b = (struct rv_block *)(bc->arena + bc->used);
 	memset(b, 0, sizeof(*b));
 	b->pa = pa;
+	b->epoch = bc->epoch;
 	while (b->n < BLOCK_MAX && off + 2 <= 4096) {
 		uint32_t raw = (uint32_t)p[0] | (uint32_t)p[1] << 8;
 		if ((raw & 3) == 3) {
@@ -180,14 +246,18 @@ static struct rv_block *lookup(struct rv_hart *h, uint64_t pa)
 	struct rv_block **head = &h->bc->hash[hash_pa(pa)];
 	uint8_t *p;
 
-	for (struct rv_block **pp = head; *pp; pp = &(*pp)->hnext) {
+	for (struct rv_block **pp = head; *pp;) {
 		struct rv_block *b = *pp;
-		if (b->pa == pa) {
-			*pp = b->hnext; /* move to front */
-			b->hnext = *head;
-			*head = b;
-			return b;
+		if (b->pa != pa) {
+			pp = &b->hnext;
+			continue;
 		}
+		*pp = b->hnext;
+		if (!fresh(h, b))
+			continue; /* dead: out of the hash; rebuilt below */
+		b->hnext = *head; /* move to front */
+		*head = b;
+		return b;
 	}
 	p = rv_phys_host(vm, pa, 2, 0);
 	if (!p)
@@ -269,23 +339,29 @@ int rv_block_step(struct rv_hart *h)
 	uint64_t key = h->xlate_gen << 2 | h->priv;
 	int slot = 0;
 
-	if (unlikely(g != h->code_gen || h->bc->jit_full)) {
+	if (unlikely(g != h->code_gen)) {
 		rv_bcache_flush(h);
 		h->code_gen = g;
+		prev = NULL;
+	}
+	if (unlikely(h->bc->jit_full)) {
+		full_flush(h);
 		prev = NULL;
 	}
 	if (prev) {
 		slot = prev->succ[0].va == va ? 0 : 1;
 		if (prev->succ[slot].va == va &&
-		    prev->succ[slot].gen == key) {
-			h->last_block = b = prev->succ[slot].b;
+		    prev->succ[slot].gen == key &&
+		    (b = fresh(h, prev->succ[slot].b)) != NULL) {
+			h->last_block = b;
 			return run_block(h, b);
 		}
 	}
 	struct rv_jcache_entry *je = &h->bc->jc[(va >> 1) & (JC_SIZE - 1)];
-	if (je->va == va && je->xgen == key && je->cgen == h->bc->gen) {
-		b = je->b;
-	} else {
+	b = NULL;
+	if (je->va == va && je->xgen == key && je->cgen == h->bc->gen)
+		b = fresh(h, je->b);
+	if (!b) {
 		int c = rv_fetch_pa(h, va, &pa);
 		if (c) {
 			h->last_block = NULL;

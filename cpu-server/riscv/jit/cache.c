@@ -151,8 +151,26 @@ void rv_jit_flush(struct rv_jit *j)
 		return;
 	j->used = j->prefix;
 	j->st.flushes++;
+	j->nlinks = 0;
+	j->links_lost = 0;
 	for (unsigned k = 0; k < JTAB_SIZE; k++)
 		j->jtab[k].va = 1;
+}
+
+int rv_jit_unlink(struct rv_jit *j)
+{
+	if (!j)
+		return 0;
+	if (j->links_lost)
+		return -1;
+	for (uint32_t k = 0; k < j->nlinks; k++)
+		__atomic_store_n((int32_t *)(void *)(j->rw + j->linked[k].site),
+				 j->linked[k].old, __ATOMIC_RELEASE);
+	j->nlinks = 0;
+	for (unsigned k = 0; k < JTAB_SIZE; k++)
+		j->jtab[k].va = 1;
+	j->st.unlinks++;
+	return 0;
 }
 
 void rv_jit_note(struct rv_jit *j, uint64_t va, uint64_t key, void *code)
@@ -189,8 +207,15 @@ void rv_jit_link(struct rv_jit *j, const void *req, void *target)
 	if (r.site < j->prefix || r.site + 4 > j->used || (r.site & 3))
 		return;
 	int32_t rel = (int32_t)((uint8_t *)target - (j->rx + r.site + 4));
-	__atomic_store_n((int32_t *)(void *)(j->rw + r.site), rel,
-			 __ATOMIC_RELEASE);
+	int32_t *p = (int32_t *)(void *)(j->rw + r.site);
+	if (j->nlinks < JIT_MAX_LINKS) {
+		j->linked[j->nlinks].site = r.site;
+		j->linked[j->nlinks].old = *p;
+		j->nlinks++;
+	} else {
+		j->links_lost = 1;
+	}
+	__atomic_store_n(p, rel, __ATOMIC_RELEASE);
 	j->st.links++;
 }
 
@@ -219,6 +244,7 @@ void rv_jit_note(struct rv_jit *j, uint64_t va, uint64_t key, void *code)
 	(void)j; (void)va; (void)key; (void)code;
 }
 void rv_jit_flush(struct rv_jit *j) { (void)j; }
+int rv_jit_unlink(struct rv_jit *j) { (void)j; return 0; }
 
 void *rv_jit_enter(struct rv_jit *j, struct rv_hart *h, void *code,
 		   uint64_t limit)

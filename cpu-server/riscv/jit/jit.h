@@ -34,6 +34,10 @@ struct rv_jit *rv_jit_new(void);
 void rv_jit_free(struct rv_jit *j);
 /* Drops every translation (the block cache was flushed). */
 void rv_jit_flush(struct rv_jit *j);
+/* Undoes every chain and empties the jump table (a new epoch: each block
+ * is reached through the dispatcher's check again); -1 if too many links
+ * were made to undo them (then flush). */
+int rv_jit_unlink(struct rv_jit *j);
 
 /* Native code for the block of n ops at physical pc; NULL: cache full. */
 void *rv_jit_translate(struct rv_jit *j, struct rv_hart *h, uint64_t pa,
@@ -50,7 +54,7 @@ void rv_jit_link(struct rv_jit *j, const void *req, void *target);
 
 /* Counters for tests and the benchmark. */
 struct rv_jit_stats {
-	uint64_t blocks, bytes, flushes, links;
+	uint64_t blocks, bytes, flushes, unlinks, links;
 	uint64_t ops_templated, ops_helper;
 };
 void rv_jit_get_stats(const struct rv_jit *j, struct rv_jit_stats *s);

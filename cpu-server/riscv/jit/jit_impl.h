@@ -20,6 +20,7 @@ typedef void *(*rv_jit_entry_fn)(struct rv_hart *h, void *code,
  * target is odd).
  */
 #define JTAB_SIZE 1024u
+#define JIT_MAX_LINKS 32768u
 struct rv_jit_jtab {
 	uint64_t va, key;
 	void *code;
@@ -37,6 +38,10 @@ struct rv_jit {
 	rv_jit_entry_fn entry;
 	struct rv_jit_stats st;
 	struct rv_jit_jtab jtab[JTAB_SIZE];
+	/* patched chains: the rel32 field and its value before (the stub) */
+	uint32_t nlinks;
+	int links_lost;     /* more than JIT_MAX_LINKS since the last unlink */
+	struct { uint32_t site; int32_t old; } linked[JIT_MAX_LINKS];
 };
 
 /* A link request, emitted after its stub: the chained jump's rel32 field
