@@ -68,7 +68,7 @@ int rv_csr_peek(struct rv_hart *h, unsigned csr, uint64_t *val)
 	case 0xc02: case 0xb02: v = instret(h); break;
 	case CSR_TSELECT: case 0x7a1: case 0x7a2: case 0x7a3: v = 0; break;
 	case CSR_TINFO: v = 1; break;
-	case 0xc01: v = rv_vm_mtime(h->vm); rv_ls_taint(h->vm); break;
+	case 0xc01: v = rv_vm_mtime(h->vm); rv_ls_taint(h->vm, RV_LS_CLOCK); break;
 	case 0x100: v = mstatus_read(h) & SSTATUS_MASK; break;
 	case 0x104: v = h->mie & h->mideleg; break;
 	case 0x105: v = h->stvec; break;
@@ -78,7 +78,10 @@ int rv_csr_peek(struct rv_hart *h, unsigned csr, uint64_t *val)
 	case 0x141: v = h->sepc; break;
 	case 0x142: v = h->scause; break;
 	case 0x143: v = h->stval; break;
-	case 0x144: v = rv_mip(h) & h->mideleg; rv_ls_taint(h->vm); break;
+	case 0x144:
+		v = rv_mip(h) & h->mideleg;
+		rv_ls_taint(h->vm, RV_LS_CLOCK);
+		break;
 	case 0x180: v = h->satp; break;
 	case 0xf11: case 0xf12: case 0xf13: case 0xf15: v = 0; break;
 	case 0xf14: v = h->id; break;
@@ -95,7 +98,7 @@ int rv_csr_peek(struct rv_hart *h, unsigned csr, uint64_t *val)
 	case 0x341: v = h->mepc; break;
 	case 0x342: v = h->mcause; break;
 	case 0x343: v = h->mtval; break;
-	case 0x344: v = rv_mip(h); rv_ls_taint(h->vm); break;
+	case 0x344: v = rv_mip(h); rv_ls_taint(h->vm, RV_LS_CLOCK); break;
 	case 0x3a0: v = h->pmpcfg[0]; break;
 	case 0x3a2: v = h->pmpcfg[1]; break;
 	default:

@@ -85,6 +85,9 @@ struct rv_lockstep {
 	struct rv_ls_log log[2]; /* 0: engine, 1: interpreter */
 	uint64_t pcs[LS_PCS];
 	uint64_t compared, skipped;
+	/* Not comparable, by reason: RV_LS_DEVICE, _CLOCK, _WFI, code store,
+	 * no instruction. */
+	uint64_t why[5];
 	int verbose;
 };
 
@@ -321,9 +324,12 @@ int rv_lockstep_step(struct rv_hart *h)
 		fatal(h, "lockstep: out of memory for the store log");
 		return r;
 	}
-	if (vm->ls_taint || n == 0 ||
-	    cg != __atomic_load_n(&vm->code_gen, __ATOMIC_ACQUIRE)) {
+	int code = cg != __atomic_load_n(&vm->code_gen, __ATOMIC_ACQUIRE);
+	if (vm->ls_taint || n == 0 || code) {
 		ls->skipped++;
+		ls->why[vm->ls_taint & RV_LS_DEVICE ? 0 :
+			vm->ls_taint & RV_LS_CLOCK ? 1 :
+			vm->ls_taint & RV_LS_WFI ? 2 : code ? 3 : 4]++;
 		tohost_flush(vm, &ls->log[0]);
 		return r;
 	}
@@ -444,12 +450,17 @@ const char *rv_lockstep_refusal(const struct rv_vm *vm)
 
 void rv_lockstep_exit(struct rv_hart *h)
 {
+	const uint64_t *w = h->ls ? h->ls->why : NULL;
+
 	if (h->ls && h->ls->verbose)
 		fprintf(stderr, "riscv lockstep: hart %u: %llu steps compared, "
-			"%llu not comparable (device, time/mip read, WFI, "
-			"code store)\n", h->id,
+			"%llu not comparable (%llu device, %llu time/mip read, "
+			"%llu WFI, %llu code store, %llu empty)\n", h->id,
 			(unsigned long long)h->ls->compared,
-			(unsigned long long)h->ls->skipped);
+			(unsigned long long)h->ls->skipped,
+			(unsigned long long)w[0], (unsigned long long)w[1],
+			(unsigned long long)w[2], (unsigned long long)w[3],
+			(unsigned long long)w[4]);
 }
 
 void rv_hart_lockstep_counts(const struct rv_hart *h, uint64_t *compared,

@@ -39,7 +39,7 @@ static int in_clint(struct rv_vm *vm, uint64_t pa)
 /* Device access of one naturally aligned unit, or bytewise if misaligned. */
 static int dev_read(struct rv_vm *vm, uint64_t pa, unsigned size, uint64_t *v)
 {
-	rv_ls_taint(vm);
+	rv_ls_taint(vm, RV_LS_DEVICE);
 	if (pa & (size - 1)) {
 		uint64_t r = 0, b;
 		for (unsigned k = 0; k < size; k++) {
@@ -64,7 +64,7 @@ static int dev_read(struct rv_vm *vm, uint64_t pa, unsigned size, uint64_t *v)
 
 static int dev_write(struct rv_vm *vm, uint64_t pa, unsigned size, uint64_t v)
 {
-	rv_ls_taint(vm);
+	rv_ls_taint(vm, RV_LS_DEVICE);
 	if (pa & (size - 1)) {
 		for (unsigned k = 0; k < size; k++)
 			if (dev_write(vm, pa + k, 1, v >> (8 * k)) < 0)

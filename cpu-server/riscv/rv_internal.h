@@ -206,7 +206,7 @@ struct rv_vm {
 	int engine;
 	int lockstep;           /* rv_lockstep_mode() */
 	struct rv_ls_log *ls_log; /* stores are logged here while set */
-	int ls_taint;           /* a logged step did something not comparable */
+	int ls_taint;           /* RV_LS_*: what made the step not comparable */
 	struct rv_hart *harts[RV_MAX_HARTS];
 	unsigned nharts;
 };
@@ -289,11 +289,12 @@ void rv_ls_store(struct rv_vm *vm, uint64_t pa, unsigned size, uint64_t old,
 void rv_ls_tlb_save(struct rv_hart *h);
 void rv_ls_tohost(struct rv_vm *vm, unsigned size, uint64_t v);
 
-/* Lockstep: this step cannot be compared (device access, time read...). */
-static inline void rv_ls_taint(struct rv_vm *vm)
+/* Lockstep: this step cannot be compared, for a reason RV_LS_*. */
+enum { RV_LS_DEVICE = 1, RV_LS_CLOCK = 2, RV_LS_WFI = 4 };
+static inline void rv_ls_taint(struct rv_vm *vm, int reason)
 {
 	if (unlikely(vm->ls_log != NULL))
-		vm->ls_taint = 1;
+		vm->ls_taint |= reason;
 }
 
 /* clint.c */

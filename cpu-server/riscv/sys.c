@@ -83,7 +83,7 @@ OP(op_wfi)
 	if (h->priv == PRV_U || (h->priv == PRV_S && (h->mstatus & MS_TW)))
 		return rv_illegal(h, i);
 	h->pc += i->len;
-	rv_ls_taint(h->vm); /* sleeps on mip, which other threads move */
+	rv_ls_taint(h->vm, RV_LS_WFI); /* sleeps on mip, moved by others */
 	/* WFI completes at once (a hint, as the spec allows) when an enabled
 	 * interrupt is pending, or when none is enabled in mie, so nothing
 	 * could wake the hart.  A caller that runs it again soon is polling
