@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Memory: load, add, store over a 64 KiB buffer (the loop of
- * tests/riscv/b_mem.S), 40000 passes; returns the running sum. */
+ * tests/riscv/b_mem.S), 80000 passes; returns the running sum. */
 	.section .rodata
 	.globl bench_name
 bench_name: .asciz "mem"
@@ -8,7 +8,7 @@ bench_name: .asciz "mem"
 	.globl bench_work
 bench_work:
 	la a6, bm_buf
-	li t1, 40000
+	li t1, 80000
 	li a5, 0
 1:	mv a0, a6
 	li t0, 65536

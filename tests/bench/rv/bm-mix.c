@@ -8,7 +8,7 @@
  */
 #include "bm.h"
 
-#define ROUNDS 60000
+#define ROUNDS 150000
 #define NODES 64
 #define MAT 12
 #define TEXT 256

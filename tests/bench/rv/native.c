@@ -35,7 +35,7 @@ static uint64_t w_mem(void)
 {
 	uint64_t a5 = 0;
 
-	for (long n = 40000; n; n--)
+	for (long n = 80000; n; n--)
 		for (unsigned off = 0; off < sizeof(buf); off += 8) {
 			uint64_t a3;
 			int32_t a4;
