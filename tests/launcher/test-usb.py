@@ -6,9 +6,13 @@ port, in order, the state memfd as fd 4, a storage image as fd 5); QMP send-key 
 reach the VM's keyboard and tablet, each the first device in manifest
 order that has one, a usb controller or a virtio-input device, unless
 input-send-event names a device; a host
-device port only with --allow-usb-host; `atoll check` on examples/usb.yaml.
+device port only with --allow-usb-host; a restart reconnects to a usbredir
+peer and gets the same state memfd; `atoll check` on examples/usb.yaml.
 """
 import os
+import signal
+import socket
+import stat
 import subprocess
 import tempfile
 
@@ -123,7 +127,46 @@ try:
 finally:
     vm.kill()
 
-# 3. A host device is the operator's to grant.
+# 3. A restart gets what a start gets, anew: a new connection to the
+#    usbredir peer, and the same state memfd (a restarted controller
+#    finds its state).
+peer_path = os.path.join(d, "redir.sock")
+peer = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+peer.bind(peer_path)
+peer.listen(4)
+peer.settimeout(10)
+vm = Vm(BASE + """  - name: u0
+    kind: usb
+    binary: "{TESTDEV}"
+    restart: {policy: on-failure, backoff-ms: 10}
+    ports:
+      - {type: redir, socket: %s}
+""" % peer_path, flags=FLAGS)
+try:
+    vm.connect()
+    pid = vm.wait_running(["u0"])["u0"]["pid"]
+    first, _ = peer.accept()
+    state = os.stat("/proc/%d/fd/4" % pid)
+    check(cmdline(pid)[-2:] == ["--state-fd=4", "--device=redir,fd=5"] and
+          stat.S_ISSOCK(os.fstat(first.fileno()).st_mode),
+          "a redir port: the launcher connected to the peer, fd 5")
+    os.kill(pid, signal.SIGKILL)
+    again = wait_for(lambda: (lambda p: p if p["restarts"] == 1 and
+                              p["state"] == "running" else None)(
+        vm.processes()["u0"]), 10, "u0 restarted")
+    second, _ = peer.accept()
+    check(second is not None, "the restarted process has a new connection "
+          "to the peer")
+    st2 = os.stat("/proc/%d/fd/4" % again["pid"])
+    check((st2.st_dev, st2.st_ino) == (state.st_dev, state.st_ino),
+          "the restarted process has the same state memfd as fd 4")
+    first.close()
+    second.close()
+finally:
+    vm.kill()
+    peer.close()
+
+# 4. A host device is the operator's to grant.
 host = os.path.join(d, "host.yaml")
 with open(host, "w") as f:
     f.write((BASE + """  - name: u0
@@ -144,7 +187,7 @@ r = subprocess.run([ATOLL] + list(FLAGS) + ["--allow-usb-host", "check",
 check(r.returncode == 0 and "OK" in r.stdout,
       "and accepted with it: %r" % (r.stdout + r.stderr))
 
-# 4. examples/usb.yaml, with a stand-in guest kit and disk.
+# 5. examples/usb.yaml, with a stand-in guest kit and disk.
 kit = tempfile.mkdtemp(prefix="atoll-usb-kit-")
 for n in ("Image", "initramfs.cpio.gz"):
     open(os.path.join(kit, n), "w").close()
