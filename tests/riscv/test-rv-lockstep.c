@@ -18,7 +18,7 @@
 
 static const char *const progs[] = {
 	"t_int", "t_fp", "t_amo", "t_trap", "t_vm", "t_smc", "t_pmp",
-	"t_csr", "t_sfence", "t_timer", "t_spin",
+	"t_csr", "t_sfence", "t_ad", "t_timer", "t_spin",
 };
 #define NPROGS (sizeof(progs) / sizeof(progs[0]))
 

@@ -1,0 +1,69 @@
+/* Page-walk A/D updates inside one block: the PTE read before and after
+ * the walk that sets A (and D) in the same basic block.  Under lockstep the
+ * walker's writes must be undone with the step's stores, or the replay
+ * reads A already set (riscv-lockstep). */
+#include "rvt.h"
+#define V 0x01
+#define R 0x02
+#define W 0x04
+#define X 0x08
+#define A 0x40
+#define D 0x80
+#define VA 0x40010000
+
+#define SETPTE(table, idx, pa, fl) \
+	la t1, table;              \
+	li t2, (idx) * 8;          \
+	add t1, t1, t2;            \
+	srli t0, pa, 12;           \
+	slli t0, t0, 10;           \
+	ori t0, t0, fl;            \
+	sd t0, 0(t1)
+
+TEST_BEGIN
+	li s7, 0
+	li a0, RAM_BASE
+	SETPTE(pt_root, 2, a0, V|R|W|X|A|D)
+	la a0, pt_l1
+	SETPTE(pt_root, 1, a0, V)
+	la a0, pt_l0
+	SETPTE(pt_l1, 0, a0, V)
+	la a0, page
+	SETPTE(pt_l0, 0x10, a0, V|R|W)	/* A and D clear */
+	la a0, page
+	li a1, 0x5a5a
+	sd a1, 0(a0)
+	la a0, pt_root
+	srli a0, a0, 12
+	li a1, 8 << 60
+	or a0, a0, a1
+	csrw satp, a0
+	sfence.vma
+	GOTO_MODE(1, s_mode)
+s_mode:
+	la s1, pt_l0 + 0x10 * 8
+	li s0, VA
+	li a3, 0x1234
+	/* one basic block: PTE, load (walk sets A), PTE, store (sets D), PTE */
+	ld a0, 0(s1)
+	ld a1, 0(s0)
+	ld a2, 0(s1)
+	sd a3, 8(s0)
+	ld a4, 0(s1)
+	andi a0, a0, A|D
+	CHECK(a0, 0, 1)
+	CHECK(a1, 0x5a5a, 2)
+	andi a2, a2, A|D
+	CHECK(a2, A, 3)
+	andi a4, a4, A|D
+	CHECK(a4, A|D, 4)
+	BACK_TO_M(m_end)
+m_end:
+	csrw satp, zero
+TEST_END
+	.data
+	.align 12
+pt_root: .skip 4096
+pt_l1:	.skip 4096
+pt_l0:	.skip 4096
+page:	.skip 4096
