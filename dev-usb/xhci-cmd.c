@@ -67,7 +67,7 @@ static void ep_disable(struct xhci *x, unsigned sid, unsigned dci)
 	struct xhci_ep *ep = &x->slot[sid].ep[dci];
 
 	xhci_ep_cancel(x, sid, dci);
-	xhci_ep_free(ep);
+	xhci_ep_free(x, ep);
 	memset(ep, 0, sizeof(*ep));
 }
 
@@ -171,7 +171,7 @@ static unsigned cmd_address(struct xhci *x, unsigned sid,
 	    !(x->port[port].portsc & PORTSC_PED))
 		return CC_TRANSACTION;
 	xhci_ep_cancel(x, sid, 1);
-	xhci_ep_free(&s->ep[1]);
+	xhci_ep_free(x, &s->ep[1]);
 	s->port = (uint8_t)port;
 	s->out_ctx = out;
 	memcpy(s->ctx, c[1], sizeof(s->ctx));

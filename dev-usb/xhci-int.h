@@ -141,6 +141,10 @@ enum { EPT_INVALID = 0, EPT_ISOCH_OUT = 1, EPT_BULK_OUT = 2, EPT_INT_OUT = 3,
 #define XHCI_TD_MAX_BYTES (16u << 20)
 #define XHCI_BYTES_PER_KICK (64u << 20)
 #define XHCI_TDS_PER_KICK 1024u     /* TDs per doorbell */
+/* Bounce buffers and TD copies of all endpoints together: a guest that
+ * addresses 32 slots with 30 endpoints each cannot make the process
+ * allocate without bound; past it a transfer ends in Resource Error. */
+#define XHCI_MEM_BUDGET (64u << 20)
 #define XHCI_CMDS_PER_KICK 256u     /* commands per doorbell */
 
 /* A ring the controller consumes: the dequeue pointer and its cycle. */
@@ -225,6 +229,7 @@ struct xhci {
 	bool irq_level;
 	uint64_t pkt_seq;
 	struct xhci_stats stats;
+	size_t mem_used;              /* bounce buffers and TD copies */
 	/* Where the state is kept across a restart (xhci-state.c). */
 	uint8_t *state_mem;
 	size_t state_len;
@@ -271,7 +276,7 @@ void xhci_doorbell(struct xhci *x, unsigned sid, uint32_t value);
 void xhci_ep_run(struct xhci *x, unsigned sid, unsigned dci);
 /* Withdraws what the endpoint has with its device (NAK wait, async). */
 void xhci_ep_cancel(struct xhci *x, unsigned sid, unsigned dci);
-void xhci_ep_free(struct xhci_ep *ep);
+void xhci_ep_free(struct xhci *x, struct xhci_ep *ep);
 extern const struct usb_port_ops xhci_port_ops;
 
 /* xhci-state.c: copies the state out at the end of every entry point. */

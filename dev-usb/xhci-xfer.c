@@ -86,9 +86,17 @@ static int td_walk(struct xhci *x, unsigned sid, unsigned dci)
 	uint64_t total = 0;
 	unsigned n = 0;
 
-	if (!ep->td && !(ep->td = calloc(XHCI_TD_MAX_TRBS, sizeof(*ep->td)))) {
-		ep_halt(x, sid, dci, r.deq, CC_RESOURCE, 0);
-		return -1;
+	if (!ep->td) {
+		size_t sz = XHCI_TD_MAX_TRBS * sizeof(*ep->td);
+
+		if (x->mem_used + sz > XHCI_MEM_BUDGET ||
+		    !(ep->td = calloc(XHCI_TD_MAX_TRBS, sizeof(*ep->td)))) {
+			xhci_refuse(x, "slot %u ep %u: no memory for a TD", sid,
+				    dci);
+			ep_halt(x, sid, dci, r.deq, CC_RESOURCE, 0);
+			return -1;
+		}
+		x->mem_used += sz;
 	}
 	for (;;) {
 		struct td_trb *tt = &ep->td[n];
@@ -371,15 +379,22 @@ static int td_run(struct xhci *x, unsigned sid, unsigned dci)
 		int r;
 
 		if (len > ep->buf_size) {
-			uint8_t *nb = realloc(ep->buf, XHCI_CHUNK);
+			/* Grown to what the endpoint's TDs need, in 4 KiB. */
+			size_t want = (len + 4095) & ~(size_t)4095;
+			uint8_t *nb = NULL;
 
+			if (x->mem_used - ep->buf_size + want <= XHCI_MEM_BUDGET)
+				nb = realloc(ep->buf, want);
 			if (!nb) {
+				xhci_refuse(x, "slot %u ep %u: no memory for a "
+					    "%zu-byte buffer", sid, dci, want);
 				ep_halt(x, sid, dci, ep->td[0].addr,
 					CC_RESOURCE, 0);
 				return 1;
 			}
+			x->mem_used += want - ep->buf_size;
 			ep->buf = nb;
-			ep->buf_size = XHCI_CHUNK;
+			ep->buf_size = want;
 		}
 		if (!in && td_copy(x, ep, ep->td_done, ep->buf, len,
 				   false) < 0) {
@@ -517,8 +532,10 @@ void xhci_ep_cancel(struct xhci *x, unsigned sid, unsigned dci)
 	ep->td_n = 0;
 }
 
-void xhci_ep_free(struct xhci_ep *ep)
+void xhci_ep_free(struct xhci *x, struct xhci_ep *ep)
 {
+	x->mem_used -= ep->buf_size + (ep->td ? XHCI_TD_MAX_TRBS *
+				       sizeof(*ep->td) : 0);
 	free(ep->buf);
 	free(ep->td);
 	ep->buf = NULL;

@@ -136,6 +136,9 @@ static void setup(void)
 
 static void teardown(void)
 {
+	/* A reset frees every slot: nothing of theirs stays allocated. */
+	g_wr(&g, XHCI_OP, CMD_HCRST);
+	ck_assert_uint_eq(g.x->mem_used, 0);
 	xhci_free(g.x);
 	free(g.ram);
 }
@@ -566,6 +569,66 @@ START_TEST(hostile_endless_td)
 }
 END_TEST
 
+START_TEST(hostile_memory_budget)
+{
+	unsigned resource = 0, ok = 0;
+
+	dev.int_ready = 1000;                   /* ep 0x82 answers too */
+	expect_event(TRB_EV_PORT);
+	port_reset(1);
+	/* TD on every DCI 2..31: two TRBs of 128 KiB - 1, shared by the
+	 * rings of all slots (each slot reads them from its own start). */
+	for (unsigned dci = 2; dci < 32; dci++) {
+		g_ring_init(&g, dci);
+		g_xfer(&g, dci, g_addr(G_DATA), 0x1ffff, TRB_NORMAL << 10 |
+		       TRB_CH);
+		g_xfer(&g, dci, g_addr(G_DATA), 0x1ffff, TRB_NORMAL << 10 |
+		       TRB_IOC);
+	}
+	/* Nine slots addressed on the one port, 30 endpoints each. */
+	for (unsigned n = 0; n < 9; n++) {
+		unsigned sid, cc;
+
+		ck_assert_uint_eq(command(0, 0, TRB_ENABLE_SLOT << 10, &sid),
+				  CC_SUCCESS);
+		put_le64(g.ram + G_DCBAA + 8 * sid,
+			 g_addr(G_OUT + 0x400 * sid));
+		input_ctx_clear();
+		put_le32(g.ram + G_IN + 4, 3);
+		input_slot(1, 1);
+		put_le32(g.ram + G_IN + 64 + 4, 64u << 16 | EPT_CONTROL << 3);
+		put_le64(g.ram + G_IN + 64 + 8, g_addr(G_RING(1)) | 1);
+		ck_assert_uint_eq(command(g_addr(G_IN), 0, TRB_ADDRESS_DEVICE
+					  << 10 | sid << 24, NULL), CC_SUCCESS);
+		input_ctx_clear();
+		put_le32(g.ram + G_IN + 4, 0xfffffffdu);
+		input_slot(1, 31);
+		for (unsigned dci = 2; dci < 32; dci++) {
+			uint8_t *c = g.ram + G_IN + 32 * (dci + 1);
+
+			put_le32(c + 4, 512u << 16 | (dci & 1 ? EPT_BULK_IN :
+						      EPT_BULK_OUT) << 3);
+			put_le64(c + 8, g_addr(G_RING(dci)) | 1);
+		}
+		ck_assert_uint_eq(command(g_addr(G_IN), 0, TRB_CONFIGURE_EP <<
+					  10 | sid << 24, NULL), CC_SUCCESS);
+		for (unsigned dci = 2; dci < 32; dci++) {
+			ring(sid, dci);
+			cc = expect_event(TRB_EV_TRANSFER).status >> 24;
+			/* The fake stalls endpoints it does not know: the
+			 * buffer was allocated all the same. */
+			ck_assert(cc == CC_SUCCESS || cc == CC_STALL ||
+				  cc == CC_SHORT_PACKET || cc == CC_RESOURCE);
+			cc == CC_RESOURCE ? resource++ : ok++;
+		}
+	}
+	ck_assert_uint_le(g.x->mem_used, XHCI_MEM_BUDGET);
+	ck_assert_uint_gt(ok, 200);
+	ck_assert_uint_gt(resource, 0);
+	ck_assert_uint_eq(command(0, 0, TRB_NOOP_CMD << 10, NULL), CC_SUCCESS);
+}
+END_TEST
+
 START_TEST(hostile_pointers)
 {
 	unsigned sid = enumerate();
@@ -904,6 +967,7 @@ static Suite *xhci_suite(void)
 	tcase_add_test(t, stall_and_recover);
 	tcase_add_test(t, hostile_link_loop);
 	tcase_add_test(t, hostile_endless_td);
+	tcase_add_test(t, hostile_memory_budget);
 	tcase_add_test(t, hostile_pointers);
 	tcase_add_test(t, hostile_command_ring);
 	tcase_add_test(t, hostile_slots);
