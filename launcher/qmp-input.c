@@ -3,15 +3,16 @@
  * QMP send-key, as QEMU 7.2's schema: {keys: [{type: "qcode", data:
  * NAME}, ...], hold-time?}. The keys are pressed in order and released in
  * the reverse order, each change followed by EV_SYN, and go to the VM's
- * keyboard as one INPUT_EVENTS; the reply follows its Ack.
+ * keyboard as one INPUT_EVENTS; the reply follows its Ack. The whole
+ * sequence is queued at once: hold-time is accepted and not waited for.
+ * Key names are QEMU's qcodes (the common ones below); type "number" (a
+ * raw scancode) is refused.
  *
  * The VM's keyboard is its first device, in manifest order, that has one:
  * a virtio-input keyboard, or a usb controller with a keyboard port (the
- * controller gives keys to its first keyboard port). Its tablet likewise:
- * a virtio-input tablet or a usb controller with a tablet port. The
- * display's clients (input_forward) reach the same two. The whole sequence is queued at once: hold-time is accepted and
- * not waited for. Key names are QEMU's qcodes (the common ones below);
- * type "number" (a raw scancode) is refused.
+ * controller hands the events to each of its keyboard and tablet ports).
+ * Its tablet likewise: a virtio-input tablet or a usb controller with a
+ * tablet port. The display's clients (input_forward) reach the same two.
  */
 #include "qmp-input.h"
 
@@ -98,7 +99,8 @@ static int key_of(json_t *kv, unsigned short *key, char **err)
 
 static bool has_keyboard(const struct device_config *d)
 {
-	return virtio_input_is_keyboard(d) || usb_has_port(d, USB_PORT_KEYBOARD);
+	return virtio_input_is_keyboard(d) ||
+	       usb_has_port(d, USB_PORT_KEYBOARD);
 }
 
 static bool has_tablet(const struct device_config *d)
@@ -323,7 +325,8 @@ static int named(struct vm *vm, const char *name, size_t nk, size_t nt,
 
 		if (!p->dev || strcmp(p->dev->name, name))
 			continue;
-		if ((nk && !has_keyboard(p->dev)) || (nt && !has_tablet(p->dev))) {
+		if ((nk && !has_keyboard(p->dev)) ||
+		    (nt && !has_tablet(p->dev))) {
 			snprintf(why, sizeof(why), "input-send-event: device "
 				 "'%.40s' has no %s", name, nk &&
 				 !has_keyboard(p->dev) ? "keyboard" : "tablet");

@@ -410,7 +410,8 @@ int usb_state_fd(const struct device_config *d)
 		return -errno;
 	/* Sealed: a device cannot resize what its successor maps. */
 	if (ftruncate(fd, XHCI_STATE_SIZE) < 0 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+	    fcntl(fd, F_ADD_SEALS,
+		  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
 		int rc = -errno;
 
 		close(fd);
