@@ -318,10 +318,15 @@ static int run_jit(struct rv_hart *h, struct rv_block *b)
 			return run_ops(h, b);
 		}
 	}
+	/* Native code leaves once insn_count reaches this: the budget, or
+	 * the next timer check (only this dispatcher and WFI, which leaves
+	 * native code, move next_time_check). */
+	uint64_t limit = h->vm->cfg.max_insns ? h->vm->cfg.max_insns : ~0ull;
+	if (h->next_time_check < limit)
+		limit = h->next_time_check;
 	h->last_block = NULL;
 	rv_jit_note(bc->jit, h->pc, h->xlate_gen << 2 | h->priv, b->native);
-	bc->link_req = rv_jit_enter(bc->jit, h, b->native,
-				    h->vm->cfg.max_insns);
+	bc->link_req = rv_jit_enter(bc->jit, h, b->native, limit);
 	return 0;
 }
 

@@ -185,8 +185,7 @@ void rv_jit_note(struct rv_jit *j, uint64_t va, uint64_t key, void *code)
 void *rv_jit_enter(struct rv_jit *j, struct rv_hart *h, void *code,
 		   uint64_t limit)
 {
-	return j->entry(h, code, limit ? limit : ~0ull, &h->vm->code_gen,
-			j->jtab);
+	return j->entry(h, code, limit, &h->vm->code_gen, j->jtab);
 }
 
 uint64_t rv_jit_link_pa(const void *req)

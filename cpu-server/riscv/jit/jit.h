@@ -46,7 +46,8 @@ void *rv_jit_translate(struct rv_jit *j, struct rv_hart *h, uint64_t pa,
 /* Native code for virtual pc va under fetch key key (see jit_impl.h). */
 void rv_jit_note(struct rv_jit *j, uint64_t va, uint64_t key, void *code);
 
-/* Runs native code; returns NULL or a link request. */
+/* Runs native code until insn_count reaches limit at the latest;
+ * returns NULL or a link request. */
 void *rv_jit_enter(struct rv_jit *j, struct rv_hart *h, void *code,
 		   uint64_t limit);
 uint64_t rv_jit_link_pa(const void *req);

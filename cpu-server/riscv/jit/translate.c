@@ -3,7 +3,7 @@
  * Translator: a block's micro-ops (struct rv_insn) to x86-64 code.
  *
  * Register use inside translated code: rbx = the hart, r12 = instruction
- * limit, r13 = &vm->code_gen, r14 = the jump table (callee-saved, set by
+ * limit (budget or next timer check), r13 = &vm->code_gen, r14 = the jump table (callee-saved, set by
  * the entry trampoline); rax, rcx, rdx are scratch.  Guest registers live
  * in h->x[] (x[0] stays 0 in memory: templates never write it, and a
  * helper that names rd = 0 is followed by a store of 0, as in block.c).
@@ -208,8 +208,6 @@ static void loop_back(struct tr *t)
 	add_mem(e, HOFF(insn_count), (int32_t)t->idx + 1 - t->ic_sync);
 	struct cold *c = new_cold(t, C_SPILL_EXIT);
 	ld64(e, RAX, RBX, HOFF(insn_count));
-	alu_rm(e, 1, ALU_CMP, RAX, RBX, HOFF(next_time_check));
-	add_fix(t, c, jcc32(e, CC_AE));
 	alu_rr(e, 1, ALU_CMP, RAX, R12);
 	add_fix(t, c, jcc32(e, CC_AE));
 	op_mem(e, 0, 0, 0x83, 7, RBX, HOFF(kick), 0); /* cmp dword, 0 */
@@ -571,16 +569,15 @@ static void emit_fence(struct tr *t, uint32_t r)
 	}
 }
 
-/* The prologue: leave at once when the budget is spent, the hart was
- * kicked (stop, interrupt line) or code was modified, so chained loops
- * see all three.  h->pc is this block's start here. */
+/* The prologue: leave at once when the limit (budget, next timer check)
+ * is reached, the hart was kicked (stop, interrupt line) or code was
+ * modified, so chained loops see all three.  h->pc is this block's start
+ * here. */
 static void emit_prologue(struct tr *t)
 {
 	struct emit *e = &t->e;
 
 	ld64(e, RAX, RBX, HOFF(insn_count));
-	alu_rm(e, 1, ALU_CMP, RAX, RBX, HOFF(next_time_check));
-	to_exit(t, CC_AE);
 	alu_rr(e, 1, ALU_CMP, RAX, R12);
 	to_exit(t, CC_AE);
 	op_mem(e, 0, 0, 0x83, 7, RBX, HOFF(kick), 0); /* cmp dword, 0 */
