@@ -287,7 +287,7 @@ static void report(struct rv_hart *h, uint64_t n, const char *why)
 	FILE *o = stderr;
 
 	fprintf(o, "riscv lockstep: hart %u: %s, step at pc %#llx (priv %llu,"
-		" %llu instructions, instret before %llu)\n", h->id, why,
+		" %llu instructions, %llu executed before)\n", h->id, why,
 		(unsigned long long)ls->before.pc,
 		(unsigned long long)ls->before.priv, (unsigned long long)n,
 		(unsigned long long)ls->before.insn_count);
@@ -349,7 +349,8 @@ int rv_lockstep_step(struct rv_hart *h)
 	if (ls->log[1].oom) {
 		fatal(h, "lockstep: out of memory for the store log");
 	} else if (vm->ls_taint) {
-		report(h, n, "the interpreter touched a device, the engine did not");
+		report(h, n, "the interpreter touched a device, time/mip or WFI "
+		       "and the engine did not");
 		fatal(h, "lockstep: engine and interpreter disagree");
 	} else if (!states_equal(&ls->engine, &ls->interp) ||
 		   !logs_equal(&ls->log[0], &ls->log[1])) {
