@@ -453,6 +453,21 @@ static void usb_health(struct child *c, Atoll__HealthReport *r)
 static void usb_teardown(struct child *c)
 {
 	struct usbctl *u = child_state(c);
+	struct xhci_stats st;
+
+	if (u->x) {
+		/* Every register access is a round trip through atoll-cpu:
+		 * the figure to watch for speed. */
+		xhci_get_stats(u->x, &st);
+		log_info("%llu TDs, %llu commands, %llu events, %llu register "
+			 "reads, %llu writes, %llu refusals",
+			 (unsigned long long)st.transfers,
+			 (unsigned long long)st.commands,
+			 (unsigned long long)st.events,
+			 (unsigned long long)st.reads,
+			 (unsigned long long)st.writes,
+			 (unsigned long long)st.refusals);
+	}
 
 	/* The devices first: they may still call into the controller. */
 	xhci_free(u->x);

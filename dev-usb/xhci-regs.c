@@ -346,6 +346,7 @@ uint64_t xhci_mmio_read(struct xhci *x, uint64_t offset, unsigned size)
 
 	if (offset + size > XHCI_BAR_SIZE || size == 0)
 		return 0;
+	x->stats.reads++;
 	if (size == 8)
 		return read32(x, off & ~3u) |
 		       (uint64_t)read32(x, (off & ~3u) + 4) << 32;
@@ -362,6 +363,7 @@ void xhci_mmio_write(struct xhci *x, uint64_t offset, unsigned size,
 		xhci_refuse(x, "unaligned register write at %#x", off);
 		return;
 	}
+	x->stats.writes++;
 	if (size == 8) {
 		write32(x, off, (uint32_t)value);
 		write32(x, off + 4, (uint32_t)(value >> 32));

@@ -81,6 +81,7 @@ void xhci_resume(struct xhci *x);
 /* Counters for HEALTH reports. */
 struct xhci_stats {
 	uint64_t transfers, commands, events, refusals;
+	uint64_t reads, writes;      /* register accesses (round trips) */
 };
 void xhci_get_stats(const struct xhci *x, struct xhci_stats *s);
 /* True while USBSTS.HCE (Host Controller Error) is set. */
