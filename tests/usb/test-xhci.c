@@ -412,6 +412,44 @@ START_TEST(bulk_out_and_in)
 }
 END_TEST
 
+START_TEST(immediate_data_event_data_bei)
+{
+	unsigned sid = enumerate();
+	struct trb ev;
+	uint64_t trb;
+
+	configure(sid);
+	/* 4 bytes of immediate data, then an Event Data TRB. */
+	g_xfer(&g, 2, 0x44434241, 4, TRB_NORMAL << 10 | TRB_IDT | TRB_CH);
+	g_xfer(&g, 2, 0x1234, 0, TRB_EVENT_DATA << 10 | TRB_IOC);
+	ring(sid, 2);
+	ev = expect_event(TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.param, 0x1234);
+	ck_assert(ev.control & (1u << 2));             /* ED */
+	ck_assert_uint_eq(ev.status & 0xffffff, 4);    /* EDTLA */
+	ck_assert_uint_eq(ev.status >> 24, CC_SUCCESS);
+	ck_assert_uint_eq(dev.out_len, 4);
+	ck_assert_mem_eq(dev.out, "ABCD", 4);
+	/* BEI: the event is written, the interrupt is not raised. */
+	g.irq_edges = 0;
+	trb = g_xfer(&g, 2, g_addr(G_DATA), 16,
+		     TRB_NORMAL << 10 | TRB_IOC | TRB_BEI);
+	ring(sid, 2);
+	ck_assert(!g.irq);
+	ck_assert_uint_eq(g.irq_edges, 0);
+	ev = expect_event(TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.param, trb);
+	g_xfer(&g, 2, g_addr(G_DATA), 16, TRB_NORMAL << 10 | TRB_IOC);
+	ring(sid, 2);
+	ck_assert_uint_eq(g.irq_edges, 1);
+	expect_event(TRB_EV_TRANSFER);
+	/* IDT on an IN endpoint is refused. */
+	g_xfer(&g, 3, 0, 4, TRB_NORMAL << 10 | TRB_IDT | TRB_IOC);
+	ring(sid, 3);
+	ck_assert_uint_eq(expect_event(TRB_EV_TRANSFER).status >> 24, CC_TRB);
+}
+END_TEST
+
 START_TEST(interrupt_nak_then_wakeup)
 {
 	unsigned sid = enumerate();
@@ -962,6 +1000,7 @@ static Suite *xhci_suite(void)
 	tcase_add_test(t, superspeed_moves_to_usb3_port);
 	tcase_add_test(t, control_get_descriptor);
 	tcase_add_test(t, bulk_out_and_in);
+	tcase_add_test(t, immediate_data_event_data_bei);
 	tcase_add_test(t, interrupt_nak_then_wakeup);
 	tcase_add_test(t, async_completion_and_stop);
 	tcase_add_test(t, stall_and_recover);
