@@ -119,8 +119,10 @@ static int td_walk(struct xhci *x, unsigned sid, unsigned dci)
 		}
 		n++;
 		type = TRB_TYPE(tt->t.control);
+		/* Linux turns the TRBs of a TD it cancels into No-Ops, each
+		 * its own TD: on a control ring too. */
 		if (control)
-			ok = n == 1 ? type == TRB_SETUP :
+			ok = n == 1 ? type == TRB_SETUP || type == TRB_NOOP :
 			     type == TRB_DATA ? n == 2 :
 			     type == TRB_NORMAL ? n > 2 &&
 				     is_data_trb(&ep->td[n - 2].t) :
@@ -148,7 +150,8 @@ static int td_walk(struct xhci *x, unsigned sid, unsigned dci)
 			ep_halt(x, sid, dci, tt->addr, CC_TRB, 0);
 			return -1;
 		}
-		if (control ? type == TRB_STATUS : !(tt->t.control & TRB_CH))
+		if (control ? type == TRB_STATUS || (n == 1 && type == TRB_NOOP) :
+		    !(tt->t.control & TRB_CH))
 			break;
 	}
 	if (total > XHCI_TD_MAX_BYTES) {
@@ -368,7 +371,8 @@ static int td_run(struct xhci *x, unsigned sid, unsigned dci)
 		return 1;
 	}
 	in = control ? ep->td[0].t.param & 0x80 : ep_is_in(ep);
-	if (!control && !has_data(ep)) {
+	if (TRB_TYPE(ep->td[0].t.control) == TRB_NOOP ||
+	    (!control && !has_data(ep))) {
 		/* No-op TRBs and Event Data alone: nothing for the device. */
 		td_finish(x, sid, dci, 0, CC_SUCCESS);
 		return 1;

@@ -367,6 +367,25 @@ START_TEST(control_get_descriptor)
 	ck_assert_uint_eq(ev.status >> 24, CC_SUCCESS);
 	ck_assert_mem_eq(g.ram + G_DATA, dev_desc, 18);
 	expect_no_event();
+
+	/* A control TD Linux cancelled: its TRBs turned into No-Ops (no
+	 * chain), then a new TD behind them. */
+	g_xfer(&g, 1, 0, 0, TRB_NOOP << 10);
+	status_trb = g_xfer(&g, 1, 0, 0, TRB_NOOP << 10 | TRB_IOC);
+	ring(sid, 1);
+	ev = expect_event(TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.param, status_trb);
+	ck_assert_uint_eq(ev.status >> 24, CC_SUCCESS);
+	g_xfer(&g, 1, setup, 8, TRB_SETUP << 10 | TRB_IDT | 3u << 16);
+	g_xfer(&g, 1, g_addr(G_DATA), 64, TRB_DATA << 10 | TRB_ISP |
+	       TRB_DIR_IN);
+	status_trb = g_xfer(&g, 1, 0, 0, TRB_STATUS << 10 | TRB_IOC);
+	ring(sid, 1);
+	ck_assert_uint_eq(expect_event(TRB_EV_TRANSFER).status >> 24,
+			  CC_SHORT_PACKET);
+	ck_assert_uint_eq(expect_event(TRB_EV_TRANSFER).param, status_trb);
+	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32) & 7,
+			  EP_RUNNING);
 }
 END_TEST
 
