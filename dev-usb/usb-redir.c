@@ -117,6 +117,9 @@ struct redir {
 	unsigned long refused;
 
 	bool have_ep_info;
+	bool have_if_info;
+	uint32_t if_count;
+	uint8_t if_num[32];      /* bInterfaceNumber of each */
 	uint8_t ep_type[32];     /* usb_redir_type_*, by ep_index() */
 	uint16_t ep_max_packet[32];
 	struct intr_in intr[16];
@@ -428,6 +431,8 @@ static void device_gone(struct redir *r)
 	r->attached = false;
 	intr_stop_all(r, false);
 	r->have_ep_info = false;
+	r->have_if_info = false;
+	r->if_count = 0;
 	complete_all(r, USB_RET_IOERROR);
 	if (was)
 		usb_port_connection(&r->dev, false);
@@ -532,13 +537,29 @@ static void p_device_disconnect(void *priv)
 	device_gone(r);
 }
 
+/* The interfaces of the current configuration, for SET_INTERFACE (the
+ * parser has checked the count, at most 32). */
 static void p_interface_info(void *priv,
 			     struct usb_redir_interface_info_header *h)
 {
-	/* Nothing to keep: the guest reads the interfaces from the
-	 * configuration descriptor. The parser has checked the count. */
-	(void)priv;
-	(void)h;
+	struct redir *r = priv;
+
+	r->have_if_info = true;
+	r->if_count = h->interface_count <= 32 ? h->interface_count : 32;
+	memcpy(r->if_num, h->interface, sizeof(r->if_num));
+	for (unsigned i = 0; i < r->if_count; i++)
+		log_debug("%s: interface %u class %02x/%02x/%02x", r->name,
+			  h->interface[i], h->interface_class[i],
+			  h->interface_subclass[i], h->interface_protocol[i]);
+}
+
+/* Did the peer list interface `num` in its current configuration? */
+static bool has_interface(const struct redir *r, uint16_t num)
+{
+	for (unsigned i = 0; i < r->if_count; i++)
+		if (r->if_num[i] == num)
+			return true;
+	return false;
 }
 
 static void p_ep_info(void *priv, struct usb_redir_ep_info_header *h)
@@ -995,12 +1016,14 @@ static int handle_control(struct redir *r, struct usb_packet *p)
 		intr_stop_all(r, true);
 		usbredirparser_send_set_configuration(r->parser, q->id, &h);
 	} else if (s->bmRequestType == 0x01 && s->bRequest == 11) {
-		/* SET_INTERFACE */
+		/* SET_INTERFACE, for an interface the peer has. */
 		struct usb_redir_set_alt_setting_header h = {
 			.interface = (uint8_t)s->wIndex,
 			.alt = (uint8_t)s->wValue,
 		};
 
+		if (r->have_if_info && !has_interface(r, s->wIndex))
+			return done(p, USB_RET_STALL, 0);
 		q = pend_add(r, p, PEND_SET_ALT, 0, 0);
 		if (!q)
 			return done(p, USB_RET_IOERROR, 0);

@@ -240,6 +240,11 @@ START_TEST(set_configuration_and_interface)
 	ck_assert_int_eq(submit_wait(p), USB_RET_SUCCESS);
 	ck_assert_uint_eq(redir_peer_stats(peer)->set_alts, 1);
 	packet_free(p);
+	/* An interface the peer does not have: refused here. */
+	p = control(0x01, 11, 0, 5, 0);
+	ck_assert_int_eq(dev->ops->handle(dev, p), USB_RET_STALL);
+	ck_assert_uint_eq(redir_peer_stats(peer)->set_alts, 1);
+	packet_free(p);
 	/* The peer refuses configuration 7. */
 	p = control(0x00, 9, 7, 0, 0);
 	ck_assert_int_eq(submit_wait(p), USB_RET_STALL);
