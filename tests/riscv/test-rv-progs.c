@@ -54,6 +54,17 @@ START_TEST(prog_jit)
 }
 END_TEST
 
+/* A 16 KiB jit code cache: translations overflow it and it is flushed
+ * over and over, mid-block too; every program still passes. */
+START_TEST(prog_jit_small_cache)
+{
+	if (!rv_jit_supported())
+		return;
+	setenv("ATOLL_RV_JIT_CACHE_KB", "16", 1);
+	run_expect_pass(progs[_i], RV_ENGINE_JIT);
+}
+END_TEST
+
 /* The failure path must work: t_fail fails check 5 on purpose. */
 START_TEST(prog_fail_is_reported)
 {
@@ -230,6 +241,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, prog_block, 0, NPROGS);
 	tcase_add_test(tc, prog_fail_is_reported);
 	tcase_add_loop_test(tc, prog_jit, 0, NPROGS);
+	tcase_add_loop_test(tc, prog_jit_small_cache, 0, NPROGS);
 	tcase_add_loop_test(tc, prog_differential, 0, 2 * NDIFF);
 	tcase_add_loop_test(tc, dma_code_write_then_fence_i, RV_ENGINE_INTERP,
 			    RV_ENGINE_JIT + 1);

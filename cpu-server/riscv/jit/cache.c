@@ -100,6 +100,10 @@ struct rv_jit *rv_jit_new(void)
 		return NULL;
 	j->fd = -1;
 	j->size = JIT_CACHE_SIZE;
+	/* tests: a small cache fills and flushes often */
+	const char *kb = getenv("ATOLL_RV_JIT_CACHE_KB");
+	if (kb && atoi(kb) >= 16 && (unsigned)atoi(kb) < JIT_CACHE_SIZE >> 10)
+		j->size = (uint32_t)atoi(kb) << 10;
 	j->fd = memfd_create("atoll-jit", MFD_CLOEXEC);
 	if (j->fd < 0)
 		goto fail;

@@ -3,7 +3,8 @@
  * A minimal x86-64 instruction encoder: only the forms the translator uses.
  * Writes go to the cache's writable view; positions are offsets, so
  * rel32 targets are the same in both views.  Running past the end sets
- * overflow (the translation is then discarded) instead of writing.
+ * overflow (the translation is then discarded) instead of writing; the
+ * position still advances, so loops that pad to an alignment end.
  */
 #ifndef ATOLL_RV_JIT_EMIT_H
 #define ATOLL_RV_JIT_EMIT_H
@@ -28,6 +29,7 @@ static inline void e8(struct emit *e, unsigned v)
 {
 	if (e->pos >= e->cap) {
 		e->overflow = 1;
+		e->pos++;
 		return;
 	}
 	e->buf[e->pos++] = (uint8_t)v;
