@@ -313,9 +313,9 @@ def check_devices(atoll, kit, tmp):
 """, extra=f"qmp: {qmp}\n", shell=True)
     con = Console([atoll, "run", yaml])
     problems, v = [], {}
-    if not con.sync():
-        problems.append("no shell on the console")
-    else:
+    try:
+        if not con.sync():
+            raise RuntimeError("no shell on the console")
         for line, key in ((WAIT.replace("{n}", "3"), "found"), (IDS, "ids"),
                           ("echo ATOLL-USB size=$(cat /sys/block/sda/size) "
                            "md5=$(md5sum /dev/sda | cut -c1-32)", "size"),
@@ -323,14 +323,12 @@ def check_devices(atoll, kit, tmp):
                           (FIND_INPUT, "kbd"), (READ_INPUT, "ready")):
             got = con.ask(line, key)
             if got is None:
-                problems.append(f"the guest did not answer {key}=")
-                break
+                raise RuntimeError(f"the guest did not answer {key}=")
             v.update(got)
-        if v.get("ready") == "1":
-            qerr = []
-            send_input(qmp, qerr)
-            problems += qerr
-            v.update(con.expect("keys") or {})
+        send_input(qmp, problems)
+        v.update(con.expect("keys") or {})
+    except (RuntimeError, OSError) as e:
+        problems.append(str(e))
     rc, _ = con.close()
     if rc != 0:
         problems.append(f"exit status {rc}, wanted 0 (poweroff)")
@@ -480,7 +478,7 @@ def check_redir(atoll, kit, tmp):
                 if line and "ATOLL-BULK " in line:
                     bulk[d] = dict(kv.split("=", 1) for kv in line.split(
                         "ATOLL-BULK ", 1)[1].split() if "=" in kv)
-    except RuntimeError as e:
+    except (RuntimeError, OSError) as e:
         problems.append(str(e))
     rc, _ = con.close()
     pp.terminate()
