@@ -60,6 +60,11 @@ struct saved {
 _Static_assert(2 * sizeof(struct saved) <= XHCI_STATE_SIZE,
 	       "two copies of the state fit XHCI_STATE_SIZE");
 
+size_t xhci_state_copy_size(void)
+{
+	return sizeof(struct saved);
+}
+
 static struct saved *copy(struct xhci *x, unsigned i)
 {
 	return (struct saved *)(x->state_mem + i * sizeof(struct saved));

@@ -77,6 +77,9 @@ unsigned xhci_free_port(const struct xhci *x, enum usb_speed speed);
 int xhci_state_attach(struct xhci *x, void *mem, size_t len);
 int xhci_state_load(struct xhci *x, char *why, size_t why_len);
 void xhci_resume(struct xhci *x);
+/* For tests: the bytes of one copy (two follow each other from offset
+ * 0), of which the first 24 and the last 8 are its framing. */
+size_t xhci_state_copy_size(void);
 
 /* Counters for HEALTH reports. */
 struct xhci_stats {

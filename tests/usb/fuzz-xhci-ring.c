@@ -17,9 +17,10 @@
  *                        NAK, STALL, async, babble)
  *   7                    the driver reads every event (moves ERDP)
  *   8 off16 size8        a register read
- *   9 flip16 bit8        the process restarts: a new controller loads
- *                        the state the old one kept (byte flip16 of it
- *                        flipped first if bit8 < 8), then resumes
+ *   9 off16 len8 bytes   the process restarts: a new controller loads
+ *                        the state the old one kept, with `len` bytes
+ *                        of the input written over both copies at `off`
+ *                        (their framing kept), then resumes
  *
  * The process must not crash, leak, overflow or spin (libFuzzer's
  * -timeout catches the last).
@@ -243,14 +244,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			drain();
 			break;
 		case 9: {
+			size_t cs = xhci_state_copy_size(), off, len;
 			char why[128];
 
 			if (left < 3)
 				goto out;
-			if (a[2] < 8)
-				state[(a[0] | a[1] << 8) % (XHCI_STATE_SIZE / 2)] ^=
-					(uint8_t)(1u << a[2]);
+			/* Inside a copy, between its 24-byte head and its
+			 * 8-byte tail: the loader's checks see the bytes. */
+			off = 24 + (size_t)(a[0] | a[1] << 8) % (cs - 32);
+			len = a[2] % 33;
 			i += 3;
+			if (len > size - i)
+				len = size - i;
+			if (len > cs - 8 - off)
+				len = cs - 8 - off;
+			memcpy(state + off, data + i, len);
+			memcpy(state + cs + off, data + i, len);
+			i += len;
 			xhci_free(g.x);
 			dev.held = NULL;
 			if (!(g.x = xhci_new(&g_ops, &g)) ||

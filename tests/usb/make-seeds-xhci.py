@@ -54,7 +54,7 @@ seeds = {
     + bytes([5, 1, 7]),
     'restart': bytes([6, 0])
     + ring_trb(5, 0, trb(RAM_BASE + G_DATA, 8, NORMAL << 10 | IOC))
-    + doorbell(1, 5) + bytes([9, 0, 0, 8, 6, 4, 5, 0x80, 7])
+    + doorbell(1, 5) + bytes([9, 0, 0, 0, 6, 4, 5, 0x80, 7])
     + ring_trb(3, 0, trb(RAM_BASE + G_DATA, 512, NORMAL << 10 | IOC))
     + doorbell(1, 3) + bytes([7]),
     'link-loop': ring_trb(3, 0, trb(RAM_BASE + 0x23010, 0, LINK << 10))
