@@ -92,7 +92,8 @@ class Console:
         self.p = subprocess.Popen(
             launcher_argv(argv), stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self.lines, self.cond = [], threading.Condition()
+        # Each line and the host's CLOCK_MONOTONIC time it arrived.
+        self.lines, self.times, self.cond = [], [], threading.Condition()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         self.deadline = time.monotonic() + TIMEOUT
@@ -103,6 +104,7 @@ class Console:
             print(line, flush=True)
             with self.cond:
                 self.lines.append(line)
+                self.times.append(time.monotonic())
                 self.cond.notify_all()
         with self.cond:
             self.lines.append(None)           # end of output
@@ -630,6 +632,8 @@ def crash_boot(atoll, kit, tmp, writing):
         if not writing:
             con.wait(rf"{TAG} writer=done", STEP_S, start)
             time.sleep(1)
+        killed_at, at = con.mark(), time.monotonic()
+        if not writing:
             os.kill(r["pids"][-1], signal.SIGKILL)
         else:
             q.execute("inject-fault", {"id": "usb0", "kind": "crash"})
@@ -651,6 +655,9 @@ def crash_boot(atoll, kit, tmp, writing):
         got = acks(con, start)
         r["after"] = ("stuck" if i is None else
                       f"{len(got)} of {NBLOCKS - AFTER} blocks acknowledged")
+        # The guest's first acknowledged write after the kill, host time.
+        i, _ = con.wait(rf"{TAG} ack=", 0, killed_at)
+        r["first-ack"] = None if i is None else con.times[i] - at
         start = con.mark()
         if con.ask(DMESG, "dmesg", ALIVE_S) is None:
             raise RuntimeError(gone(con, "dmesg"))
@@ -692,7 +699,9 @@ def check_crash(atoll, kit, tmp):
         print(f"# {how}: atoll-usb pids {r['pids']}; the console answered "
               f"in {fmt_s(r.get('alive'))}; the guest's writer: "
               f"{r.get('writer')}; a write after the restart: "
-              f"{r.get('after')}; acknowledged blocks {r.get('acked')}, "
+              f"{r.get('after')}; the next ack line reached the host "
+              f"{fmt_s(r.get('first-ack'))} after the kill; acknowledged "
+              f"blocks {r.get('acked')}, "
               "all checked in the image; the guest's dmesg tail:")
         for l in r.get("dmesg", []):
             print(f"#   {l}")
@@ -707,7 +716,7 @@ def check_crash(atoll, kit, tmp):
 
 
 def fmt_s(x):
-    return "never" if x is None else f"{x:.1f} s"
+    return "never" if x is None else f"{x:.2f} s"
 
 
 if __name__ == "__main__":
