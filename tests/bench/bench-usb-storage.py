@@ -3,14 +3,17 @@
 """Sequential read from a USB disk in a Linux guest, printed (never judged
 on time): atoll-usb (xHCI + bulk-only mass storage, its own process) beside
 QEMU 7.2's qemu-xhci + usb-storage in the same run, on the same image,
-kernel and initramfs (the guest kit), 2 harts, 256 MiB each.
+kernel and initramfs (the guest kit), 2 harts, 256 MiB each. QEMU twice:
+as issue 15 names it (a SuperSpeed disk: Linux reads it in 1 MiB
+requests) and with no USB 3 ports (qemu-xhci,p3=0: high speed, 120 KiB
+requests, as atoll-usb's high-speed disk).
 
   bench-usb-storage.py ATOLL ATOLL_USB
 
 The guest times `dd if=/dev/sda of=/dev/null bs=1M` of the whole image
 (busybox dd's own figure, from the guest's clock) right after boot, so the
-page cache is cold. Runs alternate (atoll, qemu, then qemu, atoll, ...);
-medians over $ATOLL_BENCH_RUNS pairs (default 5) of a $ATOLL_USB_BENCH_MB
+page cache is cold. Runs alternate, each round in a rotated order;
+medians over $ATOLL_BENCH_RUNS rounds (default 5) of a $ATOLL_USB_BENCH_MB
 MiB image (default 256).
 
 Each figure is checked before it counts:
@@ -54,12 +57,12 @@ READ = ("i=0; while [ ! -b /dev/sda ] && [ $i -lt 1200 ]; do sleep 0.1; "
         "sed 's/^/ATOLL-BENCH read /'; echo ATOLL-BENCH end")
 
 
-def qemu_argv(kit, img):
+def qemu_argv(kit, img, xhci="qemu-xhci"):
     return ["qemu-system-riscv64", "-M", "virt", "-smp", str(HARTS),
             "-m", MEM, "-nographic", "-bios", "default",
             "-kernel", f"{kit}/Image", "-initrd", f"{kit}/initramfs.cpio.gz",
             "-append", f'console=ttyS0 quiet atoll.run="{READ}"',
-            "-device", "qemu-xhci",
+            "-device", xhci,
             "-drive", f"if=none,id=u,file={img},format=raw",
             "-device", "usb-storage,drive=u"]
 
@@ -153,23 +156,30 @@ def bench(atoll, kit, tmp):
                    "    restart: never\n    ports:\n"
                    "      - {type: storage, image: usb.img}\n")
     limit = memcpy_gbps() * 1000
-    cmds = {"atoll": [atoll, "run", yaml], "qemu": qemu_argv(kit, img)}
+    # QEMU's usb-storage is a SuperSpeed device on qemu-xhci, for which
+    # Linux's usb-storage sends 1 MiB requests; on a high-speed port (no
+    # USB 3 ports: p3=0), as atoll-usb's disk is, 120 KiB (max_sectors
+    # 240). Both are measured: the first as issue 15 names it, the second
+    # the same bus speed as atoll-usb's.
+    cmds = {"atoll": [atoll, "run", yaml], "qemu": qemu_argv(kit, img),
+            "qemu-hs": qemu_argv(kit, img, "qemu-xhci,p3=0")}
     print(f"# commands (the guest command line is {READ!r}):")
-    print("#   " + shlex.join(launcher_argv(cmds["atoll"])))
-    print("#   " + shlex.join(cmds["qemu"]))
+    for name in ("atoll", "qemu", "qemu-hs"):
+        print(f"#   {name}: " + shlex.join(launcher_argv(cmds[name])))
     print("# manifest " + yaml + ":")
     with open(yaml) as f:
         print("".join("#   " + l for l in f))
     print(f"# host memcpy bandwidth {limit:.0f} MB/s (the physical limit); "
           "load average %.2f %.2f %.2f at the start" % os.getloadavg())
-    figs = {"atoll": [], "qemu": []}
+    names = ["atoll", "qemu", "qemu-hs"]
+    figs = {n: [] for n in names}
     for i in range(PAIRS):
-        order = ("atoll", "qemu") if i % 2 == 0 else ("qemu", "atoll")
-        for name in order:
+        # Each round in another order, so that no side always goes first.
+        for name in names[i % 3:] + names[:i % 3]:
             g, h, note = one_run(cmds[name], limit)
             shown = "failed" if g is None else \
                 f"guest {g:8.2f} MB/s  host-seen {h:8.2f} MB/s"
-            print(f"# pair {i + 1} {name:6} {shown}"
+            print(f"# round {i + 1} {name:7} {shown}"
                   + (f"  LEFT OUT: {note}" if note else ""), flush=True)
             if g is not None and not note:
                 figs[name].append((g, h))
@@ -177,25 +187,27 @@ def bench(atoll, kit, tmp):
           % (os.getloadavg() + (os.cpu_count(),)))
     print(f"# sequential read of a {MB} MiB USB disk in the guest, "
           f"dd bs=1M, cold cache; median of the runs that passed the "
-          f"checks (of {PAIRS} alternating pairs)")
-    print(f"{'':34}{'n':>3}{'guest MB/s':>12}{'host-seen MB/s':>16}")
+          f"checks (of {PAIRS} rounds, order rotated)")
+    print(f"{'':42}{'n':>3}{'guest MB/s':>12}{'host-seen MB/s':>16}")
     med = {}
-    for name, label in (("qemu", "qemu 7.2 qemu-xhci + usb-storage"),
-                        ("atoll", "atoll-usb (own process)")):
+    for name, label in (("qemu", "qemu 7.2 qemu-xhci + usb-storage (5 Gb/s)"),
+                        ("qemu-hs", "qemu 7.2 qemu-xhci,p3=0 (480 Mb/s)"),
+                        ("atoll", "atoll-usb (own process, 480 Mb/s)")):
         f = figs[name]
         if not f:
-            print(f"{label:34}{0:>3}  (no valid run)")
+            print(f"{label:42}{0:>3}  (no valid run)")
             continue
         med[name] = (statistics.median(x[0] for x in f),
                      statistics.median(x[1] for x in f))
-        print(f"{label:34}{len(f):>3}{med[name][0]:>12.2f}"
+        print(f"{label:42}{len(f):>3}{med[name][0]:>12.2f}"
               f"{med[name][1]:>16.2f}")
-    if len(med) == 2:
-        print(f"{'ratio atoll/qemu':34}{'':>3}"
-              f"{med['atoll'][0] / med['qemu'][0]:>11.2f}x"
-              f"{med['atoll'][1] / med['qemu'][1]:>15.2f}x")
+    for ref in ("qemu", "qemu-hs"):
+        if "atoll" in med and ref in med:
+            print(f"{'ratio atoll/' + ref:42}{'':>3}"
+                  f"{med['atoll'][0] / med[ref][0]:>11.2f}x"
+                  f"{med['atoll'][1] / med[ref][1]:>15.2f}x")
     # A benchmark reports; it fails only when there is nothing to report.
-    return 0 if len(med) == 2 else 1
+    return 0 if "atoll" in med and "qemu" in med else 1
 
 
 if __name__ == "__main__":
