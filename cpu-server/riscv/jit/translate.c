@@ -405,11 +405,20 @@ static void emit_bare(struct tr *t, struct cold *slow, unsigned size)
 	op_mem(e, 0, 0, 0x80, 7, RBX, HOFF(dpmp), 0); /* cmp byte, imm8 */
 	e8(e, 0);
 	add_fix(t, slow, jcc32(e, CC_NE));
-	op_rr(e, 1, 0x89, RAX, RDX);  /* mov rdx, rax */
-	mov_imm(e, RCX, vm->cfg.ram_base);
-	alu_rr(e, 1, ALU_SUB, RDX, RCX);
-	mov_imm(e, RCX, vm->cfg.ram_size - size);
-	alu_rr(e, 1, ALU_CMP, RDX, RCX);
+	if (fits32(-(int64_t)vm->cfg.ram_base)) { /* lea rdx, [rax - base] */
+		e8(e, 0x48); e8(e, 0x8d); e8(e, 0x90);
+		e32(e, (uint32_t)-(int64_t)vm->cfg.ram_base);
+	} else {
+		op_rr(e, 1, 0x89, RAX, RDX);  /* mov rdx, rax */
+		mov_imm(e, RCX, vm->cfg.ram_base);
+		alu_rr(e, 1, ALU_SUB, RDX, RCX);
+	}
+	if (vm->cfg.ram_size - size <= INT32_MAX) {
+		alu_ri(e, 1, ALU_CMP, RDX, (int32_t)(vm->cfg.ram_size - size));
+	} else {
+		mov_imm(e, RCX, vm->cfg.ram_size - size);
+		alu_rr(e, 1, ALU_CMP, RDX, RCX);
+	}
 	add_fix(t, slow, jcc32(e, CC_A));
 	mov_imm(e, RCX, (uint64_t)(uintptr_t)vm->ram);
 	alu_rr(e, 1, ALU_ADD, RDX, RCX);
@@ -478,12 +487,20 @@ static void emit_mem(struct tr *t, const struct rv_insn *i, uint32_t r,
 		struct rv_vm *vm = t->vm;
 		uint64_t th = vm->cfg.tohost_addr - vm->cfg.ram_base;
 
-		/* a page holding translated code: the slow path's SMC work */
+		/* a page holding translated code: the slow path's SMC work
+		 * (with page-aligned RAM, code_pages - (ram >> 12) indexed by
+		 * host >> 12 saves the subtraction) */
 		op_rr(e, 1, 0x89, RDX, RCX);
-		mov_imm(e, RAX, (uint64_t)(uintptr_t)vm->ram);
-		alu_rr(e, 1, ALU_SUB, RCX, RAX);
-		shift_ri(e, 1, SH_SHR, RCX, 12);
-		mov_imm(e, RAX, (uint64_t)(uintptr_t)vm->code_pages);
+		if (((uintptr_t)vm->ram & 4095) == 0) {
+			shift_ri(e, 1, SH_SHR, RCX, 12);
+			mov_imm(e, RAX, (uint64_t)(uintptr_t)vm->code_pages -
+				((uint64_t)(uintptr_t)vm->ram >> 12));
+		} else {
+			mov_imm(e, RAX, (uint64_t)(uintptr_t)vm->ram);
+			alu_rr(e, 1, ALU_SUB, RCX, RAX);
+			shift_ri(e, 1, SH_SHR, RCX, 12);
+			mov_imm(e, RAX, (uint64_t)(uintptr_t)vm->code_pages);
+		}
 		e8(e, 0x80); e8(e, 0x3c); e8(e, 0x08); e8(e, 0x00);
 		add_fix(t, s, jcc32(e, CC_NE)); /* cmp byte [rax+rcx], 0 */
 		if (vm->cfg.tohost_addr && th < vm->cfg.ram_size) {
