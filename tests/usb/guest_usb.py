@@ -545,7 +545,8 @@ BLOCK = 65536
 NBLOCKS = 256
 # Blocks the write after a restart tries (the guest's disk came back?).
 AFTER = NBLOCKS - 4
-# Crashes during the writes, each after 3 more acknowledged blocks.
+# Crashes during the writes, each once 3 more blocks were acknowledged
+# after the one before.
 KILLS = int(os.environ.get("ATOLL_USB_KILLS", "3"))
 
 
@@ -596,6 +597,37 @@ def acks(con, start=0):
                    for m in [re.search(rf"{TAG} ack=(\d+)", l)] if m})
 
 
+# The USB keyboard's events while the test sends key a (6: MSC_SCAN,
+# KEY, SYN down and up), or what came within 10 s.
+KEY_PROBE = (
+    "kbd=; for e in /sys/class/input/event*; do "
+    "case $(readlink -f $e) in */usb*) kbd=/dev/input/${e##*/};; esac; "
+    "done; [ -n \"$kbd\" ] || { echo ATOLL-USB kready=none; false; } && "
+    "{ dd if=$kbd of=/tmp/k bs=24 count=6 2>/dev/null & k=$!; "
+    + OPENED.format(pids="$k") + "echo ATOLL-USB kready=$kbd; i=0; "
+    "while kill -0 $k 2>/dev/null && [ $i -lt 50 ]; do sleep 0.2; "
+    "i=$((i+1)); done; kill $k 2>/dev/null; "
+    "echo ATOLL-USB kkeys=$(od -An -tx1 -v /tmp/k | tr -d ' \\n'); }")
+
+
+def key_after(con, qmp):
+    """Whether QMP send-key a still reaches the guest's USB keyboard."""
+    start = con.mark()
+    ready = con.ask(KEY_PROBE, "kready", ALIVE_S)
+    if not ready or ready.get("kready") == "none":
+        return "no USB keyboard in the guest"
+    try:
+        Qmp(qmp).execute("send-key", {"keys": [{"type": "qcode",
+                                                 "data": "a"}]})
+    except (RuntimeError, OSError) as e:
+        return f"send-key failed: {e}"
+    got = con.expect("kkeys", ALIVE_S, start)
+    keys = hexdump_events((got or {}).get("kkeys", ""))
+    ok = keys == [(EV_KEY, KEY_A, 1), (EV_SYN, 0, 0), (EV_KEY, KEY_A, 0),
+                  (EV_SYN, 0, 0)]
+    return "key a arrived" if ok else f"key a did not arrive: {keys}"
+
+
 def gone(con, what):
     if con.ended():
         return f"the VM ended before {what} answered (its output is above)"
@@ -612,12 +644,15 @@ def crash_boot(atoll, kit, tmp, writing):
     with open(img, "wb") as f:
         f.truncate(NBLOCKS * BLOCK)
     token = secrets.token_hex(4)
+    # The idle VM has a keyboard too: does it still type after the kill?
     write_manifest(yaml, kit, SETUP, """  - name: usb0
     kind: usb
     restart: {policy: on-failure, max: 10, backoff-ms: 50}
     ports:
       - {type: storage, image: %s}
-""" % os.path.basename(img), extra=f"qmp: {qmp}\n", shell=True)
+""" % os.path.basename(img) + ("" if writing else
+                               "      - {type: keyboard}\n"),
+                   extra=f"qmp: {qmp}\n", shell=True)
     con = Console([atoll, "run", yaml])
     problems, r = [], {"pids": []}
     try:
@@ -629,10 +664,11 @@ def crash_boot(atoll, kit, tmp, writing):
         start = con.mark()
         con.ask(writer_cmd(0, 3 if not writing else AFTER, token, "writer"),
                 "writer")
-        r["first-ack"], r["alive"] = [], []
+        r["alive"], kills = [], []
+        since = start
         for k in range(KILLS if writing else 1):
             end = time.monotonic() + STEP_S
-            while len(acks(con, start)) < 3 * (k + 1) and \
+            while len(acks(con, since)) < 3 and \
                     time.monotonic() < end and \
                     con.wait(rf"{TAG} writer=done", 0, start)[0] is None:
                 time.sleep(0.05)
@@ -640,7 +676,8 @@ def crash_boot(atoll, kit, tmp, writing):
             if not writing:
                 con.wait(rf"{TAG} writer=done", STEP_S, start)
                 time.sleep(1)
-            killed_at, at = con.mark(), time.monotonic()
+            since, at = con.mark(), time.monotonic()
+            kills.append((since, at))
             if not writing:
                 os.kill(r["pids"][-1], signal.SIGKILL)
             else:
@@ -651,8 +688,6 @@ def crash_boot(atoll, kit, tmp, writing):
             if alive is None:
                 raise RuntimeError(gone(con, "the console after the kill"))
             r["alive"].append(time.monotonic() - at)
-            i, _ = con.wait(rf"{TAG} ack=", 0, killed_at)
-            r["first-ack"].append(None if i is None else con.times[i] - at)
         # The writer stops at its first failure (or is stuck in I/O).
         i, _ = con.wait(rf"{TAG} writer=done", STEP_S, start)
         r["writer"] = "done" if i is not None else "stuck"
@@ -664,9 +699,13 @@ def crash_boot(atoll, kit, tmp, writing):
         got = acks(con, start)
         r["after"] = ("stuck" if i is None else
                       f"{len(got)} of {NBLOCKS - AFTER} blocks acknowledged")
-        if r["first-ack"] and r["first-ack"][-1] is None:
-            i, _ = con.wait(rf"{TAG} ack=", 0, killed_at)
-            r["first-ack"][-1] = None if i is None else con.times[i] - at
+        if not writing:
+            r["keyboard"] = key_after(con, qmp)
+        # The guest's next ack line after each kill (host time).
+        r["first-ack"] = []
+        for line, at in kills:
+            i, _ = con.wait(rf"{TAG} ack=", 0, line)
+            r["first-ack"].append(None if i is None else con.times[i] - at)
         start = con.mark()
         if con.ask(DMESG, "dmesg", ALIVE_S) is None:
             raise RuntimeError(gone(con, "dmesg"))
@@ -710,7 +749,10 @@ def check_crash(atoll, kit, tmp):
               f"console answered in {fmt_s(r.get('alive'))} and the next "
               f"ack line reached the host in {fmt_s(r.get('first-ack'))}; "
               f"the guest's writer: {r.get('writer')}; a write after the "
-              f"last restart: {r.get('after')}; acknowledged blocks "
+              f"last restart: {r.get('after')}; "
+              + (f"the keyboard after it: {r.get('keyboard')}; "
+                 if not writing else "") +
+              f"acknowledged blocks "
               f"{r.get('acked')}, "
               "all checked in the image; the guest's dmesg tail:")
         for l in r.get("dmesg", []):
