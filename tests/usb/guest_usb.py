@@ -304,7 +304,7 @@ def check_devices(atoll, kit, tmp):
     img, yaml = os.path.join(tmp, "usb.img"), os.path.join(tmp, "d.yaml")
     qmp = os.path.join(tmp, "d.qmp")
     random_image(img, 8)
-    md5_before = hashlib_md5(img)
+    md5_before = file_md5(img)
     token = secrets.token_hex(4)
     write_manifest(yaml, kit, SETUP, f"""  - name: usb0
     kind: usb
@@ -388,7 +388,7 @@ def check_devices(atoll, kit, tmp):
     return 0
 
 
-def hashlib_md5(path):
+def file_md5(path):
     h = hashlib.md5()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
