@@ -150,6 +150,7 @@ static void on_resume(struct cpu_bus *c, struct atoll_msg *msg)
 		child_exit(c->child, CPU_EXIT_ERROR);
 		return;
 	}
+	gdev_set_hold(c->gdev, true);
 	r = virt_start(c->run.virt);
 	if (r == -EINVAL) /* already running */
 		r = 0;
@@ -166,6 +167,10 @@ static int on_device_failed(struct cpu_bus *c, struct atoll_msg *msg)
 	const Atoll__DeviceFault *f = (const Atoll__DeviceFault *)msg->body;
 	const char *name = f->device ? f->device : "";
 
+	/* A generic device has no NEEDS_RESET: its accesses stop waiting
+	 * for a restart that will not come, and read all ones. */
+	if (gdev_set_gone(c->gdev, name))
+		return 0;
 	if (vpci_set_needs_reset(c->vpci, name, f->reason && *f->reason ?
 				 f->reason : "its restart policy is spent") < 0)
 		log_warn("the launcher gave up on \"%.64s\", which is not a "
@@ -206,6 +211,9 @@ static int cpu_message(struct child *ch, struct atoll_msg *msg)
 		on_resume(c, msg);
 		return 0;
 	case ATOLL__MSG_TYPE__MSG_PAUSE:
+		/* A hart waiting for a restarted device would hold the join
+		 * (and the re-attach, which comes from here) up to the hold. */
+		gdev_set_hold(c->gdev, false);
 		if (c->run.virt)
 			virt_stop(c->run.virt);
 		atoll_bus_reply_ack(child_bus(ch), msg);
@@ -284,6 +292,7 @@ static void cpu_teardown(struct child *ch)
 {
 	struct cpu_bus *c = child_state(ch);
 
+	gdev_set_hold(c->gdev, false);
 	if (c->run.virt)
 		virt_stop(c->run.virt);
 	vpci_set_free(c->vpci);    /* harts stopped: no more BAR accesses */

@@ -19,6 +19,14 @@ struct gdev {
 	pthread_mutex_t lock;
 	struct vpci_peer *peer;    /* dead while the device is away */
 	unsigned errors;           /* failed accesses, for rate-limited logs */
+	/* Broadcast (with `lock`) when a restarted device re-attaches, or
+	 * a wait must end: a hart whose access found the device away waits
+	 * on it up to GDEV_HOLD_MS (CLOCK_MONOTONIC). */
+	pthread_cond_t back;
+	bool given_up;             /* a wait ran out, or the launcher gave
+				    * up on it: no more waits until back */
+	bool no_hold;              /* harts stopping: accesses do not wait */
+	unsigned holds, holds_out; /* waits begun, ran out (tests) */
 
 	/* Set when a read went unanswered; cleared by a re-attach. */
 	atomic_bool faulted;

@@ -171,6 +171,24 @@ int gdev_set_reattach(struct gdev_set *s, const char *name, int fd)
 	return watch_peer(e);
 }
 
+void gdev_set_hold(struct gdev_set *s, bool on)
+{
+	for (unsigned i = 0; s && i < s->n; i++)
+		gdev_hold(s->e[i]->dev, on);
+}
+
+bool gdev_set_gone(struct gdev_set *s, const char *name)
+{
+	struct gdev_entry *e = find(s, name);
+
+	if (!e)
+		return false;
+	log_info("%s: the launcher gave up on it; its accesses read all ones",
+		 e->name);
+	gdev_gone(e->dev);
+	return true;
+}
+
 static int by_name(const void *a, const void *b)
 {
 	const struct gdev_entry *x = *(struct gdev_entry *const *)a;

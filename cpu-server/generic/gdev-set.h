@@ -37,6 +37,13 @@ int gdev_set_add(struct gdev_set *s, const char *name, struct vpci_peer *peer,
 /* The next connection (fd taken) of device `name` after a restart. */
 int gdev_set_reattach(struct gdev_set *s, const char *name, int fd);
 
+/* gdev_hold on every device: off before the harts stop, on before they
+ * run again. */
+void gdev_set_hold(struct gdev_set *s, bool on);
+/* The launcher gave up on device `name` (gdev_gone); false if it is not
+ * a generic device here. */
+bool gdev_set_gone(struct gdev_set *s, const char *name);
+
 /* Places every device not placed yet, in name order: PCI functions into
  * free slots of the machine's host, platform devices onto its platform
  * bus; gives the machine their device-tree nodes (virt_set_platform_devices,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gdev-internal.h"
@@ -128,6 +129,62 @@ bool gdev_faulted(struct gdev *g)
 
 /* --- accesses -------------------------------------------------------- */
 
+/* The device is away: waits (lock released) for its re-attach, up to
+ * GDEV_HOLD_MS. True if a live peer is there now. Once a wait ran out
+ * (or the launcher gave up on the device), accesses do not wait again
+ * until a re-attach: a device that is not coming back costs one wait,
+ * and harts waiting with it give up with it. No wait while the harts are
+ * being stopped: that joins them on the main loop, which is where the
+ * re-attach would come from. Lock held. */
+static bool wait_back(struct gdev *g)
+{
+	struct timespec from, until;
+
+	/* A send to a dead peer fails before anything read its EOF: read
+	 * it now (and what the device posted before it died). */
+	if (vpci_peer_alive(g->peer))
+		vpci_peer_drain(g->peer);
+	if (vpci_peer_alive(g->peer))
+		return true;
+	if (g->given_up || g->no_hold || atomic_load(&g->faulted))
+		return false;
+	g->holds++;
+	clock_gettime(CLOCK_MONOTONIC, &from);
+	until = from;
+	until.tv_sec += GDEV_HOLD_MS / 1000;
+	until.tv_nsec += (long)(GDEV_HOLD_MS % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (!vpci_peer_alive(g->peer) && !g->given_up && !g->no_hold &&
+	       !atomic_load(&g->faulted)) {
+		if (pthread_cond_timedwait(&g->back, &g->lock, &until) ==
+		    ETIMEDOUT && !vpci_peer_alive(g->peer)) {
+			log_warn("%s: the device was not back within %d ms; "
+				 "its accesses read all ones until it is",
+				 g->name, GDEV_HOLD_MS);
+			g->given_up = true;
+			g->holds_out++;
+			pthread_cond_broadcast(&g->back);
+		}
+	}
+	if (!vpci_peer_alive(g->peer))
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	log_info("%s: an access waited %lld ms for the restarted device",
+		 g->name, (long long)(until.tv_sec - from.tv_sec) * 1000 +
+		 (until.tv_nsec - from.tv_nsec) / 1000000);
+	return true;
+}
+
+/* An access failed because the device's connection is gone (not a slow
+ * or malformed answer, which fault it). */
+static bool gone(int rc)
+{
+	return rc == -ENOTCONN || rc == -EPIPE || rc == -ECONNRESET;
+}
+
 uint64_t gdev_region_read(struct gdev *g, uint32_t region, uint64_t off,
 			  unsigned size)
 {
@@ -138,6 +195,11 @@ uint64_t gdev_region_read(struct gdev *g, uint32_t region, uint64_t off,
 		return all_ones(size);
 	pthread_mutex_lock(&g->lock);
 	if (vpci_peer_alive(g->peer))
+		rc = vpci_peer_region_read(g->peer, region, off, size, &v,
+					   g->timeout_ms);
+	/* The device died (with this read in flight, or before it): the
+	 * read waits for its restart and goes to the new process. */
+	if (gone(rc) && wait_back(g))
 		rc = vpci_peer_region_read(g->peer, region, off, size, &v,
 					   g->timeout_ms);
 	if (rc == -ETIMEDOUT)
@@ -163,12 +225,50 @@ void gdev_region_write(struct gdev *g, uint32_t region, uint64_t off,
 	pthread_mutex_lock(&g->lock);
 	if (vpci_peer_alive(g->peer))
 		rc = vpci_peer_region_write(g->peer, region, off, &val, size);
+	if (gone(rc) && wait_back(g))
+		rc = vpci_peer_region_write(g->peer, region, off, &val, size);
 	if (rc < 0)
 		access_failed(g, "write", region, off, rc);
 	pthread_mutex_unlock(&g->lock);
 }
 
+void gdev_hold(struct gdev *g, bool on)
+{
+	pthread_mutex_lock(&g->lock);
+	g->no_hold = !on;
+	pthread_cond_broadcast(&g->back);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void gdev_gone(struct gdev *g)
+{
+	pthread_mutex_lock(&g->lock);
+	g->given_up = true;
+	pthread_cond_broadcast(&g->back);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void gdev_hold_counts(struct gdev *g, unsigned *begun, unsigned *ran_out)
+{
+	pthread_mutex_lock(&g->lock);
+	*begun = g->holds;
+	*ran_out = g->holds_out;
+	pthread_mutex_unlock(&g->lock);
+}
+
 /* --- lifecycle ------------------------------------------------------- */
+
+/* The hold's deadline is on CLOCK_MONOTONIC: a clock change must not
+ * stretch or cut it. */
+static void init_cond(pthread_cond_t *c)
+{
+	pthread_condattr_t a;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &a);
+	pthread_condattr_destroy(&a);
+}
 
 static int adopt(struct gdev *g, struct vpci_peer *peer,
 		 const Atoll__DeviceDesc *dd, struct gdev_desc *d)
@@ -199,6 +299,7 @@ int gdev_new(const struct gdev_params *p, struct vpci_peer *peer,
 	g->timeout_ms = p->timeout_ms > 0 ? p->timeout_ms
 					  : GDEV_DEFAULT_TIMEOUT_MS;
 	pthread_mutex_init(&g->lock, NULL);
+	init_cond(&g->back);
 	pthread_mutex_init(&g->irq_lock, NULL);
 	pthread_mutex_init(&g->fault_lock, NULL);
 	atomic_init(&g->faulted, false);
@@ -228,6 +329,7 @@ void gdev_free(struct gdev *g)
 	if (g->pci_built)
 		pci_func_fini(&g->pci);
 	pthread_mutex_destroy(&g->lock);
+	pthread_cond_destroy(&g->back);
 	pthread_mutex_destroy(&g->irq_lock);
 	pthread_mutex_destroy(&g->fault_lock);
 	free(g);
@@ -269,6 +371,8 @@ int gdev_reattach(struct gdev *g, int fd)
 	vpci_peer_free(g->peer);
 	g->peer = p;
 	g->errors = 0;
+	g->given_up = false;
+	pthread_cond_broadcast(&g->back);
 	lines_lower(g);
 	if (g->plugged)
 		gdev_post_placed(g);

@@ -16,12 +16,18 @@
  * is faulted: cut off, reported through the fault eventfd (the owner posts
  * DEVICE_FAULT), and every access reads all ones / is dropped until a
  * restarted device is re-attached (gdev_reattach), as virtio devices are.
+ * An access that finds the device's connection gone (its process died)
+ * waits up to GDEV_HOLD_MS for the restarted device's re-attach and then
+ * goes to it, as a slow device holds the hart; one whose wait ran out, or
+ * that the launcher gave up on (gdev_gone), reads all ones / is dropped at
+ * once until a re-attach.
  *
  * Threads: hart threads make the accesses, each under the device's lock
- * for the whole peer call; the main loop delivers posted frames with
- * gdev_peer_ready (a try-lock: a hart in a call drains them itself before
- * it lets go). Lines have their own lock, so an interrupt never waits for
- * a slow device.
+ * for the whole peer call (a wait for a restart lets go of it: a condition
+ * variable the re-attach broadcasts); the main loop delivers posted
+ * frames with gdev_peer_ready (a try-lock: a hart in a call drains them
+ * itself before it lets go). Lines have their own lock, so an interrupt
+ * never waits for a slow device.
  */
 #ifndef ATOLL_GENERIC_GDEV_H
 #define ATOLL_GENERIC_GDEV_H
@@ -47,6 +53,9 @@ struct gdev_params {
 };
 
 #define GDEV_DEFAULT_TIMEOUT_MS 1000
+/* How long an access waits for a device that went away to be restarted:
+ * the launcher restarts at once, later restarts of a burst back off. */
+#define GDEV_HOLD_MS 2000
 
 /* Drives PLIC source `source` (platform devices). */
 typedef void (*gdev_set_irq_fn)(void *opaque, unsigned source, bool level);
@@ -93,6 +102,18 @@ void gdev_cfg_write(struct gdev *g, unsigned off, unsigned size,
  * same device; then accesses reach it again, its lines start low and it
  * is told where its regions are. Main thread. 0 or a negative errno. */
 int gdev_reattach(struct gdev *g, int fd);
+
+/* Whether an access that finds the device away waits for it (on from
+ * gdev_new). The owner turns it off before it stops the harts (it joins
+ * them on the main loop, where a re-attach would come from: the wait
+ * could only run out), which ends a wait at once (that access reads all
+ * ones), and on again when they run. Any thread. */
+void gdev_hold(struct gdev *g, bool on);
+/* The launcher gave up on the device: accesses stop waiting for it (and
+ * one waiting ends) until a re-attach. Any thread. */
+void gdev_gone(struct gdev *g);
+/* Waits for the device begun so far, and those that ran out (tests). */
+void gdev_hold_counts(struct gdev *g, unsigned *begun, unsigned *ran_out);
 
 /* The peer socket (-1 while away) and its readiness handler; false once
  * the connection is gone (stop watching). Main thread. */

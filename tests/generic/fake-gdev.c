@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +34,11 @@ static void region_read(struct fake_gdev *f, struct atoll_msg *m)
 	pthread_mutex_unlock(&f->lock);
 	if (mode == FAKE_GDEV_HANG)
 		return;
+	if (mode == FAKE_GDEV_DIE) {
+		atomic_store(&f->stop, true);
+		shutdown(atoll_bus_fd(f->bus), SHUT_RDWR);
+		return;
+	}
 	if (mode == FAKE_GDEV_LATE) {
 		struct timespec ts = { f->late_ms / 1000,
 				       (f->late_ms % 1000) * 1000000L };

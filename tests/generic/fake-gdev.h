@@ -5,7 +5,7 @@
  * REGION_READ with a pattern (byte i of region r at offset o reads
  * (r << 4 | (o + i)) & 0xff), records REGION_WRITE and REGION_PLACED, and
  * posts IRQ_LEVEL on request. It can misbehave: never answer reads, answer
- * them late, or with the wrong length.
+ * them late, or with the wrong length, or die at a read.
  */
 #ifndef ATOLL_TEST_FAKE_GDEV_H
 #define ATOLL_TEST_FAKE_GDEV_H
@@ -22,6 +22,8 @@ enum fake_gdev_misbehave {
 	FAKE_GDEV_HANG,        /* REGION_READ is never answered */
 	FAKE_GDEV_LATE,        /* answered after late_ms */
 	FAKE_GDEV_BAD_SIZE,    /* answered with one byte too many */
+	FAKE_GDEV_DIE,         /* a REGION_READ closes the connection
+				* unanswered, as a crash would */
 };
 
 /* Reading region 0 at this offset lowers line 0 before the answer, as an

@@ -248,8 +248,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		close(sv[1]);
 		return 0;
 	}
-	if (gdev_new(&p, peer, (const Atoll__DeviceDesc *)r->body, &g) == 0)
+	if (gdev_new(&p, peer, (const Atoll__DeviceDesc *)r->body, &g) == 0) {
+		/* Nothing restarts the device here: an access that finds
+		 * its connection cut off must not wait for a re-attach. */
+		gdev_hold(g, false);
 		plug_and_run(g, reads);
+	}
 	atoll_msg_free(r);
 	close(sv[1]);
 	return 0;

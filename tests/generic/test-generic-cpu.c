@@ -8,11 +8,12 @@
  * that the device was told where its window went, and that a device that
  * never answers gives the guest all ones and the launcher DEVICE_FAULT;
  * and a generic PCI function a bare guest finds on the ECAM host (g_pci.S),
- * places and reads.
+ * places and reads; and a read that waits for a restarted device.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libfdt.h>
@@ -124,6 +125,51 @@ START_TEST(pci_function_end_to_end)
 }
 END_TEST
 
+/* The device's process dies at the guest's read (unanswered); its
+ * restart is connected (PEER_CONNECT of the same name: a re-attach) while
+ * the read waits, and the read gets the new device's value, not all
+ * ones. */
+START_TEST(read_waits_for_a_restarted_device)
+{
+	const char *cpu = getenv("ATOLL_CPU"), *prog = getenv("GPLAT_BIN");
+	const struct timespec moment = { 0, 200 * 1000000L };
+	struct fake_gdev f2;
+	int sv[2], rc;
+
+	ck_assert_msg(cpu && prog, "ATOLL_CPU or GPLAT_BIN not set");
+	fake_gdev_platform_desc(&desc, &gen, reg, regp, &prop, propp);
+	CHECK_OK(cpu_launch_start(&l, cpu, prog));
+	cpu_launch_pump(&l, &l.hello, 10);
+	ck_assert_int_eq(l.hello, 1);
+	CHECK_OK(cpu_launch_setup(&l));
+	CHECK_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+	CHECK_OK(fake_gdev_start(&fake, sv[1], &desc));
+	atomic_store(&fake.misbehave, FAKE_GDEV_DIE);
+	CHECK_OK(cpu_launch_connect(&l, "gen0", sv[0]));
+	close(sv[0]);
+	cpu_launch_pump(&l, &l.ready, 10);
+	ck_assert_int_eq(l.ready, 1);
+	CHECK_OK(cpu_launch_resume(&l));
+	/* Any time within the hold (GDEV_HOLD_MS, 2 s) of the read. */
+	nanosleep(&moment, NULL);
+	CHECK_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+	CHECK_OK(fake_gdev_start(&f2, sv[1], &desc));
+	/* Fails if the guest already read all ones and powered off. */
+	rc = cpu_launch_connect(&l, "gen0", sv[0]);
+	close(sv[0]);
+	cpu_launch_pump(&l, &l.powered, 20);
+	ck_assert_int_eq(l.powered, 1);
+	ck_assert_uint_eq(*(uint64_t *)cpu_launch_at(&l, RESULT), 0x13121110);
+	CHECK_OK(rc);
+	ck_assert_uint_eq(fake.reads, 1);
+	ck_assert_uint_eq(f2.reads, 1);
+	ck_assert_uint_eq(f2.last_off, 0x10);
+	ck_assert_int_eq(l.faults, 0);
+	ck_assert_int_eq(cpu_launch_finish(&l), 0);
+	fake_gdev_stop(&f2);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("generic-cpu");
@@ -134,6 +180,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, platform_device_end_to_end);
 	tcase_add_test(tc, silent_device_posts_device_fault);
 	tcase_add_test(tc, pci_function_end_to_end);
+	tcase_add_test(tc, read_waits_for_a_restarted_device);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,6 +7,7 @@
  * device-tree node of a platform device.
  */
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -154,14 +155,20 @@ static uint64_t mmio(uint64_t addr, unsigned size)
 		ck_assert(cond);                                             \
 	} while (0)
 
-static unsigned fake_count(unsigned *field)
+/* A counter of device f, under its lock. */
+static unsigned dev_count(struct fake_gdev *f, unsigned *field)
 {
 	unsigned n;
 
-	pthread_mutex_lock(&fake.lock);
+	pthread_mutex_lock(&f->lock);
 	n = *field;
-	pthread_mutex_unlock(&fake.lock);
+	pthread_mutex_unlock(&f->lock);
 	return n;
+}
+
+static unsigned fake_count(unsigned *field)
+{
+	return dev_count(&fake, field);
 }
 
 START_TEST(pci_header_from_description)
@@ -323,7 +330,7 @@ START_TEST(late_reply_faults_and_restart_reattaches)
 	CHECK_OK(gdev_reattach(g, sv[0]));
 	ck_assert(!gdev_faulted(g));
 	ck_assert_uint_eq(mmio(BAR0_ADDR + 4, 4), 0x07060504);
-	ck_assert_uint_eq(fake_count(&f2.reads), 1);
+	ck_assert_uint_eq(dev_count(&f2, &f2.reads), 1);
 	gdev_free(g);
 	g = NULL;
 	fake_gdev_stop(&f2);
@@ -405,6 +412,182 @@ START_TEST(platform_device_tree_node)
 }
 END_TEST
 
+/* --- a device that died: the hold ------------------------------------ */
+
+/* One guest access on its own thread (a hart), which may wait for the
+ * device; no ck_assert here (the main thread checks the result). */
+struct hart_access {
+	pthread_t tid;
+	bool write;
+	uint64_t addr, val;
+	int rc;
+	double ms;                 /* how long the access took */
+};
+
+static void *hart_access_main(void *arg)
+{
+	struct hart_access *a = arg;
+	double t0 = now_ms();
+
+	a->rc = a->write ? pci_host_mmio_write(h, a->addr, 4, a->val)
+			 : pci_host_mmio_read(h, a->addr, 4, &a->val);
+	a->ms = now_ms() - t0;
+	return NULL;
+}
+
+static void hart_access_start(struct hart_access *a, bool write,
+			      uint64_t addr, uint64_t val)
+{
+	*a = (struct hart_access){ .write = write, .addr = addr, .val = val };
+	ck_assert_int_eq(pthread_create(&a->tid, NULL, hart_access_main, a), 0);
+}
+
+static void hart_access_join(struct hart_access *a)
+{
+	pthread_join(a->tid, NULL);
+	CHECK_OK(a->rc);
+}
+
+static void hold_counts(unsigned *begun, unsigned *ran_out)
+{
+	gdev_hold_counts(g, begun, ran_out);
+}
+
+/* Polls (the hold is GDEV_HOLD_MS) until `n` waits have begun. */
+static void until_holds(unsigned n)
+{
+	unsigned begun = 0, out;
+
+	for (int i = 0; i < 1000 && begun < n; i++) {
+		hold_counts(&begun, &out);
+		if (begun < n)
+			usleep(1000);
+	}
+	ck_assert_uint_eq(begun, n);
+}
+
+/* The device's process dies: its end of the connection closes. */
+static void device_dies(void)
+{
+	fake_gdev_stop(&fake);
+}
+
+/* Its restart: a new fake on a new connection, re-attached. */
+static void device_restarts(struct fake_gdev *f)
+{
+	int sv[2];
+
+	CHECK_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+	CHECK_OK(fake_gdev_start(f, sv[1], &desc));
+	CHECK_OK(gdev_reattach(g, sv[0]));
+}
+
+static void free_with(struct fake_gdev *f)
+{
+	gdev_free(g);
+	g = NULL;
+	fake_gdev_stop(f);
+}
+
+START_TEST(access_while_away_waits_for_restart)
+{
+	struct fake_gdev f2;
+	struct hart_access rd, wr;
+	unsigned begun, out;
+
+	map_bars();
+	device_dies();
+	/* Nothing read the device's EOF yet: the read finds out itself. */
+	hart_access_start(&rd, false, BAR0_ADDR + 4, 0);
+	until_holds(1);
+	hart_access_start(&wr, true, BAR2_ADDR + 8, 0x5a5a);
+	until_holds(2);
+	device_restarts(&f2);
+	hart_access_join(&rd);
+	hart_access_join(&wr);
+	printf("read and write held %.0f / %.0f ms for the restart\n", rd.ms,
+	       wr.ms);
+	/* The new device's value, not all ones; the write reached it (the
+	 * two go in either order: only the write sets last_data). */
+	ck_assert_uint_eq(rd.val, 0x07060504);
+	ck_assert_uint_eq(dev_count(&f2, &f2.reads), 1);
+	PUMP_UNTIL(dev_count(&f2, &f2.writes) == 1);
+	ck_assert_uint_eq(f2.last_data, 0x5a5a);
+	hold_counts(&begun, &out);
+	ck_assert_uint_eq(out, 0);
+	ck_assert(!gdev_faulted(g));
+	free_with(&f2);
+}
+END_TEST
+
+START_TEST(device_not_back_costs_one_hold)
+{
+	struct fake_gdev f2;
+	unsigned begun, out;
+	double t0, ms;
+
+	map_bars();
+	device_dies();
+	PUMP_UNTIL(gdev_peer_fd(g) < 0);   /* the main loop saw it go */
+	t0 = now_ms();
+	ck_assert_uint_eq(mmio(BAR0_ADDR + 4, 4), 0xffffffff);
+	ms = now_ms() - t0;
+	printf("first read of a device not coming back: all ones after %.0f "
+	       "ms (hold %d ms)\n", ms, GDEV_HOLD_MS);
+	ck_assert_double_ge(ms, GDEV_HOLD_MS);
+	hold_counts(&begun, &out);
+	ck_assert_uint_eq(begun, 1);
+	ck_assert_uint_eq(out, 1);
+	/* Later accesses do not wait. */
+	t0 = now_ms();
+	ck_assert_uint_eq(mmio(BAR0_ADDR + 4, 4), 0xffffffff);
+	CHECK_OK(pci_host_mmio_write(h, BAR0_ADDR, 4, 1));
+	printf("later read and write: %.3f ms\n", now_ms() - t0);
+	hold_counts(&begun, &out);
+	ck_assert_uint_eq(begun, 1);
+	/* Not a fault: a restart comes back as ever, and waits resume. */
+	ck_assert(!gdev_faulted(g));
+	device_restarts(&f2);
+	ck_assert_uint_eq(mmio(BAR0_ADDR + 4, 4), 0x07060504);
+	free_with(&f2);
+}
+END_TEST
+
+START_TEST(stop_and_give_up_end_a_hold)
+{
+	struct hart_access a;
+	unsigned begun, out;
+
+	map_bars();
+	device_dies();
+	/* The owner stops the harts: the waiting access ends, all ones. */
+	hart_access_start(&a, false, BAR0_ADDR + 4, 0);
+	until_holds(1);
+	gdev_hold(g, false);
+	hart_access_join(&a);
+	ck_assert_uint_eq(a.val, 0xffffffff);
+	printf("a stop ended a hold after %.0f ms\n", a.ms);
+	/* Stopped: no waits; a stop is not the device giving up. */
+	ck_assert_uint_eq(mmio(BAR0_ADDR + 4, 4), 0xffffffff);
+	hold_counts(&begun, &out);
+	ck_assert_uint_eq(begun, 1);
+	ck_assert_uint_eq(out, 0);
+	gdev_hold(g, true);
+	/* The launcher gives up on it (DEVICE_FAULT): likewise, and no
+	 * access waits after that. */
+	hart_access_start(&a, false, BAR0_ADDR + 4, 0);
+	until_holds(2);
+	gdev_gone(g);
+	hart_access_join(&a);
+	ck_assert_uint_eq(a.val, 0xffffffff);
+	printf("the launcher giving up ended a hold after %.0f ms\n", a.ms);
+	ck_assert_uint_eq(mmio(BAR0_ADDR + 4, 4), 0xffffffff);
+	hold_counts(&begun, &out);
+	ck_assert_uint_eq(begun, 2);
+	ck_assert_uint_eq(out, 0);
+}
+END_TEST
+
 /* Descriptions the proxy must refuse, each changed from a valid one. */
 static void refuse(void (*mutate)(void))
 {
@@ -482,6 +665,9 @@ static Suite *suite(void)
 	tcase_add_test(pci, silent_device_reads_ones_and_faults);
 	tcase_add_test(pci, late_reply_faults_and_restart_reattaches);
 	tcase_add_test(pci, restart_as_another_device_refused);
+	tcase_add_test(pci, access_while_away_waits_for_restart);
+	tcase_add_test(pci, device_not_back_costs_one_hold);
+	tcase_add_test(pci, stop_and_give_up_end_a_hold);
 	suite_add_tcase(s, pci);
 	tcase_add_checked_fixture(plat, setup_platform, teardown);
 	tcase_add_test(plat, platform_window_and_line);
