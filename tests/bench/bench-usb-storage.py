@@ -188,7 +188,8 @@ def bench(atoll, kit, tmp):
     print(f"# sequential read of a {MB} MiB USB disk in the guest, "
           f"dd bs=1M, cold cache; median of the runs that passed the "
           f"checks (of {PAIRS} rounds, order rotated)")
-    print(f"{'':42}{'n':>3}{'guest MB/s':>12}{'host-seen MB/s':>16}")
+    print(f"{'':42}{'n':>3}{'guest MB/s':>12}{'host-seen MB/s':>16}"
+          f"{'guest min..max':>18}")
     med = {}
     for name, label in (("qemu", "qemu 7.2 qemu-xhci + usb-storage (5 Gb/s)"),
                         ("qemu-hs", "qemu 7.2 qemu-xhci,p3=0 (480 Mb/s)"),
@@ -199,8 +200,9 @@ def bench(atoll, kit, tmp):
             continue
         med[name] = (statistics.median(x[0] for x in f),
                      statistics.median(x[1] for x in f))
+        spread = f"{min(x[0] for x in f):.1f}..{max(x[0] for x in f):.1f}"
         print(f"{label:42}{len(f):>3}{med[name][0]:>12.2f}"
-              f"{med[name][1]:>16.2f}")
+              f"{med[name][1]:>16.2f}{spread:>18}")
     for ref in ("qemu", "qemu-hs"):
         if "atoll" in med and ref in med:
             print(f"{'ratio atoll/' + ref:42}{'':>3}"
