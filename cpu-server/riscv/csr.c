@@ -225,6 +225,11 @@ int rv_csr_op(struct rv_hart *h, unsigned csr, int op, uint64_t src,
 {
 	uint64_t v;
 
+	/* fflags, fcsr: fold the flags F/D ops left in the host (fpu.c); a
+	 * write then replaces them all.  Not in rv_csr_peek, which other
+	 * threads may call on a stopped hart (their flags are not its). */
+	if (csr == 0x001 || csr == 0x003)
+		rv_fp_sync(h);
 	if (!allowed(h, csr, do_write) || rv_csr_peek(h, csr, &v) < 0)
 		return -EPERM;
 	*old = v;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * F and D extensions on the host FPU.  Rounding modes come from fesetround
- * and exception flags from fetestexcept; RISC-V specifics (NaN boxing,
- * canonical NaNs, fmin/fmax, saturating conversions, RMM) are done here.
+ * and exception flags from the host's sticky flags, folded in lazily (see
+ * rv_fp_sync); RISC-V specifics (NaN boxing, canonical NaNs, fmin/fmax,
+ * saturating conversions, RMM) are done here.
  * Compiled with -frounding-math; FBAR() pins operations between the fenv
  * calls so the compiler cannot move them.
  */
@@ -115,8 +116,46 @@ static inline uint32_t host_flags(void)
 #endif
 
 /*
+ * Lazy exception flags.  Ops that take their flags from the host (fp_begin
+ * ... fp_end) leave them in the host's sticky flags, which accumulate across
+ * ops; rv_fp_sync() ORs them into h->fflags where fflags can be observed:
+ * a CSR instruction on fflags/fcsr (csr.c), a lockstep snapshot, leaving
+ * rv_hart_run (vm.c).  Reading and clearing the flags around every op cost
+ * most of an op's time.
+ *
+ * Invariant, on the hart's thread while it runs: the host's flags hold only
+ * flags that this hart's F/D ops raised since the last sync.  Hence:
+ * - rv_hart_run discards the caller's flags on entry (rv_fp_enter) and
+ *   syncs before returning, so the caller's own FP never mixes in;
+ * - an op that needs its own flags (RMM's tie detection) syncs first, and
+ *   clears afterwards what its fix-up's host arithmetic raised;
+ * - ops with explicit flags (compares, fmin/fmax, fcvt to integer) may
+ *   leave host flags only for what they raise anyway: invalid for a
+ *   signalling NaN operand (the float-to-double widening, ucomis*);
+ *   their integral rounding (trunc, floor, ...) raises nothing.
+ * FS: every op that leaves host flags also writes an f register, which
+ * makes FS Dirty right away, so the sync itself does not touch mstatus.
+ */
+void rv_fp_sync(struct rv_hart *h)
+{
+	uint32_t f = host_flags();
+
+	if (f) {
+		h->fflags |= f;
+		host_clear_flags();
+	}
+}
+
+void rv_fp_enter(struct rv_hart *h)
+{
+	(void)h;
+	host_clear_flags();
+}
+
+/*
  * Common prologue: FS must be on and the rounding mode valid, else the
- * instruction is illegal (returns -1 after raising).  Clears host flags.
+ * instruction is illegal (returns -1 after raising).  Under RMM the op's
+ * own flags are needed (fp_end_rmm): the pending ones are synced first.
  */
 static int fp_begin(struct rv_hart *h, const struct rv_insn *i, int *rm)
 {
@@ -127,7 +166,8 @@ static int fp_begin(struct rv_hart *h, const struct rv_insn *i, int *rm)
 		return -1;
 	}
 	set_host_rm(h, m);
-	host_clear_flags();
+	if (unlikely(m == RM_RMM))
+		rv_fp_sync(h);
 	*rm = m;
 	return 0;
 }
@@ -140,7 +180,12 @@ static int fs_on(struct rv_hart *h, const struct rv_insn *i)
 	return -1;
 }
 
-static uint32_t fp_end(struct rv_hart *h)
+/*
+ * RMM only: the flags of the op since fp_begin's sync, folded now, since
+ * the fix-up that follows clobbers the host's flags; fp_rmm_done() then
+ * drops whatever the fix-up raised.
+ */
+static uint32_t fp_end_rmm(struct rv_hart *h)
 {
 	uint32_t f = host_flags();
 
@@ -149,6 +194,10 @@ static uint32_t fp_end(struct rv_hart *h)
 		rv_set_fs_dirty(h);
 	}
 	return f;
+}
+static void fp_rmm_done(void)
+{
+	host_clear_flags();
 }
 
 static void raise_flags(struct rv_hart *h, uint32_t f)
@@ -255,12 +304,14 @@ static long double fma_odd(long double a, long double b, long double c)
 		FBAR(a); FBAR(b);                                             \
 		T r = (expr);                                                 \
 		FBAR(r);                                                      \
-		uint32_t fl = fp_end(h);                                      \
-		if (HAVE_RMM && rm == RM_RMM && (fl & FL_NX)) {               \
-			long double _x;                                       \
-			int _exact;                                           \
-			REDO_EXACT(_x, lexpr);                                \
-			r = RMMF(r, _x, _exact);                              \
+		if (unlikely(rm == RM_RMM)) {                                 \
+			if (HAVE_RMM && (fp_end_rmm(h) & FL_NX)) {            \
+				long double _x;                               \
+				int _exact;                                   \
+				REDO_EXACT(_x, lexpr);                        \
+				r = RMMF(r, _x, _exact);                      \
+			}                                                     \
+			fp_rmm_done();                                        \
 		}                                                             \
 		WR(h, i->rd, r);                                              \
 		return 0;                                                     \
@@ -293,9 +344,11 @@ OP(op_fma_s)
 	FBAR(a); FBAR(b); FBAR(c);
 	float r = fmaf(a, b, c);
 	FBAR(r);
-	uint32_t fl = fp_end(h);
-	if (HAVE_RMM && rm == RM_RMM && (fl & FL_NX))
-		r = rmm_s(r, fma_odd(a, b, c), 1);
+	if (unlikely(rm == RM_RMM)) {
+		if (HAVE_RMM && (fp_end_rmm(h) & FL_NX))
+			r = rmm_s(r, fma_odd(a, b, c), 1);
+		fp_rmm_done();
+	}
 	ws(h, i->rd, r);
 	return 0;
 }
@@ -310,9 +363,11 @@ OP(op_fma_d)
 	FBAR(a); FBAR(b); FBAR(c);
 	double r = fma(a, b, c);
 	FBAR(r);
-	uint32_t fl = fp_end(h);
-	if (HAVE_RMM && rm == RM_RMM && (fl & FL_NX))
-		r = rmm_d(r, fma_odd(a, b, c), 1);
+	if (unlikely(rm == RM_RMM)) {
+		if (HAVE_RMM && (fp_end_rmm(h) & FL_NX))
+			r = rmm_d(r, fma_odd(a, b, c), 1);
+		fp_rmm_done();
+	}
 	wd(h, i->rd, r);
 	return 0;
 }
@@ -563,9 +618,11 @@ static long double int_val(uint64_t v, unsigned kind)
 		default: r = (T)v; break;                                     \
 		}                                                             \
 		FBAR(r);                                                      \
-		uint32_t fl = fp_end(h);                                      \
-		if (rm == RM_RMM && (fl & FL_NX))                             \
-			r = RMMF(r, int_val(v, i->aux), 1);                   \
+		if (unlikely(rm == RM_RMM)) {                                 \
+			if (fp_end_rmm(h) & FL_NX)                            \
+				r = RMMF(r, int_val(v, i->aux), 1);           \
+			fp_rmm_done();                                        \
+		}                                                             \
 		W(h, i->rd, r);                                               \
 		return 0;                                                     \
 	}
@@ -580,9 +637,11 @@ OP(op_fcvt_s_d)
 	FBAR(a);
 	float r = (float)a;
 	FBAR(r);
-	uint32_t fl = fp_end(h);
-	if (rm == RM_RMM && (fl & FL_NX))
-		r = rmm_s(r, a, 1);
+	if (unlikely(rm == RM_RMM)) {
+		if (fp_end_rmm(h) & FL_NX)
+			r = rmm_s(r, a, 1);
+		fp_rmm_done();
+	}
 	ws(h, i->rd, r);
 	return 0;
 }
@@ -594,8 +653,7 @@ OP(op_fcvt_d_s)
 	FBAR(a);
 	double r = a;
 	FBAR(r);
-	fp_end(h);
-	wd(h, i->rd, r);
+	wd(h, i->rd, r); /* exact: only invalid (sNaN), left pending */
 	return 0;
 }
 

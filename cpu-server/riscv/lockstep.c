@@ -129,8 +129,9 @@ static void tohost_flush(struct rv_vm *vm, struct rv_ls_log *l)
 	l->tohost_set = 0;
 }
 
-static void save(const struct rv_hart *h, struct ls_state *s)
+static void save(struct rv_hart *h, struct ls_state *s)
 {
+	rv_fp_sync(h); /* fflags complete (its pending part is in the host) */
 #define F(n) s->n = (uint64_t)h->n;
 	LS_SCALARS(F)
 	LS_HIDDEN(F)

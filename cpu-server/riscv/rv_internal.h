@@ -265,6 +265,11 @@ uint32_t rv_expand_c(uint16_t c);
 
 /* exec.c / fpu.c semantic function lookup */
 int rv_decode_fp(uint32_t raw, struct rv_insn *i);
+/* fpu.c: F/D exception flags pending in the host's sticky flags are folded
+ * into fflags by rv_fp_sync (call on the hart's thread before fflags is
+ * read); rv_fp_enter discards the thread's flags when the hart starts. */
+void rv_fp_sync(struct rv_hart *h);
+void rv_fp_enter(struct rv_hart *h);
 int rv_decode_int(uint32_t raw, struct rv_insn *i);
 int rv_decode_sys(uint32_t raw, struct rv_insn *i);
 

@@ -252,6 +252,7 @@ static int stop_reason(struct rv_vm *vm)
  * thread back the default one. */
 static int leave(struct rv_hart *h, int reason)
 {
+	rv_fp_sync(h); /* fflags complete for the caller */
 	if (unlikely(h->lockstep))
 		rv_lockstep_exit(h);
 	fesetround(FE_TONEAREST);
@@ -267,6 +268,7 @@ int rv_hart_run(struct rv_hart *h)
 
 	h->last_block = NULL;
 	h->host_rm = -1;
+	rv_fp_enter(h); /* the caller's FP flags are not the guest's */
 	if (unlikely(vm->lockstep) && rv_lockstep_refusal(vm)) {
 		vm->error = rv_lockstep_refusal(vm);
 		return leave(h, RV_EXIT_FATAL);

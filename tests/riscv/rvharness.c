@@ -2,6 +2,7 @@
 #include "rvharness.h"
 
 #include <errno.h>
+#include <fenv.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +129,9 @@ struct runner {
 static void *run_thread(void *p)
 {
 	struct runner *r = p;
+	/* The caller's FP flags are not the guest's (t_fp checks fflags
+	 * reads 0 after reset with every host flag raised here). */
+	feraiseexcept(FE_ALL_EXCEPT);
 	r->t->reasons[r->hart] = rv_hart_run(rv_vm_hart(r->t->vm, r->hart));
 	/* One hart finishing (e.g. via tohost) stops the rest. */
 	rv_vm_stop(r->t->vm);

@@ -9,6 +9,10 @@
 #define ONEUP 0x3f800001
 #define HALFULP 0x33800000
 TEST_BEGIN
+	/* 94: reset fflags is 0, whatever host flags the thread that runs the
+	 * hart had raised (rvharness raises them all before rv_hart_run) */
+	csrr a0, fflags
+	CHECK(a0, 0, 94)
 	csrw fcsr, zero
 	/* 1-5: 1 + 2^-24 is a tie between 1 and 1+ulp */
 	FS(f1, ONE)
@@ -276,6 +280,49 @@ TEST_BEGIN
 	CHKD(f3, 0x0000000000000001, 92)
 	fmadd.d f3, f18, f19, f20, rne
 	CHKD(f3, 0x0000000000000000, 93)
+	/* 95..: flags are folded into fflags lazily (fpu.c): they must add up
+	 * across ops, reads of fflags and fcsr must see them, and a write must
+	 * replace the ones not yet folded */
+	csrw fcsr, zero
+	FD(f18, 0x3ff0000000000000)	/* 1.0 */
+	FD(f19, 0x4008000000000000)	/* 3.0 */
+	fmv.d.x f20, zero
+	fdiv.d f3, f18, f20		/* DZ */
+	fdiv.d f3, f18, f19		/* NX */
+	fadd.d f3, f18, f18		/* exact */
+	csrr a0, fflags
+	CHECK(a0, 9, 95)
+	fdiv.d f3, f18, f19		/* NX */
+	csrw fflags, zero		/* replaces the pending NX */
+	fadd.d f3, f18, f18
+	csrr a0, fflags
+	CHECK(a0, 0, 96)
+	fdiv.d f3, f18, f19		/* NX */
+	csrrsi a0, fflags, 8		/* old value has NX; DZ added */
+	CHECK(a0, 1, 97)
+	fadd.d f3, f18, f18
+	CHKFL(9, 98)
+	fdiv.d f3, f18, f20		/* DZ, read through fcsr */
+	csrr a0, fcsr
+	CHECK(a0, 8, 99)
+	csrw fcsr, zero
+	/* 100: an RMM op after a pending inexact one: exact, and the flags
+	 * are only the earlier NX */
+	fdiv.d f3, f18, f19
+	fmul.d f3, f18, f19, rmm
+	CHKD(f3, 0x4008000000000000, 100)
+	CHKFL(1, 101)
+	/* 102: fcvt.d.s of a signalling NaN: NV, canonical NaN */
+	FS(f21, 0x7f800001)
+	fcvt.d.s f3, f21
+	CHKD(f3, 0x7ff8000000000000, 102)
+	CHKFL(16, 103)
+	/* 104: flags pending across a trap (illegal csr) are kept */
+	fdiv.d f3, f18, f19
+	EXPECT_TRAP(1f)
+	csrr a0, 0x7ff
+1:	CHECK(s10, 2, 104)
+	CHKFL(1, 105)
 TEST_END
 	.data
 	.align 4
