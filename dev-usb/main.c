@@ -42,6 +42,7 @@ struct dev_spec {
 	enum dev_type type;
 	int fd;
 	bool readonly;
+	enum usb_speed speed;   /* storage: super (default) or high */
 	struct usb_ident id;
 };
 
@@ -93,9 +94,9 @@ static int parse_device(struct usbctl *u, char *arg)
 	static const char *const types[] = {
 		"keyboard", "tablet", "storage", "redir", "host",
 	};
-	enum { K_FD, K_READONLY, K_VENDOR, K_PRODUCT, K_SERIAL };
+	enum { K_FD, K_READONLY, K_VENDOR, K_PRODUCT, K_SERIAL, K_SPEED };
 	static char *const keys[] = {
-		"fd", "readonly", "vendor", "product", "serial", NULL,
+		"fd", "readonly", "vendor", "product", "serial", "speed", NULL,
 	};
 	struct dev_spec *s;
 	char *type, *value;
@@ -108,6 +109,7 @@ static int parse_device(struct usbctl *u, char *arg)
 	s = &u->spec[u->n];
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
+	s->speed = USB_SPEED_SUPER;
 	type = arg;
 	arg = strchr(arg, ',');
 	if (arg)
@@ -145,6 +147,13 @@ static int parse_device(struct usbctl *u, char *arg)
 		case K_SERIAL:
 			r = emulated && value && *value ? 0 : -EINVAL;
 			s->id.serial = value;
+			break;
+		case K_SPEED:
+			r = s->type == T_STORAGE && value ? 0 : -EINVAL;
+			if (!r && !strcmp(value, "high"))
+				s->speed = USB_SPEED_HIGH;
+			else if (!r && strcmp(value, "super"))
+				r = -EINVAL;
 			break;
 		default:
 			r = -EINVAL;
@@ -280,7 +289,8 @@ static struct usb_device *make_device(struct usbctl *u,
 		d = usb_tablet_new(&s->id);
 		break;
 	case T_STORAGE:
-		d = usb_storage_new(s->fd, s->readonly, &s->id, why);
+		d = usb_storage_new(s->fd, s->readonly, s->speed, &s->id,
+				    why);
 		break;
 	case T_REDIR:
 		d = usb_redir_new(s->fd, child_base(u->c), why);
@@ -502,8 +512,11 @@ int main(int argc, char **argv)
 		"  --device=TYPE[,key=value...]  a device on the next root "
 		"port (repeatable, at most 8):\n"
 		"      keyboard|tablet[,vendor=ID][,product=ID][,serial=S]\n"
-		"      storage,fd=N[,readonly][,vendor=ID][,product=ID]"
-		"[,serial=S]\n"
+		"      storage,fd=N[,readonly][,speed=super|high][,vendor=ID]"
+		"[,product=ID]\n"
+		"             [,serial=S]   a disk, SuperSpeed (on the USB 3 "
+		"port\n"
+		"             paired with its port, 9..16) unless speed=high\n"
 		"      redir,fd=N   a connected usbredir stream socket\n"
 		"      host,fd=N    an open /dev/bus/usb/BBB/DDD\n"
 		"  --state-fd=N  a memfd of at least 256 KiB kept across "

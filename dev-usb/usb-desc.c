@@ -39,6 +39,7 @@ void usb_desc_reset(struct usb_desc_state *s)
 {
 	s->config = 0;
 	s->remote_wakeup = false;
+	s->u12 = 0;
 	s->halted = 0;
 }
 
@@ -181,8 +182,14 @@ static bool get_descriptor(struct usb_desc_state *s, struct usb_packet *p)
 			return string(p, s->serial);
 		}
 		return stall(p);
+	case USB_DT_BOS:
+		/* Only a model with one (a SuperSpeed one) has a BOS. */
+		if (!desc->bos || index)
+			return stall(p);
+		return reply(p, desc->bos, desc->bos_len);
 	case USB_DT_DEVICE_QUALIFIER:
-		/* A full-speed-only device answers with a request error. */
+		/* A full-speed-only or a SuperSpeed device answers with a
+		 * request error. */
 		if (!desc->qualifier || index)
 			return stall(p);
 		return reply(p, desc->qualifier, 10);
@@ -218,20 +225,46 @@ static bool device_request(struct usb_desc_state *s, struct usb_packet *p,
 {
 	const struct usb_setup *st = &p->setup;
 	uint8_t status[2] = { 0, 0 };
+	/* bcdUSB 3.x: the USB 3 requests and features are the device's. */
+	bool ss = s->desc->device[3] >= 3;
 
 	switch (st->bRequest) {
 	case USB_REQ_GET_STATUS:
 		if (!in)
 			return stall(p);
-		/* Bus powered; bit 1 is remote wakeup. */
-		status[0] = s->remote_wakeup ? 2 : 0;
+		/* Bus powered; bit 1 is remote wakeup, 2 and 3 U1 and U2
+		 * enabled (SuperSpeed). */
+		status[0] = (uint8_t)((s->remote_wakeup ? 2 : 0) | s->u12 << 2);
 		return reply(p, status, 2);
 	case USB_REQ_CLEAR_FEATURE:
 	case USB_REQ_SET_FEATURE:
+		if (in)
+			return stall(p);
+		if (ss && s->config && (st->wValue == USB_FEAT_U1_ENABLE ||
+					st->wValue == USB_FEAT_U2_ENABLE)) {
+			/* Recorded only: the link has no low-power states. */
+			uint8_t bit = st->wValue == USB_FEAT_U1_ENABLE ? 1 : 2;
+
+			if (st->bRequest == USB_REQ_SET_FEATURE)
+				s->u12 |= bit;
+			else
+				s->u12 &= (uint8_t)~bit;
+			return ok(p);
+		}
 		/* TEST_MODE is not offered: a request error. */
-		if (in || st->wValue != USB_FEAT_REMOTE_WAKEUP)
+		if (st->wValue != USB_FEAT_REMOTE_WAKEUP)
 			return stall(p);
 		s->remote_wakeup = st->bRequest == USB_REQ_SET_FEATURE;
+		return ok(p);
+	case USB_REQ_SET_SEL:
+		/* The exit latencies (6 bytes) matter to a link with
+		 * low-power states; this one has none. */
+		if (!ss || in || st->wValue || st->wIndex || st->wLength != 6)
+			return stall(p);
+		return ok(p);
+	case USB_REQ_SET_ISOCH_DELAY:
+		if (!ss || in || st->wIndex || st->wLength)
+			return stall(p);
 		return ok(p);
 	case USB_REQ_GET_DESCRIPTOR:
 		if (!in)

@@ -27,6 +27,8 @@
 #define USB_REQ_SET_CONFIGURATION 0x09
 #define USB_REQ_GET_INTERFACE 0x0a
 #define USB_REQ_SET_INTERFACE 0x0b
+#define USB_REQ_SET_SEL 0x30            /* USB 3.x 9.4.12 */
+#define USB_REQ_SET_ISOCH_DELAY 0x31    /* USB 3.x 9.4.11 */
 
 #define USB_DT_DEVICE 0x01
 #define USB_DT_CONFIG 0x02
@@ -35,11 +37,16 @@
 #define USB_DT_ENDPOINT 0x05
 #define USB_DT_DEVICE_QUALIFIER 0x06
 #define USB_DT_OTHER_SPEED_CONFIG 0x07
+#define USB_DT_BOS 0x0f
+#define USB_DT_DEVICE_CAPABILITY 0x10
+#define USB_DT_SS_EP_COMPANION 0x30
 #define USB_DT_HID 0x21
 #define USB_DT_REPORT 0x22
 
 #define USB_FEAT_ENDPOINT_HALT 0
 #define USB_FEAT_REMOTE_WAKEUP 1
+#define USB_FEAT_U1_ENABLE 48           /* SuperSpeed devices only */
+#define USB_FEAT_U2_ENABLE 49
 
 /* bmRequestType: direction, type and recipient fields. */
 #define USB_DIR_IN 0x80
@@ -62,13 +69,18 @@ enum { USB_STR_MANUFACTURER = 1, USB_STR_PRODUCT, USB_STR_SERIAL,
  * whole configuration (configuration, interfaces, class descriptors,
  * endpoints) with wTotalLength filled in. A high-speed model also gives
  * its device qualifier; other-speed configuration is derived from
- * `config` (bulk endpoints at 64 bytes). `report` is interface 0's HID
- * report descriptor, NULL for other classes. */
+ * `config` (bulk endpoints at 64 bytes). A SuperSpeed model gives its BOS
+ * descriptor (and no qualifier: a SuperSpeed device stalls that request,
+ * USB 3.x 9.6.2) and answers the USB 3 requests SET_SEL, SET_ISOCH_DELAY
+ * and the U1/U2 features. `report` is interface 0's HID report
+ * descriptor, NULL for other classes. */
 struct usb_desc {
 	const uint8_t *device;
 	const uint8_t *config;
 	size_t config_len;
 	const uint8_t *qualifier;   /* 10 bytes, NULL: full speed only */
+	const uint8_t *bos;         /* BOS and its capabilities, NULL: none */
+	size_t bos_len;
 	const uint8_t *report;
 	size_t report_len;
 	const char *manufacturer;
@@ -83,6 +95,7 @@ struct usb_desc_state {
 	char serial[USB_DESC_SERIAL_MAX + 1];
 	uint8_t config;             /* 0: unconfigured (address state) */
 	bool remote_wakeup;
+	uint8_t u12;                /* SuperSpeed: bit 0 U1, bit 1 U2 enabled */
 	uint32_t halted;            /* bit n: OUT endpoint n; 16 + n: IN */
 };
 

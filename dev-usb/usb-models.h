@@ -36,8 +36,10 @@ int usb_hid_input(struct usb_device *d, uint16_t type, uint16_t code,
 
 /* usb-storage.c: a bulk-only-transport SCSI disk on the image at `fd`
  * (read with pread, written with pwrite, fdatasync on SYNCHRONIZE CACHE),
- * high speed. The size must be a positive multiple of 512. */
+ * at `speed`: USB_SPEED_SUPER or USB_SPEED_HIGH. The size must be a
+ * positive multiple of 512. */
 struct usb_device *usb_storage_new(int fd, bool readonly,
+				   enum usb_speed speed,
 				   const struct usb_ident *id,
 				   const char **why);
 

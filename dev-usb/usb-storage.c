@@ -2,8 +2,12 @@
 /*
  * atoll-usb's mass storage device: USB Mass Storage Class Bulk-Only
  * Transport 1.0 (class 8, subclass 6 SCSI transparent, protocol 0x50),
- * high speed, bulk IN 0x81 and bulk OUT 0x02 of 512 bytes, one LUN, the
- * SCSI commands of scsi-disk.c.
+ * SuperSpeed (bulk IN 0x81 and bulk OUT 0x02 of 1024 bytes, bursts of 16)
+ * or high speed (the same endpoints of 512 bytes), one LUN, the SCSI
+ * commands of scsi-disk.c. The speed is the model's, not negotiated: a
+ * SuperSpeed disk goes on a USB 3 root port, a high-speed one on USB 2.
+ * (Linux's usb-storage asks for up to 1 MiB per command at SuperSpeed,
+ * 120 KiB at high speed.)
  *
  * Each command is a 31-byte CBW on bulk OUT, a data phase of up to
  * dCBWDataTransferLength bytes, and a 13-byte CSW on bulk IN. The
@@ -70,11 +74,54 @@ static const uint8_t storage_qualifier[10] = {
 	10, USB_DT_DEVICE_QUALIFIER, 0x00, 0x02, 0, 0, 0, 64, 1, 0,
 };
 
-static const struct usb_desc storage_desc = {
+static const struct usb_desc storage_desc_hs = {
 	.device = storage_device,
 	.config = storage_config,
 	.config_len = sizeof(storage_config),
 	.qualifier = storage_qualifier,
+	.manufacturer = "Atoll",
+	.product = "Atoll USB Disk",
+	.serial = "ATOLL0000001",
+};
+
+/* SuperSpeed: bcdUSB 3.0, bMaxPacketSize0 2^9 = 512. */
+static const uint8_t storage_device_ss[18] = {
+	18, USB_DT_DEVICE, 0x00, 0x03, 0, 0, 0, 9,
+	ATOLL_USB_VENDOR & 0xff, ATOLL_USB_VENDOR >> 8, 0x03, 0,
+	0x00, 0x01, USB_STR_MANUFACTURER, USB_STR_PRODUCT, USB_STR_SERIAL, 1,
+};
+
+/* The same configuration at SuperSpeed: endpoints of 1024 bytes, each
+ * followed by its companion (bMaxBurst 15: bursts of 16 packets, no
+ * streams); bMaxPower in units of 8 mA (96 mA). */
+static const uint8_t storage_config_ss[44] = {
+	9, USB_DT_CONFIG, 44, 0, 1, 1, 0, 0x80, 12,
+	9, USB_DT_INTERFACE, 0, 0, 2, 0x08, 0x06, 0x50, 0,
+	7, USB_DT_ENDPOINT, EP_IN, USB_XFER_BULK, 0x00, 0x04, 0,
+	6, USB_DT_SS_EP_COMPANION, 15, 0, 0, 0,
+	7, USB_DT_ENDPOINT, EP_OUT, USB_XFER_BULK, 0x00, 0x04, 0,
+	6, USB_DT_SS_EP_COMPANION, 15, 0, 0, 0,
+};
+
+/* BOS (USB 3.x 9.6.2): the USB 2.0 Extension (LPM, which a SuperSpeed
+ * device must set) and the SuperSpeed USB device capability: speeds
+ * full, high and super, full speed the lowest that works, U1 exit 10 us,
+ * U2 exit 32 us (QEMU's figures; a host that enables no link power
+ * management, as Linux on this controller, never uses them; zero would
+ * make Linux log that it disables LPM). */
+static const uint8_t storage_bos[22] = {
+	5, USB_DT_BOS, 22, 0, 2,
+	7, USB_DT_DEVICE_CAPABILITY, 0x02, 0x02, 0, 0, 0,
+	10, USB_DT_DEVICE_CAPABILITY, 0x03, 0x00, 0x0e, 0x00, 0x01, 0x0a,
+	0x20, 0x00,
+};
+
+static const struct usb_desc storage_desc_ss = {
+	.device = storage_device_ss,
+	.config = storage_config_ss,
+	.config_len = sizeof(storage_config_ss),
+	.bos = storage_bos,
+	.bos_len = sizeof(storage_bos),
 	.manufacturer = "Atoll",
 	.product = "Atoll USB Disk",
 	.serial = "ATOLL0000001",
@@ -397,16 +444,22 @@ static const struct usb_device_ops storage_ops = {
 };
 
 struct usb_device *usb_storage_new(int fd, bool readonly,
+				   enum usb_speed speed,
 				   const struct usb_ident *id,
 				   const char **why)
 {
-	struct storage *s = calloc(1, sizeof(*s));
+	struct storage *s;
 
-	if (!s) {
+	if (speed != USB_SPEED_HIGH && speed != USB_SPEED_SUPER) {
+		*why = "a disk is high speed or SuperSpeed";
+		return NULL;
+	}
+	if (!(s = calloc(1, sizeof(*s)))) {
 		*why = "out of memory";
 		return NULL;
 	}
-	usb_desc_init(&s->desc, &storage_desc, id);
+	usb_desc_init(&s->desc, speed == USB_SPEED_SUPER ? &storage_desc_ss :
+		      &storage_desc_hs, id);
 	/* The USB serial is also the SCSI unit serial number. */
 	if (!(s->disk = scsi_disk_new(fd, readonly, s->desc.serial, why))) {
 		free(s);
@@ -414,7 +467,7 @@ struct usb_device *usb_storage_new(int fd, bool readonly,
 	}
 	s->dev.ops = &storage_ops;
 	s->dev.kind = "storage";
-	s->dev.speed = USB_SPEED_HIGH;
+	s->dev.speed = speed;
 	storage_reset(&s->dev);
 	return &s->dev;
 }

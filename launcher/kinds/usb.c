@@ -53,12 +53,14 @@ static const char *const types[] = { "keyboard", "tablet", "storage", "redir",
 /* Every key a port may have, and each type's own. */
 static const char *const port_keys[] = { "type", "vendor", "product",
 					 "serial", "image", "readonly",
-					 "socket", "device", NULL };
+					 "speed", "socket", "device", NULL };
 static const char *const hid_keys[] = { "type", "vendor", "product",
 					"serial", NULL };
 static const char *const storage_keys[] = { "type", "vendor", "product",
 					    "serial", "image", "readonly",
-					    NULL };
+					    "speed", NULL };
+/* A disk's speed: SuperSpeed on a USB 3 port, or high speed on USB 2. */
+static const char *const speeds[] = { "super", "high", NULL };
 static const char *const redir_keys[] = { "type", "socket", NULL };
 static const char *const host_keys[] = { "type", "device", NULL };
 static const char *const *const type_keys[] = {
@@ -164,11 +166,15 @@ static int read_storage(struct mctx *c, const struct mmap *m,
 {
 	struct mval v;
 	struct stat st;
-	int r;
+	int r, speed = 0;
 
 	mx_lookup(m, "readonly", &v);
 	if (v.present && (r = mx_bool(c, &v, &p->readonly)) < 0)
 		return r;
+	mx_lookup(m, "speed", &v);
+	if (v.present && (r = mx_choice(c, &v, speeds, &speed)) < 0)
+		return r;
+	p->high_speed = speed == 1;
 	mx_lookup(m, "image", &v);
 	if ((r = mx_require(c, &v)) < 0 ||
 	    (r = mx_existing_path(c, &v, p->readonly ? MX_FILE_DISK_RO :
@@ -455,8 +461,8 @@ static int usb_plan(const struct device_config *d, struct launch_plan *plan)
 			if ((rc = plan_storage(plan, i, p, fd, &limit)) < 0)
 				return rc;
 			snprintf(arg + strlen(arg), sizeof(arg) - strlen(arg),
-				 ",fd=%d%s", fd++, p->readonly ? ",readonly" :
-				 "");
+				 ",fd=%d%s%s", fd++, p->readonly ? ",readonly" :
+				 "", p->high_speed ? ",speed=high" : "");
 		} else if (p->type == USB_PORT_REDIR ||
 			   p->type == USB_PORT_HOST) {
 			if ((rc = plan_peer(plan, i, p, fd)) < 0)

@@ -26,6 +26,7 @@ struct usb_port_config {
 	char *serial;                /* or NULL: the model's own */
 	char *image;                 /* storage: absolute, folder canonical */
 	bool readonly;               /* storage */
+	bool high_speed;             /* storage: `speed: high` (else super) */
 	char *socket;                /* redir: absolute, folder canonical */
 	unsigned bus, addr;          /* host: /dev/bus/usb/BBB/DDD */
 };

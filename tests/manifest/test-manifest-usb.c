@@ -83,6 +83,11 @@ static const struct mt_bad bad[] = {
 	{ PORTS "      - type: storage\n        image: u.img\n"
 	  "        readonly: maybe #<\n", 0, 19, "devices[0].ports[0].readonly",
 	  { "expected a boolean" } },
+	{ PORTS "      - type: storage\n        image: u.img\n"
+	  "        speed: full #<\n", 0, 16, "devices[0].ports[0].speed",
+	  { "unknown value \"full\"", "super, high" } },
+	{ PORTS "      - type: keyboard\n        speed: high #<\n", 0, 9,
+	  "devices[0].ports[0].speed", { "not valid for port type keyboard" } },
 	/* redir: a unix socket beneath the manifest's directory */
 	{ PORTS "      - type: redir #<\n", 0, 0, "devices[0].ports[0]",
 	  { "missing required field \"socket\"" } },
@@ -177,7 +182,7 @@ END_TEST
 	"      - type: tablet\n" \
 	"      - type: storage\n        image: u.img\n" \
 	"      - {type: storage, image: ro.img, readonly: true, " \
-	"product: 0xBEEF}\n" \
+	"product: 0xBEEF, speed: high}\n" \
 	"      - type: redir\n        socket: redir.sock\n"
 
 START_TEST(usb_parsed)
@@ -198,7 +203,9 @@ START_TEST(usb_parsed)
 	ck_assert_ptr_null(x->ports[1].serial);
 	ck_assert_str_eq(x->ports[2].image, mt_path("u.img"));
 	ck_assert(!x->ports[2].readonly);
+	ck_assert(!x->ports[2].high_speed);
 	ck_assert(x->ports[3].readonly);
+	ck_assert(x->ports[3].high_speed);
 	ck_assert_uint_eq(x->ports[3].product, 0xbeef);
 	ck_assert_str_eq(x->ports[4].socket, mt_path("redir.sock"));
 	ck_assert(usb_has_port(d, USB_PORT_KEYBOARD));
@@ -237,7 +244,7 @@ START_TEST(usb_plan_command_line)
 		"--device=keyboard,vendor=0x1234,product=0x5678,serial=ABC-1.x_y",
 		"--device=tablet",
 		"--device=storage,fd=5",
-		"--device=storage,fd=6,readonly,product=0xbeef",
+		"--device=storage,fd=6,readonly,speed=high,product=0xbeef",
 		"--device=redir,fd=7",
 	};
 	struct stat st;

@@ -108,7 +108,8 @@ static uint16_t le16(const uint8_t *b)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *why;
-	struct usb_device *d = usb_storage_new(image(), false, NULL, &why);
+	struct usb_device *d = usb_storage_new(image(), false, USB_SPEED_HIGH,
+					       NULL, &why);
 	size_t n;
 
 	if (!d)

@@ -10,6 +10,9 @@ check can act between two of them (QMP input, a kill).
       a disk (vendor 0x4321, product 0x8765) on the controller:
       - /sys/bus/usb/devices holds the three with those ids (HID
         interfaces for keyboard and tablet, mass storage for the disk);
+      - the disk is SuperSpeed (sysfs speed 5000, on the USB 3 root hub)
+        and Linux's usb-storage gives it requests above high speed's
+        120 KiB (queue/max_sectors_kb; 1024 in Linux 6.1);
       - md5sum /dev/sda is the host image's; a 64 KiB pattern the guest
         writes at byte 151552 (dd conv=fsync, sync) reads back in the guest
         after drop_caches and is in the image file after the VM stopped;
@@ -269,6 +272,14 @@ READ_INPUT = ("dd if=$kbd of=/tmp/k bs=24 count=12 2>/dev/null & k=$!; "
               "echo ATOLL-USB keys=$(od -An -tx1 -v /tmp/k | tr -d ' \\n') "
               "tablet=$(od -An -tx1 -v /tmp/t | tr -d ' \\n')")
 PATTERN_OFF, PATTERN_LEN = 37 * 4096, 65536
+# The disk's USB device (by its idProduct): its speed in Mb/s, its sysfs
+# name (bus-port: on the USB 3 root hub when SuperSpeed) and the largest
+# request usb-storage lets the block layer make.
+DISK_INFO = ("sp=; at=; for d in /sys/bus/usb/devices/*-*; do "
+             "[ \"$(cat $d/idProduct 2>/dev/null)\" = {pid} ] && "
+             "sp=$(cat $d/speed) && at=${d##*/}; done; "
+             "echo ATOLL-USB speed=$sp at=$at "
+             "maxkb=$(cat /sys/block/sda/queue/max_sectors_kb)")
 
 
 def pattern(token):
@@ -323,6 +334,7 @@ def check_devices(atoll, kit, tmp):
         for line, key in ((WAIT.replace("{n}", "3"), "found"), (IDS, "ids"),
                           ("echo ATOLL-USB size=$(cat /sys/block/sda/size) "
                            "md5=$(md5sum /dev/sda | cut -c1-32)", "size"),
+                          (DISK_INFO.replace("{pid}", DISK_IDS[1]), "speed"),
                           (write_pattern_cmd(token), "written"),
                           (FIND_INPUT, "kbd"), (READ_INPUT, "ready")):
             got = con.ask(line, key)
@@ -346,6 +358,13 @@ def check_devices(atoll, kit, tmp):
     if kbd not in ids or disk not in ids or len(tablets) != 1:
         problems.append(f"USB devices {ids}, wanted {kbd}, {disk} and one "
                         "more HID device (the tablet)")
+    # At high speed usb-storage caps requests at 120 KiB; at SuperSpeed
+    # at 1 MiB.
+    if v.get("speed") != "5000" or not v.get("maxkb", "").isdigit() or \
+            int(v["maxkb"]) <= 120:
+        problems.append(f"the disk {v.get('at')}: speed {v.get('speed')}, "
+                        f"max_sectors_kb {v.get('maxkb')}; wanted 5000 "
+                        "(SuperSpeed) and more than 120")
     size = 8 << 20
     if v.get("size") != str(size // 512) or v.get("md5") != md5_before:
         problems.append(f"/dev/sda: {v.get('size')} sectors, md5 "
@@ -381,7 +400,9 @@ def check_devices(atoll, kit, tmp):
     if problems:
         print("FAIL: " + "; ".join(problems))
         return 1
-    print(f"PASS: USB devices {ids}; /dev/sda md5 = the image's "
+    print(f"PASS: USB devices {ids}; the disk {v.get('at')} at "
+          f"{v.get('speed')} Mb/s, max_sectors_kb {v.get('maxkb')}; "
+          f"/dev/sda md5 = the image's "
           f"({md5_before}); the guest's 64 KiB write read back and is in "
           f"the image; send-key a, b reached {v.get('kbd')} as {keys}; "
           f"input-send-event reached {v.get('tab')} as {tab}")

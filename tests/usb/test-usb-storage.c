@@ -31,6 +31,9 @@ static char path[] = "/tmp/atoll-test-usb-storage-XXXXXX";
 static uint32_t tag = 1;
 /* Packet size the controller uses for data phases in a test. */
 static size_t chunk = 4096;
+/* The speed new_device() makes the disk at: tcase "bot" high, "bot-ss"
+ * SuperSpeed. */
+static enum usb_speed speed = USB_SPEED_HIGH;
 
 static uint8_t pattern(uint64_t off)
 {
@@ -49,7 +52,7 @@ static void fill_image(void)
 static struct usb_device *new_device(int f, bool ro)
 {
 	const char *why = NULL;
-	struct usb_device *dev = usb_storage_new(f, ro, NULL, &why);
+	struct usb_device *dev = usb_storage_new(f, ro, speed, NULL, &why);
 
 	ck_assert_msg(dev, "usb_storage_new: %s", why);
 	usb_port_attach(dev, &test_port_ops, &port);
@@ -67,6 +70,12 @@ static void setup(void)
 	d = new_device(fd, false);
 	set_config(d, 1);
 	chunk = 4096;
+}
+
+static void setup_ss(void)
+{
+	speed = USB_SPEED_SUPER;
+	setup();
 }
 
 static void teardown(void)
@@ -249,6 +258,131 @@ START_TEST(storage_enumerates)
 			 USB_RET_STALL);
 	get_string(d, USB_STR_SERIAL, s, sizeof(s));
 	ck_assert_str_eq(s, "ATOLL0000001");
+}
+END_TEST
+
+/* Device capability `type` in the BOS `bos` of `total` bytes, or NULL;
+ * checks the framing on the way. */
+static const uint8_t *bos_cap(const uint8_t *bos, size_t total, uint8_t type)
+{
+	const uint8_t *found = NULL;
+	size_t off, caps = 0;
+
+	for (off = 5; off < total; off += bos[off]) {
+		ck_assert_uint_ge(bos[off], 3);
+		ck_assert_uint_le(off + bos[off], total);
+		ck_assert_int_eq(bos[off + 1], USB_DT_DEVICE_CAPABILITY);
+		if (bos[off + 2] == type)
+			found = bos + off;
+		caps++;
+	}
+	ck_assert_uint_eq(off, total);
+	ck_assert_uint_eq(caps, bos[4]);
+	return found;
+}
+
+START_TEST(ss_enumerates)
+{
+	uint8_t cfg[256], b[256];
+	const uint8_t *cap;
+	size_t total, n, off;
+	unsigned bulk = 0;
+
+	ck_assert_int_eq(d->speed, USB_SPEED_SUPER);
+	total = check_enumeration(d, cfg, sizeof(cfg), 0x1209, 0x0003);
+	/* USB 3.0, EP0 of 2^9 = 512 bytes. */
+	ck_assert_int_eq(ctrl(d, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0100, 0, 18,
+			      b, &n), USB_RET_SUCCESS);
+	ck_assert_int_eq(b[2] | b[3] << 8, 0x0300);
+	ck_assert_int_eq(b[7], 9);
+	/* Each bulk endpoint of 1024 bytes, its companion right after it:
+	 * bursts of 16, no streams. */
+	for (off = 0; off < total; off += cfg[off]) {
+		if (cfg[off + 1] != USB_DT_ENDPOINT)
+			continue;
+		ck_assert_int_eq(cfg[off + 3] & 3, USB_XFER_BULK);
+		ck_assert_int_eq(cfg[off + 4] | cfg[off + 5] << 8, 1024);
+		ck_assert_uint_le(off + 7 + 6, total);
+		ck_assert_int_eq(cfg[off + 7], 6);
+		ck_assert_int_eq(cfg[off + 8], USB_DT_SS_EP_COMPANION);
+		ck_assert_int_eq(cfg[off + 9], 15);
+		ck_assert_int_eq(cfg[off + 10], 0);
+		bulk++;
+	}
+	ck_assert_uint_eq(bulk, 2);
+	/* BOS: the header first (as Linux reads it), then all of it. */
+	ck_assert_int_eq(ctrl(d, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0f00, 0, 5,
+			      b, &n), USB_RET_SUCCESS);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_int_eq(b[0], 5);
+	ck_assert_int_eq(b[1], USB_DT_BOS);
+	total = b[2] | b[3] << 8;
+	ck_assert_int_eq(ctrl(d, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0f00, 0,
+			      sizeof(b), b, &n), USB_RET_SUCCESS);
+	ck_assert_uint_eq(n, total);
+	/* USB 2.0 Extension with LPM; SuperSpeed USB: speeds full, high
+	 * and super, U1/U2 exit latencies not zero. */
+	cap = bos_cap(b, total, 0x02);
+	ck_assert_ptr_nonnull(cap);
+	ck_assert_int_eq(cap[0], 7);
+	ck_assert_int_eq(cap[3] & 2, 2);
+	cap = bos_cap(b, total, 0x03);
+	ck_assert_ptr_nonnull(cap);
+	ck_assert_int_eq(cap[0], 10);
+	ck_assert_int_eq(cap[4] | cap[5] << 8, 0x0e);
+	ck_assert(cap[7] || cap[8] || cap[9]);
+	/* No device qualifier or other-speed configuration at SuperSpeed. */
+	ck_assert_int_eq(ctrl(d, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0600, 0, 10,
+			      b, NULL), USB_RET_STALL);
+	ck_assert_int_eq(ctrl(d, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0700, 0, 64,
+			      b, NULL), USB_RET_STALL);
+	/* SET_SEL (6 bytes), SET_ISOCH_DELAY, U1/U2 enable. */
+	memset(b, 0, 6);
+	ck_assert_int_eq(ctrl(d, 0x00, USB_REQ_SET_SEL, 0, 0, 6, b, NULL),
+			 USB_RET_SUCCESS);
+	ck_assert_int_eq(ctrl(d, 0x00, USB_REQ_SET_SEL, 0, 0, 5, b, NULL),
+			 USB_RET_STALL);
+	ck_assert_int_eq(ctrl(d, 0x00, USB_REQ_SET_ISOCH_DELAY, 40, 0, 0,
+			      NULL, NULL), USB_RET_SUCCESS);
+	ck_assert_int_eq(ctrl(d, 0x00, USB_REQ_SET_FEATURE,
+			      USB_FEAT_U1_ENABLE, 0, 0, NULL, NULL),
+			 USB_RET_SUCCESS);
+	ck_assert_int_eq(ctrl(d, 0x80, USB_REQ_GET_STATUS, 0, 0, 2, b, &n),
+			 USB_RET_SUCCESS);
+	ck_assert_int_eq(b[0], 1 << 2);
+	ck_assert_int_eq(ctrl(d, 0x00, USB_REQ_CLEAR_FEATURE,
+			      USB_FEAT_U1_ENABLE, 0, 0, NULL, NULL),
+			 USB_RET_SUCCESS);
+	ck_assert_int_eq(ctrl(d, 0x80, USB_REQ_GET_STATUS, 0, 0, 2, b, &n),
+			 USB_RET_SUCCESS);
+	ck_assert_int_eq(b[0], 0);
+	/* U1/U2 are features of the configured state only. */
+	set_config(d, 0);
+	ck_assert_int_eq(ctrl(d, 0x00, USB_REQ_SET_FEATURE,
+			      USB_FEAT_U2_ENABLE, 0, 0, NULL, NULL),
+			 USB_RET_STALL);
+}
+END_TEST
+
+/* A high-speed disk has no BOS and no USB 3 requests; a disk is high
+ * speed or SuperSpeed only. */
+START_TEST(hs_no_usb3_requests)
+{
+	uint8_t b[64] = { 0 };
+	const char *why = NULL;
+
+	ck_assert_int_eq(ctrl(d, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0f00, 0, 5,
+			      b, NULL), USB_RET_STALL);
+	ck_assert_int_eq(ctrl(d, 0x00, USB_REQ_SET_SEL, 0, 0, 6, b, NULL),
+			 USB_RET_STALL);
+	ck_assert_int_eq(ctrl(d, 0x00, USB_REQ_SET_ISOCH_DELAY, 40, 0, 0,
+			      NULL, NULL), USB_RET_STALL);
+	ck_assert_int_eq(ctrl(d, 0x00, USB_REQ_SET_FEATURE,
+			      USB_FEAT_U1_ENABLE, 0, 0, NULL, NULL),
+			 USB_RET_STALL);
+	ck_assert_ptr_null(usb_storage_new(fd, false, USB_SPEED_FULL, NULL,
+					   &why));
+	ck_assert_ptr_nonnull(why);
 }
 END_TEST
 
@@ -449,7 +583,7 @@ START_TEST(readonly_data_protect)
 	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
 	f = open(p, O_RDONLY);
 	ck_assert_int_ge(f, 0);
-	ck_assert_ptr_null(usb_storage_new(f, false, NULL, &why));
+	ck_assert_ptr_null(usb_storage_new(f, false, speed, NULL, &why));
 	ck_assert_ptr_nonnull(why);
 	close(f);
 }
@@ -463,11 +597,11 @@ START_TEST(bad_images_refused)
 
 	ck_assert_int_ge(f, 0);
 	unlink(p);
-	ck_assert_ptr_null(usb_storage_new(f, false, NULL, &why));
+	ck_assert_ptr_null(usb_storage_new(f, false, speed, NULL, &why));
 	ck_assert_ptr_nonnull(why);
 	ck_assert_int_eq(ftruncate(f, 1000), 0);
 	why = NULL;
-	ck_assert_ptr_null(usb_storage_new(f, false, NULL, &why));
+	ck_assert_ptr_null(usb_storage_new(f, false, speed, NULL, &why));
 	ck_assert_ptr_nonnull(why);
 	close(f);
 }
@@ -736,6 +870,16 @@ static Suite *suite(void)
 	tcase_add_test(t, short_data_phases);
 	tcase_add_test(t, io_error_is_medium_error);
 	tcase_add_test(t, unconfigured_and_wrong_endpoints);
+	tcase_add_test(t, hs_no_usb3_requests);
+	suite_add_tcase(s, t);
+	/* SuperSpeed: its descriptors, and the data path unchanged. */
+	t = tcase_create("bot-ss");
+	tcase_add_checked_fixture(t, setup_ss, teardown);
+	tcase_add_test(t, ss_enumerates);
+	tcase_add_test(t, inquiry_and_capacity);
+	tcase_add_test(t, write_read_back);
+	tcase_add_test(t, bad_cbw_stalls_until_reset);
+	tcase_add_test(t, short_data_phases);
 	suite_add_tcase(s, t);
 	return s;
 }
