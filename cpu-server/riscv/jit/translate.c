@@ -526,6 +526,8 @@ static void emit_mem(struct tr *t, const struct rv_insn *i, uint32_t r,
 	s->resume = e->pos;
 }
 
+#include "fp_templates.h"
+
 /* ---- control transfer ---- */
 
 static void emit_branch(struct tr *t, const struct rv_insn *i, uint32_t r)
@@ -664,6 +666,10 @@ static int emit_insn(struct tr *t, const struct rv_insn *i)
 			emit_fence(t, r);
 			done = 1;
 		}
+		break;
+	case 0x53: done = emit_fp_arith(t, i, r); break;
+	case 0x43: case 0x47: case 0x4b: case 0x4f:
+		done = emit_fp_fma(t, i, r);
 		break;
 	case 0x63:
 		if (f3 != 2 && f3 != 3) {

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * F/D templates, included by translate.c (they use its struct tr, cold
+ * stubs and emitters).  Covered: fadd/fsub/fmul/fdiv/fsqrt .s and .d, and
+ * fmadd/fmsub/fnmsub/fnmadd .s and .d on hosts with FMA3.  Each is the
+ * SSE instruction on h->f[] plus what ../fpu.c does around it: canonical
+ * NaN results, NaN-boxed single results, FS made Dirty, and the exception
+ * flags left in MXCSR (fpu.c's lazy flags: folded by rv_fp_sync).
+ *
+ * The fast path runs only when its result is certainly fpu.c's: FS on,
+ * single operands properly NaN-boxed, and a rounding mode that the host
+ * already has (h->host_rm, set by fpu.c when it last changed) other than
+ * RMM; a dynamic rm is taken only when frm is RNE.  Anything else calls the
+ * op's own function out of line (a C_SLOW_LOAD stub: state synced, the op
+ * counted, registers reloaded), which raises the illegal instruction,
+ * changes the host's rounding mode or does RMM's tie handling.
+ */
+#include <fenv.h>
+
+#define HF(r) ((int32_t)(offsetof(struct rv_hart, f) + 8u * (r)))
+#define CC_NP 0xb
+#define XMM0 0
+#define XMM1 1
+
+/* host_rm value fpu.c stores for RISC-V rm 0..3 (RNE, RTZ, RDN, RUP) */
+static int fp_host_rm(unsigned rm)
+{
+	static const int map[4] = { FE_TONEAREST, FE_TOWARDZERO, FE_DOWNWARD,
+				    FE_UPWARD };
+	return map[rm];
+}
+
+/* rm 4 (RMM) and the reserved modes have no template. */
+static int fp_rm_ok(const struct rv_insn *i)
+{
+	return i->rm <= 3 || i->rm == 7;
+}
+
+/* Guards common to every template: FS on, the rounding mode in place. */
+static void fp_guards(struct tr *t, const struct rv_insn *i, struct cold *s)
+{
+	struct emit *e = &t->e;
+	unsigned rm = i->rm;
+
+	if (rm == 7) { /* dynamic: frm must be RNE (else the helper) */
+		op_mem(e, 0, 0, 0x83, 7, RBX, HOFF(frm), 0); /* cmp dword */
+		e8(e, 0);
+		add_fix(t, s, jcc32(e, CC_NE));
+		rm = 0;
+	}
+	op_mem(e, 0, 0, 0xf7, 0, RBX, HOFF(mstatus), 0); /* test dword */
+	e32(e, (uint32_t)MS_FS);
+	add_fix(t, s, jcc32(e, CC_E));
+	op_mem(e, 0, 0, 0x81, 7, RBX, HOFF(host_rm), 0); /* cmp dword */
+	e32(e, (uint32_t)fp_host_rm(rm));
+	add_fix(t, s, jcc32(e, CC_NE));
+}
+
+/* jne s unless f[r] holds a NaN-boxed single (upper half all ones). */
+static void fp_check_box(struct tr *t, unsigned r, struct cold *s)
+{
+	op_mem(&t->e, 0, 0, 0x83, 7, RBX, HF(r) + 4, 0); /* cmp dword, -1 */
+	e8(&t->e, 0xff);
+	add_fix(t, s, jcc32(&t->e, CC_NE));
+}
+
+/* f[rd] = xmm0 (double, or single when !d), a NaN canonical; FS Dirty. */
+static void fp_writeback(struct tr *t, unsigned rd, int d)
+{
+	struct emit *e = &t->e;
+
+	e8(e, 0x66);
+	op_rr(e, d, 0x0f7e, XMM0, RAX);         /* movq rax / movd eax, xmm0 */
+	if (d)
+		e8(e, 0x66);
+	op_rr(e, 0, 0x0f2e, XMM0, XMM0);        /* ucomisd/ss xmm0, xmm0 */
+	e8(e, 0x70 + CC_NP);                    /* jnp over the mov */
+	e8(e, d ? 10 : 5);
+	if (d) {
+		e8(e, 0x48); e8(e, 0xb8);       /* movabs rax, CNAN_D */
+		e64(e, 0x7ff8000000000000ull);
+	} else {
+		e8(e, 0xb8);                    /* mov eax, CNAN_S */
+		e32(e, 0x7fc00000u);
+	}
+	if (!d) {
+		mov_imm(e, RCX, 0xffffffff00000000ull); /* NaN box */
+		alu_rr(e, 1, ALU_OR, RAX, RCX);
+	}
+	st64(e, RAX, RBX, HF(rd));
+	alu_mi(e, ALU_OR, RBX, HOFF(mstatus), (int32_t)MS_FS);
+}
+
+/* OP-FP: fadd/fsub/fmul/fdiv/fsqrt; 0 if no template. */
+static int emit_fp_arith(struct tr *t, const struct rv_insn *i, uint32_t r)
+{
+	static const uint8_t sse[12] = { [0] = 0x58, [1] = 0x5c, [2] = 0x59,
+					 [3] = 0x5e, [11] = 0x51 };
+	unsigned f7 = r >> 25, k = f7 >> 2;
+	int d = f7 & 1;
+	struct emit *e = &t->e;
+
+	if ((f7 & 2) || k >= 12 || !sse[k] || !fp_rm_ok(i))
+		return 0;
+	struct cold *s = new_cold(t, C_SLOW_LOAD);
+	fp_guards(t, i, s);
+	int pfx = d ? 0xf2 : 0xf3;
+	if (!d) {
+		fp_check_box(t, i->rs1, s);
+		if (k != 11)
+			fp_check_box(t, i->rs2, s);
+	}
+	if (k == 11) {
+		op_mem(e, pfx, 0, 0x0f51, XMM0, RBX, HF(i->rs1), 0);
+	} else {
+		op_mem(e, pfx, 0, 0x0f10, XMM0, RBX, HF(i->rs1), 0);
+		op_mem(e, pfx, 0, 0x0f00 | sse[k], XMM0, RBX, HF(i->rs2), 0);
+	}
+	fp_writeback(t, i->rd, d);
+	s->resume = e->pos;
+	return 1;
+}
+
+/* FMA3 vfm*213s[sd] xmm0, xmm1, [rbx + disp]: xmm0 = +-(xmm1 * xmm0) +- m */
+static void vfma213(struct emit *e, int d, unsigned opc, int32_t disp)
+{
+	e8(e, 0xc4);
+	e8(e, 0xe2);                            /* R X B set (none), 0F38 */
+	e8(e, (d ? 0x80 : 0) | (0xe << 3) | 1); /* W, vvvv = ~xmm1, 66 */
+	e8(e, opc);
+	modrm_mem(e, XMM0, RBX, disp);
+}
+
+/* fmadd/fmsub/fnmsub/fnmadd (aux 0..3); 0 if no template. */
+static int emit_fp_fma(struct tr *t, const struct rv_insn *i, uint32_t r)
+{
+	/* RISC-V fnmsub is -(a*b) + c: x86's vfnmadd; fnmadd: vfnmsub */
+	static const uint8_t opc[4] = { 0xa9, 0xab, 0xad, 0xaf };
+	unsigned fmt = (r >> 25) & 3;
+	int d = fmt == 1;
+	struct emit *e = &t->e;
+
+	if (fmt > 1 || i->aux > 3 || !fp_rm_ok(i) ||
+	    !__builtin_cpu_supports("fma"))
+		return 0;
+	struct cold *s = new_cold(t, C_SLOW_LOAD);
+	fp_guards(t, i, s);
+	if (!d) {
+		fp_check_box(t, i->rs1, s);
+		fp_check_box(t, i->rs2, s);
+		fp_check_box(t, i->rs3, s);
+	}
+	int pfx = d ? 0xf2 : 0xf3;
+	op_mem(e, pfx, 0, 0x0f10, XMM0, RBX, HF(i->rs1), 0);
+	op_mem(e, pfx, 0, 0x0f10, XMM1, RBX, HF(i->rs2), 0);
+	vfma213(e, d, opc[i->aux], HF(i->rs3));
+	fp_writeback(t, i->rd, d);
+	s->resume = e->pos;
+	return 1;
+}
