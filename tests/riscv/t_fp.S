@@ -323,6 +323,28 @@ TEST_BEGIN
 	csrr a0, 0x7ff
 1:	CHECK(s10, 2, 104)
 	CHKFL(1, 105)
+	/* 106..110: FS Off: F/D loads, stores and arithmetic are illegal
+	 * (the JIT's templates check FS before their fast paths) */
+	la t1, fdata
+	li t0, 0x6000
+	csrc mstatus, t0
+	EXPECT_TRAP(1f)
+	fld f3, 0(t1)
+1:	CHECK(s10, 2, 106)
+	EXPECT_TRAP(1f)
+	fsd f3, 0(t1)
+1:	CHECK(s10, 2, 107)
+	EXPECT_TRAP(1f)
+	fadd.d f3, f18, f18
+1:	CHECK(s10, 2, 108)
+	EXPECT_TRAP(1f)
+	fmadd.d f3, f18, f18, f18
+1:	CHECK(s10, 2, 109)
+	EXPECT_TRAP(1f)
+	flw f3, 0(t1)
+1:	CHECK(s10, 2, 110)
+	li t0, 0x2000
+	csrs mstatus, t0
 TEST_END
 	.data
 	.align 4

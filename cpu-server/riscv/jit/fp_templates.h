@@ -2,7 +2,9 @@
 /*
  * F/D templates, included by translate.c (they use its struct tr, cold
  * stubs and emitters).  Covered: fadd/fsub/fmul/fdiv/fsqrt .s and .d, and
- * fmadd/fmsub/fnmsub/fnmadd .s and .d on hosts with FMA3.  Each is the
+ * fmadd/fmsub/fnmsub/fnmadd .s and .d on hosts with FMA3, and the FS
+ * check and f-register side of flw/fld/fsw/fsd (translate.c's emit_mem
+ * does the address, its fast path and slow stub).  Each is the
  * SSE instruction on h->f[] plus what ../fpu.c does around it: canonical
  * NaN results, NaN-boxed single results, FS made Dirty, and the exception
  * flags left in MXCSR (fpu.c's lazy flags: folded by rv_fp_sync).
@@ -21,6 +23,14 @@
 #define CC_NP 0xb
 #define XMM0 0
 #define XMM1 1
+
+/* jz s if FS is Off (the op's function raises the illegal instruction) */
+static void fp_fs_guard(struct tr *t, struct cold *s)
+{
+	op_mem(&t->e, 0, 0, 0xf7, 0, RBX, HOFF(mstatus), 0); /* test dword */
+	e32(&t->e, (uint32_t)MS_FS);
+	add_fix(t, s, jcc32(&t->e, CC_E));
+}
 
 /* host_rm value fpu.c stores for RISC-V rm 0..3 (RNE, RTZ, RDN, RUP) */
 static int fp_host_rm(unsigned rm)
@@ -48,12 +58,24 @@ static void fp_guards(struct tr *t, const struct rv_insn *i, struct cold *s)
 		add_fix(t, s, jcc32(e, CC_NE));
 		rm = 0;
 	}
-	op_mem(e, 0, 0, 0xf7, 0, RBX, HOFF(mstatus), 0); /* test dword */
-	e32(e, (uint32_t)MS_FS);
-	add_fix(t, s, jcc32(e, CC_E));
+	fp_fs_guard(t, s);
 	op_mem(e, 0, 0, 0x81, 7, RBX, HOFF(host_rm), 0); /* cmp dword */
 	e32(e, (uint32_t)fp_host_rm(rm));
 	add_fix(t, s, jcc32(e, CC_NE));
+}
+
+/* flw/fld's result: f[rd] = [base] (a single NaN-boxed); FS Dirty. */
+static void fp_load(struct tr *t, unsigned rd, unsigned size, int base)
+{
+	struct emit *e = &t->e;
+
+	op_mem(e, 0, size == 8, 0x8b, RAX, base, 0, 0);
+	if (size == 4) {
+		mov_imm(e, RCX, 0xffffffff00000000ull);
+		alu_rr(e, 1, ALU_OR, RAX, RCX);
+	}
+	st64(e, RAX, RBX, HF(rd));
+	alu_mi(e, ALU_OR, RBX, HOFF(mstatus), (int32_t)MS_FS);
 }
 
 /* jne s unless f[r] holds a NaN-boxed single (upper half all ones). */

@@ -394,6 +394,8 @@ static int emit_op(struct tr *t, const struct rv_insn *i, uint32_t r, int w32)
 	return 1;
 }
 
+#include "fp_templates.h"
+
 /* ---- loads and stores ---- */
 
 /* rdx = host address for va in rax through the bare RAM window. */
@@ -457,6 +459,7 @@ static void emit_mem(struct tr *t, const struct rv_insn *i, uint32_t r,
 	struct emit *e = &t->e;
 	unsigned f3 = (r >> 12) & 7, size = 1u << (f3 & 3);
 	int bare = t->h->dbare; /* inline the mode the block runs in now */
+	int fp = (r & 0x5f) == 0x07; /* flw/fld/fsw/fsd: fp_templates.h */
 	/* the alternative path comes first in the cold area: its jumps to
 	 * the slow stub are collected before that is emitted */
 	struct cold *a = new_cold(t, C_ALT_PATH);
@@ -467,6 +470,8 @@ static void emit_mem(struct tr *t, const struct rv_insn *i, uint32_t r,
 	a->need = store ? 2 : 1;
 	a->bare = !bare;
 
+	if (fp)
+		fp_fs_guard(t, s);
 	ld_x(t, RAX, i->rs1);
 	if (i->imm)
 		alu_ri(e, 1, ALU_ADD, RAX, (int32_t)i->imm);
@@ -508,7 +513,10 @@ static void emit_mem(struct tr *t, const struct rv_insn *i, uint32_t r,
 			alu_rr(e, 1, ALU_CMP, RDX, RAX);
 			add_fix(t, s, jcc32(e, CC_E));
 		}
-		ld_x(t, RCX, i->rs2);
+		if (fp)
+			ld64(e, RCX, RBX, HF(i->rs2));
+		else
+			ld_x(t, RCX, i->rs2);
 		switch (size) {
 		case 1: op_mem(e, 0, 0, 0x88, RCX, RDX, 0, 1); break;
 		case 2: op_mem(e, 0x66, 0, 0x89, RCX, RDX, 0, 0); break;
@@ -520,13 +528,15 @@ static void emit_mem(struct tr *t, const struct rv_insn *i, uint32_t r,
 			{ 1, 0x0fbe }, { 1, 0x0fbf }, { 1, 0x63 }, { 1, 0x8b },
 			{ 0, 0x0fb6 }, { 0, 0x0fb7 }, { 0, 0x8b }, { 0, 0 },
 		};
-		op_mem(e, 0, ld[f3].w, ld[f3].opc, RAX, RDX, 0, 0);
-		st_x(t, RAX, i->rd);
+		if (fp)
+			fp_load(t, i->rd, size, RDX);
+		else {
+			op_mem(e, 0, ld[f3].w, ld[f3].opc, RAX, RDX, 0, 0);
+			st_x(t, RAX, i->rd);
+		}
 	}
 	s->resume = e->pos;
 }
-
-#include "fp_templates.h"
 
 /* ---- control transfer ---- */
 
@@ -648,12 +658,20 @@ static int emit_insn(struct tr *t, const struct rv_insn *i)
 		}
 		done = 1;
 		break;
+	case 0x07:
+		if (f3 != 2 && f3 != 3)
+			break;
+		/* fall through */
 	case 0x03:
 		if (f3 != 7) {
 			emit_mem(t, i, r, 0);
 			done = 1;
 		}
 		break;
+	case 0x27:
+		if (f3 != 2 && f3 != 3)
+			break;
+		/* fall through */
 	case 0x23:
 		/* lockstep logs stores in the C path (set at hart creation) */
 		if (f3 < 4 && !t->h->lockstep) {
