@@ -12,9 +12,6 @@
       EV_SYN; send-key with an unknown qcode is refused. QMP
       input-send-event {abs x 100, abs y 200, btn left down} reaches the
       tablet's eventN as ABS_X 100, ABS_Y 200, BTN_LEFT 1, EV_SYN; a rel
-      event (there is no mouse) is refused. QMP
-      input-send-event {abs x 100, abs y 200, btn left down} reaches the
-      tablet's eventN as ABS_X 100, ABS_Y 200, BTN_LEFT 1, EV_SYN; a rel
       event (there is no mouse) is refused.
 
   guest_input.py vnc ATOLL DEVICE
@@ -23,6 +20,12 @@
       up and a PointerEvent at (512, 384): the keyboard's eventN shows
       EV_KEY 30 1, SYN, EV_KEY 30 0, SYN; the tablet's ABS_X and ABS_Y
       scaled to 0..32767 of the 1024x768 screen, SYN.
+
+  guest_input.py vnc-usb ATOLL DEVICE
+      The same over VNC, to atoll-usb's USB keyboard and tablet (kind
+      usb; DEVICE is atoll-usb): the display's input reaches a USB
+      keyboard as it does a virtio-input one (Linux's hid-input adds an
+      MSC_SCAN before each key, which is not compared).
 
 Skips (77) with a reason when a binary, the guest kit, OpenSBI or user
 namespaces are missing.
@@ -136,19 +139,25 @@ def check_keys(atoll, kit, tmp):
     return 0
 
 
-READ_BOTH = (
-    "for e in /sys/class/input/event*; do "
-    "grep -qx 'Atoll Keyboard' $e/device/name && kbd=/dev/input/${e##*/}; "
-    "grep -qx 'Atoll Tablet' $e/device/name && tab=/dev/input/${e##*/}; "
-    "done; "
-    "dd if=$kbd of=/tmp/k bs=24 count=4 2>/dev/null & k=$!; "
-    "dd if=$tab of=/tmp/t bs=24 count=3 2>/dev/null & t=$!; "
-    + OPENED.format(pids="$k $t") +
-    "echo ATOLL-INPUT ready=$kbd; i=0; "
-    "while (kill -0 $k || kill -0 $t) 2>/dev/null && [ $i -lt 120 ]; do "
-    "sleep 0.5; i=$((i+1)); done; "
-    "echo ATOLL-INPUT keys=$(od -An -tx1 -v /tmp/k | tr -d ' \\n') "
-    "pointer=$(od -An -tx1 -v /tmp/t | tr -d ' \\n')")
+def read_both(kbd_name, tab_name, kbd_events):
+    """The guest's part of a vnc check: readers of the keyboard's and the
+    tablet's event devices (found by name), ready once both are open."""
+    # USB devices enumerate after init starts: look for up to 30 s.
+    return (
+        "kbd=; tab=; j=0; while [ ${#kbd} = 0 -o ${#tab} = 0 ] && "
+        "[ $j -lt 60 ]; do sleep 0.5; j=$((j+1)); "
+        "for e in /sys/class/input/event*; do "
+        f"grep -qx '{kbd_name}' $e/device/name && kbd=/dev/input/${{e##*/}}; "
+        f"grep -qx '{tab_name}' $e/device/name && tab=/dev/input/${{e##*/}}; "
+        "done; done; "
+        f"dd if=$kbd of=/tmp/k bs=24 count={kbd_events} 2>/dev/null & k=$!; "
+        "dd if=$tab of=/tmp/t bs=24 count=3 2>/dev/null & t=$!; "
+        + OPENED.format(pids="$k $t") +
+        "echo ATOLL-INPUT ready=$kbd; i=0; "
+        "while (kill -0 $k || kill -0 $t) 2>/dev/null && [ $i -lt 120 ]; do "
+        "sleep 0.5; i=$((i+1)); done; "
+        "echo ATOLL-INPUT keys=$(od -An -tx1 -v /tmp/k | tr -d ' \\n') "
+        "pointer=$(od -An -tx1 -v /tmp/t | tr -d ' \\n')")
 
 
 def rfb_type_and_point(port, x, y):
@@ -195,15 +204,25 @@ def free_port():
     return port
 
 
-def check_vnc(atoll, kit, tmp):
+VIRTIO_INPUT = ("  - name: kbd0\n    kind: virtio-input\n"
+                "    type: keyboard\n    restart: never\n"
+                "  - name: tab0\n    kind: virtio-input\n"
+                "    type: tablet\n    restart: never\n")
+# atoll-usb's keyboard and tablet; Linux names a USB HID device
+# "manufacturer product" and adds an MSC_SCAN before each key event.
+USB_INPUT = ("  - name: usb0\n    kind: usb\n    restart: never\n"
+             "    ports:\n      - type: keyboard\n      - type: tablet\n")
+EV_MSC = 4
+
+
+def check_vnc(atoll, kit, tmp, usb=False):
     yaml, qmp = os.path.join(tmp, "v.yaml"), os.path.join(tmp, "v.qmp")
     port = free_port()
-    write_manifest(yaml, kit, READ_BOTH, "  - name: gpu0\n"
+    guest = (read_both("Atoll Atoll USB Keyboard", "Atoll Atoll USB Tablet", 6)
+             if usb else read_both("Atoll Keyboard", "Atoll Tablet", 4))
+    write_manifest(yaml, kit, guest, "  - name: gpu0\n"
                    "    kind: virtio-gpu\n    restart: never\n"
-                   "  - name: kbd0\n    kind: virtio-input\n"
-                   "    type: keyboard\n    restart: never\n"
-                   "  - name: tab0\n    kind: virtio-input\n"
-                   "    type: tablet\n    restart: never\n",
+                   + (USB_INPUT if usb else VIRTIO_INPUT),
                    extra=f"qmp: {qmp}\ndisplay:\n  type: vnc\n"
                    f"  listen: 127.0.0.1:{port}\n")
     ready, out = threading.Event(), {}
@@ -222,7 +241,8 @@ def check_vnc(atoll, kit, tmp):
     ready.set()
     th.join(30)
     v = values(lines, "ATOLL-INPUT")
-    keys, pointer = events(v.get("keys", "")), events(v.get("pointer", ""))
+    keys = [e for e in events(v.get("keys", "")) if e[0] != EV_MSC]
+    pointer = events(v.get("pointer", ""))
     w, h = out.get("size", (640, 480))
     want_keys = [(EV_KEY, KEY_A, 1), (EV_SYN, 0, 0), (EV_KEY, KEY_A, 0),
                  (EV_SYN, 0, 0)]
@@ -240,11 +260,13 @@ def check_vnc(atoll, kit, tmp):
     if problems:
         print("FAIL: " + "; ".join(problems))
         return 1
-    print(f"PASS: over VNC ({w}x{h}), key 'a' reached the keyboard as "
+    print(f"PASS: over VNC ({w}x{h}){' to atoll-usb' if usb else ''}, key 'a' reached the keyboard as "
           f"{keys} and the pointer at (512, 384) the tablet as {pointer}")
     return 0
 
 
 if __name__ == "__main__":
     sys.exit(guest_main(__doc__, "atoll-input-", {"keys": check_keys,
-                                                 "vnc": check_vnc}))
+                                                 "vnc": check_vnc,
+                                                 "vnc-usb": lambda a, k, t:
+                                                 check_vnc(a, k, t, True)}))
