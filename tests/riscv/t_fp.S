@@ -323,6 +323,30 @@ TEST_BEGIN
 	csrr a0, 0x7ff
 1:	CHECK(s10, 2, 104)
 	CHKFL(1, 105)
+	/* 111..120: fcvt to integer (the JIT's cvt templates hand the host's
+	 * "indefinite" results to fpu.c): invalid without inexact, the exact
+	 * minimum without flags, inexact alone for a truncation */
+	csrw fcsr, zero
+	FD(f18, 0x41e65a0bc0000000)	/* 3e9 */
+	fcvt.w.d a0, f18, rtz
+	CHECK(a0, 0x7fffffff, 111)
+	CHKFL(16, 112)
+	FD(f18, 0x7ff8000000000000)	/* NaN */
+	fcvt.l.d a0, f18, rtz
+	CHECK(a0, 0x7fffffffffffffff, 113)
+	CHKFL(16, 114)
+	FD(f18, 0xc3e0000000000000)	/* -2^63 */
+	fcvt.l.d a0, f18, rtz
+	CHECK(a0, 0x8000000000000000, 115)
+	CHKFL(0, 116)
+	FD(f18, 0xc1e0000000100000)	/* -2^31 - 0.5 */
+	fcvt.w.d a0, f18, rtz
+	CHECK(a0, 0xffffffff80000000, 117)
+	CHKFL(1, 118)
+	FD(f18, 0x43e158e460913d00)	/* 1e19 */
+	fcvt.l.d a0, f18
+	CHECK(a0, 0x7fffffffffffffff, 119)
+	CHKFL(16, 120)
 	/* 106..110: FS Off: F/D loads, stores and arithmetic are illegal
 	 * (the JIT's templates check FS before their fast paths) */
 	la t1, fdata

@@ -180,3 +180,169 @@ static int emit_fp_fma(struct tr *t, const struct rv_insn *i, uint32_t r)
 	s->resume = e->pos;
 	return 1;
 }
+
+/* rax = f[r]: 64 bits for d, else the low 32 zero-extended */
+static void fp_ld_bits(struct tr *t, int reg, unsigned r, int d)
+{
+	op_mem(&t->e, 0, d, 0x8b, reg, RBX, HF(r), 0);
+}
+
+/* f[rd] = rax (| the NaN box for a single); FS Dirty */
+static void fp_st_bits(struct tr *t, unsigned rd, int d)
+{
+	if (!d) {
+		mov_imm(&t->e, RCX, 0xffffffff00000000ull);
+		alu_rr(&t->e, 1, ALU_OR, RAX, RCX);
+	}
+	st64(&t->e, RAX, RBX, HF(rd));
+	alu_mi(&t->e, ALU_OR, RBX, HOFF(mstatus), (int32_t)MS_FS);
+}
+
+/* A stub for the op's function and the FS guard (plus the NaN-box checks
+ * of single operands ra, rb; 32 = none). */
+static struct cold *fp_stub(struct tr *t, int d, unsigned ra, unsigned rb)
+{
+	struct cold *s = new_cold(t, C_SLOW_LOAD);
+
+	fp_fs_guard(t, s);
+	if (!d && ra < 32)
+		fp_check_box(t, ra, s);
+	if (!d && rb < 32)
+		fp_check_box(t, rb, s);
+	return s;
+}
+
+/* fsgnj/fsgnjn/fsgnjx (f3 0..2) */
+static void emit_fp_sgnj(struct tr *t, const struct rv_insn *i, unsigned f3,
+			 int d)
+{
+	struct emit *e = &t->e;
+	struct cold *s = fp_stub(t, d, i->rs1, i->rs2);
+
+	fp_ld_bits(t, RAX, i->rs1, d);
+	fp_ld_bits(t, RCX, i->rs2, d);
+	mov_imm(e, RDX, d ? 1ull << 63 : 1ull << 31);
+	if (f3 == 1)
+		op_rr(e, 1, 0xf7, 2, RCX);      /* not rcx */
+	alu_rr(e, 1, ALU_AND, RCX, RDX);        /* rcx = the sign to use */
+	if (f3 != 2) {
+		op_rr(e, 1, 0xf7, 2, RDX);      /* not rdx */
+		alu_rr(e, 1, ALU_AND, RAX, RDX);
+		alu_rr(e, 1, ALU_OR, RAX, RCX);
+	} else {
+		alu_rr(e, 1, ALU_XOR, RAX, RCX);
+	}
+	fp_st_bits(t, i->rd, d);
+	s->resume = e->pos;
+}
+
+/* fmin/fmax (f3 0, 1): a NaN operand goes to the helper (sNaN raises
+ * invalid there; the ucomis* here raised it too, which fpu.c's lazy flags
+ * allow: it is the op's own flag); equal operands combine sign bits. */
+static void emit_fp_minmax(struct tr *t, const struct rv_insn *i,
+			   unsigned f3, int d)
+{
+	struct emit *e = &t->e;
+	struct cold *s = fp_stub(t, d, i->rs1, i->rs2);
+
+	fp_ld_bits(t, RAX, i->rs1, d);
+	fp_ld_bits(t, RCX, i->rs2, d);
+	op_rr(e, 1, 0x89, RAX, RDX);                    /* mov rdx, rax */
+	alu_rr(e, 1, f3 ? ALU_AND : ALU_OR, RDX, RCX);  /* -0 < +0 */
+	op_mem(e, d ? 0xf2 : 0xf3, 0, 0x0f10, XMM0, RBX, HF(i->rs1), 0);
+	op_mem(e, d ? 0x66 : 0, 0, 0x0f2e, XMM0, RBX, HF(i->rs2), 0);
+	add_fix(t, s, jcc32(e, 0xa));                   /* jp: a NaN */
+	op_rr(e, 1, 0x0f40 | (f3 ? CC_BE : CC_AE), RAX, RCX);
+	op_rr(e, 1, 0x0f40 | CC_E, RAX, RDX);
+	fp_st_bits(t, i->rd, d);
+	s->resume = e->pos;
+}
+
+/* fcvt.w/l.s/d (signed): cvtt* for RTZ, cvt* under a rounding mode the
+ * host has.  The host's "integer indefinite" result (NaN, out of range,
+ * and exactly the minimum) goes to the helper; the invalid flag the host
+ * raised then is one RISC-V raises too (the minimum raises none). */
+static void emit_fp_cvt_int(struct tr *t, const struct rv_insn *i,
+			    unsigned kind, int d)
+{
+	struct emit *e = &t->e;
+	struct cold *s = fp_stub(t, d, i->rs1, 32);
+	int w = kind == 2;
+
+	if (i->rm != 1)
+		fp_guards(t, i, s);
+	op_mem(e, d ? 0xf2 : 0xf3, w, i->rm == 1 ? 0x0f2c : 0x0f2d, RAX, RBX,
+	       HF(i->rs1), 0);
+	if (w) {
+		mov_imm(e, RCX, 1ull << 63);
+		alu_rr(e, 1, ALU_CMP, RAX, RCX);
+	} else {
+		alu_ri(e, 0, ALU_CMP, RAX, INT32_MIN);
+	}
+	add_fix(t, s, jcc32(e, CC_E));
+	if (!w)
+		movsxd(e, RAX, RAX);
+	st_x(t, RAX, i->rd);
+	s->resume = e->pos;
+}
+
+/* fmv.x.w/d, fmv.w/d.x */
+static void emit_fp_mv(struct tr *t, const struct rv_insn *i, int to_f,
+		       int d)
+{
+	struct emit *e = &t->e;
+	struct cold *s = fp_stub(t, 1, 32, 32);
+
+	if (to_f) {
+		ld_x(t, RAX, i->rs1);
+		if (!d)
+			op_rr(e, 0, 0x89, RAX, RAX);    /* mov eax, eax */
+		fp_st_bits(t, i->rd, d);
+	} else {
+		if (d)
+			ld64(e, RAX, RBX, HF(i->rs1));
+		else                                    /* movsxd rax, [] */
+			op_mem(e, 0, 1, 0x63, RAX, RBX, HF(i->rs1), 0);
+		st_x(t, RAX, i->rd);
+	}
+	s->resume = e->pos;
+}
+
+/* The other OP-FP ops with templates; 0 if none. */
+static int emit_fp_misc(struct tr *t, const struct rv_insn *i, uint32_t r)
+{
+	unsigned f7 = r >> 25, k = f7 >> 2, f3 = (r >> 12) & 7;
+	unsigned rs2 = (r >> 20) & 31;
+	int d = f7 & 1;
+
+	if (f7 & 2)
+		return 0;
+	switch (k) {
+	case 0x04:
+		if (f3 > 2)
+			return 0;
+		emit_fp_sgnj(t, i, f3, d);
+		return 1;
+	case 0x05:
+		if (f3 > 1)
+			return 0;
+		emit_fp_minmax(t, i, f3, d);
+		return 1;
+	case 0x18:
+		if ((rs2 != 0 && rs2 != 2) || !(i->rm == 1 || fp_rm_ok(i)))
+			return 0;
+		emit_fp_cvt_int(t, i, rs2, d);
+		return 1;
+	case 0x1c:
+		if (f3 || rs2)
+			return 0;
+		emit_fp_mv(t, i, 0, d);
+		return 1;
+	case 0x1e:
+		if (f3 || rs2)
+			return 0;
+		emit_fp_mv(t, i, 1, d);
+		return 1;
+	}
+	return 0;
+}

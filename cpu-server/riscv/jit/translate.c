@@ -685,7 +685,9 @@ static int emit_insn(struct tr *t, const struct rv_insn *i)
 			done = 1;
 		}
 		break;
-	case 0x53: done = emit_fp_arith(t, i, r); break;
+	case 0x53:
+		done = emit_fp_arith(t, i, r) || emit_fp_misc(t, i, r);
+		break;
 	case 0x43: case 0x47: case 0x4b: case 0x4f:
 		done = emit_fp_fma(t, i, r);
 		break;
