@@ -34,9 +34,9 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_rv_common import (QEMU, SKIP, Run, cmdline, fields,  # noqa: E402
-                             geomean, host_summary, load_warning, median,
-                             pick_engines)
+from bench_rv_common import (QEMU, SKIP, Run, begin, cmdline,  # noqa: E402
+                             fields, finish, geomean, median, pair_order,
+                             pick_engines, unbuilt, usage)
 
 WORKLOADS = ["int", "mem", "branch", "fp", "mix"]
 TIMEOUT = 600
@@ -108,8 +108,7 @@ def bench(name, cpu, progs, native, engines, pairs, problems, base):
     print(f"  native  {cmdline([native, name])}")
     res = {k: [] for k in kinds}
     for i in range(pairs):
-        order = kinds if i % 2 == 0 else kinds[::-1]
-        for k in order:
+        for k in pair_order(kinds, i):
             r = one(argv[k], f"{name} {k} run {i + 1}", problems)
             if r.ok:
                 res[k].append(r)
@@ -179,14 +178,13 @@ def bench(name, cpu, progs, native, engines, pairs, problems, base):
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] in ("-h", "--help"):
-        print(__doc__)
-        return 0 if len(sys.argv) == 2 else 2
+    rc = usage(__doc__, 3)
+    if rc is not None:
+        return rc
     cpu, progs, native = sys.argv[1:]
-    for b in (cpu, native):
-        if not os.access(b, os.X_OK):
-            print(f"SKIP: {b} is not built")
-            return SKIP
+    rc = unbuilt((cpu, native), os.X_OK)
+    if rc is not None:
+        return rc
     only = [w for w in os.environ.get("BENCH_ONLY", "").split(",") if w]
     todo = [w for w in WORKLOADS if not only or w in only]
     for w in todo + ["nop"]:
@@ -196,12 +194,8 @@ def main():
             return SKIP
     pairs = int(os.environ.get("BENCH_PAIRS", "7"))
     engines = pick_engines(cpu)
-    print(host_summary())
-    print(f"engines: {', '.join(engines)}; pairs: {pairs}; "
+    begin(f"engines: {', '.join(engines)}; pairs: {pairs}; "
           f"{'qemu: ' + shutil.which(QEMU) if shutil.which(QEMU) else 'no qemu-system-riscv64: atoll figures only'}")
-    w = load_warning()
-    if w:
-        print(w)
     problems, all_ratios = [], {e: [] for e in engines}
     base = startup(cpu, progs, engines, problems)
     for name in todo:
@@ -216,13 +210,7 @@ def main():
                   f"{geomean([r[0] for r in all_ratios[e]]):.3f} in-guest "
                   f"time, x{geomean([r[1] for r in all_ratios[e]]):.3f} "
                   "CPU time")
-    w = load_warning()
-    if w:
-        print(w)
-    if problems:
-        print("FAIL:\n" + "\n".join(problems))
-        return 1
-    return 0
+    return finish(problems)
 
 
 if __name__ == "__main__":

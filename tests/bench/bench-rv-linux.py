@@ -42,9 +42,9 @@ sys.dont_write_bytecode = True
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 sys.path.insert(0, os.path.join(here, "..", "guest"))
-from bench_rv_common import (QEMU, SKIP, Run, cmdline, geomean,  # noqa: E402
-                             host_summary, load_warning, median,
-                             pick_engines, proc_cpu)
+from bench_rv_common import (QEMU, SKIP, Run, begin, cmdline,  # noqa: E402
+                             finish, geomean, median, pair_order,
+                             pick_engines, proc_cpu, unbuilt, usage)
 from guest_boot import FIRMWARE, guest_dir  # noqa: E402
 
 TIMEOUT = 900
@@ -182,14 +182,13 @@ def print_table(kinds, engines, res, nsecs, attr, title):
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] in ("-h", "--help"):
-        print(__doc__)
-        return 0 if len(sys.argv) == 2 else 2
+    rc = usage(__doc__, 3)
+    if rc is not None:
+        return rc
     cpu, gb, native = sys.argv[1:]
-    for b in (cpu, gb, native):
-        if not os.access(b, os.R_OK):
-            print(f"SKIP: {b} is not built")
-            return SKIP
+    rc = unbuilt((cpu, gb, native), os.R_OK)
+    if rc is not None:
+        return rc
     if not os.path.isfile(FIRMWARE):
         print(f"SKIP: {FIRMWARE} missing (apt-get install opensbi)")
         return SKIP
@@ -200,12 +199,8 @@ def main():
     forks = int(os.environ.get("BENCH_FORKS", "300"))
     engines = pick_engines(cpu)
     kinds = engines + (["qemu"] if shutil.which(QEMU) else [])
-    print(host_summary())
-    print(f"engines: {', '.join(engines)}; pairs: {pairs}; harts: {harts}; "
+    begin(f"engines: {', '.join(engines)}; pairs: {pairs}; harts: {harts}; "
           f"sha256 of {mb} MiB; {forks} fork+exec; kit {kit}")
-    w = load_warning()
-    if w:
-        print(w)
     nat = subprocess.run([native, "mix"], capture_output=True, text=True)
     nsecs = {m.group(1): int(m.group(2)) / 1e9 for m in
              re.finditer(r"BENCH name=(\S+) ns=(\d+)", nat.stdout)}
@@ -221,7 +216,7 @@ def main():
               .replace("\n", "\n          "))
         res = {k: [] for k in kinds}
         for i in range(pairs):
-            for k in (kinds if i % 2 == 0 else kinds[::-1]):
+            for k in pair_order(kinds, i):
                 b = Boot(argv[k])
                 if b.ok:
                     res[k].append(b)
@@ -260,13 +255,7 @@ def main():
             print(f"geometric mean over {', '.join(HEADLINE)}, {e} vs qemu: "
                   f"x{geomean(gm['secs'][e]):.3f} in-guest time, "
                   f"x{geomean(gm['cpu'][e]):.3f} CPU time")
-    w = load_warning()
-    if w:
-        print(w)
-    if problems:
-        print("FAIL:\n" + "\n".join(problems))
-        return 1
-    return 0
+    return finish(problems)
 
 
 if __name__ == "__main__":

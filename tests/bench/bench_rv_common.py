@@ -10,6 +10,7 @@ import re
 import shlex
 import statistics
 import subprocess
+import sys
 import threading
 import time
 
@@ -38,6 +39,31 @@ def pick_engines(atoll_cpu):
                   f"--engine {'|'.join(have)}; left out")
         return [e for e in names if e in have]
     return [e for e in ("block", "jit") if e in have]
+
+
+def usage(doc, nargs):
+    """None when the command line holds nargs arguments; else prints doc
+    and returns the exit status: 0 for one argument (--help), 2 otherwise."""
+    if len(sys.argv) == nargs + 1 and sys.argv[1] not in ("-h", "--help"):
+        return None
+    print(doc)
+    return 0 if len(sys.argv) == 2 else 2
+
+
+def unbuilt(paths, mode):
+    """SKIP, after saying so, if a path lacks access mode (os.X_OK,
+    os.R_OK); else None."""
+    for p in paths:
+        if not os.access(p, mode):
+            print(f"SKIP: {p} is not built")
+            return SKIP
+    return None
+
+
+def pair_order(kinds, i):
+    """The order of pair i: flipped every pair, so neither side always
+    runs first (a warm cache or a frequency step)."""
+    return kinds if i % 2 == 0 else kinds[::-1]
 
 
 def host_summary():
@@ -124,6 +150,27 @@ def fields(lines, tag):
                 kv[k] = v
         found = kv
     return found
+
+
+def begin(setup):
+    """The header of a run: the host, the setup line, a load warning."""
+    print(host_summary())
+    print(setup)
+    w = load_warning()
+    if w:
+        print(w)
+
+
+def finish(problems):
+    """The end of a run: a load warning again, the problems; the exit
+    status (1 with problems)."""
+    w = load_warning()
+    if w:
+        print(w)
+    if problems:
+        print("FAIL:\n" + "\n".join(problems))
+        return 1
+    return 0
 
 
 def geomean(xs):
