@@ -21,7 +21,7 @@
 #include "log.h"
 #include "redir-peer.h"
 #include "usb-models.h"
-#include "xhci-guest.h"
+#include "xhci-guest-check.h"
 
 #define VENDOR 0x1d6b
 #define PRODUCT 0x4242
@@ -59,6 +59,7 @@ static void setup(void)
 	ck_assert_int_eq(xhci_attach(g.x, 1, dev), 0);
 	peer = redir_peer_new(sv[1], base, &cfg);
 	ck_assert_ptr_nonnull(peer);
+	g.pump = settle;
 	g_start(&g);
 }
 
@@ -70,66 +71,6 @@ static void teardown(void)
 	free(g.ram);
 }
 
-static bool next_event(struct trb *ev)
-{
-	if (g_event(&g, ev))
-		return true;
-	settle();
-	return g_event(&g, ev);
-}
-
-static struct trb expect_event(unsigned type)
-{
-	struct trb ev;
-
-	ck_assert_msg(next_event(&ev), "no event (wanted type %u)", type);
-	ck_assert_uint_eq(TRB_TYPE(ev.control), type);
-	return ev;
-}
-
-static void expect_no_event(void)
-{
-	struct trb ev;
-
-	ck_assert_msg(!g_event(&g, &ev), "unexpected event type %u code %u",
-		      TRB_TYPE(ev.control), ev.status >> 24);
-}
-
-static unsigned command(uint64_t param, uint32_t status, uint32_t control,
-			unsigned *sid)
-{
-	struct trb ev;
-
-	g_cmd_post(&g, param, status, control);
-	ev = expect_event(TRB_EV_CMD_COMPLETE);
-	if (sid)
-		*sid = TRB_SLOT(ev.control);
-	return ev.status >> 24;
-}
-
-static uint32_t portsc(unsigned port)
-{
-	return g_rd(&g, XHCI_PORT_BASE + 0x10 * (port - 1));
-}
-
-static void input_slot(unsigned entries)
-{
-	memset(g.ram + G_IN + 32, 0, 32);
-	put_le32(g.ram + G_IN + 32, entries << 27 |
-		 (uint32_t)USB_SPEED_HIGH << 20);
-	put_le32(g.ram + G_IN + 32 + 4, 1u << 16);
-}
-
-static void input_ep(unsigned dci, unsigned type, unsigned mps)
-{
-	uint8_t *c = g.ram + G_IN + 32 * (dci + 1);
-
-	g_ring_init(&g, dci);
-	put_le32(c + 4, mps << 16 | type << 3 | 3u << 1);
-	put_le64(c + 8, g_addr(G_RING(dci)) | 1);
-	put_le32(c + 16, 8);
-}
-
 /* The peer's device appears on port 1, which is reset, given a slot and
  * addressed; returns the slot. */
 static unsigned enumerate(void)
@@ -138,28 +79,28 @@ static unsigned enumerate(void)
 	unsigned sid;
 
 	/* Nothing there until the peer announces its device. */
-	ck_assert(!(portsc(1) & PORTSC_CCS));
-	ev = expect_event(TRB_EV_PORT);
+	ck_assert(!(g_portsc(&g, 1) & PORTSC_CCS));
+	ev = g_expect_event(&g, TRB_EV_PORT);
 	ck_assert_uint_eq(ev.param >> 24, 1);
-	ck_assert(portsc(1) & PORTSC_CCS);
+	ck_assert(g_portsc(&g, 1) & PORTSC_CCS);
 	g_wr(&g, XHCI_PORT_BASE, PORTSC_PP | PORTSC_CSC);
 	g_wr(&g, XHCI_PORT_BASE, PORTSC_PP | PORTSC_PR);
-	expect_event(TRB_EV_PORT);
-	ck_assert(portsc(1) & PORTSC_PED);
-	ck_assert_uint_eq((portsc(1) & PORTSC_SPEED_MASK) >> PORTSC_SPEED_SHIFT,
-			  USB_SPEED_HIGH);
+	g_expect_event(&g, TRB_EV_PORT);
+	ck_assert(g_portsc(&g, 1) & PORTSC_PED);
+	ck_assert_uint_eq((g_portsc(&g, 1) & PORTSC_SPEED_MASK) >>
+			  PORTSC_SPEED_SHIFT, USB_SPEED_HIGH);
 	g_wr(&g, XHCI_PORT_BASE, PORTSC_PP | PORTSC_PRC);
 	settle();
 	ck_assert_uint_eq(redir_peer_stats(peer)->resets, 1);
-	ck_assert_uint_eq(command(0, 0, TRB_ENABLE_SLOT << 10, &sid),
+	ck_assert_uint_eq(g_command(&g, 0, 0, TRB_ENABLE_SLOT << 10, &sid),
 			  CC_SUCCESS);
 	put_le64(g.ram + G_DCBAA + 8 * sid, g_addr(G_OUT + 0x400 * sid));
 	memset(g.ram + G_IN, 0, 0x1000);
 	put_le32(g.ram + G_IN + 4, 3);
-	input_slot(1);
-	input_ep(1, EPT_CONTROL, 64);
-	ck_assert_uint_eq(command(g_addr(G_IN), 0,
-				  TRB_ADDRESS_DEVICE << 10 | sid << 24, NULL),
+	g_input_slot(&g, 1, 1);
+	g_input_ep(&g, 1, EPT_CONTROL, 64);
+	ck_assert_uint_eq(g_command(&g, g_addr(G_IN), 0,
+				    TRB_ADDRESS_DEVICE << 10 | sid << 24, NULL),
 			  CC_SUCCESS);
 	return sid;
 }
@@ -182,12 +123,12 @@ static unsigned control(unsigned sid, uint8_t rt, uint8_t req, uint16_t val,
 	       (len ? 0 : TRB_DIR_IN));
 	g_wr(&g, XHCI_DB + 4 * sid, 1);
 	/* Handed to the peer: nothing until the loop runs. */
-	expect_no_event();
-	ev = expect_event(TRB_EV_TRANSFER);
+	g_expect_no_event(&g);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	if (len && (ev.status >> 24) == CC_SHORT_PACKET) {
 		if (residue)
 			*residue = ev.status & 0xffffff;
-		ev = expect_event(TRB_EV_TRANSFER);
+		ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	}
 	return ev.status >> 24;
 }
@@ -197,11 +138,11 @@ static void configure_endpoints(unsigned sid)
 	memset(g.ram + G_IN, 0, 0x1000);
 	/* Bulk IN 0x81 -> DCI 3, bulk OUT 0x02 -> DCI 4. */
 	put_le32(g.ram + G_IN + 4, 1u | 1u << 3 | 1u << 4);
-	input_slot(4);
-	input_ep(3, EPT_BULK_IN, 512);
-	input_ep(4, EPT_BULK_OUT, 512);
-	ck_assert_uint_eq(command(g_addr(G_IN), 0,
-				  TRB_CONFIGURE_EP << 10 | sid << 24, NULL),
+	g_input_slot(&g, 1, 4);
+	g_input_ep(&g, 3, EPT_BULK_IN, 512);
+	g_input_ep(&g, 4, EPT_BULK_OUT, 512);
+	ck_assert_uint_eq(g_command(&g, g_addr(G_IN), 0,
+				    TRB_CONFIGURE_EP << 10 | sid << 24, NULL),
 			  CC_SUCCESS);
 }
 
@@ -233,14 +174,14 @@ START_TEST(enumerate_and_bulk)
 	trb = g_xfer(&g, 4, g_addr(G_DATA + 1000), 2000,
 		     TRB_NORMAL << 10 | TRB_IOC);
 	g_wr(&g, XHCI_DB + 4 * sid, 4);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.param, trb);
 	ck_assert_uint_eq(ev.status >> 24, CC_SUCCESS);
 	memset(g.ram + G_DATA + 0x10000, 0, 4096);
 	trb = g_xfer(&g, 3, g_addr(G_DATA + 0x10000), 4096,
 		     TRB_NORMAL << 10 | TRB_ISP | TRB_IOC);
 	g_wr(&g, XHCI_DB + 4 * sid, 3);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.param, trb);
 	ck_assert_uint_eq(ev.status >> 24, CC_SHORT_PACKET);
 	ck_assert_uint_eq(ev.status & 0xffffff, 4096 - 3000);
@@ -262,17 +203,17 @@ START_TEST(unplug_mid_transfer)
 		     TRB_NORMAL << 10 | TRB_ISP | TRB_IOC);
 	g_wr(&g, XHCI_DB + 4 * sid, 3);
 	settle();
-	expect_no_event();          /* the peer has nothing to loop back */
+	g_expect_no_event(&g);          /* the peer has nothing to loop back */
 	redir_peer_unplug(peer);
 	settle();
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.param, trb);
 	ck_assert_uint_ne(ev.status >> 24, CC_SUCCESS);
 	ck_assert_uint_ne(ev.status >> 24, CC_SHORT_PACKET);
-	ev = expect_event(TRB_EV_PORT);
+	ev = g_expect_event(&g, TRB_EV_PORT);
 	ck_assert_uint_eq(ev.param >> 24, 1);
-	ck_assert(!(portsc(1) & PORTSC_CCS));
-	ck_assert(portsc(1) & PORTSC_CSC);
+	ck_assert(!(g_portsc(&g, 1) & PORTSC_CCS));
+	ck_assert(g_portsc(&g, 1) & PORTSC_CSC);
 }
 END_TEST
 
@@ -289,15 +230,15 @@ START_TEST(stop_endpoint_cancels)
 	       TRB_NORMAL << 10 | TRB_ISP | TRB_IOC);
 	g_wr(&g, XHCI_DB + 4 * sid, 3);
 	settle();
-	ck_assert_uint_eq(command(0, 0, TRB_STOP_EP << 10 | 3u << 16 |
-				  sid << 24, NULL), CC_SUCCESS);
+	ck_assert_uint_eq(g_command(&g, 0, 0, TRB_STOP_EP << 10 | 3u << 16 |
+				    sid << 24, NULL), CC_SUCCESS);
 	settle();
 	ck_assert_uint_eq(redir_peer_stats(peer)->cancels, 1);
 	while (g_event(&g, &ev))   /* a Stopped transfer event may come */
 		ck_assert_uint_eq(TRB_TYPE(ev.control), TRB_EV_TRANSFER);
 	settle();
-	expect_no_event();
-	ck_assert(portsc(1) & PORTSC_CCS);
+	g_expect_no_event(&g);
+	ck_assert(g_portsc(&g, 1) & PORTSC_CCS);
 }
 END_TEST
 

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "xhci-guest.h"
+#include "xhci-guest-check.h"
 
 /* ---- the fake device ---- */
 
@@ -143,78 +143,25 @@ static void teardown(void)
 	free(g.ram);
 }
 
-static struct trb expect_event(unsigned type)
-{
-	struct trb ev;
-
-	ck_assert_msg(g_event(&g, &ev), "no event (wanted type %u)", type);
-	ck_assert_uint_eq(TRB_TYPE(ev.control), type);
-	return ev;
-}
-
-static void expect_no_event(void)
-{
-	struct trb ev;
-
-	ck_assert_msg(!g_event(&g, &ev), "unexpected event type %u code %u",
-		      TRB_TYPE(ev.control), ev.status >> 24);
-}
-
-/* A command; returns its completion code, *sid the event's slot. */
-static unsigned command(uint64_t param, uint32_t status, uint32_t control,
-			unsigned *sid)
-{
-	struct trb ev;
-
-	g_cmd_post(&g, param, status, control);
-	ev = expect_event(TRB_EV_CMD_COMPLETE);
-	if (sid)
-		*sid = TRB_SLOT(ev.control);
-	return ev.status >> 24;
-}
-
-static uint32_t portsc(unsigned port)
-{
-	return g_rd(&g, XHCI_PORT_BASE + 0x10 * (port - 1));
-}
-
 static void port_reset(unsigned port)
 {
 	struct trb ev;
 
 	g_wr(&g, XHCI_PORT_BASE + 0x10 * (port - 1), PORTSC_PP | PORTSC_PR);
-	ev = expect_event(TRB_EV_PORT);
+	ev = g_expect_event(&g, TRB_EV_PORT);
 	ck_assert_uint_eq(ev.param >> 24, port);
-	ck_assert(portsc(port) & PORTSC_PRC);
-	ck_assert(portsc(port) & PORTSC_PED);
+	ck_assert(g_portsc(&g, port) & PORTSC_PRC);
+	ck_assert(g_portsc(&g, port) & PORTSC_PED);
 	/* Clear the change bits as the driver does (RW1C, PED left 0). */
 	g_wr(&g, XHCI_PORT_BASE + 0x10 * (port - 1),
 	     PORTSC_PP | PORTSC_PRC | PORTSC_CSC);
-	ck_assert(!(portsc(port) & (PORTSC_PRC | PORTSC_CSC)));
-	ck_assert(portsc(port) & PORTSC_PED);
+	ck_assert(!(g_portsc(&g, port) & (PORTSC_PRC | PORTSC_CSC)));
+	ck_assert(g_portsc(&g, port) & PORTSC_PED);
 }
 
 static void input_ctx_clear(void)
 {
 	memset(g.ram + G_IN, 0, 0x1000);
-}
-
-/* Slot context in the input context: root port, context entries. */
-static void input_slot(unsigned port, unsigned entries)
-{
-	put_le32(g.ram + G_IN + 32, entries << 27 |
-		 (uint32_t)USB_SPEED_HIGH << 20);
-	put_le32(g.ram + G_IN + 32 + 4, port << 16);
-}
-
-static void input_ep(unsigned dci, unsigned type, unsigned mps)
-{
-	uint8_t *c = g.ram + G_IN + 32 * (dci + 1);
-
-	g_ring_init(&g, dci);
-	put_le32(c + 4, mps << 16 | type << 3 | 3u << 1);
-	put_le64(c + 8, g_addr(G_RING(dci)) | 1);
-	put_le32(c + 16, 8);
 }
 
 /* Enable Slot + Address Device on port 1; returns the slot id. */
@@ -223,18 +170,18 @@ static unsigned enumerate(void)
 	unsigned sid, cc;
 	uint32_t st;
 
-	expect_event(TRB_EV_PORT);      /* the connection, seen at RS */
+	g_expect_event(&g, TRB_EV_PORT);      /* the connection, seen at RS */
 	port_reset(1);
-	cc = command(0, 0, TRB_ENABLE_SLOT << 10, &sid);
+	cc = g_command(&g, 0, 0, TRB_ENABLE_SLOT << 10, &sid);
 	ck_assert_uint_eq(cc, CC_SUCCESS);
 	ck_assert_uint_ge(sid, 1);
 	put_le64(g.ram + G_DCBAA + 8 * sid, g_addr(G_OUT + 0x400 * sid));
 	input_ctx_clear();
 	put_le32(g.ram + G_IN + 4, 3);   /* A0, A1 */
-	input_slot(1, 1);
-	input_ep(1, EPT_CONTROL, 64);
-	cc = command(g_addr(G_IN), 0, TRB_ADDRESS_DEVICE << 10 | sid << 24,
-		     NULL);
+	g_input_slot(&g, 1, 1);
+	g_input_ep(&g, 1, EPT_CONTROL, 64);
+	cc = g_command(&g, g_addr(G_IN), 0,
+		       TRB_ADDRESS_DEVICE << 10 | sid << 24, NULL);
 	ck_assert_uint_eq(cc, CC_SUCCESS);
 	st = get_le32(g.ram + G_OUT + 0x400 * sid + 12);
 	ck_assert_uint_eq(st >> 27, SLOT_ADDRESSED);
@@ -252,12 +199,12 @@ static void configure(unsigned sid)
 
 	input_ctx_clear();
 	put_le32(g.ram + G_IN + 4, 1u | 1u << 2 | 1u << 3 | 1u << 5);
-	input_slot(1, 5);
-	input_ep(2, EPT_BULK_OUT, 512);
-	input_ep(3, EPT_BULK_IN, 512);
-	input_ep(5, EPT_INT_IN, 8);
-	cc = command(g_addr(G_IN), 0, TRB_CONFIGURE_EP << 10 | sid << 24,
-		     NULL);
+	g_input_slot(&g, 1, 5);
+	g_input_ep(&g, 2, EPT_BULK_OUT, 512);
+	g_input_ep(&g, 3, EPT_BULK_IN, 512);
+	g_input_ep(&g, 5, EPT_INT_IN, 8);
+	cc = g_command(&g, g_addr(G_IN), 0, TRB_CONFIGURE_EP << 10 | sid << 24,
+		       NULL);
 	ck_assert_uint_eq(cc, CC_SUCCESS);
 	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 12) >> 27,
 			  SLOT_CONFIGURED);
@@ -277,38 +224,39 @@ START_TEST(reset_and_run)
 	ck_assert_uint_eq(g_rd(&g, 0) & 0xff, XHCI_CAPLENGTH);
 	ck_assert_uint_eq(g_rd(&g, 4) >> 24, XHCI_PORTS);
 	ck_assert(!(g_rd(&g, XHCI_OP + 4) & STS_HCH));
-	ck_assert(portsc(1) & PORTSC_CCS);
-	ck_assert(!(portsc(1) & PORTSC_PED));     /* USB 2: until reset */
-	ck_assert(!(portsc(2) & PORTSC_CCS));
+	ck_assert(g_portsc(&g, 1) & PORTSC_CCS);
+	ck_assert(!(g_portsc(&g, 1) & PORTSC_PED));     /* USB 2: until reset */
+	ck_assert(!(g_portsc(&g, 2) & PORTSC_CCS));
 	/* Supported Protocol capability: USB 2.0, ports 1..8. */
 	ck_assert_uint_eq(g_rd(&g, XHCI_XECP) & 0xff, 2);
 	ck_assert_uint_eq(g_rd(&g, XHCI_XECP) >> 24, 2);
 	ck_assert_uint_eq(g_rd(&g, XHCI_XECP + 8) & 0xffff, 1 | 8 << 8);
-	ev = expect_event(TRB_EV_PORT);
+	ev = g_expect_event(&g, TRB_EV_PORT);
 	ck_assert_uint_eq(ev.param >> 24, 1);
 	ck_assert(g.irq_edges >= 1);
 	ck_assert(!g.irq);                        /* g_event acknowledged */
-	ck_assert_uint_eq(command(0, 0, TRB_NOOP_CMD << 10, NULL), CC_SUCCESS);
+	ck_assert_uint_eq(g_command(&g, 0, 0, TRB_NOOP_CMD << 10, NULL),
+			  CC_SUCCESS);
 	/* Stop: halted, doorbells ignored. */
 	g_wr(&g, XHCI_OP, 0);
 	ck_assert(g_rd(&g, XHCI_OP + 4) & STS_HCH);
 	g_cmd_post(&g, 0, 0, TRB_NOOP_CMD << 10);
-	expect_no_event();
+	g_expect_no_event(&g);
 }
 END_TEST
 
 START_TEST(port_reset_resets_device)
 {
-	expect_event(TRB_EV_PORT);
+	g_expect_event(&g, TRB_EV_PORT);
 	port_reset(1);
 	ck_assert_uint_eq(dev.resets, 1);
-	ck_assert_uint_eq((portsc(1) & PORTSC_SPEED_MASK) >> PORTSC_SPEED_SHIFT,
-			  USB_SPEED_HIGH);
+	ck_assert_uint_eq((g_portsc(&g, 1) & PORTSC_SPEED_MASK) >>
+			  PORTSC_SPEED_SHIFT, USB_SPEED_HIGH);
 	/* Disconnect: CSC and an event; the port is empty. */
 	usb_port_connection(&dev.d, false);
-	expect_event(TRB_EV_PORT);
-	ck_assert(!(portsc(1) & PORTSC_CCS));
-	ck_assert(portsc(1) & PORTSC_CSC);
+	g_expect_event(&g, TRB_EV_PORT);
+	ck_assert(!(g_portsc(&g, 1) & PORTSC_CCS));
+	ck_assert(g_portsc(&g, 1) & PORTSC_CSC);
 }
 END_TEST
 
@@ -317,29 +265,30 @@ START_TEST(superspeed_moves_to_usb3_port)
 	static struct fake ss;
 	struct trb ev;
 
-	expect_event(TRB_EV_PORT);
+	g_expect_event(&g, TRB_EV_PORT);
 	memset(&ss, 0, sizeof(ss));
 	ss.d.ops = &fake_ops;
 	ss.d.kind = "fake";
 	ss.d.speed = USB_SPEED_FULL;       /* until its peer says */
 	ck_assert_int_eq(xhci_attach(g.x, 2, &ss.d), 0);
 	ck_assert_int_eq(xhci_attach(g.x, 3, &ss.d), -EBUSY);
-	ck_assert(!(portsc(2) & PORTSC_CCS));
+	ck_assert(!(g_portsc(&g, 2) & PORTSC_CCS));
 	ss.d.speed = USB_SPEED_SUPER;
 	usb_port_connection(&ss.d, true);
-	ev = expect_event(TRB_EV_PORT);
+	ev = g_expect_event(&g, TRB_EV_PORT);
 	ck_assert_uint_eq(ev.param >> 24, 2 + XHCI_USB2_PORTS);
-	ck_assert(!(portsc(2) & PORTSC_CCS));
-	ck_assert(portsc(2 + XHCI_USB2_PORTS) & PORTSC_CCS);
-	ck_assert(portsc(2 + XHCI_USB2_PORTS) & PORTSC_PED);
-	ck_assert_uint_eq((portsc(2 + XHCI_USB2_PORTS) & PORTSC_SPEED_MASK) >>
-			  PORTSC_SPEED_SHIFT, USB_SPEED_SUPER);
-	expect_no_event();
+	ck_assert(!(g_portsc(&g, 2) & PORTSC_CCS));
+	ck_assert(g_portsc(&g, 2 + XHCI_USB2_PORTS) & PORTSC_CCS);
+	ck_assert(g_portsc(&g, 2 + XHCI_USB2_PORTS) & PORTSC_PED);
+	ck_assert_uint_eq((g_portsc(&g, 2 + XHCI_USB2_PORTS) &
+			   PORTSC_SPEED_MASK) >> PORTSC_SPEED_SHIFT,
+			  USB_SPEED_SUPER);
+	g_expect_no_event(&g);
 	/* Gone again: the USB 3 port shows it. */
 	usb_port_connection(&ss.d, false);
-	ev = expect_event(TRB_EV_PORT);
+	ev = g_expect_event(&g, TRB_EV_PORT);
 	ck_assert_uint_eq(ev.param >> 24, 2 + XHCI_USB2_PORTS);
-	ck_assert(!(portsc(2 + XHCI_USB2_PORTS) & PORTSC_CCS));
+	ck_assert(!(g_portsc(&g, 2 + XHCI_USB2_PORTS) & PORTSC_CCS));
 }
 END_TEST
 
@@ -356,24 +305,24 @@ START_TEST(control_get_descriptor)
 			  TRB_DATA << 10 | TRB_ISP | TRB_DIR_IN);
 	status_trb = g_xfer(&g, 1, 0, 0, TRB_STATUS << 10 | TRB_IOC);
 	ring(sid, 1);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.param, data_trb);
 	ck_assert_uint_eq(ev.status >> 24, CC_SHORT_PACKET);
 	ck_assert_uint_eq(ev.status & 0xffffff, 64 - 18);
 	ck_assert_uint_eq(TRB_SLOT(ev.control), sid);
 	ck_assert_uint_eq(TRB_EP(ev.control), 1);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.param, status_trb);
 	ck_assert_uint_eq(ev.status >> 24, CC_SUCCESS);
 	ck_assert_mem_eq(g.ram + G_DATA, dev_desc, 18);
-	expect_no_event();
+	g_expect_no_event(&g);
 
 	/* A control TD Linux cancelled: its TRBs turned into No-Ops (no
 	 * chain), then a new TD behind them. */
 	g_xfer(&g, 1, 0, 0, TRB_NOOP << 10);
 	status_trb = g_xfer(&g, 1, 0, 0, TRB_NOOP << 10 | TRB_IOC);
 	ring(sid, 1);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.param, status_trb);
 	ck_assert_uint_eq(ev.status >> 24, CC_SUCCESS);
 	g_xfer(&g, 1, setup, 8, TRB_SETUP << 10 | TRB_IDT | 3u << 16);
@@ -381,9 +330,10 @@ START_TEST(control_get_descriptor)
 	       TRB_DIR_IN);
 	status_trb = g_xfer(&g, 1, 0, 0, TRB_STATUS << 10 | TRB_IOC);
 	ring(sid, 1);
-	ck_assert_uint_eq(expect_event(TRB_EV_TRANSFER).status >> 24,
+	ck_assert_uint_eq(g_expect_event(&g, TRB_EV_TRANSFER).status >> 24,
 			  CC_SHORT_PACKET);
-	ck_assert_uint_eq(expect_event(TRB_EV_TRANSFER).param, status_trb);
+	ck_assert_uint_eq(g_expect_event(&g, TRB_EV_TRANSFER).param,
+			  status_trb);
 	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32) & 7,
 			  EP_RUNNING);
 }
@@ -405,7 +355,7 @@ START_TEST(bulk_out_and_in)
 	last = g_xfer(&g, 2, g_addr(G_DATA + 600), 400,
 		      TRB_NORMAL << 10 | TRB_IOC);
 	ring(sid, 2);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.param, last);
 	ck_assert_uint_eq(ev.status >> 24, CC_SUCCESS);
 	ck_assert_uint_eq(dev.out_len, 1000);
@@ -417,7 +367,7 @@ START_TEST(bulk_out_and_in)
 			      TRB_NORMAL << 10 | TRB_ISP |
 			      (i < 4 ? TRB_CH : TRB_IOC));
 	ring(sid, 3);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.param, last);
 	ck_assert_uint_eq(ev.status >> 24, CC_SUCCESS);
 	/* Chunks restart the device's pattern: byte i of chunk c. */
@@ -442,7 +392,7 @@ START_TEST(immediate_data_event_data_bei)
 	g_xfer(&g, 2, 0x44434241, 4, TRB_NORMAL << 10 | TRB_IDT | TRB_CH);
 	g_xfer(&g, 2, 0x1234, 0, TRB_EVENT_DATA << 10 | TRB_IOC);
 	ring(sid, 2);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.param, 0x1234);
 	ck_assert(ev.control & (1u << 2));             /* ED */
 	ck_assert_uint_eq(ev.status & 0xffffff, 4);    /* EDTLA */
@@ -456,16 +406,17 @@ START_TEST(immediate_data_event_data_bei)
 	ring(sid, 2);
 	ck_assert(!g.irq);
 	ck_assert_uint_eq(g.irq_edges, 0);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.param, trb);
 	g_xfer(&g, 2, g_addr(G_DATA), 16, TRB_NORMAL << 10 | TRB_IOC);
 	ring(sid, 2);
 	ck_assert_uint_eq(g.irq_edges, 1);
-	expect_event(TRB_EV_TRANSFER);
+	g_expect_event(&g, TRB_EV_TRANSFER);
 	/* IDT on an IN endpoint is refused. */
 	g_xfer(&g, 3, 0, 4, TRB_NORMAL << 10 | TRB_IDT | TRB_IOC);
 	ring(sid, 3);
-	ck_assert_uint_eq(expect_event(TRB_EV_TRANSFER).status >> 24, CC_TRB);
+	ck_assert_uint_eq(g_expect_event(&g, TRB_EV_TRANSFER).status >> 24,
+			  CC_TRB);
 }
 END_TEST
 
@@ -479,14 +430,14 @@ START_TEST(interrupt_nak_then_wakeup)
 	trb = g_xfer(&g, 5, g_addr(G_DATA), 8,
 		     TRB_NORMAL << 10 | TRB_ISP | TRB_IOC);
 	ring(sid, 5);
-	expect_no_event();
+	g_expect_no_event(&g);
 	ck_assert_uint_eq(dev.handled, 1);
 	/* Ringing again while it waits does not resubmit. */
 	ring(sid, 5);
 	ck_assert_uint_eq(dev.handled, 1);
 	dev.int_ready = 1;
 	usb_port_wakeup(&dev.d, 0x82);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.param, trb);
 	ck_assert_uint_eq(ev.status >> 24, CC_SUCCESS);
 	ck_assert_uint_eq(g.ram[G_DATA + 7], 0xab);
@@ -503,13 +454,13 @@ START_TEST(async_completion_and_stop)
 	dev.async_next = true;
 	trb = g_xfer(&g, 3, g_addr(G_DATA), 512, TRB_NORMAL << 10 | TRB_IOC);
 	ring(sid, 3);
-	expect_no_event();
+	g_expect_no_event(&g);
 	ck_assert_ptr_nonnull(dev.held);
 	memset(dev.held->buf, 0x5a, 512);
 	dev.held->actual = 512;
 	dev.held->status = USB_RET_SUCCESS;
 	usb_port_complete(&dev.d, dev.held);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.param, trb);
 	ck_assert_uint_eq(g.ram[G_DATA + 511], 0x5a);
 
@@ -518,14 +469,14 @@ START_TEST(async_completion_and_stop)
 	g_xfer(&g, 3, g_addr(G_DATA), 512, TRB_NORMAL << 10 | TRB_IOC);
 	ring(sid, 3);
 	ck_assert_ptr_nonnull(dev.held);
-	ck_assert_uint_eq(command(0, 0, TRB_STOP_EP << 10 | 3u << 16 |
-				  sid << 24, NULL), CC_SUCCESS);
+	ck_assert_uint_eq(g_command(&g, 0, 0, TRB_STOP_EP << 10 | 3u << 16 |
+				    sid << 24, NULL), CC_SUCCESS);
 	ck_assert_ptr_null(dev.held);
 	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32 * 3) & 7,
 			  EP_STOPPED);
 	/* Stopping it again is a context state error. */
-	ck_assert_uint_eq(command(0, 0, TRB_STOP_EP << 10 | 3u << 16 |
-				  sid << 24, NULL), CC_CONTEXT_STATE);
+	ck_assert_uint_eq(g_command(&g, 0, 0, TRB_STOP_EP << 10 | 3u << 16 |
+				    sid << 24, NULL), CC_CONTEXT_STATE);
 }
 END_TEST
 
@@ -539,24 +490,24 @@ START_TEST(stall_and_recover)
 	dev.stall_next = true;
 	trb = g_xfer(&g, 3, g_addr(G_DATA), 64, TRB_NORMAL << 10 | TRB_IOC);
 	ring(sid, 3);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.param, trb);
 	ck_assert_uint_eq(ev.status >> 24, CC_STALL);
 	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32 * 3) & 7,
 			  EP_HALTED);
 	/* Halted: a doorbell does nothing; Set TR Dequeue is refused. */
 	ring(sid, 3);
-	expect_no_event();
+	g_expect_no_event(&g);
 	next = g_xfer(&g, 3, g_addr(G_DATA), 64, TRB_NORMAL << 10 | TRB_IOC);
-	ck_assert_uint_eq(command(next | 1, 0, TRB_SET_TR_DEQ << 10 |
-				  3u << 16 | sid << 24, NULL),
+	ck_assert_uint_eq(g_command(&g, next | 1, 0, TRB_SET_TR_DEQ << 10 |
+				    3u << 16 | sid << 24, NULL),
 			  CC_CONTEXT_STATE);
-	ck_assert_uint_eq(command(0, 0, TRB_RESET_EP << 10 | 3u << 16 |
-				  sid << 24, NULL), CC_SUCCESS);
-	ck_assert_uint_eq(command(next | 1, 0, TRB_SET_TR_DEQ << 10 |
-				  3u << 16 | sid << 24, NULL), CC_SUCCESS);
+	ck_assert_uint_eq(g_command(&g, 0, 0, TRB_RESET_EP << 10 | 3u << 16 |
+				    sid << 24, NULL), CC_SUCCESS);
+	ck_assert_uint_eq(g_command(&g, next | 1, 0, TRB_SET_TR_DEQ << 10 |
+				    3u << 16 | sid << 24, NULL), CC_SUCCESS);
 	ring(sid, 3);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.param, next);
 	ck_assert_uint_eq(ev.status >> 24, CC_SUCCESS);
 }
@@ -578,14 +529,15 @@ START_TEST(hostile_link_loop)
 	xhci_get_stats(g.x, &st);
 	refused = st.refusals;
 	ring(sid, 3);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.status >> 24, CC_TRB);
 	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32 * 3) & 7,
 			  EP_HALTED);
 	xhci_get_stats(g.x, &st);
 	ck_assert_uint_gt(st.refusals, refused);
 	/* The controller still serves commands. */
-	ck_assert_uint_eq(command(0, 0, TRB_NOOP_CMD << 10, NULL), CC_SUCCESS);
+	ck_assert_uint_eq(g_command(&g, 0, 0, TRB_NOOP_CMD << 10, NULL),
+			  CC_SUCCESS);
 }
 END_TEST
 
@@ -603,22 +555,23 @@ START_TEST(hostile_endless_td)
 	g_trb(&g, G_RING(3) + 64, g_addr(G_RING(3)), 0,
 	      TRB_LINK << 10 | TRB_C);
 	ring(sid, 3);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.status >> 24, CC_TRB);
 	ck_assert_uint_eq(dev.handled, 0);
 	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32 * 3) & 7,
 			  EP_HALTED);
 	/* 200 TRBs of 128 KiB: 25 MiB in one TD, above the bound. */
-	ck_assert_uint_eq(command(0, 0, TRB_RESET_EP << 10 | 3u << 16 |
-				  sid << 24, NULL), CC_SUCCESS);
+	ck_assert_uint_eq(g_command(&g, 0, 0, TRB_RESET_EP << 10 | 3u << 16 |
+				    sid << 24, NULL), CC_SUCCESS);
 	g_ring_init(&g, 3);
-	ck_assert_uint_eq(command(g_addr(G_RING(3)) | 1, 0, TRB_SET_TR_DEQ <<
-				  10 | 3u << 16 | sid << 24, NULL), CC_SUCCESS);
+	ck_assert_uint_eq(g_command(&g, g_addr(G_RING(3)) | 1, 0,
+				    TRB_SET_TR_DEQ << 10 | 3u << 16 |
+				    sid << 24, NULL), CC_SUCCESS);
 	for (unsigned i = 0; i < 200; i++)
 		g_xfer(&g, 3, g_addr(G_DATA), 0x1ffff,
 		       TRB_NORMAL << 10 | (i < 199 ? TRB_CH : TRB_IOC));
 	ring(sid, 3);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.status >> 24, CC_TRB);
 	ck_assert_uint_eq(dev.handled, 0);
 	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32 * 3) & 7,
@@ -631,7 +584,7 @@ START_TEST(hostile_memory_budget)
 	unsigned resource = 0, ok = 0;
 
 	dev.int_ready = 1000;                   /* ep 0x82 answers too */
-	expect_event(TRB_EV_PORT);
+	g_expect_event(&g, TRB_EV_PORT);
 	port_reset(1);
 	/* TD on every DCI 2..31: two TRBs of 128 KiB - 1, shared by the
 	 * rings of all slots (each slot reads them from its own start). */
@@ -646,20 +599,21 @@ START_TEST(hostile_memory_budget)
 	for (unsigned n = 0; n < 9; n++) {
 		unsigned sid, cc;
 
-		ck_assert_uint_eq(command(0, 0, TRB_ENABLE_SLOT << 10, &sid),
-				  CC_SUCCESS);
+		ck_assert_uint_eq(g_command(&g, 0, 0, TRB_ENABLE_SLOT << 10,
+					    &sid), CC_SUCCESS);
 		put_le64(g.ram + G_DCBAA + 8 * sid,
 			 g_addr(G_OUT + 0x400 * sid));
 		input_ctx_clear();
 		put_le32(g.ram + G_IN + 4, 3);
-		input_slot(1, 1);
+		g_input_slot(&g, 1, 1);
 		put_le32(g.ram + G_IN + 64 + 4, 64u << 16 | EPT_CONTROL << 3);
 		put_le64(g.ram + G_IN + 64 + 8, g_addr(G_RING(1)) | 1);
-		ck_assert_uint_eq(command(g_addr(G_IN), 0, TRB_ADDRESS_DEVICE
-					  << 10 | sid << 24, NULL), CC_SUCCESS);
+		ck_assert_uint_eq(g_command(&g, g_addr(G_IN), 0,
+					    TRB_ADDRESS_DEVICE << 10 |
+					    sid << 24, NULL), CC_SUCCESS);
 		input_ctx_clear();
 		put_le32(g.ram + G_IN + 4, 0xfffffffdu);
-		input_slot(1, 31);
+		g_input_slot(&g, 1, 31);
 		for (unsigned dci = 2; dci < 32; dci++) {
 			uint8_t *c = g.ram + G_IN + 32 * (dci + 1);
 
@@ -667,11 +621,12 @@ START_TEST(hostile_memory_budget)
 						      EPT_BULK_OUT) << 3);
 			put_le64(c + 8, g_addr(G_RING(dci)) | 1);
 		}
-		ck_assert_uint_eq(command(g_addr(G_IN), 0, TRB_CONFIGURE_EP <<
-					  10 | sid << 24, NULL), CC_SUCCESS);
+		ck_assert_uint_eq(g_command(&g, g_addr(G_IN), 0,
+					    TRB_CONFIGURE_EP << 10 |
+					    sid << 24, NULL), CC_SUCCESS);
 		for (unsigned dci = 2; dci < 32; dci++) {
 			ring(sid, dci);
-			cc = expect_event(TRB_EV_TRANSFER).status >> 24;
+			cc = g_expect_event(&g, TRB_EV_TRANSFER).status >> 24;
 			/* The fake stalls endpoints it does not know: the
 			 * buffer was allocated all the same. */
 			ck_assert(cc == CC_SUCCESS || cc == CC_STALL ||
@@ -682,7 +637,8 @@ START_TEST(hostile_memory_budget)
 	ck_assert_uint_le(g.x->mem_used, XHCI_MEM_BUDGET);
 	ck_assert_uint_gt(ok, 200);
 	ck_assert_uint_gt(resource, 0);
-	ck_assert_uint_eq(command(0, 0, TRB_NOOP_CMD << 10, NULL), CC_SUCCESS);
+	ck_assert_uint_eq(g_command(&g, 0, 0, TRB_NOOP_CMD << 10, NULL),
+			  CC_SUCCESS);
 }
 END_TEST
 
@@ -695,16 +651,17 @@ START_TEST(hostile_pointers)
 	/* A data buffer outside RAM: Data Buffer Error, the ring moves on. */
 	g_xfer(&g, 3, 0x1000, 64, TRB_NORMAL << 10 | TRB_IOC);
 	ring(sid, 3);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.status >> 24, CC_DATA_BUFFER);
 	/* A Link TRB to outside RAM: TRB Error, halted. */
 	g_xfer(&g, 2, 0x10, 0, TRB_LINK << 10);
 	ring(sid, 2);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.status >> 24, CC_TRB);
 	/* An input context outside RAM. */
-	ck_assert_uint_eq(command(0x40, 0, TRB_EVALUATE_CTX << 10 | sid << 24,
-				  NULL), CC_PARAMETER);
+	ck_assert_uint_eq(g_command(&g, 0x40, 0,
+				    TRB_EVALUATE_CTX << 10 | sid << 24, NULL),
+			  CC_PARAMETER);
 	/* A transfer larger than the control limit: TRB Error. */
 	g_xfer(&g, 1, 0x80 | 6u << 8 | 0xffffull << 48, 8,
 	       TRB_SETUP << 10 | TRB_IDT | 3u << 16);
@@ -713,7 +670,7 @@ START_TEST(hostile_pointers)
 	g_xfer(&g, 1, g_addr(G_DATA), 0x10000, TRB_NORMAL << 10);
 	g_xfer(&g, 1, 0, 0, TRB_STATUS << 10 | TRB_IOC);
 	ring(sid, 1);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.status >> 24, CC_TRB);
 	/* None of it stopped the controller. */
 	g_wr(&g, XHCI_OP, 0);
@@ -734,8 +691,9 @@ START_TEST(hostile_command_ring)
 	/* HCRST clears it. */
 	g_start(&g);
 	ck_assert(!xhci_failed(g.x));
-	expect_event(TRB_EV_PORT);
-	ck_assert_uint_eq(command(0, 0, TRB_NOOP_CMD << 10, NULL), CC_SUCCESS);
+	g_expect_event(&g, TRB_EV_PORT);
+	ck_assert_uint_eq(g_command(&g, 0, 0, TRB_NOOP_CMD << 10, NULL),
+			  CC_SUCCESS);
 }
 END_TEST
 
@@ -746,25 +704,29 @@ START_TEST(hostile_slots)
 	struct xhci_stats st;
 
 	/* Slot ids out of range or not enabled. */
-	ck_assert_uint_eq(command(g_addr(G_IN), 0, TRB_ADDRESS_DEVICE << 10 |
-				  200u << 24, NULL), CC_SLOT_NOT_ENABLED);
-	ck_assert_uint_eq(command(g_addr(G_IN), 0, TRB_ADDRESS_DEVICE << 10,
-				  NULL), CC_SLOT_NOT_ENABLED);
-	ck_assert_uint_eq(command(0, 0, TRB_DISABLE_SLOT << 10 | 9u << 24,
-				  NULL), CC_SLOT_NOT_ENABLED);
+	ck_assert_uint_eq(g_command(&g, g_addr(G_IN), 0,
+				    TRB_ADDRESS_DEVICE << 10 | 200u << 24,
+				    NULL), CC_SLOT_NOT_ENABLED);
+	ck_assert_uint_eq(g_command(&g, g_addr(G_IN), 0,
+				    TRB_ADDRESS_DEVICE << 10, NULL),
+			  CC_SLOT_NOT_ENABLED);
+	ck_assert_uint_eq(g_command(&g, 0, 0, TRB_DISABLE_SLOT << 10 | 9u << 24,
+				    NULL), CC_SLOT_NOT_ENABLED);
 	/* Address Device again on an addressed slot. */
-	ck_assert_uint_eq(command(g_addr(G_IN), 0, TRB_ADDRESS_DEVICE << 10 |
-				  sid << 24, NULL), CC_CONTEXT_STATE);
+	ck_assert_uint_eq(g_command(&g, g_addr(G_IN), 0,
+				    TRB_ADDRESS_DEVICE << 10 | sid << 24,
+				    NULL), CC_CONTEXT_STATE);
 	/* An unknown command type, a transfer TRB type on the ring. */
-	ck_assert_uint_eq(command(0, 0, 50u << 10, NULL), CC_TRB);
-	ck_assert_uint_eq(command(0, 0, TRB_NORMAL << 10, NULL), CC_TRB);
+	ck_assert_uint_eq(g_command(&g, 0, 0, 50u << 10, NULL), CC_TRB);
+	ck_assert_uint_eq(g_command(&g, 0, 0, TRB_NORMAL << 10, NULL), CC_TRB);
 	/* Configure with a bulk IN context on an OUT DCI. */
 	input_ctx_clear();
 	put_le32(g.ram + G_IN + 4, 1u | 1u << 2);
-	input_slot(1, 2);
-	input_ep(2, EPT_BULK_IN, 512);
-	ck_assert_uint_eq(command(g_addr(G_IN), 0, TRB_CONFIGURE_EP << 10 |
-				  sid << 24, NULL), CC_PARAMETER);
+	g_input_slot(&g, 1, 2);
+	g_input_ep(&g, 2, EPT_BULK_IN, 512);
+	ck_assert_uint_eq(g_command(&g, g_addr(G_IN), 0,
+				    TRB_CONFIGURE_EP << 10 | sid << 24, NULL),
+			  CC_PARAMETER);
 	/* Doorbells for a disabled slot, a disabled endpoint, DB target 0. */
 	xhci_get_stats(g.x, &st);
 	refused = st.refusals;
@@ -772,13 +734,14 @@ START_TEST(hostile_slots)
 	ring(sid, 9);
 	ring(sid, 0);
 	ring(40, 1);
-	expect_no_event();
+	g_expect_no_event(&g);
 	xhci_get_stats(g.x, &st);
 	ck_assert_uint_ge(st.refusals, refused + 3);
-	ck_assert_uint_eq(command(0, 0, TRB_DISABLE_SLOT << 10 | sid << 24,
-				  NULL), CC_SUCCESS);
+	ck_assert_uint_eq(g_command(&g, 0, 0,
+				    TRB_DISABLE_SLOT << 10 | sid << 24, NULL),
+			  CC_SUCCESS);
 	ring(sid, 1);
-	expect_no_event();
+	g_expect_no_event(&g);
 	ck_assert(!xhci_failed(g.x));
 }
 END_TEST
@@ -814,7 +777,7 @@ START_TEST(hostile_erst)
 	/* A good one works after HCRST. */
 	g_start(&g);
 	ck_assert(!xhci_failed(g.x));
-	expect_event(TRB_EV_PORT);
+	g_expect_event(&g, TRB_EV_PORT);
 }
 END_TEST
 
@@ -823,7 +786,7 @@ START_TEST(event_ring_full)
 	struct trb ev;
 	unsigned n = 0, full = 0;
 
-	expect_event(TRB_EV_PORT);
+	g_expect_event(&g, TRB_EV_PORT);
 	/* 100 No Ops without reading events: 64-TRB ring overflows. */
 	for (unsigned i = 0; i < 100; i++)
 		g_cmd_post(&g, 0, 0, TRB_NOOP_CMD << 10);
@@ -836,7 +799,8 @@ START_TEST(event_ring_full)
 	ck_assert_uint_eq(full, 1);
 	ck_assert_uint_lt(n, 64);
 	/* Room again: a command completes. */
-	ck_assert_uint_eq(command(0, 0, TRB_NOOP_CMD << 10, NULL), CC_SUCCESS);
+	ck_assert_uint_eq(g_command(&g, 0, 0, TRB_NOOP_CMD << 10, NULL),
+			  CC_SUCCESS);
 }
 END_TEST
 
@@ -914,31 +878,32 @@ START_TEST(state_survives_restart)
 	       TRB_SETUP << 10 | TRB_IDT);
 	g_xfer(&g, 1, 0, 0, TRB_STATUS << 10 | TRB_IOC | TRB_DIR_IN);
 	ring(sid, 1);
-	ck_assert_uint_eq(expect_event(TRB_EV_TRANSFER).status >> 24,
+	ck_assert_uint_eq(g_expect_event(&g, TRB_EV_TRANSFER).status >> 24,
 			  CC_SUCCESS);
 	ck_assert_uint_eq(dev.config, 1);
 	/* An interrupt IN waits (NAK) when the process dies. */
 	trb = g_xfer(&g, 5, g_addr(G_DATA), 8,
 		     TRB_NORMAL << 10 | TRB_ISP | TRB_IOC);
 	ring(sid, 5);
-	expect_no_event();
+	g_expect_no_event(&g);
 
 	ck_assert_int_eq(restart(why, sizeof(why)), 1);
 	/* The new device was configured again and asked for the report. */
 	ck_assert_uint_eq(dev2.config, 1);
 	ck_assert_uint_eq(dev2.handled, 2);
-	ck_assert(portsc(1) & PORTSC_PED);
+	ck_assert(g_portsc(&g, 1) & PORTSC_PED);
 	ck_assert(!(g_rd(&g, XHCI_OP + 4) & STS_HCH));
 	dev2.int_ready = 1;
 	usb_port_wakeup(&dev2.d, 0x82);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.param, trb);
 	ck_assert_uint_eq(ev.status >> 24, CC_SUCCESS);
 	/* Commands and bulk transfers go on where they were. */
-	ck_assert_uint_eq(command(0, 0, TRB_NOOP_CMD << 10, NULL), CC_SUCCESS);
+	ck_assert_uint_eq(g_command(&g, 0, 0, TRB_NOOP_CMD << 10, NULL),
+			  CC_SUCCESS);
 	trb = g_xfer(&g, 3, g_addr(G_DATA), 512, TRB_NORMAL << 10 | TRB_IOC);
 	ring(sid, 3);
-	ev = expect_event(TRB_EV_TRANSFER);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.param, trb);
 	ck_assert_uint_eq(ev.status >> 24, CC_SUCCESS);
 
@@ -955,7 +920,7 @@ START_TEST(state_survives_restart)
 	ck_assert_int_eq(restart(why, sizeof(why)), 1);
 	ck_assert(g.irq);                        /* one event unread */
 	ck_assert(g_rd(&g, XHCI_OP + 4) & STS_EINT);
-	expect_event(TRB_EV_CMD_COMPLETE);      /* acknowledges */
+	g_expect_event(&g, TRB_EV_CMD_COMPLETE);      /* acknowledges */
 	ck_assert(!g.irq);
 	g_wr(&g, XHCI_RTS + 0x20, IMAN_IE | IMAN_IP);
 	ck_assert_int_eq(restart(why, sizeof(why)), 1);

@@ -3,7 +3,8 @@
  * A fake guest for the xHCI core: guest RAM as an array at RAM_BASE, the
  * core's host ops over it, and a minimal driver doing what Linux's
  * xhci-hcd does through the registers (start, commands, transfer rings,
- * reading events). Shared by test-xhci.c and fuzz-xhci-ring.c.
+ * reading events). Shared by test-xhci.c, test-usb-redir-xhci.c and
+ * fuzz-xhci-ring.c; xhci-guest-check.h has the tests' assertions over it.
  */
 #ifndef ATOLL_TEST_XHCI_GUEST_H
 #define ATOLL_TEST_XHCI_GUEST_H
@@ -33,6 +34,8 @@ struct guest {
 	struct xhci *x;
 	bool irq;
 	unsigned irq_edges;
+	/* Runs the loop a device answers on (NULL: it answers at once). */
+	void (*pump)(void);
 	/* driver state */
 	uint32_t cmd_idx;
 	bool cmd_cycle;
