@@ -36,7 +36,8 @@ static void usage(FILE *f)
 		"                   (default: loopback of what bulk OUT wrote);\n"
 		"                   the byte sum is printed when the peer closes\n"
 		"  --hostile=MODE   oversize|unknown-id|bad-speed|disconnect|\n"
-		"                   wrong-ep|bad-status|close|stop-fails\n"
+		"                   wrong-ep|bad-status|close|stop-fails|\n"
+		"                   start-fails\n"
 		"                   (repeatable)\n"
 		"  --once           exit after the first connection closes\n"
 		"Prints \"listening on PATH\" on stdout once it accepts.\n"
@@ -51,6 +52,7 @@ static const struct {
 	{ "bad-speed", PEER_BAD_SPEED }, { "disconnect", PEER_DISCONNECT },
 	{ "wrong-ep", PEER_WRONG_EP },   { "bad-status", PEER_BAD_STATUS },
 	{ "close", PEER_CLOSE },         { "stop-fails", PEER_STOP_FAILS },
+	{ "start-fails", PEER_START_FAILS },
 };
 
 static int parse_hex16(const char *s, uint16_t *out)

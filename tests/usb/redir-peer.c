@@ -502,7 +502,9 @@ static void h_start_intr(void *priv, uint64_t id,
 	};
 
 	p->st.intr_starts++;
-	if (h->endpoint == EP_INTR_IN && p->st.configuration)
+	if (p->cfg.hostile & PEER_START_FAILS)
+		s.status = usb_redir_stall;
+	else if (h->endpoint == EP_INTR_IN && p->st.configuration)
 		p->receiving = true;
 	else
 		s.status = usb_redir_inval;

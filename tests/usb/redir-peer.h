@@ -35,6 +35,8 @@ enum redir_peer_hostile {
 	/* stop_interrupt_receiving is answered with ioerror: a status the
 	 * guest must not take for a later start's. */
 	PEER_STOP_FAILS = 1u << 7,
+	/* start_interrupt_receiving is answered with stall. */
+	PEER_START_FAILS = 1u << 8,
 };
 
 struct redir_peer_config {

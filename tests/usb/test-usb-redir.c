@@ -436,6 +436,29 @@ START_TEST(interrupt_in)
 }
 END_TEST
 
+/* The peer refuses to start receiving: the endpoint wakes up, the next
+ * poll reports the error (stall), the one after starts again. */
+START_TEST(interrupt_start_refused)
+{
+	struct usb_packet *p;
+
+	start(usb_redir_speed_high, PEER_START_FAILS, 0);
+	configure();
+	p = packet(0x83, USB_XFER_INTERRUPT, 8);
+	ck_assert_int_eq(dev->ops->handle(dev, p), USB_RET_NAK);
+	settle();
+	ck_assert_uint_eq(redir_peer_stats(peer)->intr_starts, 1);
+	ck_assert_uint_eq(ctl.wakeups, 1);
+	ck_assert_uint_eq(ctl.wakeup_ep, 0x83);
+	ck_assert_int_eq(dev->ops->handle(dev, p), USB_RET_STALL);
+	ck_assert_int_eq(dev->ops->handle(dev, p), USB_RET_NAK);
+	settle();
+	ck_assert_uint_eq(redir_peer_stats(peer)->intr_starts, 2);
+	packet_free(p);
+	stop();
+}
+END_TEST
+
 START_TEST(interrupt_out)
 {
 	struct usb_packet *p;
@@ -880,6 +903,7 @@ static Suite *redir_suite(void)
 	tcase_add_test(tc, cancel_pending);
 	tcase_add_test(tc, cancel_then_destroy);
 	tcase_add_test(tc, interrupt_in);
+	tcase_add_test(tc, interrupt_start_refused);
 	tcase_add_test(tc, interrupt_out);
 	tcase_add_test(tc, port_reset);
 	tcase_add_test(tc, stale_receiving_status);
