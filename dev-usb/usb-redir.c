@@ -284,27 +284,15 @@ static struct pend *pend_add(struct redir *r, struct usb_packet *p,
 	return q;
 }
 
-/* Unlinks and returns the pending packet with this id, or NULL. */
-static struct pend *pend_take(struct redir *r, uint64_t id)
+/* Unlinks and returns the pending packet with this id (p NULL) or for
+ * packet p, or NULL. */
+static struct pend *pend_take(struct redir *r, uint64_t id,
+			      const struct usb_packet *p)
 {
 	for (struct pend **pp = &r->pending; *pp; pp = &(*pp)->next) {
 		struct pend *q = *pp;
 
-		if (q->id == id) {
-			*pp = q->next;
-			r->npending--;
-			return q;
-		}
-	}
-	return NULL;
-}
-
-static struct pend *pend_take_packet(struct redir *r, struct usb_packet *p)
-{
-	for (struct pend **pp = &r->pending; *pp; pp = &(*pp)->next) {
-		struct pend *q = *pp;
-
-		if (q->p == p) {
+		if (p ? q->p == p : q->id == id) {
 			*pp = q->next;
 			r->npending--;
 			return q;
@@ -346,7 +334,7 @@ static void complete_all(struct redir *r, int status)
 static struct pend *answer(struct redir *r, uint64_t id, enum pend_kind kind,
 			   uint8_t status, const char *what)
 {
-	struct pend *q = pend_take(r, id);
+	struct pend *q = pend_take(r, id, NULL);
 
 	if (!q) {
 		if (status == usb_redir_cancelled)
@@ -364,6 +352,25 @@ static struct pend *answer(struct redir *r, uint64_t id, enum pend_kind kind,
 		return NULL;
 	}
 	return q;
+}
+
+/* An IN answer (control or bulk, `what`): its data into the packet. More
+ * than the guest asked for (a descriptor longer than wLength) is BABBLE,
+ * and only what fits is kept. */
+static void complete_in(struct redir *r, struct pend *q, int status,
+			const uint8_t *data, int data_len, const char *what)
+{
+	if (data_len < 0 || (uint32_t)data_len > q->asked) {
+		refuse(r, "%s IN answer of %d bytes for %u asked", what,
+		       data_len, q->asked);
+		if (q->asked)
+			memcpy(q->p->buf, data, q->asked);
+		complete(r, q, USB_RET_BABBLE, q->asked);
+		return;
+	}
+	if (data_len)
+		memcpy(q->p->buf, data, (size_t)data_len);
+	complete(r, q, status, (size_t)data_len);
 }
 
 /* usbredir status -> usb_ret; one outside the enum is refused. */
@@ -401,6 +408,17 @@ static void intr_clear(struct intr_in *in)
 		rep = next;
 	}
 	memset(in, 0, sizeof(*in));
+}
+
+/* Receiving on interrupt IN endpoint ep failed with usbredir `status`:
+ * the next poll reports it (an error even if the peer said success). */
+static void intr_fail(struct redir *r, struct intr_in *in, uint8_t ep,
+		      uint8_t status)
+{
+	in->err = map_status(r, status);
+	if (in->err == USB_RET_SUCCESS)
+		in->err = USB_RET_IOERROR;
+	usb_port_wakeup(&r->dev, ep);
 }
 
 /* Stops receiving on every interrupt IN endpoint (a new configuration or
@@ -630,10 +648,7 @@ static void p_interrupt_receiving_status(
 	/* Receiving failed or stopped: the next poll reports it and the one
 	 * after starts again. */
 	in->started = false;
-	in->err = map_status(r, h->status);
-	if (in->err == USB_RET_SUCCESS)
-		in->err = USB_RET_IOERROR;
-	usb_port_wakeup(&r->dev, h->endpoint);
+	intr_fail(r, in, h->endpoint, h->status);
 }
 
 static void p_control_packet(void *priv, uint64_t id,
@@ -670,21 +685,18 @@ static void p_control_packet(void *priv, uint64_t id,
 		}
 		goto out;
 	}
-	if (data_len < 0 || (uint32_t)data_len > q->asked) {
-		/* More than the guest asked for (a descriptor longer than
-		 * wLength): BABBLE, and only what fits is kept. */
-		refuse(r, "control IN answer of %d bytes for %u asked",
-		       data_len, q->asked);
-		if (q->asked)
-			memcpy(p->buf, data, q->asked);
-		complete(r, q, USB_RET_BABBLE, q->asked);
-		goto out;
-	}
-	if (data_len)
-		memcpy(p->buf, data, (size_t)data_len);
-	complete(r, q, status, (size_t)data_len);
+	complete_in(r, q, status, data, data_len, "control");
 out:
 	usbredirparser_free_packet_data(r->parser, data);
+}
+
+/* Do both sides speak 32-bit bulk lengths (length_high)? */
+static bool bulk32(struct redir *r)
+{
+	return usbredirparser_have_cap(r->parser,
+				       usb_redir_cap_32bits_bulk_length) &&
+	       usbredirparser_peer_has_cap(r->parser,
+					   usb_redir_cap_32bits_bulk_length);
 }
 
 static uint32_t bulk_len(struct redir *r,
@@ -692,10 +704,7 @@ static uint32_t bulk_len(struct redir *r,
 {
 	uint32_t len = h->length;
 
-	if (usbredirparser_have_cap(r->parser,
-				    usb_redir_cap_32bits_bulk_length) &&
-	    usbredirparser_peer_has_cap(r->parser,
-					usb_redir_cap_32bits_bulk_length))
+	if (bulk32(r))
 		len |= (uint32_t)h->length_high << 16;
 	return len;
 }
@@ -706,13 +715,11 @@ static void p_bulk_packet(void *priv, uint64_t id,
 {
 	struct redir *r = priv;
 	struct pend *q = answer(r, id, PEND_BULK, h->status, "bulk_packet");
-	struct usb_packet *p;
 	uint32_t len;
 	int status;
 
 	if (!q)
 		goto out;
-	p = q->p;
 	if (h->endpoint != q->ep) {
 		refuse(r, "bulk answer on ep %02x for ep %02x", h->endpoint,
 		       q->ep);
@@ -731,17 +738,7 @@ static void p_bulk_packet(void *priv, uint64_t id,
 		}
 		goto out;
 	}
-	if (data_len < 0 || (uint32_t)data_len > q->asked) {
-		refuse(r, "bulk IN answer of %d bytes for %u asked", data_len,
-		       q->asked);
-		if (q->asked)
-			memcpy(p->buf, data, q->asked);
-		complete(r, q, USB_RET_BABBLE, q->asked);
-		goto out;
-	}
-	if (data_len)
-		memcpy(p->buf, data, (size_t)data_len);
-	complete(r, q, status, (size_t)data_len);
+	complete_in(r, q, status, data, data_len, "bulk");
 out:
 	usbredirparser_free_packet_data(r->parser, data);
 }
@@ -780,10 +777,7 @@ static void p_interrupt_packet(void *priv, uint64_t id,
 		goto out;
 	}
 	if (h->status != usb_redir_success) {
-		in->err = map_status(r, h->status);
-		if (in->err == USB_RET_SUCCESS)
-			in->err = USB_RET_IOERROR;
-		usb_port_wakeup(&r->dev, h->endpoint);
+		intr_fail(r, in, h->endpoint, h->status);
 		goto out;
 	}
 	if (data_len < 0 || data_len > INTR_REPORT_MAX) {
@@ -1058,10 +1052,7 @@ static int handle_bulk(struct redir *r, struct usb_packet *p)
 
 	if (!ep_is(r, p->ep, usb_redir_type_bulk))
 		return done(p, USB_RET_STALL, 0);
-	if (usbredirparser_have_cap(r->parser,
-				    usb_redir_cap_32bits_bulk_length) &&
-	    usbredirparser_peer_has_cap(r->parser,
-					usb_redir_cap_32bits_bulk_length))
+	if (bulk32(r))
 		max = INT32_MAX;   /* the parser's lengths are ints */
 	if (p->len > max) {
 		log_warn("%s: bulk transfer of %zu bytes on %02x: the peer "
@@ -1180,7 +1171,7 @@ static int redir_handle(struct usb_device *d, struct usb_packet *p)
 static void redir_cancel(struct usb_device *d, struct usb_packet *p)
 {
 	struct redir *r = to_redir(d);
-	struct pend *q = pend_take_packet(r, p);
+	struct pend *q = pend_take(r, 0, p);
 
 	if (!q)
 		return;
