@@ -168,6 +168,33 @@ static void configure(void)
 	packet_free(p);
 }
 
+/* A configured device, the peer in `hostile` mode, with a bulk IN of 512
+ * bytes on 0x81 handed to the peer, which holds it (nothing written). */
+static struct usb_packet *start_bulk_in_held(unsigned hostile)
+{
+	struct usb_packet *in;
+
+	start(usb_redir_speed_high, hostile, 0);
+	configure();
+	in = packet(0x81, USB_XFER_BULK, 512);
+	ck_assert_int_eq(dev->ops->handle(dev, in), USB_RET_ASYNC);
+	return in;
+}
+
+/* A configured device, the peer in `hostile` mode, and a packet that
+ * polled interrupt IN 0x83 once: NAK, the peer asked to start. */
+static struct usb_packet *start_intr_polled(unsigned hostile)
+{
+	struct usb_packet *p;
+
+	start(usb_redir_speed_high, hostile, 0);
+	configure();
+	p = packet(0x83, USB_XFER_INTERRUPT, 8);
+	ck_assert_int_eq(dev->ops->handle(dev, p), USB_RET_NAK);
+	settle();
+	return p;
+}
+
 /* ---- connection ---- */
 
 static const struct {
@@ -380,12 +407,8 @@ END_TEST
 /* A packet cancelled and its memory gone before the peer answers. */
 START_TEST(cancel_then_destroy)
 {
-	struct usb_packet *in;
+	struct usb_packet *in = start_bulk_in_held(0);
 
-	start(usb_redir_speed_high, 0, 0);
-	configure();
-	in = packet(0x81, USB_XFER_BULK, 512);
-	ck_assert_int_eq(dev->ops->handle(dev, in), USB_RET_ASYNC);
 	dev->ops->cancel(dev, in);
 	packet_free(in);
 	settle();
@@ -402,14 +425,9 @@ END_TEST
 START_TEST(interrupt_in)
 {
 	const uint8_t report[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
-	struct usb_packet *p;
-
-	start(usb_redir_speed_high, 0, 0);
-	configure();
-	p = packet(0x83, USB_XFER_INTERRUPT, 8);
 	/* Nothing yet: NAK, and receiving starts. */
-	ck_assert_int_eq(dev->ops->handle(dev, p), USB_RET_NAK);
-	settle();
+	struct usb_packet *p = start_intr_polled(0);
+
 	ck_assert_uint_eq(redir_peer_stats(peer)->intr_starts, 1);
 	ck_assert_int_eq(dev->ops->handle(dev, p), USB_RET_NAK);
 	ck_assert_uint_eq(ctl.wakeups, 0);
@@ -440,13 +458,8 @@ END_TEST
  * poll reports the error (stall), the one after starts again. */
 START_TEST(interrupt_start_refused)
 {
-	struct usb_packet *p;
+	struct usb_packet *p = start_intr_polled(PEER_START_FAILS);
 
-	start(usb_redir_speed_high, PEER_START_FAILS, 0);
-	configure();
-	p = packet(0x83, USB_XFER_INTERRUPT, 8);
-	ck_assert_int_eq(dev->ops->handle(dev, p), USB_RET_NAK);
-	settle();
 	ck_assert_uint_eq(redir_peer_stats(peer)->intr_starts, 1);
 	ck_assert_uint_eq(ctl.wakeups, 1);
 	ck_assert_uint_eq(ctl.wakeup_ep, 0x83);
@@ -480,13 +493,8 @@ END_TEST
  * receiving starts again at the next poll. */
 START_TEST(port_reset)
 {
-	struct usb_packet *p;
+	struct usb_packet *p = start_intr_polled(0);
 
-	start(usb_redir_speed_high, 0, 0);
-	configure();
-	p = packet(0x83, USB_XFER_INTERRUPT, 8);
-	ck_assert_int_eq(dev->ops->handle(dev, p), USB_RET_NAK);
-	settle();
 	dev->ops->reset(dev);
 	settle();
 	ck_assert_uint_eq(redir_peer_stats(peer)->resets, 1);
@@ -532,13 +540,8 @@ END_TEST
 START_TEST(stale_receiving_status)
 {
 	const uint8_t report[2] = { 7, 9 };
-	struct usb_packet *p;
+	struct usb_packet *p = start_intr_polled(PEER_STOP_FAILS);
 
-	start(usb_redir_speed_high, PEER_STOP_FAILS, 0);
-	configure();
-	p = packet(0x83, USB_XFER_INTERRUPT, 8);
-	ck_assert_int_eq(dev->ops->handle(dev, p), USB_RET_NAK);
-	settle();
 	dev->ops->reset(dev);
 	ck_assert_int_eq(dev->ops->handle(dev, p), USB_RET_NAK);
 	settle();
@@ -558,12 +561,8 @@ END_TEST
 
 START_TEST(peer_unplugs_device)
 {
-	struct usb_packet *in;
+	struct usb_packet *in = start_bulk_in_held(0);
 
-	start(usb_redir_speed_high, 0, 0);
-	configure();
-	in = packet(0x81, USB_XFER_BULK, 512);
-	ck_assert_int_eq(dev->ops->handle(dev, in), USB_RET_ASYNC);
 	settle();
 	redir_peer_unplug(peer);
 	settle();
@@ -582,12 +581,8 @@ END_TEST
 
 START_TEST(peer_closes_stream)
 {
-	struct usb_packet *c, *in;
+	struct usb_packet *c, *in = start_bulk_in_held(0);
 
-	start(usb_redir_speed_high, 0, 0);
-	configure();
-	in = packet(0x81, USB_XFER_BULK, 512);
-	ck_assert_int_eq(dev->ops->handle(dev, in), USB_RET_ASYNC);
 	c = control(0x80, 6, 0x0100, 0, 18);
 	ck_assert_int_eq(dev->ops->handle(dev, c), USB_RET_ASYNC);
 	/* The control answer is on its way; the IN is still held. */
