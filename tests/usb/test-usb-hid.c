@@ -9,6 +9,7 @@
 #include <linux/input-event-codes.h>
 #include <stdlib.h>
 
+#include "test-util.h"
 #include "usb-test.h"
 
 #define EP_IN 0x81
@@ -521,13 +522,4 @@ static Suite *suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+CHECK_MAIN(suite)
