@@ -8,6 +8,8 @@
 
 #include "manifest.h"
 
+struct launch_plan;
+
 /* The directory created by mt_setup (also exported as $MT). */
 const char *mt_dir(void);
 void mt_setup(void);
@@ -25,6 +27,11 @@ struct vm_config *mt_load_with(const char *yaml,
 /* Every flag granted, and $MT as an --image-dir (for manifests elsewhere
  * that name files in $MT). */
 const struct manifest_policy *mt_allow_all(void);
+
+/* Does the plan's command line hold `arg` exactly? */
+bool mt_plan_has_arg(const struct launch_plan *plan, const char *arg);
+/* The fd the plan grants as `target`, or -1. */
+int mt_plan_granted(const struct launch_plan *plan, int target);
 
 /* An invalid manifest and what its error must say. */
 struct mt_bad {

@@ -252,23 +252,6 @@ START_TEST(files_parsed)
 }
 END_TEST
 
-static bool has_arg(const struct launch_plan *plan, const char *arg)
-{
-	for (size_t i = 0; i < plan->argc; i++)
-		if (!strcmp(plan->argv[i], arg))
-			return true;
-	return false;
-}
-
-/* The fd granted as `target`, or -1. */
-static int granted(const struct launch_plan *plan, int target)
-{
-	for (size_t i = 0; i < plan->spawn.nfds; i++)
-		if (plan->spawn.fds[i].target == target)
-			return plan->spawn.fds[i].fd;
-	return -1;
-}
-
 /* Each file becomes one fd and one --file=NAME=FD, opened with its mode,
  * and nothing else is granted. */
 START_TEST(external_plan_grants_files)
@@ -284,11 +267,11 @@ START_TEST(external_plan_grants_files)
 	ck_assert_ptr_null(d->ops->program);
 	ck_assert_int_eq(d->ops->plan(d, &plan), 0);
 	ck_assert_uint_eq(plan.spawn.nfds, 2);
-	ck_assert(has_arg(&plan, "--file=state=4"));
-	ck_assert(has_arg(&plan, "--file=rom=5"));
-	ck_assert_int_ge(fd = granted(&plan, 4), 0);
+	ck_assert(mt_plan_has_arg(&plan, "--file=state=4"));
+	ck_assert(mt_plan_has_arg(&plan, "--file=rom=5"));
+	ck_assert_int_ge(fd = mt_plan_granted(&plan, 4), 0);
 	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDWR);
-	ck_assert_int_ge(fd = granted(&plan, 5), 0);
+	ck_assert_int_ge(fd = mt_plan_granted(&plan, 5), 0);
 	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDONLY);
 	launch_plan_release(&plan);
 	vm_config_free(cfg);
@@ -329,10 +312,10 @@ START_TEST(tpm_plan_grants_state)
 
 	ck_assert_str_eq(d->ops->program, "atoll-tpm");
 	ck_assert_int_eq(d->ops->plan(d, &plan), 0);
-	ck_assert(has_arg(&plan, "--state=4"));
-	ck_assert(has_arg(&plan, "--version=1.2"));
+	ck_assert(mt_plan_has_arg(&plan, "--state=4"));
+	ck_assert(mt_plan_has_arg(&plan, "--version=1.2"));
 	ck_assert_uint_eq(plan.spawn.nfds, 1);
-	ck_assert_int_ge(fd = granted(&plan, 4), 0);
+	ck_assert_int_ge(fd = mt_plan_granted(&plan, 4), 0);
 	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDWR);
 	launch_plan_release(&plan);
 	vm_config_free(cfg);
@@ -349,9 +332,9 @@ START_TEST(blk_plan_grants_disk)
 
 	ck_assert_str_eq(d->ops->program, "atoll-virtio-blk");
 	ck_assert_int_eq(d->ops->plan(d, &plan), 0);
-	ck_assert(has_arg(&plan, "--disk-fd=4"));
-	ck_assert(has_arg(&plan, "--cache=writeback"));
-	ck_assert_int_ge(granted(&plan, 4), 0);
+	ck_assert(mt_plan_has_arg(&plan, "--disk-fd=4"));
+	ck_assert(mt_plan_has_arg(&plan, "--cache=writeback"));
+	ck_assert_int_ge(mt_plan_granted(&plan, 4), 0);
 	ck_assert(plan.spawn.fsize.set);
 	ck_assert_uint_eq(plan.spawn.fsize.value, 4);   /* "disk" */
 	launch_plan_release(&plan);
@@ -373,12 +356,12 @@ START_TEST(gpu_plan_args)
 
 	ck_assert_str_eq(d->ops->program, "atoll-virtio-gpu");
 	ck_assert_int_eq(d->ops->plan(d, &plan), 0);
-	ck_assert(has_arg(&plan, "--width=800"));
-	ck_assert(has_arg(&plan, "--height=768"));
-	ck_assert(has_arg(&plan, "--max-memory=64"));
-	ck_assert(has_arg(&plan, "--scanout-fd=4"));
+	ck_assert(mt_plan_has_arg(&plan, "--width=800"));
+	ck_assert(mt_plan_has_arg(&plan, "--height=768"));
+	ck_assert(mt_plan_has_arg(&plan, "--max-memory=64"));
+	ck_assert(mt_plan_has_arg(&plan, "--scanout-fd=4"));
 	ck_assert_uint_eq(plan.spawn.nfds, 1);
-	ck_assert_int_ge(fd = granted(&plan, 4), 0);
+	ck_assert_int_ge(fd = mt_plan_granted(&plan, 4), 0);
 	seals = fcntl(fd, F_GET_SEALS);
 	ck_assert_int_eq(seals & (F_SEAL_SHRINK | F_SEAL_GROW),
 			 F_SEAL_SHRINK | F_SEAL_GROW);

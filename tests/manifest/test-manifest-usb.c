@@ -215,22 +215,6 @@ START_TEST(usb_parsed)
 }
 END_TEST
 
-static bool has_arg(const struct launch_plan *plan, const char *arg)
-{
-	for (size_t i = 0; i < plan->argc; i++)
-		if (!strcmp(plan->argv[i], arg))
-			return true;
-	return false;
-}
-
-static int granted(const struct launch_plan *plan, int target)
-{
-	for (size_t i = 0; i < plan->spawn.nfds; i++)
-		if (plan->spawn.fds[i].target == target)
-			return plan->spawn.fds[i].fd;
-	return -1;
-}
-
 /* --state-fd=4, then one --device per port, in port order; the images as
  * fds 5 (rw) and 6 (ro), the redir peer's connection as 7; RLIMIT_FSIZE
  * the writable disk's size. */
@@ -255,11 +239,11 @@ START_TEST(usb_plan_command_line)
 	for (size_t i = 0; i < 6; i++)
 		ck_assert_str_eq(plan.argv[i], want[i]);
 	ck_assert_uint_eq(plan.spawn.nfds, 4);
-	ck_assert_int_ge(fd = granted(&plan, 5), 0);
+	ck_assert_int_ge(fd = mt_plan_granted(&plan, 5), 0);
 	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDWR);
-	ck_assert_int_ge(fd = granted(&plan, 6), 0);
+	ck_assert_int_ge(fd = mt_plan_granted(&plan, 6), 0);
 	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDONLY);
-	ck_assert_int_ge(fd = granted(&plan, 7), 0);
+	ck_assert_int_ge(fd = mt_plan_granted(&plan, 7), 0);
 	CHECK_OK(fstat(fd, &st));
 	ck_assert(S_ISSOCK(st.st_mode));
 	/* connected to our listener: it has a connection waiting */
@@ -281,7 +265,7 @@ START_TEST(usb_plan_hid_only)
 	struct launch_plan plan = { .cfg = cfg };
 
 	CHECK_OK(d->ops->plan(d, &plan));
-	ck_assert(has_arg(&plan, "--device=tablet"));
+	ck_assert(mt_plan_has_arg(&plan, "--device=tablet"));
 	ck_assert_uint_eq(plan.spawn.nfds, 1);
 	ck_assert(!plan.spawn.fsize.set);
 	ck_assert(!usb_has_port(d, USB_PORT_KEYBOARD));
@@ -360,8 +344,8 @@ START_TEST(usb_plan_state_kept)
 		int fd;
 
 		CHECK_OK(d->ops->plan(d, &plan));
-		ck_assert(has_arg(&plan, "--state-fd=4"));
-		ck_assert_int_ge(fd = granted(&plan, 4), 0);
+		ck_assert(mt_plan_has_arg(&plan, "--state-fd=4"));
+		ck_assert_int_ge(fd = mt_plan_granted(&plan, 4), 0);
 		ck_assert_int_ne(fd, usb_state_fd(d));
 		CHECK_OK(fstat(fd, start ? &again : &st));
 		ck_assert_int_eq(fcntl(fd, F_GET_SEALS) &

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "manifest-test.h"
+#include "plan.h"
 #include "test-util.h"
 
 static char dir[PATH_MAX];
@@ -86,6 +87,22 @@ struct vm_config *mt_load_with(const char *yaml,
 struct vm_config *mt_load_ok(const char *yaml)
 {
 	return mt_load_with(yaml, NULL);
+}
+
+bool mt_plan_has_arg(const struct launch_plan *plan, const char *arg)
+{
+	for (size_t i = 0; i < plan->argc; i++)
+		if (!strcmp(plan->argv[i], arg))
+			return true;
+	return false;
+}
+
+int mt_plan_granted(const struct launch_plan *plan, int target)
+{
+	for (size_t i = 0; i < plan->spawn.nfds; i++)
+		if (plan->spawn.fds[i].target == target)
+			return plan->spawn.fds[i].fd;
+	return -1;
 }
 
 const struct manifest_policy *mt_allow_all(void)
