@@ -347,6 +347,25 @@ TEST_BEGIN
 	fcvt.l.d a0, f18
 	CHECK(a0, 0x7fffffffffffffff, 119)
 	CHKFL(16, 120)
+	/* 121..122: FS Clean: an exact fcvt to integer leaves it, an inexact
+	 * one (it raised a flag) makes it Dirty */
+	FD(f18, 0x4000000000000000)	/* 2.0 */
+	FD(f19, 0x4004000000000000)	/* 2.5 */
+	li t0, 0x6000
+	csrc mstatus, t0
+	li t0, 0x4000
+	csrs mstatus, t0
+	fcvt.l.d a0, f18, rtz
+	csrr a0, mstatus
+	srli a0, a0, 13
+	andi a0, a0, 3
+	CHECK(a0, 2, 121)
+	fcvt.l.d a0, f19, rtz
+	csrr a0, mstatus
+	srli a0, a0, 13
+	andi a0, a0, 3
+	CHECK(a0, 3, 122)
+	csrw fcsr, zero
 	/* 106..110: FS Off: F/D loads, stores and arithmetic are illegal
 	 * (the JIT's templates check FS before their fast paths) */
 	la t1, fdata

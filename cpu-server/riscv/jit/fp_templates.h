@@ -261,7 +261,9 @@ static void emit_fp_minmax(struct tr *t, const struct rv_insn *i,
 /* fcvt.w/l.s/d (signed): cvtt* for RTZ, cvt* under a rounding mode the
  * host has.  The host's "integer indefinite" result (NaN, out of range,
  * and exactly the minimum) goes to the helper; the invalid flag the host
- * raised then is one RISC-V raises too (the minimum raises none). */
+ * raised then is one RISC-V raises too (the minimum raises none).  fpu.c
+ * makes FS Dirty only when the conversion raised a flag, which the host
+ * left in MXCSR unseen: the template runs only when FS is Dirty already. */
 static void emit_fp_cvt_int(struct tr *t, const struct rv_insn *i,
 			    unsigned kind, int d)
 {
@@ -271,6 +273,10 @@ static void emit_fp_cvt_int(struct tr *t, const struct rv_insn *i,
 
 	if (i->rm != 1)
 		fp_guards(t, i, s);
+	ld32(e, RAX, RBX, HOFF(mstatus));
+	alu_ri(e, 0, ALU_AND, RAX, (int32_t)MS_FS);
+	alu_ri(e, 0, ALU_CMP, RAX, (int32_t)MS_FS);
+	add_fix(t, s, jcc32(e, CC_NE));
 	op_mem(e, d ? 0xf2 : 0xf3, w, i->rm == 1 ? 0x0f2c : 0x0f2d, RAX, RBX,
 	       HF(i->rs1), 0);
 	if (w) {
