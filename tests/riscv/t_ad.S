@@ -3,31 +3,12 @@
  * walker's writes must be undone with the step's stores, or the replay
  * reads A already set (riscv-lockstep). */
 #include "rvt.h"
-#define V 0x01
-#define R 0x02
-#define W 0x04
-#define X 0x08
-#define A 0x40
-#define D 0x80
+#include "rvt-vm.h"
 #define VA 0x40010000
-
-#define SETPTE(table, idx, pa, fl) \
-	la t1, table;              \
-	li t2, (idx) * 8;          \
-	add t1, t1, t2;            \
-	srli t0, pa, 12;           \
-	slli t0, t0, 10;           \
-	ori t0, t0, fl;            \
-	sd t0, 0(t1)
 
 TEST_BEGIN
 	li s7, 0
-	li a0, RAM_BASE
-	SETPTE(pt_root, 2, a0, V|R|W|X|A|D)
-	la a0, pt_l1
-	SETPTE(pt_root, 1, a0, V)
-	la a0, pt_l0
-	SETPTE(pt_l1, 0, a0, V)
+	PT_BASE
 	la a0, page
 	SETPTE(pt_l0, 0x10, a0, V|R|W)	/* A and D clear */
 	la a0, page

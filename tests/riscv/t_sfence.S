@@ -5,13 +5,7 @@
  * show that the fence kept the entries it need not flush (implementation
  * behaviour, allowed by the ISA; a full flush fails them). */
 #include "rvt.h"
-#define V 0x01
-#define R 0x02
-#define W 0x04
-#define X 0x08
-#define G 0x20
-#define A 0x40
-#define D 0x80
+#include "rvt-vm.h"
 #define ASID 5
 /* Virtual pages whose TLB slots (vpage % 256) no code or table page uses */
 #define P1 0x40010000
@@ -23,27 +17,13 @@
 #define MEGA_PA1 0x80400000
 #define MEGA_PA2 0x80600000
 
-#define SETPTE(table, idx, pa, fl) \
-	la t1, table;              \
-	li t2, (idx) * 8;          \
-	add t1, t1, t2;            \
-	srli t0, pa, 12;           \
-	slli t0, t0, 10;           \
-	ori t0, t0, fl;            \
-	sd t0, 0(t1)
-
 #define LOAD(dst, va) \
 	li t3, va;    \
 	ld dst, 0(t3)
 
 TEST_BEGIN
 	li s7, 0
-	li a0, RAM_BASE
-	SETPTE(pt_root, 2, a0, V|R|W|X|A|D)
-	la a0, pt_l1
-	SETPTE(pt_root, 1, a0, V)
-	la a0, pt_l0
-	SETPTE(pt_l1, 0, a0, V)
+	PT_BASE
 	li a0, MEGA_PA1
 	SETPTE(pt_l1, 1, a0, V|R|W|A|D)
 	la a0, page_a

@@ -1,39 +1,11 @@
 /* Sv39 and Sv48: walks, A/D updates, superpages, faults, SUM, MXR, MPRV. */
 #include "rvt.h"
-#define V 0x01
-#define R 0x02
-#define W 0x04
-#define X 0x08
-#define U 0x10
-#define A 0x40
-#define D 0x80
+#include "rvt-vm.h"
 #define MEGA_PA 0x80400000
-
-/* table[idx] = PTE for the physical address in register pa with flags. */
-#define SETPTE(table, idx, pa, fl) \
-	la t1, table;              \
-	li t2, (idx) * 8;          \
-	add t1, t1, t2;            \
-	srli t0, pa, 12;           \
-	slli t0, t0, 10;           \
-	ori t0, t0, fl;            \
-	sd t0, 0(t1)
-
-#define LOADPTE(dst, table, idx) \
-	la t1, table;            \
-	li t2, (idx) * 8;        \
-	add t1, t1, t2;          \
-	ld dst, 0(t1)
 
 TEST_BEGIN
 	li s7, 0
-	/* identity gigapage for RAM, tables, leaves */
-	li a0, RAM_BASE
-	SETPTE(pt_root, 2, a0, V|R|W|X|A|D)
-	la a0, pt_l1
-	SETPTE(pt_root, 1, a0, V)
-	la a0, pt_l0
-	SETPTE(pt_l1, 0, a0, V)
+	PT_BASE				/* identity gigapage, tables */
 	li a0, MEGA_PA
 	SETPTE(pt_l1, 1, a0, V|R|W|A|D)
 	li a0, MEGA_PA + 0x1000
