@@ -11,18 +11,25 @@
  *   being h->xlate_gen (bumped by every TLB flush: satp writes,
  *   sfence.vma) combined with the privilege, so a chain is never followed
  *   under a different mapping or privilege, yet survives traps and xRETs.
- * - RAM pages holding translated code are marked in vm->code_pages before
- *   their bytes are read; a store to a marked page clears the mark and bumps
- *   vm->code_gen.  A hart that sees a new code_gen at a block boundary, or
- *   runs fence.i (which covers device DMA), starts a new epoch: every
- *   block is compared with the bytes in memory before it runs again (its
- *   page marked again first) and dropped if they differ, so unchanged code
- *   keeps its decoding and its native code; native chains are undone and
- *   the jit's jump table emptied, so each block is reached through that
- *   check.
+ * - Self-modifying code, per page: RAM pages holding translated code are
+ *   marked in vm->code_pages before their bytes are read; a store (AMO,
+ *   A/D update) to a marked page clears the mark and bumps that page's
+ *   vm->page_gen.  fence.i bumps the hart's code_epoch instead: device
+ *   DMA writes RAM without any hook, so every block must be checked
+ *   again after it (a cheap global re-check: nothing is unlinked or
+ *   scanned, each block pays one compare when it next runs).  A block
+ *   keeps its stamp, page_gen[its page] + code_epoch read after marking
+ *   the page and before reading its bytes; a block whose stamp differs
+ *   from the current one is compared with memory before it runs (the
+ *   page marked again first): kept with the new stamp if its bytes are
+ *   unchanged (decoding and native code too), dropped if they differ.
+ *   So a store costs only the blocks of its page one compare.
  * - Engine jit: a block that has run JIT_HOT times gets native code
- *   (jit/), dropped together with the blocks by every flush; native code
- *   checks code_gen itself at each block it enters.
+ *   (jit/), dropped together with the blocks by every full flush; native
+ *   code compares the stamp itself at each block it enters (chained or
+ *   through its jump table) and at each loop back, and leaves to this
+ *   dispatcher on a mismatch.  A dropped block's chains and jump-table
+ *   entries are undone (rv_jit_drop).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -49,7 +56,8 @@ struct rv_block {
 	} succ[2];
 	void *native;     /* jit: translated code, or NULL */
 	uint32_t runs;    /* jit: runs so far, until translated */
-	uint32_t epoch;   /* bc->epoch when its bytes were last checked */
+	uint32_t pg;      /* index in vm->page_gen (RAM page, or the ROM's) */
+	uint32_t stamp;   /* page_gen[pg] + code_epoch when last checked */
 	uint8_t dead;     /* its bytes changed: unreachable, awaits a flush */
 	uint32_t n;
 	struct rv_insn ops[];
@@ -70,7 +78,6 @@ struct rv_bcache {
 	uint8_t *arena;
 	size_t used;
 	uint64_t gen;
-	uint32_t epoch;         /* bumped by fence.i and code stores */
 	struct rv_jit *jit;     /* engine jit only */
 	const void *link_req;   /* jit: the exit to chain to the next block */
 	int jit_full;           /* jit: code cache full, flush at next step */
@@ -107,12 +114,15 @@ void rv_bcache_free(struct rv_hart *h)
 {
 	if (!h->bc)
 		return;
+	if (getenv("ATOLL_RV_JIT_STATS"))
+		fprintf(stderr, "riscv: hart %u: %llu block re-checks\n", h->id,
+			(unsigned long long)h->code_checks);
 	if (h->bc->jit && getenv("ATOLL_RV_JIT_STATS")) {
 		struct rv_jit_stats s;
 		rv_jit_get_stats(h->bc->jit, &s);
 		fprintf(stderr, "riscv jit: hart %u: %llu blocks translated "
 			"(%llu ops templated, %llu helper calls), %llu flushes, "
-			"%llu epochs, %llu links, %llu code bytes in use\n",
+			"%llu dropped, %llu links, %llu code bytes in use\n",
 			h->id, (unsigned long long)s.blocks,
 			(unsigned long long)s.ops_templated,
 			(unsigned long long)s.ops_helper,
@@ -140,31 +150,58 @@ static void full_flush(struct rv_hart *h)
 }
 
 /*
- * fence.i, modified code, hart reset: a new epoch (see the top).  No
- * memory is freed, so a helper (fence.i) may call this from a running
- * block.
+ * fence.i, hart reset: a new epoch, every block's stamp is stale (see the
+ * top).  Nothing is freed or patched, so a helper (fence.i) may call this
+ * from a running block.
  */
 void rv_bcache_flush(struct rv_hart *h)
 {
 	if (!h->bc)
 		return;
-	h->bc->epoch++;
+	h->code_epoch++;
 	h->last_block = NULL;
 	h->bc->link_req = NULL;
-	if (h->bc->jit && rv_jit_unlink(h->bc->jit) < 0)
-		h->bc->jit_full = 1; /* too many links to undo: drop all */
 }
 
-/* 1 if the block's bytes are still in memory at its pc. */
-static int verify(struct rv_hart *h, const struct rv_block *b)
+/* The page_gen index of physical pc pa. */
+static uint32_t page_of(const struct rv_vm *vm, uint64_t pa)
+{
+	uint64_t off = pa - vm->cfg.ram_base;
+
+	return (uint32_t)((off < vm->cfg.ram_size ? off : vm->cfg.ram_size) >>
+			  12);
+}
+
+/* The current stamp of page pg (the hart's view). */
+static uint32_t stamp_of(const struct rv_hart *h, uint32_t pg)
+{
+	return __atomic_load_n(&h->vm->page_gen[pg], __ATOMIC_ACQUIRE) +
+	       h->code_epoch;
+}
+
+/* Marks page pg as holding code and returns its stamp: the mark comes
+ * first, so a store that misses it and bumps nothing can only race with
+ * the bytes read after this (caught by fence.i, see the README). */
+static uint32_t mark(struct rv_hart *h, uint32_t pg)
+{
+	struct rv_vm *vm = h->vm;
+
+	if ((uint64_t)pg < vm->cfg.ram_size >> 12)
+		__atomic_store_n(&vm->code_pages[pg], 1, __ATOMIC_SEQ_CST);
+	return stamp_of(h, pg);
+}
+
+/* 1 if the block's bytes are still in memory at its pc; *stamp is the
+ * stamp they were read under. */
+static int verify(struct rv_hart *h, const struct rv_block *b,
+		  uint32_t *stamp)
 {
 	struct rv_vm *vm = h->vm;
 	const uint8_t *p;
 	unsigned off = 0;
 
-	if (b->pa - vm->cfg.ram_base < vm->cfg.ram_size)
-		__atomic_store_n(&vm->code_pages[(b->pa - vm->cfg.ram_base) >> 12],
-				 1, __ATOMIC_SEQ_CST);
+	h->code_checks++;
+	*stamp = mark(h, b->pg);
 	p = rv_phys_host(vm, b->pa, 2, 0);
 	if (!p)
 		return 0;
@@ -180,19 +217,25 @@ static int verify(struct rv_hart *h, const struct rv_block *b)
 	return 1;
 }
 
-/* b, checked against memory if a new epoch began since; NULL if it is
- * dead (its bytes changed). */
+/* b, checked against memory if its stamp is stale; NULL if it is dead
+ * (its bytes changed). */
 static struct rv_block *fresh(struct rv_hart *h, struct rv_block *b)
 {
-	if (likely(b->epoch == h->bc->epoch))
+	uint32_t s;
+
+	if (likely(b->stamp == stamp_of(h, b->pg)))
 		return b->dead ? NULL : b;
 	if (b->dead)
 		return NULL;
-	if (!verify(h, b)) {
+	if (!verify(h, b, &s)) {
 		b->dead = 1;
+		if (b->native) /* nothing may reach it without the dispatcher */
+			rv_jit_drop(h->bc->jit, b->native);
 		return NULL;
 	}
-	b->epoch = h->bc->epoch;
+	b->stamp = s;
+	if (b->native)
+		rv_jit_set_stamp(h->bc->jit, b->native, s);
 	return b;
 }
 
@@ -202,7 +245,8 @@ static unsigned hash_pa(uint64_t pa)
 }
 
 /* Decodes up to BLOCK_MAX instructions from host bytes p (page offset off). */
-static struct rv_block *build(struct rv_hart *h, uint64_t pa, const uint8_t *p)
+static struct rv_block *build(struct rv_hart *h, uint64_t pa, const uint8_t *p,
+			      uint32_t stamp)
 {
 	struct rv_bcache *bc = h->bc;
 	size_t need = sizeof(struct rv_block) + BLOCK_MAX * sizeof(struct rv_insn);
@@ -213,7 +257,8 @@ static struct rv_block *build(struct rv_hart *h, uint64_t pa, const uint8_t *p)
 	struct rv_block *b = (struct rv_block *)(bc->arena + bc->used);
 	memset(b, 0, sizeof(*b));
 	b->pa = pa;
-	b->epoch = bc->epoch;
+	b->pg = page_of(h->vm, pa);
+	b->stamp = stamp;
 	while (b->n < BLOCK_MAX && off + 2 <= 4096) {
 		uint32_t raw = (uint32_t)p[0] | (uint32_t)p[1] << 8;
 		if ((raw & 3) == 3) {
@@ -262,13 +307,11 @@ static struct rv_block *lookup(struct rv_hart *h, uint64_t pa)
 	p = rv_phys_host(vm, pa, 2, 0);
 	if (!p)
 		return NULL; /* device memory: not cached */
-	if (pa - vm->cfg.ram_base < vm->cfg.ram_size)
-		__atomic_store_n(&vm->code_pages[(pa - vm->cfg.ram_base) >> 12],
-				 1, __ATOMIC_SEQ_CST);
+	uint32_t stamp = mark(h, page_of(vm, pa));
 	/* The page may end before 4 KiB only at the end of RAM/ROM. */
 	if (!rv_phys_host(vm, pa | 4095, 1, 0))
 		return NULL;
-	return build(h, pa, p);
+	return build(h, pa, p, stamp);
 }
 
 /* The last op (the only one that may read the counters: CSR ops end
@@ -312,7 +355,8 @@ static int run_jit(struct rv_hart *h, struct rv_block *b)
 	if (!b->native) {
 		if (++b->runs < bc->jit_hot)
 			return run_ops(h, b);
-		b->native = rv_jit_translate(bc->jit, h, b->pa, b->ops, b->n);
+		b->native = rv_jit_translate(bc->jit, h, b->pa, b->pg,
+					     b->stamp, b->ops, b->n);
 		if (!b->native) {
 			bc->jit_full = 1; /* flushed before the next block */
 			return run_ops(h, b);
@@ -339,16 +383,10 @@ static int run_block(struct rv_hart *h, struct rv_block *b)
 int rv_block_step(struct rv_hart *h)
 {
 	struct rv_block *prev = h->last_block, *b;
-	uint64_t g = __atomic_load_n(&h->vm->code_gen, __ATOMIC_ACQUIRE);
 	uint64_t va = h->pc, pa;
 	uint64_t key = h->xlate_gen << 2 | h->priv;
 	int slot = 0;
 
-	if (unlikely(g != h->code_gen)) {
-		rv_bcache_flush(h);
-		h->code_gen = g;
-		prev = NULL;
-	}
 	if (unlikely(h->bc->jit_full)) {
 		full_flush(h);
 		prev = NULL;

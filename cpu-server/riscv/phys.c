@@ -27,8 +27,10 @@ void rv_note_code_write(struct rv_vm *vm, uint64_t pa)
 	if (pa - vm->cfg.ram_base >= vm->cfg.ram_size)
 		return;
 	if (__atomic_load_n(&vm->code_pages[pg], __ATOMIC_RELAXED) &&
-	    __atomic_exchange_n(&vm->code_pages[pg], 0, __ATOMIC_ACQ_REL))
+	    __atomic_exchange_n(&vm->code_pages[pg], 0, __ATOMIC_ACQ_REL)) {
+		__atomic_add_fetch(&vm->page_gen[pg], 1, __ATOMIC_RELEASE);
 		__atomic_add_fetch(&vm->code_gen, 1, __ATOMIC_RELEASE);
+	}
 }
 
 static int in_clint(struct rv_vm *vm, uint64_t pa)

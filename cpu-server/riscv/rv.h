@@ -170,6 +170,9 @@ void rv_hart_set_irq(struct rv_hart *h, uint64_t mip_bit, bool level);
 uint64_t rv_hart_insn_count(const struct rv_hart *h);
 /* Host-CPU yields after runs of PAUSE (spin-wait loops), since reset. */
 uint64_t rv_hart_spin_yields(const struct rv_hart *h);
+/* Block/jit engines: cached blocks compared with memory again (after a
+ * store to their page, fence.i, reset), since the hart was created. */
+uint64_t rv_hart_code_checks(const struct rv_hart *h);
 /* Lockstep: steps checked against the interpreter, and steps that could
  * not be (devices, time/mip reads, WFI, code stores); 0 when off. */
 void rv_hart_lockstep_counts(const struct rv_hart *h, uint64_t *compared,

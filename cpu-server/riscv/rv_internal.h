@@ -177,7 +177,8 @@ struct rv_hart {
 	/* Block engine */
 	struct rv_bcache *bc;
 	struct rv_block *last_block; /* for chaining; NULL after a flush */
-	uint64_t code_gen;      /* vm->code_gen value the cache was built at */
+	uint32_t code_epoch;    /* bumped by fence.i: every block re-checked */
+	uint64_t code_checks;   /* blocks compared with memory (stats) */
 
 	/* Lockstep (lockstep.c).  A native engine's inline stores must take
 	 * the C slow path (rv_store: it logs them) while lockstep is set. */
@@ -197,7 +198,10 @@ struct rv_vm {
 	uint8_t *ram;
 	const uint8_t *rom;
 	uint8_t *code_pages;    /* one byte per RAM page: 1 = translated code */
-	uint64_t code_gen;      /* atomic */
+	/* atomic, one per RAM page and one more (index ram_size >> 12: ROM,
+	 * never bumped): bumped by a store that unmarks the page */
+	uint32_t *page_gen;
+	uint64_t code_gen;      /* atomic: stores to code pages (lockstep) */
 	int stop;               /* atomic */
 	uint64_t tohost;        /* atomic */
 	int tohost_reason;      /* atomic, 0 or an RV_EXIT_* */

@@ -101,7 +101,8 @@ struct rv_vm *rv_vm_new(const struct rv_vm_config *cfg)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	vm->mtime_base_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 	vm->code_pages = calloc(cfg->ram_size >> 12, 1);
-	if (!vm->code_pages)
+	vm->page_gen = calloc((cfg->ram_size >> 12) + 1, sizeof(uint32_t));
+	if (!vm->code_pages || !vm->page_gen)
 		goto nomem;
 	for (unsigned k = 0; k < cfg->nharts; k++)
 		if (!(vm->harts[k] = hart_new(vm, k)))
@@ -120,6 +121,7 @@ void rv_vm_free(struct rv_vm *vm)
 	for (unsigned k = 0; k < RV_MAX_HARTS; k++)
 		hart_free(vm->harts[k]);
 	free(vm->code_pages);
+	free(vm->page_gen);
 	free(vm);
 }
 
@@ -161,7 +163,6 @@ void rv_hart_reset(struct rv_hart *h, uint64_t pc)
 	h->spin_yields = 0;
 	rv_pmp_update(h); /* also flushes the TLB and updates dctx */
 	rv_bcache_flush(h);
-	h->code_gen = __atomic_load_n(&h->vm->code_gen, __ATOMIC_ACQUIRE);
 	h->exit_reason = -1;
 }
 
@@ -198,6 +199,11 @@ uint64_t rv_hart_insn_count(const struct rv_hart *h)
 uint64_t rv_hart_spin_yields(const struct rv_hart *h)
 {
 	return h->spin_yields;
+}
+
+uint64_t rv_hart_code_checks(const struct rv_hart *h)
+{
+	return h->code_checks;
 }
 
 void rv_vm_request_exit(struct rv_vm *vm, int reason)

@@ -24,6 +24,28 @@ loop:
 	addi s1, s1, 1
 	li t0, 20
 	blt s1, t0, loop
+	/* a chained jump into modified code: patch3 runs twice from the
+	 * same block, so that block's native jump is linked to patch3's
+	 * code, then patch3 changes: the chained jump must not run the
+	 * old code (the jit checks the target's stamp on entry) */
+	li s1, 1
+outer:
+	li s3, 2
+	j inner
+inner:
+	jal ra, patch3
+	li t4, 3
+	bne a2, s1, fail
+	addi s3, s3, -1
+	bnez s3, inner
+	addi s1, s1, 1
+	la t1, patch3
+	slli t0, s1, 20
+	ori t0, t0, 0x613	/* addi a2, zero, s1 */
+	sw t0, 0(t1)
+	fence.i
+	li t0, 20
+	blt s1, t0, outer
 	/* code written through a virtual alias would be the same physical
 	 * page: covered by the physical keying, exercised in t_vm. */
 TEST_END
@@ -36,5 +58,8 @@ patch:
 patch2:
 	addi a1, zero, 0
 	addi a1, zero, 0
+	ret
+patch3:
+	addi a2, zero, 1
 	ret
 	.option pop

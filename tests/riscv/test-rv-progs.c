@@ -17,7 +17,7 @@
 
 static const char *const progs[] = {
 	"t_int", "t_fp", "t_amo", "t_trap", "t_vm", "t_smc", "t_pmp", "t_csr",
-	"t_sfence",
+	"t_sfence", "t_smcpage",
 	/* last: they depend on wall-clock time, so not differential */
 	"t_tloop", "t_timer",
 };
@@ -189,6 +189,32 @@ START_TEST(dma_code_write_then_fence_i)
 }
 END_TEST
 
+/*
+ * A store into a code page costs only that page's blocks a check against
+ * memory: t_smcpage stores 1000 times into the page of a routine it
+ * calls, so about 1000 re-checks (that routine's block); with a VM-wide
+ * code generation every block of the loop was checked again after each
+ * store (about 5000).
+ */
+START_TEST(smc_store_checks_its_page_only)
+{
+	struct rvh t;
+
+	if (_i == RV_ENGINE_JIT && !rv_jit_supported())
+		return;
+	CHECK_OK(rvh_init(&t, 1, _i, 0));
+	CHECK_OK(rvh_load(&t, "t_smcpage", 0));
+	int r = rvh_run(&t);
+	uint64_t n = rv_hart_code_checks(rv_vm_hart(t.vm, 0));
+	ck_assert_msg(r == RV_EXIT_TOHOST_PASS, "engine %d exit %d tohost %#llx",
+		      _i, r, (unsigned long long)rv_vm_tohost(t.vm));
+	ck_assert_msg(n >= 900 && n <= 1100,
+		      "engine %d: %llu re-checks for 1000 stores", _i,
+		      (unsigned long long)n);
+	rvh_fini(&t);
+}
+END_TEST
+
 static double thread_secs(clockid_t c)
 {
 	struct timespec ts;
@@ -245,6 +271,8 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, prog_differential, 0, 2 * NDIFF);
 	tcase_add_loop_test(tc, dma_code_write_then_fence_i, RV_ENGINE_INTERP,
 			    RV_ENGINE_JIT + 1);
+	tcase_add_loop_test(tc, smc_store_checks_its_page_only,
+			    RV_ENGINE_BLOCK, RV_ENGINE_JIT + 1);
 	tcase_add_loop_test(tc, wfi_sleeps, RV_ENGINE_INTERP, RV_ENGINE_JIT + 1);
 	tcase_add_loop_test(tc, pause_runs_yield, RV_ENGINE_INTERP,
 			    RV_ENGINE_JIT + 1);

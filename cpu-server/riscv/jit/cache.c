@@ -28,9 +28,9 @@ int rv_jit_supported(void)
 }
 
 /*
- * entry(h, code, limit, code_gen, jtab): saves the callee-saved registers
+ * entry(h, code, limit, page_gen, jtab): saves the callee-saved registers
  * and jumps to code with rbx = h, r12 = instruction limit,
- * r13 = &vm->code_gen, r14 = the jump table.
+ * r13 = vm->page_gen, r14 = the jump table.
  * The common exit restores them and returns rax (NULL or a link request).
  * After the pushes and the pad rsp is 16-byte aligned, as helper calls
  * need.
@@ -161,20 +161,34 @@ void rv_jit_flush(struct rv_jit *j)
 		j->jtab[k].va = 1;
 }
 
-int rv_jit_unlink(struct rv_jit *j)
+/* Called by the dispatcher only (no native code on the stack), so the
+ * patches need no atomicity against this hart's own execution. */
+void rv_jit_drop(struct rv_jit *j, void *code)
 {
 	if (!j)
-		return 0;
-	if (j->links_lost)
-		return -1;
-	for (uint32_t k = 0; k < j->nlinks; k++)
-		__atomic_store_n((int32_t *)(void *)(j->rw + j->linked[k].site),
-				 j->linked[k].old, __ATOMIC_RELEASE);
-	j->nlinks = 0;
+		return;
+	for (uint32_t k = 0; k < j->nlinks;) {
+		int32_t *p = (int32_t *)(void *)(j->rw + j->linked[k].site);
+		if (j->rx + j->linked[k].site + 4 + *p != (uint8_t *)code) {
+			k++;
+			continue;
+		}
+		*p = j->linked[k].old; /* back to its link stub */
+		j->linked[k] = j->linked[--j->nlinks];
+	}
 	for (unsigned k = 0; k < JTAB_SIZE; k++)
-		j->jtab[k].va = 1;
+		if (j->jtab[k].code == code)
+			j->jtab[k].va = 1;
 	j->st.unlinks++;
-	return 0;
+}
+
+void rv_jit_set_stamp(struct rv_jit *j, void *code, uint32_t stamp)
+{
+	uint32_t off = (uint32_t)((uint8_t *)code - j->rx) + JIT_STAMP_OFF;
+
+	if (off < j->prefix || off + 4 > j->used)
+		return;
+	memcpy(j->rw + off, &stamp, 4);
 }
 
 void rv_jit_note(struct rv_jit *j, uint64_t va, uint64_t key, void *code)
@@ -189,7 +203,7 @@ void rv_jit_note(struct rv_jit *j, uint64_t va, uint64_t key, void *code)
 void *rv_jit_enter(struct rv_jit *j, struct rv_hart *h, void *code,
 		   uint64_t limit)
 {
-	return j->entry(h, code, limit, &h->vm->code_gen, j->jtab);
+	return j->entry(h, code, limit, h->vm->page_gen, j->jtab);
 }
 
 uint64_t rv_jit_link_pa(const void *req)
@@ -247,7 +261,11 @@ void rv_jit_note(struct rv_jit *j, uint64_t va, uint64_t key, void *code)
 	(void)j; (void)va; (void)key; (void)code;
 }
 void rv_jit_flush(struct rv_jit *j) { (void)j; }
-int rv_jit_unlink(struct rv_jit *j) { (void)j; return 0; }
+void rv_jit_drop(struct rv_jit *j, void *code) { (void)j; (void)code; }
+void rv_jit_set_stamp(struct rv_jit *j, void *code, uint32_t stamp)
+{
+	(void)j; (void)code; (void)stamp;
+}
 
 void *rv_jit_enter(struct rv_jit *j, struct rv_hart *h, void *code,
 		   uint64_t limit)

@@ -13,6 +13,8 @@
  * - rv_jit_enter() returns NULL, or a link request: the exit that was
  *   taken is a chainable jump to the block at rv_jit_link_pa(); once that
  *   block has code, rv_jit_link() patches the jump to it.
+ * - Native code compares its block's stamp (page generation + the hart's
+ *   fence.i epoch) on every entry and loop back, and leaves on a mismatch.
  * - Code is only emitted or patched by the dispatcher, never while native
  *   code is on the stack, so a helper that flushes (fence.i) never frees
  *   the code it returns into: flushing only rewinds the allocation.
@@ -34,13 +36,19 @@ struct rv_jit *rv_jit_new(void);
 void rv_jit_free(struct rv_jit *j);
 /* Drops every translation (the block cache was flushed). */
 void rv_jit_flush(struct rv_jit *j);
-/* Undoes every chain and empties the jump table (a new epoch: each block
- * is reached through the dispatcher's check again); -1 if too many links
- * were made to undo them (then flush). */
-int rv_jit_unlink(struct rv_jit *j);
+/* The block of code was dropped (its guest bytes changed): undoes the
+ * chains to it and its jump-table entries, so it is reached through the
+ * dispatcher only (its own stamp check keeps it from running even if a
+ * chain could not be undone). */
+void rv_jit_drop(struct rv_jit *j, void *code);
+/* Sets the stamp code compares on entry (../block.c) after its block
+ * was checked again. */
+void rv_jit_set_stamp(struct rv_jit *j, void *code, uint32_t stamp);
 
-/* Native code for the block of n ops at physical pc; NULL: cache full. */
+/* Native code for the block of n ops at physical pc pa, whose stamp is
+ * vm->page_gen[pg] + h->code_epoch == stamp; NULL: cache full. */
 void *rv_jit_translate(struct rv_jit *j, struct rv_hart *h, uint64_t pa,
+		       uint32_t pg, uint32_t stamp,
 		       const struct rv_insn *ops, unsigned n);
 
 /* Native code for virtual pc va under fetch key key (see jit_impl.h). */

@@ -9,7 +9,7 @@
 
 struct rv_jit_jtab;
 typedef void *(*rv_jit_entry_fn)(struct rv_hart *h, void *code,
-				 uint64_t limit, const uint64_t *code_gen,
+				 uint64_t limit, const uint32_t *page_gen,
 				 struct rv_jit_jtab *jtab);
 
 /*
@@ -40,9 +40,14 @@ struct rv_jit {
 	struct rv_jit_jtab jtab[JTAB_SIZE];
 	/* patched chains: the rel32 field and its value before (the stub) */
 	uint32_t nlinks;
-	int links_lost;     /* more than JIT_MAX_LINKS since the last unlink */
+	int links_lost;     /* more than JIT_MAX_LINKS: rv_jit_drop cannot undo
+			     * every chain (the stamp check still holds) */
 	struct { uint32_t site; int32_t old; } linked[JIT_MAX_LINKS];
 };
+
+/* Every translation starts with its stamp check, the imm32 of
+ * "cmp eax, imm32" at this offset (translate.c, emit_prologue). */
+#define JIT_STAMP_OFF 14u
 
 /* A link request, emitted after its stub: the chained jump's rel32 field
  * (an offset in the cache) and the physical pc it is meant to reach. */

@@ -3,8 +3,8 @@
  * Translator: a block's micro-ops (struct rv_insn) to x86-64 code.
  *
  * Register use inside translated code: rbx = the hart, r12 = instruction
- * limit (budget or next timer check), r13 = &vm->code_gen, r14 = the jump table (callee-saved, set by
- * the entry trampoline); rax, rcx, rdx are scratch.  Guest registers live
+ * limit (budget or next timer check), r13 = vm->page_gen, r14 = the jump
+ * table (callee-saved, set by the entry trampoline); rax, rcx, rdx are scratch.  Guest registers live
  * in h->x[] (x[0] stays 0 in memory: templates never write it, and a
  * helper that names rd = 0 is followed by a store of 0, as in block.c).
  * Inside a block the guest registers its templates use most are pinned in
@@ -73,6 +73,8 @@ struct tr {
 	const struct rv_insn *ops;
 	unsigned n;
 	uint64_t pa;
+	uint32_t pg;        /* page_gen index of the block's page */
+	uint32_t stamp;
 	uint32_t entry;     /* cache offset of this block's code */
 	uint32_t cur;       /* byte offset of the current op in the block */
 	unsigned idx;
@@ -194,6 +196,19 @@ static void emit_helper(struct tr *t, const struct rv_insn *i)
 	t->helpers++;
 }
 
+/* eax = vm->page_gen[pg] + h->code_epoch, the block's current stamp, in
+ * a fixed encoding (13 bytes, disp32 forms) so the prologue's imm32 sits
+ * at JIT_STAMP_OFF. */
+static void stamp_load(struct tr *t)
+{
+	struct emit *e = &t->e;
+
+	e8(e, 0x41); e8(e, 0x8b); e8(e, 0x85); /* mov eax, [r13 + d32] */
+	e32(e, t->pg * 4u);
+	e8(e, 0x03); e8(e, 0x83);              /* add eax, [rbx + d32] */
+	e32(e, (uint32_t)HOFF(code_epoch));
+}
+
 /*
  * A jump back to the block's own start: the prologue's checks, then the
  * body again with the pinned registers still live (the body is
@@ -213,8 +228,11 @@ static void loop_back(struct tr *t)
 	op_mem(e, 0, 0, 0x83, 7, RBX, HOFF(kick), 0); /* cmp dword, 0 */
 	e8(e, 0);
 	add_fix(t, c, jcc32(e, CC_NE));
-	ld64(e, RAX, R13, 0);
-	alu_rm(e, 1, ALU_CMP, RAX, RBX, HOFF(code_gen));
+	stamp_load(t);
+	/* cmp eax, [rip + the prologue's imm32] (rv_jit_set_stamp patches
+	 * that one only) */
+	e8(e, 0x3b); e8(e, 0x05);
+	e32(e, t->entry + JIT_STAMP_OFF - (e->pos + 4));
 	add_fix(t, c, jcc32(e, CC_NE));
 	patch32(e, jmp32(e), t->body);
 }
@@ -598,22 +616,26 @@ static void emit_fence(struct tr *t, uint32_t r)
 	}
 }
 
-/* The prologue: leave at once when the limit (budget, next timer check)
- * is reached, the hart was kicked (stop, interrupt line) or code was
- * modified, so chained loops see all three.  h->pc is this block's start
- * here. */
+/* The prologue: leave at once when the block's stamp is stale (a store
+ * to its page, fence.i: ../block.c checks it), the limit (budget, next
+ * timer check) is reached or the hart was kicked (stop, interrupt line),
+ * so chained loops and jump-table entries see all three.  h->pc is this
+ * block's start here. */
 static void emit_prologue(struct tr *t)
 {
 	struct emit *e = &t->e;
 
+	stamp_load(t);
+	e8(e, 0x3d);                            /* cmp eax, imm32 */
+	if (e->pos - t->entry != JIT_STAMP_OFF)
+		e->overflow = 1; /* not reached: the encoding is fixed */
+	e32(e, t->stamp);
+	to_exit(t, CC_NE);
 	ld64(e, RAX, RBX, HOFF(insn_count));
 	alu_rr(e, 1, ALU_CMP, RAX, R12);
 	to_exit(t, CC_AE);
 	op_mem(e, 0, 0, 0x83, 7, RBX, HOFF(kick), 0); /* cmp dword, 0 */
 	e8(e, 0);
-	to_exit(t, CC_NE);
-	ld64(e, RAX, R13, 0);
-	alu_rm(e, 1, ALU_CMP, RAX, RBX, HOFF(code_gen));
 	to_exit(t, CC_NE);
 }
 
@@ -810,6 +832,7 @@ static void choose_pins(struct tr *t)
 }
 
 void *rv_jit_translate(struct rv_jit *j, struct rv_hart *h, uint64_t pa,
+		       uint32_t pg, uint32_t stamp,
 		       const struct rv_insn *ops, unsigned n)
 {
 	static __thread struct tr t;
@@ -823,6 +846,8 @@ void *rv_jit_translate(struct rv_jit *j, struct rv_hart *h, uint64_t pa,
 	t.ops = ops;
 	t.n = n;
 	t.pa = pa;
+	t.pg = pg;
+	t.stamp = stamp;
 	t.entry = (j->used + 15) & ~15u;
 	t.e = (struct emit){ j->rw, t.entry, j->size, 0 };
 
@@ -865,9 +890,10 @@ void *rv_jit_translate(struct rv_jit *j, struct rv_hart *h, uint64_t pa,
 #else /* !__x86_64__ */
 
 void *rv_jit_translate(struct rv_jit *j, struct rv_hart *h, uint64_t pa,
+		       uint32_t pg, uint32_t stamp,
 		       const struct rv_insn *ops, unsigned n)
 {
-	(void)j; (void)h; (void)pa; (void)ops; (void)n;
+	(void)j; (void)h; (void)pa; (void)pg; (void)stamp; (void)ops; (void)n;
 	return NULL;
 }
 
