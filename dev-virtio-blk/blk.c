@@ -4,35 +4,19 @@
 
 #include <endian.h>
 #include <errno.h>
-#include <linux/fs.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 
 #include <event2/event.h>
 
 #include "child.h"
+#include "disk-size.h"
 #include "log.h"
 #include "uring-lockout.h"
-
-static int disk_size(int fd, uint64_t *bytes)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (S_ISBLK(st.st_mode))
-		return ioctl(fd, BLKGETSIZE64, bytes) < 0 ? -errno : 0;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	*bytes = (uint64_t)st.st_size;
-	return 0;
-}
 
 static uint64_t offered_features(const struct blk_opts *o)
 {

@@ -21,17 +21,16 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "../../common/disk-size.h"
 #include "../../dev-usb/xhci.h"
 #include "kind.h"
 #include "socket-connect.h"
@@ -308,21 +307,6 @@ bool usb_has_port(const struct device_config *d, enum usb_port_type t)
 	return false;
 }
 
-/* The size of the disk at `fd`: a regular file's or a block device's. */
-static int disk_bytes(int fd, uint64_t *bytes)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (S_ISBLK(st.st_mode))
-		return ioctl(fd, BLKGETSIZE64, bytes) < 0 ? -errno : 0;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	*bytes = (uint64_t)st.st_size;
-	return 0;
-}
-
 /* ",vendor=0x1234,product=0x5678,serial=S", as set. */
 static void ident(char *buf, size_t size, const struct usb_port_config *p)
 {
@@ -350,7 +334,7 @@ static int plan_storage(struct launch_plan *plan, size_t i,
 	if ((rc = plan_open(plan, what, p->image, p->readonly ? O_RDONLY :
 			    O_RDWR, true, fd)) < 0)
 		return rc;
-	rc = disk_bytes(plan->opened[plan->nopened - 1], &bytes);
+	rc = disk_size(plan->opened[plan->nopened - 1], &bytes);
 	if (rc == 0 && !disk_size_ok(bytes))
 		rc = -EINVAL;
 	if (rc < 0) {
