@@ -186,8 +186,7 @@ static unsigned enumerate(void)
 	st = get_le32(g.ram + G_OUT + 0x400 * sid + 12);
 	ck_assert_uint_eq(st >> 27, SLOT_ADDRESSED);
 	ck_assert_uint_eq(st & 0xff, sid);
-	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32) & 7,
-			  EP_RUNNING);
+	ck_assert_uint_eq(g_ep_state(&g, sid, 1), EP_RUNNING);
 	return sid;
 }
 
@@ -334,8 +333,7 @@ START_TEST(control_get_descriptor)
 			  CC_SHORT_PACKET);
 	ck_assert_uint_eq(g_expect_event(&g, TRB_EV_TRANSFER).param,
 			  status_trb);
-	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32) & 7,
-			  EP_RUNNING);
+	ck_assert_uint_eq(g_ep_state(&g, sid, 1), EP_RUNNING);
 }
 END_TEST
 
@@ -472,8 +470,7 @@ START_TEST(async_completion_and_stop)
 	ck_assert_uint_eq(g_command(&g, 0, 0, TRB_STOP_EP << 10 | 3u << 16 |
 				    sid << 24, NULL), CC_SUCCESS);
 	ck_assert_ptr_null(dev.held);
-	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32 * 3) & 7,
-			  EP_STOPPED);
+	ck_assert_uint_eq(g_ep_state(&g, sid, 3), EP_STOPPED);
 	/* Stopping it again is a context state error. */
 	ck_assert_uint_eq(g_command(&g, 0, 0, TRB_STOP_EP << 10 | 3u << 16 |
 				    sid << 24, NULL), CC_CONTEXT_STATE);
@@ -493,8 +490,7 @@ START_TEST(stall_and_recover)
 	ev = g_expect_event(&g, TRB_EV_TRANSFER);
 	ck_assert_uint_eq(ev.param, trb);
 	ck_assert_uint_eq(ev.status >> 24, CC_STALL);
-	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32 * 3) & 7,
-			  EP_HALTED);
+	ck_assert_uint_eq(g_ep_state(&g, sid, 3), EP_HALTED);
 	/* Halted: a doorbell does nothing; Set TR Dequeue is refused. */
 	ring(sid, 3);
 	g_expect_no_event(&g);
@@ -513,12 +509,23 @@ START_TEST(stall_and_recover)
 }
 END_TEST
 
+/* A doorbell for bulk IN (DCI 3) whose TD the controller refuses: a
+ * TRB Error event, the endpoint halted. */
+static void ring_expect_trb_error(unsigned sid)
+{
+	struct trb ev;
+
+	ring(sid, 3);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.status >> 24, CC_TRB);
+	ck_assert_uint_eq(g_ep_state(&g, sid, 3), EP_HALTED);
+}
+
 START_TEST(hostile_link_loop)
 {
 	unsigned sid = enumerate();
 	uint64_t refused;
 	struct xhci_stats st;
-	struct trb ev;
 
 	configure(sid);
 	/* Two Link TRBs pointing at each other, cycle never toggled. */
@@ -528,11 +535,7 @@ START_TEST(hostile_link_loop)
 	      TRB_LINK << 10 | TRB_C);
 	xhci_get_stats(g.x, &st);
 	refused = st.refusals;
-	ring(sid, 3);
-	ev = g_expect_event(&g, TRB_EV_TRANSFER);
-	ck_assert_uint_eq(ev.status >> 24, CC_TRB);
-	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32 * 3) & 7,
-			  EP_HALTED);
+	ring_expect_trb_error(sid);
 	xhci_get_stats(g.x, &st);
 	ck_assert_uint_gt(st.refusals, refused);
 	/* The controller still serves commands. */
@@ -544,7 +547,6 @@ END_TEST
 START_TEST(hostile_endless_td)
 {
 	unsigned sid = enumerate();
-	struct trb ev;
 
 	configure(sid);
 	/* Four chained Normal TRBs and a Link back without toggling the
@@ -554,12 +556,8 @@ START_TEST(hostile_endless_td)
 		      TRB_NORMAL << 10 | TRB_CH | TRB_C);
 	g_trb(&g, G_RING(3) + 64, g_addr(G_RING(3)), 0,
 	      TRB_LINK << 10 | TRB_C);
-	ring(sid, 3);
-	ev = g_expect_event(&g, TRB_EV_TRANSFER);
-	ck_assert_uint_eq(ev.status >> 24, CC_TRB);
+	ring_expect_trb_error(sid);
 	ck_assert_uint_eq(dev.handled, 0);
-	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32 * 3) & 7,
-			  EP_HALTED);
 	/* 200 TRBs of 128 KiB: 25 MiB in one TD, above the bound. */
 	ck_assert_uint_eq(g_command(&g, 0, 0, TRB_RESET_EP << 10 | 3u << 16 |
 				    sid << 24, NULL), CC_SUCCESS);
@@ -570,12 +568,8 @@ START_TEST(hostile_endless_td)
 	for (unsigned i = 0; i < 200; i++)
 		g_xfer(&g, 3, g_addr(G_DATA), 0x1ffff,
 		       TRB_NORMAL << 10 | (i < 199 ? TRB_CH : TRB_IOC));
-	ring(sid, 3);
-	ev = g_expect_event(&g, TRB_EV_TRANSFER);
-	ck_assert_uint_eq(ev.status >> 24, CC_TRB);
+	ring_expect_trb_error(sid);
 	ck_assert_uint_eq(dev.handled, 0);
-	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32 * 3) & 7,
-			  EP_HALTED);
 }
 END_TEST
 

@@ -56,6 +56,13 @@ static inline uint32_t g_portsc(struct guest *g, unsigned port)
 	return g_rd(g, XHCI_PORT_BASE + 0x10 * (port - 1));
 }
 
+/* The state (EP_*) of endpoint `dci` in slot sid's output context. */
+static inline unsigned g_ep_state(struct guest *g, unsigned sid,
+				  unsigned dci)
+{
+	return get_le32(g->ram + G_OUT + 0x400 * sid + 32 * dci) & 7;
+}
+
 /* Slot context in the (cleared) input context: root port, context
  * entries, high speed. */
 static inline void g_input_slot(struct guest *g, unsigned port,
