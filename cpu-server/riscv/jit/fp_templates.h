@@ -292,6 +292,36 @@ static void emit_fp_cvt_int(struct tr *t, const struct rv_insn *i,
 	s->resume = e->pos;
 }
 
+/* fcvt.s/d.w/l (signed; kind 0 W, 2 L): cvtsi2s* under the host's mode */
+static void emit_fp_cvt_from_int(struct tr *t, const struct rv_insn *i,
+				 unsigned kind, int d)
+{
+	struct emit *e = &t->e;
+	struct cold *s = new_cold(t, C_SLOW_LOAD);
+
+	fp_guards(t, i, s);
+	ld_x(t, RAX, i->rs1);
+	e8(e, d ? 0xf2 : 0xf3);
+	op_rr(e, kind == 2, 0x0f2a, XMM0, RAX); /* cvtsi2sd/ss xmm0, r */
+	fp_writeback(t, i->rd, d);
+	s->resume = e->pos;
+}
+
+/* fcvt.s.d (rounds under the host's mode) and fcvt.d.s */
+static void emit_fp_cvt_fp(struct tr *t, const struct rv_insn *i, int d)
+{
+	struct emit *e = &t->e;
+	struct cold *s = new_cold(t, C_SLOW_LOAD);
+
+	fp_guards(t, i, s);
+	if (d)
+		fp_check_box(t, i->rs1, s);
+	/* cvtss2sd (F3) / cvtsd2ss (F2) xmm0, [f[rs1]] */
+	op_mem(e, d ? 0xf3 : 0xf2, 0, 0x0f5a, XMM0, RBX, HF(i->rs1), 0);
+	fp_writeback(t, i->rd, d);
+	s->resume = e->pos;
+}
+
 /* fmv.x.w/d, fmv.w/d.x */
 static void emit_fp_mv(struct tr *t, const struct rv_insn *i, int to_f,
 		       int d)
@@ -338,6 +368,16 @@ static int emit_fp_misc(struct tr *t, const struct rv_insn *i, uint32_t r)
 		if ((rs2 != 0 && rs2 != 2) || !(i->rm == 1 || fp_rm_ok(i)))
 			return 0;
 		emit_fp_cvt_int(t, i, rs2, d);
+		return 1;
+	case 0x1a:
+		if ((rs2 != 0 && rs2 != 2) || !fp_rm_ok(i))
+			return 0;
+		emit_fp_cvt_from_int(t, i, rs2, d);
+		return 1;
+	case 0x08:
+		if (rs2 != (d ? 0u : 1u) || !fp_rm_ok(i))
+			return 0;
+		emit_fp_cvt_fp(t, i, d);
 		return 1;
 	case 0x1c:
 		if (f3 || rs2)
