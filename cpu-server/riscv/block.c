@@ -115,8 +115,11 @@ void rv_bcache_free(struct rv_hart *h)
 	if (!h->bc)
 		return;
 	if (getenv("ATOLL_RV_JIT_STATS"))
-		fprintf(stderr, "riscv: hart %u: %llu block re-checks\n", h->id,
-			(unsigned long long)h->code_checks);
+		fprintf(stderr, "riscv: hart %u: %llu block re-checks, %u fence.i "
+			"epochs; %llu code page stores in the VM\n", h->id,
+			(unsigned long long)h->code_checks, h->code_epoch,
+			(unsigned long long)__atomic_load_n(&h->vm->code_gen,
+							    __ATOMIC_RELAXED));
 	if (h->bc->jit && getenv("ATOLL_RV_JIT_STATS")) {
 		struct rv_jit_stats s;
 		rv_jit_get_stats(h->bc->jit, &s);
