@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Page tables for the bare-metal paging tests (t_vm, t_sfence, t_ad):
- * PTE bits, writing and reading a PTE, and the layout they share. The
- * test defines the three 4 KiB-aligned tables pt_root, pt_l1, pt_l0.
+ * PTE bits, writing and reading a PTE, and the layout they share over
+ * the tables pt_root, pt_l1 and pt_l0 (PT_TABLES, in the test's .data).
  */
 #ifndef RVT_VM_H
 #define RVT_VM_H
@@ -45,5 +45,13 @@
 	SETPTE(pt_root, 1, a0, V);                \
 	la a0, pt_l0;                             \
 	SETPTE(pt_l1, 0, a0, V)
+
+/* The three tables, 4 KiB each and aligned: page-aligned data the test
+ * puts after them stays aligned. */
+#define PT_TABLES           \
+	.align 12;          \
+pt_root: .skip 4096;        \
+pt_l1:	.skip 4096;         \
+pt_l0:	.skip 4096
 
 #endif

@@ -43,8 +43,5 @@ m_end:
 	csrw satp, zero
 TEST_END
 	.data
-	.align 12
-pt_root: .skip 4096
-pt_l1:	.skip 4096
-pt_l0:	.skip 4096
+	PT_TABLES
 page:	.skip 4096

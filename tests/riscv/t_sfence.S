@@ -154,10 +154,7 @@ m_end:
 	csrw satp, zero
 TEST_END
 	.data
-	.align 12
-pt_root: .skip 4096
-pt_l1:	.skip 4096
-pt_l0:	.skip 4096
+	PT_TABLES
 page_a:	.skip 4096
 page_b:	.skip 4096
 page_c:	.skip 4096
