@@ -43,6 +43,34 @@ const char *sbx_call_fixed(int nr)
 	return NULL;
 }
 
+bool sbx_wx_call(int nr)
+{
+	return nr == SCMP_SYS(mmap) || nr == SCMP_SYS(mprotect) ||
+	       nr == SCMP_SYS(pkey_mprotect);
+}
+
+/* `wx: deny`: a protection call is allowed with PROT_WRITE or PROT_EXEC
+ * or neither, never both. BPF has no "masked not-equal", so the three
+ * allowed values of (prot & (W|X)) are three rules; W|X matches none and
+ * takes the default action (notify: killed and named). The mask ignores
+ * every other bit, PROT_READ and PROT_GROWSDOWN/UP included, and the
+ * upper 32 (the kernel takes prot as unsigned long). */
+static int add_wx_rules(scmp_filter_ctx ctx, int nr)
+{
+	static const uint64_t ok[] = { 0, PROT_WRITE, PROT_EXEC };
+	int r;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+				     SCMP_CMP(SBX_WX_PROT_ARG,
+					      SCMP_CMP_MASKED_EQ,
+					      PROT_WRITE | PROT_EXEC, ok[i]));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* One libseccomp rule per combination of the checked arguments' values
  * (a rule's comparisons are ANDed; alternatives need separate rules). */
 static int add_arg_rule(scmp_filter_ctx ctx, const struct sandbox_arg_rule *r)
@@ -87,7 +115,11 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_profile *p)
 	for (size_t i = 0; i < p->nsyscalls; i++) {
 		if (special(p->syscalls[i]))
 			continue;
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, p->syscalls[i], 0);
+		if (p->wx == SANDBOX_WX_DENY && sbx_wx_call(p->syscalls[i]))
+			r = add_wx_rules(ctx, p->syscalls[i]);
+		else
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+					     p->syscalls[i], 0);
 		if (r < 0)
 			return r;
 	}

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -30,7 +31,15 @@ static void name_call(const struct seccomp_notif *req,
 
 	v->pid = (pid_t)req->pid;
 	v->nr = req->data.nr;
-	if (name)
+	/* Under `wx: deny` these calls are allowed with any other prot:
+	 * say why this one was not (the launcher logs the name). */
+	if (name && req->data.arch == seccomp_arch_native() &&
+	    sbx_wx_call(req->data.nr) &&
+	    (req->data.args[SBX_WX_PROT_ARG] & (PROT_WRITE | PROT_EXEC)) ==
+	    (PROT_WRITE | PROT_EXEC))
+		snprintf(v->name, sizeof(v->name), "%s(PROT_WRITE|PROT_EXEC)",
+			 name);
+	else if (name)
 		snprintf(v->name, sizeof(v->name), "%s", name);
 	else
 		snprintf(v->name, sizeof(v->name), "#%d", req->data.nr);

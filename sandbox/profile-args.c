@@ -274,15 +274,26 @@ int sbx_check_arg_rules(struct pctx *c, bool merged)
 
 	for (size_t i = 0; i < p->narg_rules; i++) {
 		const struct sandbox_arg_rule *r = &p->arg_rules[i];
+		bool wx = p->wx == SANDBOX_WX_DENY && sbx_wx_call(r->nr);
 		char *name;
 
-		if (!listed(p, r->nr))
+		if (!wx && !listed(p, r->nr))
 			continue;
 		name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, r->nr);
-		sbx_fail(c->err, c->name, merged ? 0 : r->line, EINVAL,
-			 "'%s' is listed both plainly (any arguments) and with "
-			 "argument rules%s; keep one", name ? name : "?",
-			 merged ? ", counting the base profile" : "");
+		if (wx)
+			/* The filter's W^X rules would have to be ANDed into
+			 * every combination; nothing needs that yet. */
+			sbx_fail(c->err, c->name, merged ? 0 : r->line, EINVAL,
+				 "'%s' cannot have argument rules under wx: "
+				 "deny%s (its prot is what W^X checks); list it "
+				 "plainly", name ? name : "?",
+				 merged ? ", counting the base profile" : "");
+		else
+			sbx_fail(c->err, c->name, merged ? 0 : r->line, EINVAL,
+				 "'%s' is listed both plainly (any arguments) "
+				 "and with argument rules%s; keep one",
+				 name ? name : "?",
+				 merged ? ", counting the base profile" : "");
 		free(name);
 		return -EINVAL;
 	}

@@ -271,6 +271,23 @@ static int parse_rlimits(struct pctx *c, struct fy_node *m)
 	return 0;
 }
 
+/* `wx: deny` or `wx: allow` (W+X mappings, see sandbox.h). */
+static int wx_value(struct pctx *c, struct fy_node *n)
+{
+	const char *s;
+	int r = sbx_scalar(c, n, "wx", &s);
+
+	if (r < 0)
+		return r;
+	if (!strcmp(s, "deny"))
+		c->p->wx = SANDBOX_WX_DENY;
+	else if (!strcmp(s, "allow"))
+		c->p->wx = SANDBOX_WX_ALLOW;
+	else
+		return FAIL(c, n, "wx must be deny or allow, got '%s'", s);
+	return 0;
+}
+
 static int parse_key(struct pctx *c, const char *key, struct fy_node *v,
 		     struct fy_node *kn)
 {
@@ -299,9 +316,11 @@ static int parse_key(struct pctx *c, const char *key, struct fy_node *v,
 		return boolean(c, v, key, &c->p->proc);
 	if (!strcmp(key, "threads"))
 		return boolean(c, v, key, &c->p->threads);
+	if (!strcmp(key, "wx"))
+		return wx_value(c, v);
 	return FAIL(c, kn, "unknown key '%s' (known: kind, namespaces, "
 		    "capabilities, rlimits, devices, paths, proc, threads, "
-		    "syscalls)", key);
+		    "wx, syscalls)", key);
 }
 
 static int parse_root(struct pctx *c, struct fy_node *root)
@@ -411,6 +430,9 @@ static int merge_base(struct sandbox_profile *p,
 			p->rlimits[i] = b->rlimits[i];
 	p->proc |= b->proc;
 	p->threads |= b->threads;
+	/* The kind's own word wins: `wx: allow` undoes the base's deny. */
+	if (p->wx == SANDBOX_WX_UNSET)
+		p->wx = b->wx;
 	return r;
 }
 

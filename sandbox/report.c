@@ -121,5 +121,7 @@ void sandbox_report_print(FILE *out, const char *process_name,
 	fprintf(out, "  %-14s %s; / is a read-only tmpfs\n", "",
 		"+ the binary's directory and the launcher's extra paths");
 	row(out, "/proc", p->proc ? "private (own pid namespace)" : "absent");
+	row(out, "W+X maps", p->wx == SANDBOX_WX_DENY ? "denied: mmap/mprotect/"
+	    "pkey_mprotect with PROT_WRITE|PROT_EXEC killed" : "allowed");
 	syscalls(out, p);
 }

@@ -27,6 +27,11 @@ int sbx_arg_rule_add(struct sandbox_profile *p,
  * allows (what the child needs before exec): NULL, or why a profile
  * cannot put argument rules on nr. */
 const char *sbx_call_fixed(int nr);
+/* The calls that set a mapping's protection (mmap, mprotect,
+ * pkey_mprotect; prot is argument SBX_WX_PROT_ARG of each): under
+ * `wx: deny` their prot is checked, so they take no argument rules. */
+#define SBX_WX_PROT_ARG 2
+bool sbx_wx_call(int nr);
 
 /* Compiles the profile's allowlist into a classic BPF program (malloc'd
  * filter). The exec rule admits only execveat(SANDBOX_EXEC_FD, "", ...,

@@ -82,6 +82,15 @@ struct sandbox_arg_rule {
 	struct sandbox_arg_match arg[SANDBOX_ARGS];
 };
 
+/* `wx:` in a profile: may a mapping be writable and executable at once?
+ * Unset takes the base profile's value; unset everywhere is "allow". */
+enum sandbox_wx {
+	SANDBOX_WX_UNSET,
+	SANDBOX_WX_DENY,             /* mmap/mprotect/pkey_mprotect with both
+				      * PROT_WRITE and PROT_EXEC: violation */
+	SANDBOX_WX_ALLOW,
+};
+
 /* A loaded profile: the kind's file merged over profiles/base.yaml.
  * Read-only for callers. */
 struct sandbox_profile {
@@ -97,6 +106,7 @@ struct sandbox_profile {
 	size_t npaths;
 	bool proc;                   /* mount a private /proc */
 	bool threads;                /* may create threads (never processes) */
+	enum sandbox_wx wx;          /* W+X mappings (see enum) */
 	int *syscalls;               /* sorted, unique native numbers */
 	size_t nsyscalls;
 	struct sandbox_arg_rule *arg_rules; /* calls never in syscalls */

@@ -15,7 +15,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +281,45 @@ static long grow_past(const char *arg, char *detail, size_t len)
 	return 0;
 }
 
+/* W^X: one anonymous page writable and executable at once, straight
+ * away (mmap) or later (mprotect of a writable page). With the sandbox
+ * off the kernel allows both. */
+static long map_wx(bool later)
+{
+	int prot = PROT_READ | PROT_WRITE | PROT_EXEC;
+	void *p = mmap(NULL, 4096, later ? PROT_READ | PROT_WRITE : prot,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	return later ? mprotect(p, 4096, prot) : 0;
+}
+
+/* What a jit may do under W^X: write code into a writable page, make it
+ * read+execute (never both), run it. */
+static long w_then_x(char *detail, size_t len)
+{
+	static const unsigned char ret42[] = { 0xb8, 42, 0, 0, 0, 0xc3 };
+	unsigned char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int (*fn)(void);
+
+	if (p == MAP_FAILED)
+		return -1;
+#if defined(__x86_64__)
+	memcpy(p, ret42, sizeof(ret42));      /* mov eax, 42; ret */
+#else
+	(void)ret42;
+	errno = ENOSYS;
+	return -1;
+#endif
+	if (mprotect(p, 4096, PROT_READ | PROT_EXEC) < 0)
+		return -1;
+	fn = (int (*)(void))(uintptr_t)p;
+	snprintf(detail, len, "ran written code: %d", fn());
+	return 0;
+}
+
 static long run(int argc, char **argv, char *detail, size_t len)
 {
 	const char *a = argv[1], *arg = argc > 2 ? argv[2] : "";
@@ -345,6 +386,12 @@ static long run(int argc, char **argv, char *detail, size_t len)
 		return unshare(CLONE_NEWUSER);
 	if (!strcmp(a, "mount"))
 		return mount_tmp(arg);
+	if (!strcmp(a, "map-wx"))
+		return map_wx(false);
+	if (!strcmp(a, "mprotect-wx"))
+		return map_wx(true);
+	if (!strcmp(a, "w-then-x"))
+		return w_then_x(detail, len);
 	if (!strcmp(a, "fsize-grow"))
 		return grow_past(arg, detail, len);
 #ifdef HOSTILE_URING

@@ -47,7 +47,7 @@ static char victim_s[16], victim_mem[48];
 static char abstract_name[48];
 /* A TCP listener on the host's 127.0.0.1 (io_uring connect attempts). */
 static char tcp_port[8];
-static struct sandbox_profile *net;
+static struct sandbox_profile *net, *cpu;
 /* Inherited by the forked victim at the same address. */
 static char victim_secret[16] = "victim secret";
 static struct host_facts host;
@@ -91,6 +91,9 @@ static const struct attempt attempts[] = {
 	 * arguments are what keeps it from these */
 	{ "abstract", "virtio-net", abstract_name, true },
 	{ "netlink", "virtio-net", "", true },
+	/* W^X (base.yaml's wx: deny), under the jit's own profile */
+	{ "map-wx", "cpu", "", true },
+	{ "mprotect-wx", "cpu", "", true },
 };
 
 static int skip(const char *why)
@@ -156,6 +159,8 @@ attempt_profile(const struct attempt *at, const struct sandbox_profile *blk,
 {
 	if (!at->kind)
 		return blk;
+	if (!strcmp(at->kind, "cpu"))
+		return cpu;
 	return !strcmp(at->kind, "virtio-net") ? net : testdev;
 }
 
@@ -277,6 +282,22 @@ static bool positive_control(const struct sandbox_profile *p, bool off)
 	printf("%-24s | %-52s |\n", off ? "granted-write (off)" :
 	       "granted-write (on)", ok ? "ok (wrote \"hello\" to granted fd 3, "
 	       "read back)" : "FAILED");
+	return ok;
+}
+
+/* W^X forbids W and X at once, not W then X: under the cpu profile a
+ * page written, then made read+execute, still runs (what a jit does). */
+static bool w_then_x_control(void)
+{
+	char *argv[] = { self, "w-then-x", NULL };
+	struct run_result r;
+	bool ok = harness_run(cpu, false, argv, &r) == 0 && r.spawned &&
+		  strstr(r.out, "RESULT w-then-x ok ran written code: 42") &&
+		  r.exited && r.code == 0;
+
+	printf("%-24s | %-52s |\n", "w-then-x (cpu, on)", ok ?
+	       "ok (wrote code, mprotect to R+X, ran it: 42)" :
+	       r.violation[0] ? r.violation : "FAILED");
 	return ok;
 }
 
@@ -410,6 +431,7 @@ static int run_all(const struct sandbox_profile *blk,
 	       "------+----------------------\n");
 	if (!positive_control(blk, false) || !positive_control(blk, true))
 		failures++;
+	failures += !w_then_x_control();
 	for (size_t i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++) {
 		const struct attempt *at = &attempts[i];
 
@@ -440,7 +462,8 @@ int main(int argc, char **argv)
 		return skip(msg);
 	if (sandbox_profile_load(NULL, "virtio-blk", &p, &err) < 0 ||
 	    sandbox_profile_load(NULL, "testdev", &testdev, &err) < 0 ||
-	    sandbox_profile_load(NULL, "virtio-net", &net, &err) < 0) {
+	    sandbox_profile_load(NULL, "virtio-net", &net, &err) < 0 ||
+	    sandbox_profile_load(NULL, "cpu", &cpu, &err) < 0) {
 		sandbox_error_format(&err, msg, sizeof(msg));
 		return fprintf(stderr, "%s\n", msg), 1;
 	}
@@ -461,6 +484,7 @@ int main(int argc, char **argv)
 	sandbox_profile_free(p);
 	sandbox_profile_free(testdev);
 	sandbox_profile_free(net);
+	sandbox_profile_free(cpu);
 	printf("\n%s: %d problem(s), %d row(s) not applicable on this host\n",
 	       failures ? "FAIL" : "PASS", failures, not_applicable);
 	return failures ? 1 : 0;

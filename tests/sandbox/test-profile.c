@@ -246,6 +246,48 @@ START_TEST(args_merge)
 }
 END_TEST
 
+/* wx: deny|allow; the kind's word wins over the base's; the prot calls
+ * take no argument rules under deny (their prot is what W^X checks). */
+START_TEST(wx)
+{
+	struct sandbox_error e;
+	struct sandbox_profile *b = parse("kind: base\nwx: deny\n"
+					  "syscalls: [mmap, mprotect]\n",
+					  NULL, &e);
+	struct sandbox_profile *p;
+
+	ck_assert_msg(b, "%s", e.message);
+	ck_assert_int_eq(b->wx, SANDBOX_WX_DENY);
+	p = parse("kind: k\nnamespaces: [mount]\n", b, &e);
+	ck_assert_msg(p, "%s", e.message);
+	ck_assert_int_eq(p->wx, SANDBOX_WX_DENY);
+	sandbox_profile_free(p);
+	p = parse("kind: k\nnamespaces: [mount]\nwx: allow\n", b, &e);
+	ck_assert_msg(p, "%s", e.message);
+	ck_assert_int_eq(p->wx, SANDBOX_WX_ALLOW);
+	sandbox_profile_free(p);
+	/* a rule from the kind meets the base's deny */
+	ck_assert(!parse("kind: k\nnamespaces: [mount]\nsyscalls: "
+			 "[pkey_mprotect: {arg2: [1]}]\n", b, &e));
+	ck_assert_msg(strstr(e.message, "'pkey_mprotect' cannot have argument "
+			     "rules under wx: deny, counting the base"),
+		      "%s", e.message);
+	p = parse("kind: k\nnamespaces: [mount]\nwx: allow\nsyscalls: "
+		  "[pkey_mprotect: {arg2: [1]}]\n", b, &e);
+	ck_assert_msg(p, "%s", e.message);
+	sandbox_profile_free(p);
+	sandbox_profile_free(b);
+	p = parse("kind: k\n", NULL, &e);
+	ck_assert_int_eq(p->wx, SANDBOX_WX_UNSET);
+	sandbox_profile_free(p);
+	expect_error("kind: x\nwx: no\n", 2, "wx must be deny or allow, "
+		     "got 'no'");
+	expect_error("kind: x\nwx: [deny]\n", 2, "wx must be a plain value");
+	expect_error("kind: x\nwx: deny\nsyscalls: [\n  mmap: {arg3: [0x22]}]\n",
+		     4, "'mmap' cannot have argument rules under wx: deny");
+}
+END_TEST
+
 /* virtio-net: socket() only for slirp's families and types. */
 START_TEST(shipped_net_socket)
 {
@@ -291,6 +333,8 @@ START_TEST(shipped)
 		ck_assert_str_eq(p->kind, kinds[i]);
 		ck_assert(has_syscall(p, "openat") && has_syscall(p, "mmap"));
 		ck_assert(!has_syscall(p, "execve"));
+		/* W^X for every kind (base.yaml) */
+		ck_assert_msg(p->wx == SANDBOX_WX_DENY, "%s: wx", kinds[i]);
 		ck_assert(p->rlimits[SANDBOX_RL_CORE].set &&
 			  p->rlimits[SANDBOX_RL_CORE].value == 0);
 		sandbox_profile_free(p);
@@ -313,6 +357,7 @@ static Suite *sandbox_profile_suite(void)
 	tcase_add_test(tc, args_errors);
 	tcase_add_test(tc, args_merge);
 	tcase_add_test(tc, shipped_net_socket);
+	tcase_add_test(tc, wx);
 	suite_add_tcase(s, tc);
 	return s;
 }

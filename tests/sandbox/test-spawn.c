@@ -277,7 +277,8 @@ START_TEST(report_table)
 	ck_assert_msg(strstr(buf, "disk0\n") && strstr(buf, " mount pid net") &&
 		      strstr(buf, "nofile=64") && strstr(buf, "core=0") &&
 		      strstr(buf, "none (bounding set empty)") &&
-		      strstr(buf, " pwrite64") && strstr(buf, "/usr/lib"),
+		      strstr(buf, " pwrite64") && strstr(buf, "/usr/lib") &&
+		      strstr(buf, "W+X maps       denied"),
 		      "%s", buf);
 	ck_assert_msg(strstr(buf, "net0\n  sandbox        OFF"), "%s", buf);
 	free(buf);
