@@ -3,10 +3,11 @@
 """Sequential read from a USB disk in a Linux guest, printed (never judged
 on time): atoll-usb (xHCI + bulk-only mass storage, its own process) beside
 QEMU 7.2's qemu-xhci + usb-storage in the same run, on the same image,
-kernel and initramfs (the guest kit), 2 harts, 256 MiB each. QEMU twice:
-as issue 15 names it (a SuperSpeed disk: Linux reads it in 1 MiB
-requests) and with no USB 3 ports (qemu-xhci,p3=0: high speed, 120 KiB
-requests, as atoll-usb's high-speed disk).
+kernel and initramfs (the guest kit), 2 harts, 256 MiB each. Each side
+twice: SuperSpeed (atoll-usb's default disk; QEMU's usb-storage on
+qemu-xhci as issue 15 names it: Linux reads it in 1 MiB requests) and
+high speed (atoll-usb's `speed: high`; qemu-xhci,p3=0, no USB 3 ports:
+120 KiB requests).
 
   bench-usb-storage.py ATOLL ATOLL_USB
 
@@ -151,35 +152,40 @@ def main():
 
 def bench(atoll, kit, tmp):
     img, yaml = os.path.join(tmp, "usb.img"), os.path.join(tmp, "usb.yaml")
+    yaml_hs = os.path.join(tmp, "usb-hs.yaml")
     fill(img)
-    write_manifest(yaml, kit, READ, "  - name: usb0\n    kind: usb\n"
-                   "    restart: never\n    ports:\n"
-                   "      - {type: storage, image: usb.img}\n")
+    for path, extra in ((yaml, ""), (yaml_hs, ", speed: high")):
+        write_manifest(path, kit, READ, "  - name: usb0\n    kind: usb\n"
+                       "    restart: never\n    ports:\n"
+                       f"      - {{type: storage, image: usb.img{extra}}}\n")
     limit = memcpy_gbps() * 1000
-    # QEMU's usb-storage is a SuperSpeed device on qemu-xhci, for which
-    # Linux's usb-storage sends 1 MiB requests; on a high-speed port (no
-    # USB 3 ports: p3=0), as atoll-usb's disk is, 120 KiB (max_sectors
-    # 240). Both are measured: the first as issue 15 names it, the second
-    # the same bus speed as atoll-usb's.
+    # QEMU's usb-storage is a SuperSpeed device on qemu-xhci, as
+    # atoll-usb's is by default: Linux's usb-storage sends it 1 MiB
+    # requests; on a high-speed port (QEMU with no USB 3 ports: p3=0;
+    # atoll-usb's `speed: high`), 120 KiB (max_sectors 240). Both speeds
+    # of both are measured.
     cmds = {"atoll": [atoll, "run", yaml], "qemu": qemu_argv(kit, img),
+            "atoll-hs": [atoll, "run", yaml_hs],
             "qemu-hs": qemu_argv(kit, img, "qemu-xhci,p3=0")}
     print(f"# commands (the guest command line is {READ!r}):")
-    for name in ("atoll", "qemu", "qemu-hs"):
+    for name in cmds:
         print(f"#   {name}: " + shlex.join(launcher_argv(cmds[name])))
-    print("# manifest " + yaml + ":")
-    with open(yaml) as f:
-        print("".join("#   " + l for l in f))
+    for path in (yaml, yaml_hs):
+        print("# manifest " + path + ":")
+        with open(path) as f:
+            print("".join("#   " + l for l in f))
     print(f"# host memcpy bandwidth {limit:.0f} MB/s (the physical limit); "
           "load average %.2f %.2f %.2f at the start" % os.getloadavg())
-    names = ["atoll", "qemu", "qemu-hs"]
+    names = ["atoll", "qemu", "atoll-hs", "qemu-hs"]
     figs = {n: [] for n in names}
     for i in range(PAIRS):
         # Each round in another order, so that no side always goes first.
-        for name in names[i % 3:] + names[:i % 3]:
+        k = i % len(names)
+        for name in names[k:] + names[:k]:
             g, h, note = one_run(cmds[name], limit)
             shown = "failed" if g is None else \
                 f"guest {g:8.2f} MB/s  host-seen {h:8.2f} MB/s"
-            print(f"# round {i + 1} {name:7} {shown}"
+            print(f"# round {i + 1} {name:8} {shown}"
                   + (f"  LEFT OUT: {note}" if note else ""), flush=True)
             if g is not None and not note:
                 figs[name].append((g, h))
@@ -192,8 +198,9 @@ def bench(atoll, kit, tmp):
           f"{'guest min..max':>18}")
     med = {}
     for name, label in (("qemu", "qemu 7.2 qemu-xhci + usb-storage (5 Gb/s)"),
+                        ("atoll", "atoll-usb (own process, 5 Gb/s)"),
                         ("qemu-hs", "qemu 7.2 qemu-xhci,p3=0 (480 Mb/s)"),
-                        ("atoll", "atoll-usb (own process, 480 Mb/s)")):
+                        ("atoll-hs", "atoll-usb speed: high (480 Mb/s)")):
         f = figs[name]
         if not f:
             print(f"{label:42}{0:>3}  (no valid run)")
@@ -203,11 +210,12 @@ def bench(atoll, kit, tmp):
         spread = f"{min(x[0] for x in f):.1f}..{max(x[0] for x in f):.1f}"
         print(f"{label:42}{len(f):>3}{med[name][0]:>12.2f}"
               f"{med[name][1]:>16.2f}{spread:>18}")
-    for ref in ("qemu", "qemu-hs"):
-        if "atoll" in med and ref in med:
-            print(f"{'ratio atoll/' + ref:42}{'':>3}"
-                  f"{med['atoll'][0] / med[ref][0]:>11.2f}x"
-                  f"{med['atoll'][1] / med[ref][1]:>15.2f}x")
+    for a, ref in (("atoll", "qemu"), ("atoll-hs", "qemu-hs"),
+                   ("atoll", "atoll-hs")):
+        if a in med and ref in med:
+            print(f"{'ratio ' + a + '/' + ref:42}{'':>3}"
+                  f"{med[a][0] / med[ref][0]:>11.2f}x"
+                  f"{med[a][1] / med[ref][1]:>15.2f}x")
     # A benchmark reports; it fails only when there is nothing to report.
     return 0 if "atoll" in med and "qemu" in med else 1
 

@@ -15,6 +15,8 @@
  *   5: a packet to another endpoint or of another type: 2 bytes
  *   6: Reset Recovery (class reset, CLEAR_FEATURE on both endpoints)
  *   7: a bulk OUT packet of 31 bytes taken as is (a CBW, or not)
+ * Bit 3 of the input's first byte (unused by the ops) makes the disk
+ * SuperSpeed (its BOS and USB 3 requests), else it is high speed.
  * Each packet's buffer is exactly its length (ASan sees any overrun).
  * Aborts if a packet comes back with an actual length past its buffer, a
  * status outside usb_ret or USB_RET_ASYNC/NAK (the device never waits),
@@ -108,7 +110,9 @@ static uint16_t le16(const uint8_t *b)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *why;
-	struct usb_device *d = usb_storage_new(image(), false, USB_SPEED_HIGH,
+	struct usb_device *d = usb_storage_new(image(), false,
+					       size && (data[0] & 8) ?
+					       USB_SPEED_SUPER : USB_SPEED_HIGH,
 					       NULL, &why);
 	size_t n;
 

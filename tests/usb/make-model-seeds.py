@@ -92,6 +92,11 @@ HID_PROBE = (hid_control(0x80, 6, 0x0100, 0, 18) +
 EV_SYN, EV_KEY, EV_REL, EV_ABS = 0, 1, 2, 3   # the fuzzer's type index
 
 
+def setup(rt, req, value, index, length):
+    """A SETUP packet as fuzz-bot's op 3 takes it (after the op byte)."""
+    return bytes([rt, req]) + struct.pack('<HHH', value, index, length)
+
+
 def main():
     top = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(
         os.path.abspath(__file__))
@@ -112,6 +117,13 @@ def main():
         bytes([2, 0x81]) + bulk_in(13) + cbw(3, 'write10', 512) +
         bulk_out(bytes(512)) + bulk_in(13) + bytes([7]) + b'USBD' +
         bytes(27) + bytes([6]) + command(4, 'tur'),
+        # a SuperSpeed disk (bit 3 of the first byte): the BOS, the USB 3
+        # requests Linux may send, then a command
+        'seeds-bot/superspeed': bytes([3 | 8]) + setup(0x80, 6, 0x0f00, 0, 5)
+        + bytes([3]) + setup(0x80, 6, 0x0f00, 0, 22) + bytes([3]) +
+        setup(0, 0x30, 0, 0, 6) + bytes(6) + bytes([3]) +
+        setup(0, 0x31, 40, 0, 0) + bytes([3]) + setup(0, 3, 48, 0, 0) +
+        bytes([3]) + setup(0x80, 0, 0, 0, 2) + command(1, 'inquiry'),
     }
     seeds['seeds-hid/keyboard'] = (
         b'\0' + HID_PROBE + bytes([1, 8]) + hid_event(EV_KEY, 30, 1) +
