@@ -291,6 +291,84 @@ START_TEST(superspeed_moves_to_usb3_port)
 }
 END_TEST
 
+/* A SuperSpeed device as Linux drives atoll-usb's disk: on USB 3 port 9
+ * (a hot reset leaves it enabled in U0), EP0 of 512, a bulk IN of 1024
+ * with Max Burst 15, and a 1 MiB TD of 128 chained TRBs that crosses the
+ * ring's Link TRB, handed to the device in XHCI_CHUNK pieces. */
+START_TEST(superspeed_1mib_td)
+{
+	static struct fake ss;
+	const uint32_t part = 8192, total = 1u << 20;
+	unsigned port = 1 + XHCI_USB2_PORTS, sid, cc;
+	uint64_t last = 0;
+	uint32_t sc;
+	struct trb ev;
+
+	memset(&ss, 0, sizeof(ss));
+	ss.d.ops = &fake_ops;
+	ss.d.kind = "fake";
+	ss.d.speed = USB_SPEED_SUPER;
+	ss.d.connected = true;
+	ck_assert_int_eq(xhci_attach(g.x, port, &ss.d), 0);
+	g_expect_event(&g, TRB_EV_PORT);         /* port 1 at RS */
+	ck_assert_uint_eq(g_expect_event(&g, TRB_EV_PORT).param >> 24, port);
+	port_reset(port);
+	sc = g_portsc(&g, port);
+	ck_assert_uint_eq((sc & PORTSC_SPEED_MASK) >> PORTSC_SPEED_SHIFT,
+			  USB_SPEED_SUPER);
+	ck_assert_uint_eq((sc & PORTSC_PLS_MASK) >> PORTSC_PLS_SHIFT, PLS_U0);
+	ck_assert_uint_eq(ss.resets, 1);
+
+	cc = g_command(&g, 0, 0, TRB_ENABLE_SLOT << 10, &sid);
+	ck_assert_uint_eq(cc, CC_SUCCESS);
+	put_le64(g.ram + G_DCBAA + 8 * sid, g_addr(G_OUT + 0x400 * sid));
+	input_ctx_clear();
+	put_le32(g.ram + G_IN + 4, 3);
+	g_input_slot(&g, port, 1);
+	put_le32(g.ram + G_IN + 32, 1u << 27 | (uint32_t)USB_SPEED_SUPER << 20);
+	g_input_ep(&g, 1, EPT_CONTROL, 512);
+	cc = g_command(&g, g_addr(G_IN), 0,
+		       TRB_ADDRESS_DEVICE << 10 | sid << 24, NULL);
+	ck_assert_uint_eq(cc, CC_SUCCESS);
+	ck_assert_uint_eq(get_le32(g.ram + G_OUT + 0x400 * sid + 32 + 4) >> 16,
+			  512);
+
+	input_ctx_clear();
+	put_le32(g.ram + G_IN + 4, 1u | 1u << 3);
+	g_input_slot(&g, port, 3);
+	put_le32(g.ram + G_IN + 32, 3u << 27 | (uint32_t)USB_SPEED_SUPER << 20);
+	g_input_ep(&g, 3, EPT_BULK_IN, 1024);
+	put_le32(g.ram + G_IN + 32 * 4 + 4,
+		 get_le32(g.ram + G_IN + 32 * 4 + 4) | 15u << 8);
+	cc = g_command(&g, g_addr(G_IN), 0, TRB_CONFIGURE_EP << 10 | sid << 24,
+		       NULL);
+	ck_assert_uint_eq(cc, CC_SUCCESS);
+
+	/* No-Ops up to index 200, so the TD's 128 TRBs wrap at 255. */
+	for (unsigned i = 0; i < 200; i++)
+		last = g_xfer(&g, 3, 0, 0, TRB_NOOP << 10 |
+			      (i == 199 ? TRB_IOC : 0));
+	ring(sid, 3);
+	ck_assert_uint_eq(g_expect_event(&g, TRB_EV_TRANSFER).param, last);
+
+	memset(g.ram + G_DATA, 0, total);
+	for (unsigned i = 0; i < total / part; i++)
+		last = g_xfer(&g, 3, g_addr(G_DATA + i * part), part,
+			      TRB_NORMAL << 10 | TRB_ISP |
+			      (i + 1 < total / part ? TRB_CH : TRB_IOC));
+	ring(sid, 3);
+	ev = g_expect_event(&g, TRB_EV_TRANSFER);
+	ck_assert_uint_eq(ev.param, last);
+	ck_assert_uint_eq(ev.status >> 24, CC_SUCCESS);
+	ck_assert_uint_eq(ev.status & 0xffffff, 0);
+	for (uint32_t i = 0; i < total; i++)
+		if (g.ram[G_DATA + i] != (uint8_t)((i % XHCI_CHUNK) * 7 + 3))
+			ck_abort_msg("IN byte %u wrong", i);
+	ck_assert_uint_eq(ss.handled, total / XHCI_CHUNK);
+	g_expect_no_event(&g);
+}
+END_TEST
+
 START_TEST(control_get_descriptor)
 {
 	unsigned sid = enumerate();
@@ -976,6 +1054,7 @@ static Suite *xhci_suite(void)
 	tcase_add_test(t, reset_and_run);
 	tcase_add_test(t, port_reset_resets_device);
 	tcase_add_test(t, superspeed_moves_to_usb3_port);
+	tcase_add_test(t, superspeed_1mib_td);
 	tcase_add_test(t, control_get_descriptor);
 	tcase_add_test(t, bulk_out_and_in);
 	tcase_add_test(t, immediate_data_event_data_bei);
