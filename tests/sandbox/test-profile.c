@@ -101,6 +101,7 @@ START_TEST(errors)
 	expect_error("kind: x\nsyscalls: [read\n", 3, "YAML syntax error");
 	expect_error("kind: x\n%\xfe\n", 2, "printable ASCII");
 	expect_error("kind: x\n? a:\t:\n", 2, "without tabs");
+	expect_error("kind: x\nsyscalls: ['a''''b']\n", 2, "four ' in a row");
 }
 END_TEST
 
