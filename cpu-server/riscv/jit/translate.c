@@ -8,9 +8,9 @@
  * in h->x[] (x[0] stays 0 in memory: templates never write it, and a
  * helper that names rd = 0 is followed by a store of 0, as in block.c).
  * Inside a block the guest registers its templates use most are pinned in
- * rsi, rdi, r8-r11: loaded after the prologue, written back (those
+ * rsi, rdi, r8-r11, rbp, r15: loaded after the prologue, written back (those
  * written) before every helper call and exit, reloaded after every call
- * (the registers are caller-saved).
+ * (most of them are caller-saved).
  *
  * Guest state is lazy, tracked at translation time: h->pc holds the block
  * start plus pc_sync, h->insn_count the count at entry plus ic_sync.  A
@@ -213,7 +213,16 @@ static void stamp_load(struct tr *t)
  * A jump back to the block's own start: the prologue's checks, then the
  * body again with the pinned registers still live (the body is
  * translated as if the registers it writes were dirty on entry, so every
- * exit writes them back).
+ * exit writes them back).  The last check jumps back, so a loop that
+ * goes on takes one branch.
+ *
+ * The stamp is checked again only when the block calls an op's function
+ * inline (a helper: fence.i, an AMO, a CSR write may change code or the
+ * epoch and carry on).  Without one, nothing in the loop can: a store
+ * that is not on the fast path (code pages included) leaves the native
+ * run, and slow loads only read.  Another hart's or a device's write
+ * needs a fence.i on this hart (RISC-V Zifencei), which arrives as an
+ * IPI (kick) or after the next limit exit, and both leave the loop.
  */
 static void loop_back(struct tr *t)
 {
@@ -225,16 +234,18 @@ static void loop_back(struct tr *t)
 	ld64(e, RAX, RBX, HOFF(insn_count));
 	alu_rr(e, 1, ALU_CMP, RAX, R12);
 	add_fix(t, c, jcc32(e, CC_AE));
+	if (t->helpers) {
+		stamp_load(t);
+		/* cmp eax, [rip + the prologue's imm32] (rv_jit_set_stamp
+		 * patches that one only) */
+		e8(e, 0x3b); e8(e, 0x05);
+		e32(e, t->entry + JIT_STAMP_OFF - (e->pos + 4));
+		add_fix(t, c, jcc32(e, CC_NE));
+	}
 	op_mem(e, 0, 0, 0x83, 7, RBX, HOFF(kick), 0); /* cmp dword, 0 */
 	e8(e, 0);
-	add_fix(t, c, jcc32(e, CC_NE));
-	stamp_load(t);
-	/* cmp eax, [rip + the prologue's imm32] (rv_jit_set_stamp patches
-	 * that one only) */
-	e8(e, 0x3b); e8(e, 0x05);
-	e32(e, t->entry + JIT_STAMP_OFF - (e->pos + 4));
-	add_fix(t, c, jcc32(e, CC_NE));
-	patch32(e, jmp32(e), t->body);
+	patch32(e, jcc32(e, CC_E), t->body);
+	add_fix(t, c, jmp32(e));
 }
 
 /*
@@ -565,16 +576,24 @@ static void emit_branch(struct tr *t, const struct rv_insn *i, uint32_t r)
 	unsigned f3 = (r >> 12) & 7;
 
 	ld_x(t, RAX, i->rs1);
-	alu_x(t, 1, ALU_CMP, i->rs2);
-	uint32_t taken = jcc32(&t->e, cc[f3]);
+	if (i->rs2 == 0) /* test rax, rax: the flags of cmp rax, 0 */
+		op_rr(&t->e, 1, 0x85, RAX, RAX);
+	else
+		alu_x(t, 1, ALU_CMP, i->rs2);
 	int32_t ps = t->pc_sync, is = t->ic_sync;
 	uint32_t dirty = t->dirty;
-	exit_to(t, (int64_t)t->cur + i->len);
-	patch32(&t->e, taken, t->e.pos);
+	/* a loop branch falls into its loop-back (x86 cc ^ 1 inverts) */
+	int loop = (int64_t)t->cur + i->imm == 0;
+	int64_t first = loop ? 0 : (int64_t)t->cur + i->len;
+	int64_t second = loop ? (int64_t)t->cur + i->len
+			      : (int64_t)t->cur + i->imm;
+	uint32_t skip = jcc32(&t->e, loop ? cc[f3] ^ 1 : cc[f3]);
+	exit_to(t, first);
+	patch32(&t->e, skip, t->e.pos);
 	t->pc_sync = ps;
 	t->ic_sync = is;
 	t->dirty = dirty;
-	exit_to(t, (int64_t)t->cur + i->imm);
+	exit_to(t, second);
 }
 
 static void emit_jal(struct tr *t, const struct rv_insn *i)
@@ -796,7 +815,8 @@ static void emit_cold(struct tr *t, struct cold *c)
  * the most used first. */
 static void choose_pins(struct tr *t)
 {
-	static const int8_t pool[] = { RSI, RDI, R8, R9, R10, R11 };
+	/* rbp and r15: saved by the entry trampoline, kept by helpers */
+	static const int8_t pool[] = { RSI, RDI, R8, R9, R10, R11, RBP, R15 };
 	unsigned uses[32] = { 0 };
 
 	memset(t->pin, -1, sizeof(t->pin));
@@ -817,12 +837,25 @@ static void choose_pins(struct tr *t)
 		}
 	}
 	uses[0] = 0;
+	/* a block that loops to its own start keeps its pins across
+	 * iterations: pinning a register used twice takes a store and a
+	 * load off the loop's dependency chains */
+	unsigned min = 3, off = 0;
+	for (unsigned k = 0; k + 1 < t->n; k++)
+		off += t->ops[k].len;
+	if (t->n) {
+		const struct rv_insn *l = &t->ops[t->n - 1];
+		uint32_t r = insn_word(l);
+		if (((r & 0x7f) == 0x63 || (r & 0x7f) == 0x6f) &&
+		    (int64_t)off + l->imm == 0)
+			min = 2;
+	}
 	for (unsigned p = 0; p < sizeof(pool); p++) {
 		unsigned best = 0;
 		for (unsigned x = 1; x < 32; x++)
 			if (!(t->pinned & (1u << x)) && uses[x] > uses[best])
 				best = x;
-		if (uses[best] < 3)
+		if (uses[best] < min)
 			break;
 		t->pin[best] = pool[p];
 		t->pinned |= 1u << best;
