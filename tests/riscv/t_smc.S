@@ -46,6 +46,26 @@ inner:
 	fence.i
 	li t0, 20
 	blt s1, t0, outer
+	/* check 4: a block that loops to its own start and rewrites itself
+	 * through a helper (an AMO adds 1 to patch4's immediate) sees the
+	 * new code on the next iteration: the jit's loop-back re-checks
+	 * the stamp when the block calls a helper */
+	li s1, 8
+	la t1, patch4
+	li t2, 1 << 20
+	.balign 4	/* the AMO below: an aligned word */
+	.option push
+	.option norvc
+loop4:
+patch4:
+	addi a3, zero, 0
+	amoadd.w zero, t2, (t1)
+	addi s1, s1, -1
+	bnez s1, loop4
+	.option pop
+	li t4, 4
+	li t0, 7
+	bne a3, t0, fail
 	/* code written through a virtual alias would be the same physical
 	 * page: covered by the physical keying, exercised in t_vm. */
 TEST_END
