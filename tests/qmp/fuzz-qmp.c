@@ -91,6 +91,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		abort();
+	/* Let the server accept us before anything else: a client closed
+	 * before it was accepted stays in the listen backlog, and a run of
+	 * inputs with no bytes to send fills it (connect: EAGAIN). */
+	while (qmp_server_clients(server) == 0) {
+		if (++turns > 100000) {
+			fprintf(stderr, "the server never accepted a client\n");
+			abort();
+		}
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	}
+	turns = 0;
 	while (off < size) {
 		size_t n = size - off < chunk ? size - off : chunk;
 		ssize_t w = send(fd, data + off, n, MSG_NOSIGNAL);
