@@ -263,12 +263,14 @@ FIND_INPUT = (
 # keyboard reader ends after key b's release, sent after the tablet's
 # events; a second more for the tablet's report, then it is stopped. One
 # line: the shell must not wait for input while a child of its ends (see
-# writer_cmd).
+# writer_cmd), so the killed readers are waited for before the echo (CI
+# once saw the shell exit there, its line cut off by the tty hangup).
 READ_INPUT = ("dd if=$kbd of=/tmp/k bs=24 count=12 2>/dev/null & k=$!; "
               "dd if=$tab of=/tmp/t bs=24 count=64 2>/dev/null & t=$!; "
               + OPENED.format(pids="$k $t") + "echo ATOLL-USB ready=1; "
               "i=0; while kill -0 $k 2>/dev/null && [ $i -lt 300 ]; do "
               "sleep 0.2; i=$((i+1)); done; sleep 1; kill $k $t 2>/dev/null; "
+              "wait $k $t 2>/dev/null; "
               "echo ATOLL-USB keys=$(od -An -tx1 -v /tmp/k | tr -d ' \\n') "
               "tablet=$(od -An -tx1 -v /tmp/t | tr -d ' \\n')")
 PATTERN_OFF, PATTERN_LEN = 37 * 4096, 65536
@@ -627,7 +629,7 @@ KEY_PROBE = (
     "{ dd if=$kbd of=/tmp/k bs=24 count=6 2>/dev/null & k=$!; "
     + OPENED.format(pids="$k") + "echo ATOLL-USB kready=$kbd; i=0; "
     "while kill -0 $k 2>/dev/null && [ $i -lt 50 ]; do sleep 0.2; "
-    "i=$((i+1)); done; kill $k 2>/dev/null; "
+    "i=$((i+1)); done; kill $k 2>/dev/null; wait $k 2>/dev/null; "
     "echo ATOLL-USB kkeys=$(od -An -tx1 -v /tmp/k | tr -d ' \\n'); }")
 
 
