@@ -35,8 +35,9 @@ static struct fake_gdev fake;
 
 static Atoll__RegionDesc pci_reg[2], *pci_regp[2];
 
-/* Boots guest `prog_env` with the device connected (platform or PCI). */
-static int run_guest(const char *prog_env, bool pci, int misbehave)
+/* Starts guest `prog_env` with the device connected (platform or PCI),
+ * the device misbehaving as `misbehave` says; returns once it runs. */
+static void start_guest(const char *prog_env, bool pci, int misbehave)
 {
 	const char *cpu = getenv("ATOLL_CPU"), *prog = getenv(prog_env);
 	int sv[2];
@@ -58,6 +59,12 @@ static int run_guest(const char *prog_env, bool pci, int misbehave)
 	cpu_launch_pump(&l, &l.ready, 10);
 	ck_assert_int_eq(l.ready, 1);
 	CHECK_OK(cpu_launch_resume(&l));
+}
+
+/* Boots guest `prog_env` with the device connected, to its poweroff. */
+static int run_guest(const char *prog_env, bool pci, int misbehave)
+{
+	start_guest(prog_env, pci, misbehave);
 	cpu_launch_pump(&l, &l.powered, 20);
 	ck_assert_int_eq(l.powered, 1);
 	return 0;
@@ -131,25 +138,11 @@ END_TEST
  * ones. */
 START_TEST(read_waits_for_a_restarted_device)
 {
-	const char *cpu = getenv("ATOLL_CPU"), *prog = getenv("GPLAT_BIN");
 	const struct timespec moment = { 0, 200 * 1000000L };
 	struct fake_gdev f2;
 	int sv[2], rc;
 
-	ck_assert_msg(cpu && prog, "ATOLL_CPU or GPLAT_BIN not set");
-	fake_gdev_platform_desc(&desc, &gen, reg, regp, &prop, propp);
-	CHECK_OK(cpu_launch_start(&l, cpu, prog));
-	cpu_launch_pump(&l, &l.hello, 10);
-	ck_assert_int_eq(l.hello, 1);
-	CHECK_OK(cpu_launch_setup(&l));
-	CHECK_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
-	CHECK_OK(fake_gdev_start(&fake, sv[1], &desc));
-	atomic_store(&fake.misbehave, FAKE_GDEV_DIE);
-	CHECK_OK(cpu_launch_connect(&l, "gen0", sv[0]));
-	close(sv[0]);
-	cpu_launch_pump(&l, &l.ready, 10);
-	ck_assert_int_eq(l.ready, 1);
-	CHECK_OK(cpu_launch_resume(&l));
+	start_guest("GPLAT_BIN", false, FAKE_GDEV_DIE);
 	/* Any time within the hold (GDEV_HOLD_MS, 2 s) of the read. */
 	nanosleep(&moment, NULL);
 	CHECK_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
