@@ -59,6 +59,8 @@ struct rv_block {
 	uint32_t pg;      /* index in vm->page_gen (RAM page, or the ROM's) */
 	uint32_t stamp;   /* page_gen[pg] + code_epoch when last checked */
 	uint8_t dead;     /* its bytes changed: unreachable, awaits a flush */
+	uint8_t jmode;    /* jit: the h->dmode native was translated for */
+	uint8_t remodes;  /* jit: translations dropped for another dmode */
 	uint32_t n;
 	struct rv_insn ops[];
 };
@@ -355,9 +357,20 @@ static int run_jit(struct rv_hart *h, struct rv_block *b)
 			rv_jit_link(bc->jit, bc->link_req, b->native);
 		bc->link_req = NULL;
 	}
+	if (unlikely(b->native && b->jmode != h->dmode)) {
+		/* its loads and stores are for another data mode (its
+		 * prologue would leave at once): translated again once hot,
+		 * a few times; a block that keeps switching (code run both
+		 * bare and translated) stays with the block engine */
+		rv_jit_drop(bc->jit, b->native);
+		b->native = NULL;
+		b->runs = 0;
+		b->remodes++;
+	}
 	if (!b->native) {
-		if (++b->runs < bc->jit_hot)
+		if (b->remodes > 3 || ++b->runs < bc->jit_hot)
 			return run_ops(h, b);
+		b->jmode = h->dmode;
 		b->native = rv_jit_translate(bc->jit, h, b->pa, b->pg,
 					     b->stamp, b->ops, b->n);
 		if (!b->native) {

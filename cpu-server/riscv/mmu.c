@@ -155,8 +155,9 @@ restart:;
 		e->vpage = va >> 12;
 		e->ppage = ppage;
 		e->flags = (uint8_t)want;
-		e->ctx = 0xff; /* rw recomputed by rv_translate */
+		e->rctx = e->wctx = 0xff; /* set by rv_translate */
 		e->host = rv_phys_host(h->vm, ppage << 12, PAGE_SIZE, 1);
+		e->addend = (uintptr_t)e->host - (uintptr_t)(e->vpage << 12);
 		e->pmp = (uint8_t)rv_pmp_page(h, ppage << 12, priv);
 		e->lvl = (uint8_t)lvl;
 		e->global = global != 0;
@@ -222,15 +223,15 @@ int rv_translate(struct rv_hart *h, uint64_t va, enum rv_access acc,
 	*pa = (e->ppage << 12) | (va & (PAGE_SIZE - 1));
 	if (!tlb_pmp_ok(h, e, *pa, size, acc, priv))
 		return (int)access_fault_cause(acc);
-	/* The fast path (rv_fast_host) trusts rw: only pages whose whole
-	 * PMP verdict allows the access get its bits. */
-	if (acc != ACC_X && e->ctx != h->dctx) {
-		e->ctx = h->dctx;
-		e->rw = (uint8_t)((perm_ok(h, e->flags, priv, ACC_R) &&
-				   (e->pmp & (1u << ACC_R)) ? 1 : 0) |
-				  (perm_ok(h, e->flags, priv, ACC_W) &&
-				   (e->flags & PTE_D) &&
-				   (e->pmp & (1u << ACC_W)) ? 2 : 0));
+	/* The fast paths trust rctx/wctx: only RAM pages whose whole PMP
+	 * verdict allows the access get them, for the context of now. */
+	if (acc != ACC_X) {
+		int r = e->host && perm_ok(h, e->flags, priv, ACC_R) &&
+			(e->pmp & (1u << ACC_R));
+		int w = e->host && perm_ok(h, e->flags, priv, ACC_W) &&
+			(e->flags & PTE_D) && (e->pmp & (1u << ACC_W));
+		e->rctx = r ? h->dctx : 0xff;
+		e->wctx = w ? h->dctx : 0xff;
 	}
 	*host = e->host ? e->host + (va & (PAGE_SIZE - 1)) : NULL;
 	return 0;

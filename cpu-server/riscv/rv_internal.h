@@ -88,19 +88,31 @@ struct rv_insn {
 	uint8_t aux;   /* per-op extra (e.g. AMO aq/rl, csr op kind) */
 };
 
+/* How loads and stores reach RAM (h->dmode); the jit translates a block
+ * for one of them. */
+enum rv_dmode {
+	RV_DMODE_TLB,   /* translated: the TLB */
+	RV_DMODE_BARE,  /* no translation, no PMP check: the RAM window */
+	RV_DMODE_PMP,   /* no translation, PMP checks: no fast path */
+};
+
 #define TLB_SIZE 256u
 struct rv_tlb_entry {
 	uint64_t vpage;  /* vaddr >> 12, or ~0 when empty */
 	uint64_t ppage;  /* paddr >> 12 */
 	uint8_t *host;   /* host address of the page if RAM, else NULL */
+	uintptr_t addend; /* host - (vpage << 12) if RAM: host address of va
+			   * is addend + va (the jit's fast path) */
 	uint8_t flags;   /* PTE flags (R W X U A D) of the leaf */
-	uint8_t ctx;     /* h->dctx when rw was computed */
-	uint8_t rw;      /* 1: loads allowed, 2: stores allowed (D set) */
+	/* The data context (h->dctx) under which the fast paths (C and jit)
+	 * may load / store here: RAM, the leaf's permissions, D for stores
+	 * and the page's whole PMP verdict; 0xff for none. */
+	uint8_t rctx, wctx;
 	uint8_t pmp;     /* rv_pmp_page() of the physical page (S/U) */
 	uint8_t lvl;     /* leaf level: 0 4 KiB, 1 2 MiB, 2 1 GiB, 3 512 GiB */
 	uint8_t global;  /* G in the leaf or a parent: every ASID */
 	uint16_t asid;   /* satp.ASID at the walk */
-};
+} __attribute__((aligned(64))); /* the jit indexes with a shift */
 
 /* PMP: 16 entries; a decoded active entry covers bytes [lo, hi). */
 #define RV_PMP_ENTRIES 16u
@@ -167,10 +179,10 @@ struct rv_hart {
 
 	struct rv_tlb_entry tlb[TLB_SIZE];
 	/* Data-access context, kept current by rv_update_dctx() whenever priv,
-	 * mstatus or satp change: dbare = no translation for loads/stores;
-	 * dctx = effective priv | SUM << 2 | MXR << 3 (TLB fast-path key);
-	 * dpmp = bare data accesses need a PMP check (no fast path). */
-	uint8_t dbare, dctx, dpmp;
+	 * mstatus, satp or PMP change: dmode (enum rv_dmode) = how loads and
+	 * stores find RAM; dctx = effective priv | SUM << 2 | MXR << 3 (TLB
+	 * fast-path key). */
+	uint8_t dmode, dctx;
 	uint64_t xlate_gen;     /* bumped by every TLB flush (mapping change) */
 	uint8_t tlb_super;      /* a superpage entry may be in the TLB */
 
@@ -178,6 +190,10 @@ struct rv_hart {
 	struct rv_bcache *bc;
 	struct rv_block *last_block; /* for chaining; NULL after a flush */
 	uint32_t code_epoch;    /* bumped by fence.i: every block re-checked */
+	/* jit: while native code runs, insn_count is jit_base - r12 (r12:
+	 * instructions left before the limit); stored at exits and before
+	 * helper calls (jit/translate.c) */
+	uint64_t jit_base;
 	uint64_t code_checks;   /* blocks compared with memory (stats) */
 
 	/* Lockstep (lockstep.c).  A native engine's inline stores must take
@@ -325,8 +341,11 @@ static inline void rv_update_dctx(struct rv_hart *h)
 {
 	unsigned priv = rv_data_priv(h);
 
-	h->dbare = priv == PRV_M || (h->satp >> 60) == 0;
-	h->dpmp = h->dbare && rv_pmp_applies(h, priv);
+	if (priv != PRV_M && (h->satp >> 60) != 0)
+		h->dmode = RV_DMODE_TLB;
+	else
+		h->dmode = rv_pmp_applies(h, priv) ? RV_DMODE_PMP
+						   : RV_DMODE_BARE;
 	h->dctx = (uint8_t)(priv | ((h->mstatus & MS_SUM) ? 4 : 0) |
 			    ((h->mstatus & MS_MXR) ? 8 : 0));
 }
@@ -398,9 +417,9 @@ static inline uint8_t *rv_fast_host(struct rv_hart *h, uint64_t va,
 
 	if (unlikely(((va ^ (va + size - 1)) >> 12) != 0))
 		return NULL;
-	if (h->dbare) {
+	if (h->dmode != RV_DMODE_TLB) {
 		uint64_t off = va - vm->cfg.ram_base;
-		if (unlikely(h->dpmp))
+		if (unlikely(h->dmode == RV_DMODE_PMP))
 			return NULL;
 		if (off >= vm->cfg.ram_size || vm->cfg.ram_size - off < size)
 			return NULL;
@@ -408,8 +427,7 @@ static inline uint8_t *rv_fast_host(struct rv_hart *h, uint64_t va,
 		return vm->ram + off;
 	}
 	struct rv_tlb_entry *e = &h->tlb[(va >> 12) & (TLB_SIZE - 1)];
-	if (e->vpage != va >> 12 || e->ctx != h->dctx || !(e->rw & need) ||
-	    !e->host)
+	if (e->vpage != va >> 12 || (need == 1 ? e->rctx : e->wctx) != h->dctx)
 		return NULL;
 	*pa = (e->ppage << 12) | (va & 4095);
 	return e->host + (va & 4095);

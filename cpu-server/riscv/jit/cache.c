@@ -28,10 +28,11 @@ int rv_jit_supported(void)
 }
 
 /*
- * entry(h, code, limit, page_gen, jtab): saves the callee-saved registers
- * and jumps to code with rbx = h, r12 = instruction limit,
+ * entry(h, code, left, page_gen, jtab): saves the callee-saved registers
+ * and jumps to code with rbx = h, r12 = instructions left before the limit,
  * r13 = vm->page_gen, r14 = the jump table.
- * The common exit restores them and returns rax (NULL or a link request).
+ * The common exit stores insn_count (h->jit_base - r12), restores the
+ * registers and returns rax (NULL or a link request).
  * After the pushes and the pad rsp is 16-byte aligned, as helper calls
  * need.
  * The lookup stub: h->pc (also in rax) is a jump target, insn_count is
@@ -55,6 +56,9 @@ static void emit_prefix(struct rv_jit *j)
 	while (e.pos & 15)
 		e8(&e, 0xcc);
 	j->epilogue = e.pos;
+	ld64(&e, RCX, RBX, (int32_t)offsetof(struct rv_hart, jit_base));
+	alu_rr(&e, 1, ALU_SUB, RCX, R12);
+	st64(&e, RCX, RBX, (int32_t)offsetof(struct rv_hart, insn_count));
 	alu_ri(&e, 1, ALU_ADD, RSP, 8);
 	for (int k = 5; k >= 0; k--)
 		pop_r(&e, saved[k]);
@@ -203,7 +207,13 @@ void rv_jit_note(struct rv_jit *j, uint64_t va, uint64_t key, void *code)
 void *rv_jit_enter(struct rv_jit *j, struct rv_hart *h, void *code,
 		   uint64_t limit)
 {
-	return j->entry(h, code, limit, h->vm->page_gen, j->jtab);
+	/* r12 counts down to 0 at the limit; clamped so it stays positive
+	 * as a signed number (an unlimited run leaves after 2^62) */
+	uint64_t left = limit > h->insn_count ? limit - h->insn_count : 0;
+	if (left > 1ull << 62)
+		left = 1ull << 62;
+	h->jit_base = h->insn_count + left;
+	return j->entry(h, code, left, h->vm->page_gen, j->jtab);
 }
 
 uint64_t rv_jit_link_pa(const void *req)

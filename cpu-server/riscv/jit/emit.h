@@ -17,7 +17,7 @@ enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
 
 /* condition codes (the low nibble of Jcc / SETcc) */
 enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_BE = 6, CC_A = 7,
-       CC_L = 0xc, CC_GE = 0xd };
+       CC_L = 0xc, CC_GE = 0xd, CC_LE = 0xe, CC_G = 0xf };
 
 struct emit {
 	uint8_t *buf;   /* writable view of the cache */
@@ -87,6 +87,35 @@ static inline void op_mem(struct emit *e, int pfx, int w, unsigned opc,
 		e8(e, opc >> 8);
 	e8(e, opc & 0xff);
 	modrm_mem(e, reg, base, disp);
+}
+
+/* op reg, [base + index << scale + disp] (index not rsp); as op_mem. */
+static inline void op_sibs(struct emit *e, int pfx, int w, unsigned opc,
+			   int reg, int base, int index, unsigned scale,
+			   int32_t disp, int bytereg)
+{
+	int mod = disp == 0 && (base & 7) != RBP ? 0 : fits8(disp) ? 1 : 2;
+
+	if (pfx)
+		e8(e, (unsigned)pfx);
+	rex(e, w, reg, index, base, bytereg && (reg & 7) >= 4);
+	if (opc > 0xff)
+		e8(e, opc >> 8);
+	e8(e, opc & 0xff);
+	e8(e, (unsigned)(mod << 6 | (reg & 7) << 3 | 4));
+	e8(e, (unsigned)(scale << 6 | (index & 7) << 3 | (base & 7)));
+	if (mod == 1)
+		e8(e, (uint8_t)disp);
+	else if (mod == 2)
+		e32(e, (uint32_t)disp);
+}
+
+/* op reg, [base + index + disp] */
+static inline void op_sib(struct emit *e, int pfx, int w, unsigned opc,
+			  int reg, int base, int index, int32_t disp,
+			  int bytereg)
+{
+	op_sibs(e, pfx, w, opc, reg, base, index, 0, disp, bytereg);
 }
 
 /* op dst(rm), src(reg) register form. */

@@ -2,9 +2,10 @@
 /*
  * Translator: a block's micro-ops (struct rv_insn) to x86-64 code.
  *
- * Register use inside translated code: rbx = the hart, r12 = instruction
- * limit (budget or next timer check), r13 = vm->page_gen, r14 = the jump
- * table (callee-saved, set by the entry trampoline); rax, rcx, rdx are scratch.  Guest registers live
+ * Register use inside translated code: rbx = the hart, r12 = instructions
+ * left before the limit (budget or next timer check; insn_count is
+ * h->jit_base - r12), r13 = vm->page_gen, r14 = the jump table
+ * (callee-saved, set by the entry trampoline); rax, rcx, rdx are scratch.  Guest registers live
  * in h->x[] (x[0] stays 0 in memory: templates never write it, and a
  * helper that names rd = 0 is followed by a store of 0, as in block.c).
  * Inside a block the guest registers its templates use most are pinned in
@@ -13,7 +14,8 @@
  * (most of them are caller-saved).
  *
  * Guest state is lazy, tracked at translation time: h->pc holds the block
- * start plus pc_sync, h->insn_count the count at entry plus ic_sync.  A
+ * start plus pc_sync, r12 the count at entry plus ic_sync (insn_count in
+ * memory is stored from it by the common exit and before helper calls).  A
  * block may be entered at any virtual address that maps its physical pc,
  * so pc values are always computed from h->pc, never baked in.  Before
  * anything that can look at them (a helper, a slow path, an exit) both are
@@ -27,6 +29,8 @@
  * that returns a link request.
  */
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "../rv_internal.h"
 #include "emit.h"
@@ -39,14 +43,14 @@
 #define TLB0 ((int32_t)offsetof(struct rv_hart, tlb))
 #define TOFF(f) (TLB0 + (int32_t)offsetof(struct rv_tlb_entry, f))
 
-_Static_assert(sizeof(struct rv_tlb_entry) == 32, "tlb index scaling");
+_Static_assert(sizeof(struct rv_tlb_entry) == 64, "tlb index scaling");
 _Static_assert(TLB_SIZE == 256, "tlb index mask");
 
 #define MAX_FIX 16
 #define MAX_COLD 200
 
-enum cold_kind { C_SLOW_LOAD, C_SLOW_STORE, C_ALT_PATH, C_LINK,
-		 C_SPILL_EXIT };
+enum cold_kind { C_SLOW_LOAD, C_SLOW_STORE, C_LINK, C_SPILL_EXIT,
+		 C_MODE_EXIT };
 
 struct cold {
 	enum cold_kind kind;
@@ -57,9 +61,6 @@ struct cold {
 	int32_t pc_delta;       /* to bring h->pc to the op */
 	int32_t ic_delta;       /* to bring insn_count up to the op */
 	uint32_t resume;        /* where the main path continues */
-	/* C_ALT_PATH: the other addressing mode of a memory op */
-	unsigned size, need, bare;
-	struct cold *slow;
 	/* C_LINK */
 	uint32_t site;
 	uint64_t target_pa;
@@ -74,6 +75,7 @@ struct tr {
 	unsigned n;
 	uint64_t pa;
 	uint32_t pg;        /* page_gen index of the block's page */
+	uint8_t dmode;      /* h->dmode the memory ops inline */
 	uint32_t stamp;
 	uint32_t entry;     /* cache offset of this block's code */
 	uint32_t cur;       /* byte offset of the current op in the block */
@@ -87,6 +89,7 @@ struct tr {
 	uint32_t pinned;    /* guest registers pinned */
 	uint32_t dirty;     /* pinned and written since the last write-back */
 	uint32_t written;   /* pinned registers the block writes */
+	uint32_t live_in;   /* pinned registers loaded by the prologue */
 	uint32_t body;      /* cache offset after the prologue and the loads */
 	struct cold cold[MAX_COLD];
 	unsigned ncold;
@@ -140,6 +143,13 @@ static void add_mem(struct emit *e, int32_t off, int32_t v)
 		alu_mi(e, ALU_ADD, RBX, off, v);
 }
 
+/* n more instructions retired (r12 counts down) */
+static void count(struct emit *e, int32_t n)
+{
+	if (n)
+		alu_ri(e, 1, ALU_SUB, R12, n);
+}
+
 /* Writes back the pinned registers in mask. */
 static void spill(struct tr *t, uint32_t mask)
 {
@@ -148,19 +158,25 @@ static void spill(struct tr *t, uint32_t mask)
 			st64(&t->e, t->pin[x], RBX, HX(x));
 }
 
-/* Loads every pinned register from h->x[]. */
-static void reload(struct tr *t)
+/* Loads the pinned registers in mask from h->x[]. */
+static void load_pins(struct tr *t, uint32_t mask)
 {
 	for (unsigned x = 1; x < 32; x++)
-		if (t->pinned & (1u << x))
+		if (mask & (1u << x))
 			ld64(&t->e, t->pin[x], RBX, HX(x));
+}
+
+/* After a call (most pins are caller-saved): every pin again. */
+static void reload(struct tr *t)
+{
+	load_pins(t, t->pinned);
 }
 
 /* Brings h->pc to the current op and insn_count to the ops before it. */
 static void sync_state(struct tr *t)
 {
 	add_mem(&t->e, HOFF(pc), (int32_t)t->cur - t->pc_sync);
-	add_mem(&t->e, HOFF(insn_count), (int32_t)t->idx - t->ic_sync);
+	count(&t->e, (int32_t)t->idx - t->ic_sync);
 	t->pc_sync = (int32_t)t->cur;
 	t->ic_sync = (int32_t)t->idx;
 }
@@ -169,6 +185,11 @@ static void sync_state(struct tr *t)
  * (trapped or not, as block.c does) and ZF is clear if it returned 1. */
 static void call_op(struct tr *t, const struct rv_insn *i)
 {
+	/* insn_count = jit_base - r12 for the op; afterwards r12 from what
+	 * the op left there (a write to minstret, a trap), less the op */
+	ld64(&t->e, RAX, RBX, HOFF(jit_base));
+	alu_rr(&t->e, 1, ALU_SUB, RAX, R12);
+	st64(&t->e, RAX, RBX, HOFF(insn_count));
 	op_rr(&t->e, 1, 0x89, RBX, RDI); /* mov rdi, rbx */
 	mov_imm(&t->e, RSI, (uint64_t)(uintptr_t)i);
 	call_abs(&t->e, (const void *)i->fn);
@@ -178,9 +199,18 @@ static void call_op(struct tr *t, const struct rv_insn *i)
 		modrm_mem(&t->e, 0, RBX, HX(0));
 		e32(&t->e, 0);
 	}
-	alu_mi(&t->e, ALU_ADD, RBX, HOFF(insn_count), 1);
+	ld64(&t->e, R12, RBX, HOFF(jit_base));
+	alu_rm(&t->e, 1, ALU_SUB, R12, RBX, HOFF(insn_count));
+	count(&t->e, 1);
 	e8(&t->e, 0x85);
 	e8(&t->e, 0xc0); /* test eax, eax */
+}
+
+/* cmp byte [rbx + dmode], the translation's */
+static void cmp_dmode(struct tr *t)
+{
+	op_mem(&t->e, 0, 0, 0x80, 7, RBX, HOFF(dmode), 0);
+	e8(&t->e, t->dmode);
 }
 
 /* An op without a template: its function, exactly as block.c calls it. */
@@ -192,6 +222,9 @@ static void emit_helper(struct tr *t, const struct rv_insn *i)
 	call_op(t, i);
 	t->ic_sync++;
 	to_exit(t, CC_NE);
+	/* a CSR write, mret/sret (and so on) may change the data mode */
+	cmp_dmode(t);
+	add_fix(t, new_cold(t, C_MODE_EXIT), jcc32(&t->e, CC_NE));
 	reload(t);
 	t->helpers++;
 }
@@ -229,11 +262,9 @@ static void loop_back(struct tr *t)
 	struct emit *e = &t->e;
 
 	add_mem(e, HOFF(pc), -t->pc_sync);
-	add_mem(e, HOFF(insn_count), (int32_t)t->idx + 1 - t->ic_sync);
 	struct cold *c = new_cold(t, C_SPILL_EXIT);
-	ld64(e, RAX, RBX, HOFF(insn_count));
-	alu_rr(e, 1, ALU_CMP, RAX, R12);
-	add_fix(t, c, jcc32(e, CC_AE));
+	alu_ri(e, 1, ALU_SUB, R12, (int32_t)t->idx + 1 - t->ic_sync);
+	add_fix(t, c, jcc32(e, CC_LE));
 	if (t->helpers) {
 		stamp_load(t);
 		/* cmp eax, [rip + the prologue's imm32] (rv_jit_set_stamp
@@ -264,7 +295,7 @@ static void exit_to(struct tr *t, int64_t target)
 	}
 	spill(t, t->dirty);
 	add_mem(&t->e, HOFF(pc), (int32_t)(target - t->pc_sync));
-	add_mem(&t->e, HOFF(insn_count), (int32_t)t->idx + 1 - t->ic_sync);
+	count(&t->e, (int32_t)t->idx + 1 - t->ic_sync);
 	if (abs < 0 || abs >= 4096) { /* another page: the jump table */
 		ld64(&t->e, RAX, RBX, HOFF(pc));
 		patch32(&t->e, jmp32(&t->e), t->j->lookup);
@@ -279,11 +310,33 @@ static void exit_to(struct tr *t, int64_t target)
 	add_fix(t, c, site);
 }
 
+/* The 32-bit form of i, or 0 if it has no template: templates follow
+ * the encoding, so an op whose function is not the decoder's (lockstep's
+ * planted bugs) keeps its function. */
+static uint32_t insn_word(const struct rv_insn *i)
+{
+	struct rv_insn d;
+
+	if (i->fn == rv_illegal)
+		return 0;
+	rv_decode(i->raw, &d);
+	if (d.fn != i->fn)
+		return 0;
+	return i->len == 2 ? rv_expand_c((uint16_t)i->raw) : i->raw;
+}
+
+static int is_pinned(const struct tr *t, unsigned x)
+{
+	return (t->pinned >> x) & 1;
+}
+
 static void ld_x(struct tr *t, int r, unsigned x)
 {
-	if (t->pinned & (1u << x)) {
-		op_rr(&t->e, 1, 0x89, t->pin[x], r); /* mov r, pin */
+	if (is_pinned(t, x)) {
+		if (t->pin[x] != r)
+			op_rr(&t->e, 1, 0x89, t->pin[x], r); /* mov r, pin */
 	} else if (x == 0) {
+		rex(&t->e, 0, r, 0, r, 0);
 		e8(&t->e, 0x31);
 		e8(&t->e, (unsigned)(0xc0 | (r & 7) << 3 | (r & 7))); /* xor */
 	} else {
@@ -293,33 +346,47 @@ static void ld_x(struct tr *t, int r, unsigned x)
 
 static void st_x(struct tr *t, int r, unsigned x)
 {
-	if (t->pinned & (1u << x)) {
-		op_rr(&t->e, 1, 0x89, r, t->pin[x]); /* mov pin, r */
+	if (is_pinned(t, x)) {
+		if (t->pin[x] != r)
+			op_rr(&t->e, 1, 0x89, r, t->pin[x]); /* mov pin, r */
 		t->dirty |= 1u << x;
 	} else if (x != 0) {
 		st64(&t->e, r, RBX, HX(x));
 	}
 }
 
-/* alu rax, x[x] (w: 64 bits, else 32) */
-static void alu_x(struct tr *t, int w, int ext, unsigned x)
+/* Where an op computes x[rd]: its pinned register, else rax (stored by
+ * put_rd).  avoid: a guest register the op reads after writing the
+ * destination, which must not be rd's register. */
+static int dest_of(const struct tr *t, unsigned rd, unsigned avoid)
 {
-	if (t->pinned & (1u << x))
-		alu_rr(&t->e, w, ext, RAX, t->pin[x]);
-	else
-		alu_rm(&t->e, w, ext, RAX, RBX, HX(x));
+	return is_pinned(t, rd) && rd != avoid ? t->pin[rd] : RAX;
 }
 
-/* imul rax, x[x] */
-static void imul_x(struct tr *t, int w, unsigned x)
+static void put_rd(struct tr *t, int d, unsigned rd)
 {
-	if (t->pinned & (1u << x))
-		op_rr(&t->e, w, 0x0faf, RAX, t->pin[x]);
-	else
-		op_mem(&t->e, 0, w, 0x0faf, RAX, RBX, HX(x), 0);
+	st_x(t, d, rd);
 }
 
-/* rax = h->pc + (cur - pc_sync) + add */
+/* alu d, x[x] (w: 64 bits, else 32) */
+static void alu_x(struct tr *t, int w, int ext, int d, unsigned x)
+{
+	if (is_pinned(t, x))
+		alu_rr(&t->e, w, ext, d, t->pin[x]);
+	else
+		alu_rm(&t->e, w, ext, d, RBX, HX(x));
+}
+
+/* imul d, x[x] */
+static void imul_x(struct tr *t, int w, int d, unsigned x)
+{
+	if (is_pinned(t, x))
+		op_rr(&t->e, w, 0x0faf, d, t->pin[x]);
+	else
+		op_mem(&t->e, 0, w, 0x0faf, d, RBX, HX(x), 0);
+}
+
+/* r = h->pc + (cur - pc_sync) + add */
 static void pc_plus(struct tr *t, int r, int64_t add)
 {
 	int64_t d = (int64_t)t->cur - t->pc_sync + add;
@@ -334,7 +401,15 @@ static void pc_plus(struct tr *t, int r, int64_t add)
 	}
 }
 
-/* ---- integer templates; return 0 if the op has none ---- */
+/* lea d, [s + imm] */
+static void lea_ri(struct emit *e, int d, int s, int32_t imm)
+{
+	op_mem(e, 0, 1, 0x8d, d, s, imm, 0);
+}
+
+/* ---- integer templates; return 0 if the op has none ----
+ * An op whose destination is pinned computes in that register (two-
+ * operand x86 forms: mov d, rs1; op d, rs2), else in rax. */
 
 static int emit_opimm(struct tr *t, const struct rv_insn *i, uint32_t r)
 {
@@ -344,21 +419,37 @@ static int emit_opimm(struct tr *t, const struct rv_insn *i, uint32_t r)
 
 	if (i->rd == 0)
 		return 1; /* a hint: no effect */
-	ld_x(t, RAX, i->rs1);
+	if (f3 == 2 || f3 == 3) { /* slti, sltiu: setcc needs rax */
+		ld_x(t, RAX, i->rs1);
+		alu_ri(e, 1, ALU_CMP, RAX, imm);
+		setcc_rax(e, f3 == 2 ? CC_L : CC_B);
+		put_rd(t, RAX, i->rd);
+		return 1;
+	}
+	int d = dest_of(t, i->rd, 0);
+	if (i->rs1 == 0 && (f3 == 0 || f3 == 4 || f3 == 6 || f3 == 7)) {
+		mov_imm(e, d, f3 == 7 ? 0 : (uint64_t)(int64_t)imm); /* li */
+		put_rd(t, d, i->rd);
+		return 1;
+	}
+	if (f3 == 0 && is_pinned(t, i->rs1) && d != t->pin[i->rs1]) {
+		lea_ri(e, d, t->pin[i->rs1], imm); /* mv, addi to another */
+		put_rd(t, d, i->rd);
+		return 1;
+	}
+	ld_x(t, d, i->rs1);
 	switch (f3) {
-	case 0: if (imm) alu_ri(e, 1, ALU_ADD, RAX, imm); break;
-	case 2: alu_ri(e, 1, ALU_CMP, RAX, imm); setcc_rax(e, CC_L); break;
-	case 3: alu_ri(e, 1, ALU_CMP, RAX, imm); setcc_rax(e, CC_B); break;
-	case 4: alu_ri(e, 1, ALU_XOR, RAX, imm); break;
-	case 6: alu_ri(e, 1, ALU_OR, RAX, imm); break;
-	case 7: alu_ri(e, 1, ALU_AND, RAX, imm); break;
-	case 1: shift_ri(e, 1, SH_SHL, RAX, (unsigned)imm & 63); break;
+	case 0: if (imm) alu_ri(e, 1, ALU_ADD, d, imm); break;
+	case 4: alu_ri(e, 1, ALU_XOR, d, imm); break;
+	case 6: alu_ri(e, 1, ALU_OR, d, imm); break;
+	case 7: alu_ri(e, 1, ALU_AND, d, imm); break;
+	case 1: shift_ri(e, 1, SH_SHL, d, (unsigned)imm & 63); break;
 	default:
-		shift_ri(e, 1, (r >> 30) & 1 ? SH_SAR : SH_SHR, RAX,
+		shift_ri(e, 1, (r >> 30) & 1 ? SH_SAR : SH_SHR, d,
 			 (unsigned)imm & 63);
 		break;
 	}
-	st_x(t, RAX, i->rd);
+	put_rd(t, d, i->rd);
 	return 1;
 }
 
@@ -370,18 +461,54 @@ static int emit_opimm32(struct tr *t, const struct rv_insn *i, uint32_t r)
 
 	if (i->rd == 0)
 		return 1;
-	ld_x(t, RAX, i->rs1);
+	if (f3 != 0 && f3 != 1 && f3 != 5)
+		return 0;
+	int d = dest_of(t, i->rd, 0);
+	ld_x(t, d, i->rs1);
 	switch (f3) {
-	case 0: if (imm) alu_ri(e, 0, ALU_ADD, RAX, imm); break;
-	case 1: shift_ri(e, 0, SH_SHL, RAX, (unsigned)imm & 31); break;
-	case 5:
-		shift_ri(e, 0, (r >> 30) & 1 ? SH_SAR : SH_SHR, RAX,
+	case 0: if (imm) alu_ri(e, 0, ALU_ADD, d, imm); break;
+	case 1: shift_ri(e, 0, SH_SHL, d, (unsigned)imm & 31); break;
+	default:
+		shift_ri(e, 0, (r >> 30) & 1 ? SH_SAR : SH_SHR, d,
 			 (unsigned)imm & 31);
 		break;
-	default: return 0;
 	}
-	movsxd(e, RAX, RAX);
-	st_x(t, RAX, i->rd);
+	movsxd(e, d, d);
+	put_rd(t, d, i->rd);
+	return 1;
+}
+
+/* r = x[x]: its pinned register, else loaded into scratch. */
+static int src_reg(struct tr *t, unsigned x, int scratch)
+{
+	if (is_pinned(t, x))
+		return t->pin[x];
+	ld_x(t, scratch, x);
+	return scratch;
+}
+
+/*
+ * add rd, o, p right after slli p, q, k (k 1-3, q not p): lea rd,
+ * [o + q << k], one step off the dependency chain of an address or
+ * index computation (the slli still writes p).
+ */
+static int emit_shift_add(struct tr *t, const struct rv_insn *i)
+{
+	if (t->idx == 0)
+		return 0;
+	const struct rv_insn *s = &t->ops[t->idx - 1];
+	uint32_t sr = insn_word(s);
+	unsigned k = (unsigned)s->imm & 63;
+
+	if ((sr & 0x707f) != 0x1013 || k < 1 || k > 3 || s->rd == 0 ||
+	    s->rs1 == s->rd || (i->rs1 != s->rd && i->rs2 != s->rd))
+		return 0;
+	unsigned o = i->rs1 == s->rd ? i->rs2 : i->rs1;
+	int base = src_reg(t, o, RAX);
+	int index = src_reg(t, s->rs1, RCX);
+	int d = dest_of(t, i->rd, 0);
+	op_sibs(&t->e, 0, 1, 0x8d, d, base, index, k, 0, 0);
+	put_rd(t, d, i->rd);
 	return 1;
 }
 
@@ -395,54 +522,76 @@ static int emit_op(struct tr *t, const struct rv_insn *i, uint32_t r, int w32)
 		return 0; /* mulh*, div*, rem*: helpers */
 	if (i->rd == 0)
 		return 1;
-	ld_x(t, RAX, i->rs1);
-	if (f7 == 1) {
-		imul_x(t, w, i->rs2);
-	} else if (f3 == 1 || f3 == 5) {
+	if (!w32 && (f3 == 2 || f3 == 3)) { /* slt, sltu: setcc needs rax */
+		ld_x(t, RAX, i->rs1);
+		alu_x(t, 1, ALU_CMP, RAX, i->rs2);
+		setcc_rax(e, f3 == 2 ? CC_L : CC_B);
+		put_rd(t, RAX, i->rd);
+		return 1;
+	}
+	if (f3 == 1 || f3 == 5) { /* shifts by cl: rcx first, rd may be rs2 */
+		int d = dest_of(t, i->rd, 0);
 		ld_x(t, RCX, i->rs2);
-		shift_rcl(e, w, f3 == 1 ? SH_SHL : f7 ? SH_SAR : SH_SHR, RAX);
-	} else if (f3 == 0) {
-		alu_x(t, w, f7 ? ALU_SUB : ALU_ADD, i->rs2);
-	} else if (w32) {
+		ld_x(t, d, i->rs1);
+		shift_rcl(e, w, f3 == 1 ? SH_SHL : f7 ? SH_SAR : SH_SHR, d);
+		if (w32)
+			movsxd(e, d, d);
+		put_rd(t, d, i->rd);
+		return 1;
+	}
+	if (w32 && f3 != 0)
 		return 0; /* not reached: the decoder has no other *W ops */
+	if (!w32 && f3 == 0 && f7 == 0 && emit_shift_add(t, i))
+		return 1;
+	/* add, mul, xor, or, and commute: rd == rs2 computes rs2 op rs1 */
+	unsigned a = i->rs1, b = i->rs2;
+	int sub = f3 == 0 && f7 == 0x20;
+	if (b == i->rd && a != i->rd && !sub) {
+		a = i->rs2;
+		b = i->rs1;
+	}
+	int d = dest_of(t, i->rd, b);
+	ld_x(t, d, a);
+	if (f7 == 1) {
+		imul_x(t, w, d, b);
 	} else {
-		switch (f3) {
-		case 2:
-		case 3:
-			alu_x(t, 1, ALU_CMP, i->rs2);
-			setcc_rax(e, f3 == 2 ? CC_L : CC_B);
-			break;
-		case 4: alu_x(t, 1, ALU_XOR, i->rs2); break;
-		case 6: alu_x(t, 1, ALU_OR, i->rs2); break;
-		default: alu_x(t, 1, ALU_AND, i->rs2); break;
-		}
+		static const int ext[8] = { ALU_ADD, 0, 0, 0, ALU_XOR, 0,
+					    ALU_OR, ALU_AND };
+		alu_x(t, w, sub ? ALU_SUB : ext[f3], d, b);
 	}
 	if (w32)
-		movsxd(e, RAX, RAX);
-	st_x(t, RAX, i->rd);
+		movsxd(e, d, d);
+	put_rd(t, d, i->rd);
 	return 1;
 }
 
 #include "fp_templates.h"
 
-/* ---- loads and stores ---- */
+/* ---- loads and stores ----
+ * A translation inlines the data mode (h->dmode) the hart had when it was
+ * made: the prologue and every helper's return leave when it changed, and
+ * the dispatcher translates the block again (../block.c).  Under
+ * RV_DMODE_PMP memory ops call their functions (no template). */
 
-/* rdx = host address for va in rax through the bare RAM window. */
-static void emit_bare(struct tr *t, struct cold *slow, unsigned size)
+/* rdx = the host address of x[rs1] + imm through the bare RAM window;
+ * anything outside RAM (MMIO, tohost's page or not) goes to slow. */
+static void emit_bare(struct tr *t, struct cold *slow, const struct rv_insn *i,
+		      unsigned size)
 {
 	struct emit *e = &t->e;
 	struct rv_vm *vm = t->vm;
+	int64_t off = (int64_t)i->imm - (int64_t)vm->cfg.ram_base;
 
-	op_mem(e, 0, 0, 0x80, 7, RBX, HOFF(dpmp), 0); /* cmp byte, imm8 */
-	e8(e, 0);
-	add_fix(t, slow, jcc32(e, CC_NE));
-	if (fits32(-(int64_t)vm->cfg.ram_base)) { /* lea rdx, [rax - base] */
-		e8(e, 0x48); e8(e, 0x8d); e8(e, 0x90);
-		e32(e, (uint32_t)-(int64_t)vm->cfg.ram_base);
+	if (fits32(off) && is_pinned(t, i->rs1)) {
+		lea_ri(e, RDX, t->pin[i->rs1], (int32_t)off);
 	} else {
-		op_rr(e, 1, 0x89, RAX, RDX);  /* mov rdx, rax */
-		mov_imm(e, RCX, vm->cfg.ram_base);
-		alu_rr(e, 1, ALU_SUB, RDX, RCX);
+		ld_x(t, RDX, i->rs1);
+		if (fits32(off)) {
+			alu_ri(e, 1, ALU_ADD, RDX, (int32_t)off);
+		} else {
+			mov_imm(e, RCX, (uint64_t)off);
+			alu_rr(e, 1, ALU_ADD, RDX, RCX);
+		}
 	}
 	if (vm->cfg.ram_size - size <= INT32_MAX) {
 		alu_ri(e, 1, ALU_CMP, RDX, (int32_t)(vm->cfg.ram_size - size));
@@ -455,31 +604,70 @@ static void emit_bare(struct tr *t, struct cold *slow, unsigned size)
 	alu_rr(e, 1, ALU_ADD, RDX, RCX);
 }
 
-/* rdx = host address for va in rax through the TLB (current context). */
-static void emit_tlb(struct tr *t, struct cold *slow, unsigned need)
+/* rdx + rax = the host address of x[rs1] + imm (in rax) through the TLB
+ * entry for the current data context; need 1 load, 2 store.  A hit implies RAM, the
+ * permissions, D and PMP (rctx/wctx, ../mmu.c); page crossings (any
+ * misaligned access) go to slow. */
+static void emit_tlb(struct tr *t, struct cold *slow, const struct rv_insn *i,
+		     unsigned size, unsigned need)
 {
 	struct emit *e = &t->e;
 
-	op_rr(e, 1, 0x89, RAX, RCX);  /* mov rcx, rax */
+	if (i->imm && is_pinned(t, i->rs1)) {
+		lea_ri(e, RAX, t->pin[i->rs1], (int32_t)i->imm);
+	} else {
+		ld_x(t, RAX, i->rs1);
+		if (i->imm)
+			alu_ri(e, 1, ALU_ADD, RAX, (int32_t)i->imm);
+	}
+	if (size > 1) {
+		e8(e, 0xa8);
+		e8(e, size - 1); /* test al, size-1 */
+		add_fix(t, slow, jcc32(e, CC_NE));
+	}
+	/* rdx = index * 64 = (va >> 6) & (255 << 6) */
+	op_rr(e, 0, 0x89, RAX, RDX);                      /* mov edx, eax */
+	shift_ri(e, 0, SH_SHR, RDX, 6);
+	alu_ri(e, 0, ALU_AND, RDX, (TLB_SIZE - 1) << 6);
+	op_rr(e, 1, 0x89, RAX, RCX);                      /* mov rcx, rax */
 	shift_ri(e, 1, SH_SHR, RCX, 12);
-	op_rr(e, 0, 0x89, RCX, RDX);  /* mov edx, ecx */
-	alu_ri(e, 0, ALU_AND, RDX, TLB_SIZE - 1);
-	shift_ri(e, 0, SH_SHL, RDX, 5);
-	alu_rr(e, 1, ALU_ADD, RDX, RBX);
-	alu_rm(e, 1, ALU_CMP, RCX, RDX, TOFF(vpage));
+	op_sib(e, 0, 1, 0x3b, RCX, RBX, RDX, TOFF(vpage), 0); /* cmp rcx */
 	add_fix(t, slow, jcc32(e, CC_NE));
-	op_mem(e, 0, 0, 0x0fb6, RCX, RBX, HOFF(dctx), 0); /* movzx ecx, b */
-	op_mem(e, 0, 0, 0x3a, RCX, RDX, TOFF(ctx), 1);   /* cmp cl, [] */
+	op_mem(e, 0, 0, 0x0fb6, RCX, RBX, HOFF(dctx), 0);     /* movzx ecx */
+	op_sib(e, 0, 0, 0x3a, RCX, RBX, RDX,
+	       need == 1 ? TOFF(rctx) : TOFF(wctx), 1);       /* cmp cl */
 	add_fix(t, slow, jcc32(e, CC_NE));
-	op_mem(e, 0, 0, 0xf6, 0, RDX, TOFF(rw), 0);      /* test byte */
-	e8(e, need);
-	add_fix(t, slow, jcc32(e, CC_E));
-	ld64(e, RDX, RDX, TOFF(host));
-	op_rr(e, 1, 0x85, RDX, RDX);                     /* test rdx, rdx */
-	add_fix(t, slow, jcc32(e, CC_E));
-	op_rr(e, 0, 0x89, RAX, RCX);                     /* mov ecx, eax */
-	alu_ri(e, 0, ALU_AND, RCX, 4095);
-	alu_rr(e, 1, ALU_ADD, RDX, RCX);
+	op_sib(e, 0, 1, 0x8b, RDX, RBX, RDX, TOFF(addend), 0); /* mov rdx */
+}
+
+/* jne slow if the store at host rdx hits a page holding translated code
+ * (the slow path's SMC work) or tohost; clobbers rax, rcx. */
+static void emit_store_checks(struct tr *t, struct cold *slow)
+{
+	struct emit *e = &t->e;
+	struct rv_vm *vm = t->vm;
+	uint64_t th = vm->cfg.tohost_addr - vm->cfg.ram_base;
+
+	/* with page-aligned RAM, code_pages - (ram >> 12) indexed by
+	 * host >> 12 saves the subtraction */
+	op_rr(e, 1, 0x89, RDX, RCX);
+	if (((uintptr_t)vm->ram & 4095) == 0) {
+		shift_ri(e, 1, SH_SHR, RCX, 12);
+		mov_imm(e, RAX, (uint64_t)(uintptr_t)vm->code_pages -
+			((uint64_t)(uintptr_t)vm->ram >> 12));
+	} else {
+		mov_imm(e, RAX, (uint64_t)(uintptr_t)vm->ram);
+		alu_rr(e, 1, ALU_SUB, RCX, RAX);
+		shift_ri(e, 1, SH_SHR, RCX, 12);
+		mov_imm(e, RAX, (uint64_t)(uintptr_t)vm->code_pages);
+	}
+	e8(e, 0x80); e8(e, 0x3c); e8(e, 0x08); e8(e, 0x00);
+	add_fix(t, slow, jcc32(e, CC_NE)); /* cmp byte [rax+rcx], 0 */
+	if (vm->cfg.tohost_addr && th < vm->cfg.ram_size) {
+		mov_imm(e, RAX, (uint64_t)(uintptr_t)(vm->ram + th));
+		alu_rr(e, 1, ALU_CMP, RDX, RAX);
+		add_fix(t, slow, jcc32(e, CC_E));
+	}
 }
 
 static void emit_mem(struct tr *t, const struct rv_insn *i, uint32_t r,
@@ -487,81 +675,60 @@ static void emit_mem(struct tr *t, const struct rv_insn *i, uint32_t r,
 {
 	struct emit *e = &t->e;
 	unsigned f3 = (r >> 12) & 7, size = 1u << (f3 & 3);
-	int bare = t->h->dbare; /* inline the mode the block runs in now */
 	int fp = (r & 0x5f) == 0x07; /* flw/fld/fsw/fsd: fp_templates.h */
-	/* the alternative path comes first in the cold area: its jumps to
-	 * the slow stub are collected before that is emitted */
-	struct cold *a = new_cold(t, C_ALT_PATH);
 	struct cold *s = new_cold(t, store ? C_SLOW_STORE : C_SLOW_LOAD);
-
-	a->slow = s;
-	a->size = size;
-	a->need = store ? 2 : 1;
-	a->bare = !bare;
+	int index = -1; /* a load's address is rdx + index */
 
 	if (fp)
 		fp_fs_guard(t, s);
-	ld_x(t, RAX, i->rs1);
-	if (i->imm)
-		alu_ri(e, 1, ALU_ADD, RAX, (int32_t)i->imm);
-	if (size > 1) {
-		e8(e, 0xa8);
-		e8(e, size - 1); /* test al, size-1 */
-		add_fix(t, s, jcc32(e, CC_NE));
+	if (t->dmode == RV_DMODE_BARE) {
+		emit_bare(t, s, i, size);
+		/* a misaligned store may reach a code page after its own */
+		if (store && size > 1) {
+			e8(e, 0xf6); e8(e, 0xc2);
+			e8(e, size - 1); /* test dl, size-1 */
+			add_fix(t, s, jcc32(e, CC_NE));
+		}
+	} else {
+		emit_tlb(t, s, i, size, store ? 2 : 1);
+		if (store)
+			alu_rr(e, 1, ALU_ADD, RDX, RAX);
+		else
+			index = RAX;
 	}
-	op_mem(e, 0, 0, 0x80, 7, RBX, HOFF(dbare), 0);
-	e8(e, 0);
-	add_fix(t, a, jcc32(e, bare ? CC_E : CC_NE));
-	if (bare)
-		emit_bare(t, s, size);
-	else
-		emit_tlb(t, s, a->need);
-	a->resume = e->pos;
 	if (store) {
-		struct rv_vm *vm = t->vm;
-		uint64_t th = vm->cfg.tohost_addr - vm->cfg.ram_base;
-
-		/* a page holding translated code: the slow path's SMC work
-		 * (with page-aligned RAM, code_pages - (ram >> 12) indexed by
-		 * host >> 12 saves the subtraction) */
-		op_rr(e, 1, 0x89, RDX, RCX);
-		if (((uintptr_t)vm->ram & 4095) == 0) {
-			shift_ri(e, 1, SH_SHR, RCX, 12);
-			mov_imm(e, RAX, (uint64_t)(uintptr_t)vm->code_pages -
-				((uint64_t)(uintptr_t)vm->ram >> 12));
-		} else {
-			mov_imm(e, RAX, (uint64_t)(uintptr_t)vm->ram);
-			alu_rr(e, 1, ALU_SUB, RCX, RAX);
-			shift_ri(e, 1, SH_SHR, RCX, 12);
-			mov_imm(e, RAX, (uint64_t)(uintptr_t)vm->code_pages);
-		}
-		e8(e, 0x80); e8(e, 0x3c); e8(e, 0x08); e8(e, 0x00);
-		add_fix(t, s, jcc32(e, CC_NE)); /* cmp byte [rax+rcx], 0 */
-		if (vm->cfg.tohost_addr && th < vm->cfg.ram_size) {
-			mov_imm(e, RAX, (uint64_t)(uintptr_t)(vm->ram + th));
-			alu_rr(e, 1, ALU_CMP, RDX, RAX);
-			add_fix(t, s, jcc32(e, CC_E));
-		}
+		emit_store_checks(t, s);
+		int v = RCX;
 		if (fp)
 			ld64(e, RCX, RBX, HF(i->rs2));
+		else if (is_pinned(t, i->rs2))
+			v = t->pin[i->rs2];
 		else
 			ld_x(t, RCX, i->rs2);
 		switch (size) {
-		case 1: op_mem(e, 0, 0, 0x88, RCX, RDX, 0, 1); break;
-		case 2: op_mem(e, 0x66, 0, 0x89, RCX, RDX, 0, 0); break;
-		case 4: op_mem(e, 0, 0, 0x89, RCX, RDX, 0, 0); break;
-		default: op_mem(e, 0, 1, 0x89, RCX, RDX, 0, 0); break;
+		case 1: op_mem(e, 0, 0, 0x88, v, RDX, 0, 1); break;
+		case 2: op_mem(e, 0x66, 0, 0x89, v, RDX, 0, 0); break;
+		case 4: op_mem(e, 0, 0, 0x89, v, RDX, 0, 0); break;
+		default: op_mem(e, 0, 1, 0x89, v, RDX, 0, 0); break;
 		}
 	} else {
 		static const struct { int w; unsigned opc; } ld[8] = {
 			{ 1, 0x0fbe }, { 1, 0x0fbf }, { 1, 0x63 }, { 1, 0x8b },
 			{ 0, 0x0fb6 }, { 0, 0x0fb7 }, { 0, 0x8b }, { 0, 0 },
 		};
-		if (fp)
+		if (fp) {
+			if (index >= 0)
+				alu_rr(e, 1, ALU_ADD, RDX, index);
 			fp_load(t, i->rd, size, RDX);
-		else {
-			op_mem(e, 0, ld[f3].w, ld[f3].opc, RAX, RDX, 0, 0);
-			st_x(t, RAX, i->rd);
+		} else {
+			int d = dest_of(t, i->rd, 0);
+			if (index >= 0)
+				op_sib(e, 0, ld[f3].w, ld[f3].opc, d, RDX,
+				       index, 0, 0);
+			else
+				op_mem(e, 0, ld[f3].w, ld[f3].opc, d, RDX, 0,
+				       0);
+			put_rd(t, d, i->rd);
 		}
 	}
 	s->resume = e->pos;
@@ -569,17 +736,32 @@ static void emit_mem(struct tr *t, const struct rv_insn *i, uint32_t r,
 
 /* ---- control transfer ---- */
 
+/* The flags of cmp x[a], x[b]. */
+static void emit_cmp(struct tr *t, unsigned a, unsigned b)
+{
+	struct emit *e = &t->e;
+
+	if (is_pinned(t, a) && b == 0) {
+		op_rr(e, 1, 0x85, t->pin[a], t->pin[a]);  /* test a, a */
+	} else if (is_pinned(t, a)) {
+		alu_x(t, 1, ALU_CMP, t->pin[a], b);
+	} else if (a != 0 && b == 0) {
+		alu_mi(e, ALU_CMP, RBX, HX(a), 0);         /* cmp qword, 0 */
+	} else if (a != 0 && is_pinned(t, b)) {
+		op_mem(e, 0, 1, 0x39, t->pin[b], RBX, HX(a), 0); /* cmp [], b */
+	} else {
+		ld_x(t, RAX, a);
+		alu_x(t, 1, ALU_CMP, RAX, b);
+	}
+}
+
 static void emit_branch(struct tr *t, const struct rv_insn *i, uint32_t r)
 {
 	static const int cc[8] = { CC_E, CC_NE, -1, -1, CC_L, CC_GE, CC_B,
 				   CC_AE };
 	unsigned f3 = (r >> 12) & 7;
 
-	ld_x(t, RAX, i->rs1);
-	if (i->rs2 == 0) /* test rax, rax: the flags of cmp rax, 0 */
-		op_rr(&t->e, 1, 0x85, RAX, RAX);
-	else
-		alu_x(t, 1, ALU_CMP, i->rs2);
+	emit_cmp(t, i->rs1, i->rs2);
 	int32_t ps = t->pc_sync, is = t->ic_sync;
 	uint32_t dirty = t->dirty;
 	/* a loop branch falls into its loop-back (x86 cc ^ 1 inverts) */
@@ -619,7 +801,7 @@ static void emit_jalr(struct tr *t, const struct rv_insn *i)
 	}
 	spill(t, t->dirty);
 	st64(e, RAX, RBX, HOFF(pc));
-	add_mem(e, HOFF(insn_count), (int32_t)t->idx + 1 - t->ic_sync);
+	count(e, (int32_t)t->idx + 1 - t->ic_sync);
 	patch32(e, jmp32(e), t->j->lookup);
 }
 
@@ -650,27 +832,13 @@ static void emit_prologue(struct tr *t)
 		e->overflow = 1; /* not reached: the encoding is fixed */
 	e32(e, t->stamp);
 	to_exit(t, CC_NE);
-	ld64(e, RAX, RBX, HOFF(insn_count));
-	alu_rr(e, 1, ALU_CMP, RAX, R12);
-	to_exit(t, CC_AE);
+	op_rr(e, 1, 0x85, R12, R12);            /* test r12, r12 */
+	to_exit(t, CC_LE);
 	op_mem(e, 0, 0, 0x83, 7, RBX, HOFF(kick), 0); /* cmp dword, 0 */
 	e8(e, 0);
 	to_exit(t, CC_NE);
-}
-
-/* The 32-bit form of i, or 0 if it has no template: templates follow
- * the encoding, so an op whose function is not the decoder's (lockstep's
- * planted bugs) keeps its function. */
-static uint32_t insn_word(const struct rv_insn *i)
-{
-	struct rv_insn d;
-
-	if (i->fn == rv_illegal)
-		return 0;
-	rv_decode(i->raw, &d);
-	if (d.fn != i->fn)
-		return 0;
-	return i->len == 2 ? rv_expand_c((uint16_t)i->raw) : i->raw;
+	cmp_dmode(t);
+	to_exit(t, CC_NE);
 }
 
 /* Emits op i; returns 1 if it ended the block (an unconditional exit). */
@@ -704,7 +872,7 @@ static int emit_insn(struct tr *t, const struct rv_insn *i)
 			break;
 		/* fall through */
 	case 0x03:
-		if (f3 != 7) {
+		if (f3 != 7 && t->dmode != RV_DMODE_PMP) {
 			emit_mem(t, i, r, 0);
 			done = 1;
 		}
@@ -715,7 +883,8 @@ static int emit_insn(struct tr *t, const struct rv_insn *i)
 		/* fall through */
 	case 0x23:
 		/* lockstep logs stores in the C path (set at hart creation) */
-		if (f3 < 4 && !t->h->lockstep) {
+		if (f3 < 4 && !t->h->lockstep &&
+		    t->dmode != RV_DMODE_PMP) {
 			emit_mem(t, i, r, 1);
 			done = 1;
 		}
@@ -767,18 +936,11 @@ static void emit_cold(struct tr *t, struct cold *c)
 	for (unsigned k = 0; k < c->nfix; k++)
 		patch32(e, c->fix[k], e->pos);
 	switch (c->kind) {
-	case C_ALT_PATH:
-		if (c->bare)
-			emit_bare(t, c->slow, c->size);
-		else
-			emit_tlb(t, c->slow, c->need);
-		patch32(e, jmp32(e), c->resume);
-		break;
 	case C_SLOW_LOAD:
 	case C_SLOW_STORE:
 		spill(t, c->dirty);
 		add_mem(e, HOFF(pc), c->pc_delta);
-		add_mem(e, HOFF(insn_count), c->ic_delta);
+		count(e, c->ic_delta);
 		call_op(t, i);
 		to_exit(t, CC_NE);
 		if (c->kind == C_SLOW_STORE) {
@@ -789,9 +951,15 @@ static void emit_cold(struct tr *t, struct cold *c)
 			break;
 		}
 		add_mem(e, HOFF(pc), -c->pc_delta);
-		add_mem(e, HOFF(insn_count), -c->ic_delta - 1);
+		count(e, -c->ic_delta - 1);
 		reload(t); /* the call clobbered them; rd is the op's result */
 		patch32(e, jmp32(e), c->resume);
+		break;
+	case C_MODE_EXIT: /* after a helper: nothing dirty, op counted */
+		add_mem(e, HOFF(pc), i->len);
+		e8(e, 0x31);
+		e8(e, 0xc0);
+		jmp_epilogue(t);
 		break;
 	case C_SPILL_EXIT: /* h->pc and insn_count are synced */
 		spill(t, c->dirty);
@@ -811,18 +979,41 @@ static void emit_cold(struct tr *t, struct cold *c)
 	}
 }
 
-/* Pins the guest registers the block's templates use at least 3 times,
- * the most used first. */
+/* 1 if the block ends with a jump back to its own start. */
+static int self_loop(const struct tr *t)
+{
+	unsigned off = 0;
+
+	if (!t->n)
+		return 0;
+	for (unsigned k = 0; k + 1 < t->n; k++)
+		off += t->ops[k].len;
+	const struct rv_insn *l = &t->ops[t->n - 1];
+	uint32_t r = insn_word(l);
+	return ((r & 0x7f) == 0x63 || (r & 0x7f) == 0x6f) &&
+	       (int64_t)off + l->imm == 0;
+}
+
+/*
+ * Pins the guest registers the block's templates use at least twice, the
+ * most used first (a register written and read again stays off memory:
+ * no store-to-load forwarding on the chain).  Sets live_in: the pinned
+ * registers the prologue loads, those an op may read before a template
+ * writes them (any op but the known integer ones counts as reading its
+ * rs1 and rs2: too many loads cost little, too few read garbage).
+ */
 static void choose_pins(struct tr *t)
 {
 	/* rbp and r15: saved by the entry trampoline, kept by helpers */
 	static const int8_t pool[] = { RSI, RDI, R8, R9, R10, R11, RBP, R15 };
 	unsigned uses[32] = { 0 };
+	uint32_t read = 0, wrote = 0;
 
 	memset(t->pin, -1, sizeof(t->pin));
 	for (unsigned k = 0; k < t->n; k++) {
 		const struct rv_insn *i = &t->ops[k];
 		uint32_t r = insn_word(i);
+		int known = 1;
 		switch (r & 0x7f) {
 		case 0x33: case 0x3b: case 0x23: case 0x63:
 			uses[i->rs2]++;
@@ -834,34 +1025,51 @@ static void choose_pins(struct tr *t)
 			if ((r & 0x7f) != 0x23 && (r & 0x7f) != 0x63)
 				uses[i->rd]++;
 			break;
+		default:
+			known = 0;
 		}
+		read |= ((1u << i->rs1) | (1u << i->rs2)) & ~wrote;
+		if (known && (r & 0x7f) != 0x23 && (r & 0x7f) != 0x63)
+			wrote |= 1u << i->rd;
 	}
 	uses[0] = 0;
-	/* a block that loops to its own start keeps its pins across
-	 * iterations: pinning a register used twice takes a store and a
-	 * load off the loop's dependency chains */
-	unsigned min = 3, off = 0;
-	for (unsigned k = 0; k + 1 < t->n; k++)
-		off += t->ops[k].len;
-	if (t->n) {
-		const struct rv_insn *l = &t->ops[t->n - 1];
-		uint32_t r = insn_word(l);
-		if (((r & 0x7f) == 0x63 || (r & 0x7f) == 0x6f) &&
-		    (int64_t)off + l->imm == 0)
-			min = 2;
-	}
 	for (unsigned p = 0; p < sizeof(pool); p++) {
 		unsigned best = 0;
 		for (unsigned x = 1; x < 32; x++)
 			if (!(t->pinned & (1u << x)) && uses[x] > uses[best])
 				best = x;
-		if (uses[best] < min)
+		if (uses[best] < 2)
 			break;
 		t->pin[best] = pool[p];
 		t->pinned |= 1u << best;
 	}
 	for (unsigned k = 0; k < t->n; k++)
 		t->written |= t->pinned & (1u << t->ops[k].rd);
+	t->live_in = t->pinned & read;
+}
+
+/* ATOLL_RV_JIT_DUMP=file appends each translation (a developer's aid:
+ * scripts/jit-dump.py disassembles it): the physical pc (8 bytes), the
+ * cache offset and length (4 bytes each), the code.  Unsandboxed runs
+ * only (tests/riscv's programs): the cpu sandbox opens no files. */
+static void dump(const struct tr *t)
+{
+	static const char *path;
+	static int checked;
+
+	if (!checked) {
+		path = getenv("ATOLL_RV_JIT_DUMP");
+		checked = 1;
+	}
+	FILE *f = path ? fopen(path, "ab") : NULL;
+	if (!f)
+		return;
+	uint32_t len = t->e.pos - t->entry;
+	fwrite(&t->pa, 8, 1, f);
+	fwrite(&t->entry, 4, 1, f);
+	fwrite(&len, 4, 1, f);
+	fwrite(t->j->rw + t->entry, 1, len, f);
+	fclose(f);
 }
 
 void *rv_jit_translate(struct rv_jit *j, struct rv_hart *h, uint64_t pa,
@@ -880,15 +1088,21 @@ void *rv_jit_translate(struct rv_jit *j, struct rv_hart *h, uint64_t pa,
 	t.n = n;
 	t.pa = pa;
 	t.pg = pg;
+	t.dmode = h->dmode;
 	t.stamp = stamp;
 	t.entry = (j->used + 15) & ~15u;
 	t.e = (struct emit){ j->rw, t.entry, j->size, 0 };
 
 	emit_prologue(&t);
 	choose_pins(&t);
-	reload(&t);
+	/* a block that loops to its start runs its body with the pins of
+	 * the last round, all loaded, and exits as if every pin it writes
+	 * were dirty; elsewhere a pin holds garbage until loaded or
+	 * written, and only what was written is dirty */
+	int loop = self_loop(&t);
+	load_pins(&t, loop ? t.pinned : t.live_in);
 	t.body = t.e.pos;
-	t.dirty = t.written;
+	t.dirty = loop ? t.written : 0;
 	int ended = 0;
 	for (t.idx = 0; t.idx < n && !ended; t.idx++) {
 		ended = emit_insn(&t, &ops[t.idx]);
@@ -913,6 +1127,7 @@ void *rv_jit_translate(struct rv_jit *j, struct rv_hart *h, uint64_t pa,
 	}
 	if (t.e.overflow)
 		return NULL;
+	dump(&t);
 	j->used = t.e.pos;
 	j->st.blocks++;
 	j->st.ops_templated += t.templated;
