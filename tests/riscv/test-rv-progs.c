@@ -17,7 +17,7 @@
 
 static const char *const progs[] = {
 	"t_int", "t_fp", "t_amo", "t_trap", "t_vm", "t_smc", "t_pmp", "t_csr",
-	"t_sfence", "t_smcpage",
+	"t_sfence", "t_smcpage", "t_dmode",
 	/* last: they depend on wall-clock time, so not differential */
 	"t_tloop", "t_timer",
 };

@@ -81,7 +81,14 @@ static void gen_alu(struct gen *g)
 		{5, 1}, {6, 1}, {7, 1},
 	};
 	unsigned k;
-	switch (pick(g, 4)) {
+	switch (pick(g, 5)) {
+	case 4: { /* slli p, q, 1..3; add rd, o, p: the jit's lea */
+		unsigned p = rd_reg(g), o = pick(g, 32);
+		emit(g, i_type(0x13, p, 1, pick(g, 32), 1 + (int32_t)pick(g, 3)));
+		emit(g, pick(g, 2) ? r_type(0x33, rd_reg(g), 0, o, p, 0)
+				   : r_type(0x33, rd_reg(g), 0, p, o, 0));
+		break;
+	}
 	case 0:
 		k = pick(g, 18);
 		emit(g, r_type(0x33, rd_reg(g), op[k][0], pick(g, 32),
