@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * F/D templates, included by translate.c (they use its struct tr, cold
- * stubs and emitters).  Covered: fadd/fsub/fmul/fdiv/fsqrt .s and .d, and
+ * stubs and emitters).  f registers a block uses twice or more live in
+ * xmm2-15 (translate.c's choose_pins); the fp_in/fp_op/fp_bits_* accessors
+ * below take either place.  Covered: fadd/fsub/fmul/fdiv/fsqrt .s and .d, and
  * fmadd/fmsub/fnmsub/fnmadd .s and .d on hosts with FMA3, and the FS
  * check and f-register side of flw/fld/fsw/fsd (translate.c's emit_mem
  * does the address, its fast path and slow stub).  Each is the
@@ -19,14 +21,93 @@
  */
 #include <fenv.h>
 
-#define HF(r) ((int32_t)(offsetof(struct rv_hart, f) + 8u * (r)))
 #define CC_NP 0xb
 #define XMM0 0
 #define XMM1 1
 
-/* jz s if FS is Off (the op's function raises the illegal instruction) */
+static int fpinned(const struct tr *t, unsigned f)
+{
+	return (t->pinned >> (32 + f)) & 1;
+}
+
+/* mstatus.FS = Dirty, once per path between calls */
+static void fp_set_dirty(struct tr *t)
+{
+	if (!t->fs_dirty)
+		alu_mi(&t->e, ALU_OR, RBX, HOFF(mstatus), (int32_t)MS_FS);
+	t->fs_dirty = 1;
+}
+
+/* xmm = f[f]: the pinned register's 64 bits, or the scalar (d: double)
+ * from h->f[] */
+static void fp_in(struct tr *t, int xmm, unsigned f, int d)
+{
+	if (!fpinned(t, f)) {
+		op_mem(&t->e, d ? 0xf2 : 0xf3, 0, 0x0f10, xmm, RBX, HF(f), 0);
+	} else if (t->pin[32 + f] != xmm) {
+		e8(&t->e, 0x66);
+		op_rr(&t->e, 0, 0x0f28, xmm, t->pin[32 + f]); /* movapd */
+	}
+}
+
+/* [pfx] 0f opc xmm, f[f] (an SSE op with f[f] as its source operand) */
+static void fp_op(struct tr *t, int pfx, unsigned opc, int w, int reg,
+		  unsigned f)
+{
+	if (fpinned(t, f)) {
+		if (pfx)
+			e8(&t->e, (unsigned)pfx);
+		op_rr(&t->e, w, opc, reg, t->pin[32 + f]);
+	} else {
+		op_mem(&t->e, pfx, w, opc, reg, RBX, HF(f), 0);
+	}
+}
+
+/* f[f] = xmm's low 64 bits; FS Dirty */
+static void fp_xmm_out(struct tr *t, unsigned f, int xmm)
+{
+	if (!fpinned(t, f)) {
+		op_mem(&t->e, 0xf2, 0, 0x0f11, xmm, RBX, HF(f), 0);
+	} else {
+		if (t->pin[32 + f] != xmm) {
+			e8(&t->e, 0x66);
+			op_rr(&t->e, 0, 0x0f28, t->pin[32 + f], xmm);
+		}
+		t->dirty |= FBIT(f);
+	}
+	fp_set_dirty(t);
+}
+
+/* reg = the bits of f[f] (d: 64, else the low 32 zero-extended) */
+static void fp_bits_in(struct tr *t, int reg, unsigned f, int d)
+{
+	if (fpinned(t, f)) {
+		e8(&t->e, 0x66);
+		op_rr(&t->e, d, 0x0f7e, t->pin[32 + f], reg); /* movq/movd */
+	} else {
+		op_mem(&t->e, 0, d, 0x8b, reg, RBX, HF(f), 0);
+	}
+}
+
+/* f[f] = the 64 bits of reg; FS Dirty */
+static void fp_bits_out(struct tr *t, unsigned f, int reg)
+{
+	if (fpinned(t, f)) {
+		e8(&t->e, 0x66);
+		op_rr(&t->e, 1, 0x0f6e, t->pin[32 + f], reg); /* movq */
+		t->dirty |= FBIT(f);
+	} else {
+		st64(&t->e, reg, RBX, HF(f));
+	}
+	fp_set_dirty(t);
+}
+
+/* jz s if FS is Off (the op's function raises the illegal instruction);
+ * nothing once this path made it Dirty */
 static void fp_fs_guard(struct tr *t, struct cold *s)
 {
+	if (t->fs_dirty)
+		return;
 	op_mem(&t->e, 0, 0, 0xf7, 0, RBX, HOFF(mstatus), 0); /* test dword */
 	e32(&t->e, (uint32_t)MS_FS);
 	add_fix(t, s, jcc32(&t->e, CC_E));
@@ -69,28 +150,50 @@ static void fp_load(struct tr *t, unsigned rd, unsigned size, int base)
 {
 	struct emit *e = &t->e;
 
+	if (size == 8 && fpinned(t, rd)) { /* movsd xmm, [base] */
+		op_mem(e, 0xf2, 0, 0x0f10, t->pin[32 + rd], base, 0, 0);
+		t->dirty |= FBIT(rd);
+		fp_set_dirty(t);
+		return;
+	}
 	op_mem(e, 0, size == 8, 0x8b, RAX, base, 0, 0);
 	if (size == 4) {
 		mov_imm(e, RCX, 0xffffffff00000000ull);
 		alu_rr(e, 1, ALU_OR, RAX, RCX);
 	}
-	st64(e, RAX, RBX, HF(rd));
-	alu_mi(e, ALU_OR, RBX, HOFF(mstatus), (int32_t)MS_FS);
+	fp_bits_out(t, rd, RAX);
 }
 
-/* jne s unless f[r] holds a NaN-boxed single (upper half all ones). */
+/* jne s unless f[r] holds a NaN-boxed single (upper half all ones);
+ * clobbers rax. */
 static void fp_check_box(struct tr *t, unsigned r, struct cold *s)
 {
-	op_mem(&t->e, 0, 0, 0x83, 7, RBX, HF(r) + 4, 0); /* cmp dword, -1 */
-	e8(&t->e, 0xff);
+	if (fpinned(t, r)) {
+		fp_bits_in(t, RAX, r, 1);
+		shift_ri(&t->e, 1, SH_SHR, RAX, 32);
+		alu_ri(&t->e, 0, ALU_CMP, RAX, -1);
+	} else {
+		op_mem(&t->e, 0, 0, 0x83, 7, RBX, HF(r) + 4, 0); /* cmp */
+		e8(&t->e, 0xff);
+	}
 	add_fix(t, s, jcc32(&t->e, CC_NE));
 }
 
-/* f[rd] = xmm0 (double, or single when !d), a NaN canonical; FS Dirty. */
+/* f[rd] = xmm0 (double, or single when !d), a NaN canonical; FS Dirty.
+ * A double stays in xmm registers (a NaN is fixed out of line). */
 static void fp_writeback(struct tr *t, unsigned rd, int d)
 {
 	struct emit *e = &t->e;
 
+	if (d) {
+		e8(e, 0x66);
+		op_rr(e, 0, 0x0f2e, XMM0, XMM0);        /* ucomisd */
+		struct cold *c = new_cold(t, C_NAN_D);
+		add_fix(t, c, jcc32(e, 0xa));           /* jp */
+		c->resume = e->pos;
+		fp_xmm_out(t, rd, XMM0);
+		return;
+	}
 	e8(e, 0x66);
 	op_rr(e, d, 0x0f7e, XMM0, RAX);         /* movq rax / movd eax, xmm0 */
 	if (d)
@@ -105,12 +208,9 @@ static void fp_writeback(struct tr *t, unsigned rd, int d)
 		e8(e, 0xb8);                    /* mov eax, CNAN_S */
 		e32(e, 0x7fc00000u);
 	}
-	if (!d) {
-		mov_imm(e, RCX, 0xffffffff00000000ull); /* NaN box */
-		alu_rr(e, 1, ALU_OR, RAX, RCX);
-	}
-	st64(e, RAX, RBX, HF(rd));
-	alu_mi(e, ALU_OR, RBX, HOFF(mstatus), (int32_t)MS_FS);
+	mov_imm(e, RCX, 0xffffffff00000000ull); /* NaN box */
+	alu_rr(e, 1, ALU_OR, RAX, RCX);
+	fp_bits_out(t, rd, RAX);
 }
 
 /* OP-FP: fadd/fsub/fmul/fdiv/fsqrt; 0 if no template. */
@@ -133,24 +233,31 @@ static int emit_fp_arith(struct tr *t, const struct rv_insn *i, uint32_t r)
 			fp_check_box(t, i->rs2, s);
 	}
 	if (k == 11) {
-		op_mem(e, pfx, 0, 0x0f51, XMM0, RBX, HF(i->rs1), 0);
+		fp_op(t, pfx, 0x0f51, 0, XMM0, i->rs1);
 	} else {
-		op_mem(e, pfx, 0, 0x0f10, XMM0, RBX, HF(i->rs1), 0);
-		op_mem(e, pfx, 0, 0x0f00 | sse[k], XMM0, RBX, HF(i->rs2), 0);
+		fp_in(t, XMM0, i->rs1, d);
+		fp_op(t, pfx, 0x0f00 | sse[k], 0, XMM0, i->rs2);
 	}
 	fp_writeback(t, i->rd, d);
 	s->resume = e->pos;
 	return 1;
 }
 
-/* FMA3 vfm*213s[sd] xmm0, xmm1, [rbx + disp]: xmm0 = +-(xmm1 * xmm0) +- m */
-static void vfma213(struct emit *e, int d, unsigned opc, int32_t disp)
+/* FMA3 vfm*213s[sd] xmm0, xmm1, f[f]: xmm0 = +-(xmm1 * xmm0) +- f[f] */
+static void vfma213(struct tr *t, int d, unsigned opc, unsigned f)
 {
+	struct emit *e = &t->e;
+	int reg = fpinned(t, f) ? t->pin[32 + f] : -1;
+
 	e8(e, 0xc4);
-	e8(e, 0xe2);                            /* R X B set (none), 0F38 */
+	/* inverted R X B (B: an xmm8-15 operand), map 0F38 */
+	e8(e, reg >= 8 ? 0xc2 : 0xe2);
 	e8(e, (d ? 0x80 : 0) | (0xe << 3) | 1); /* W, vvvv = ~xmm1, 66 */
 	e8(e, opc);
-	modrm_mem(e, XMM0, RBX, disp);
+	if (reg >= 0)
+		e8(e, (unsigned)(0xc0 | (XMM0 << 3) | (reg & 7)));
+	else
+		modrm_mem(e, XMM0, RBX, HF(f));
 }
 
 /* fmadd/fmsub/fnmsub/fnmadd (aux 0..3); 0 if no template. */
@@ -173,18 +280,13 @@ static int emit_fp_fma(struct tr *t, const struct rv_insn *i, uint32_t r)
 		fp_check_box(t, i->rs3, s);
 	}
 	int pfx = d ? 0xf2 : 0xf3;
-	op_mem(e, pfx, 0, 0x0f10, XMM0, RBX, HF(i->rs1), 0);
-	op_mem(e, pfx, 0, 0x0f10, XMM1, RBX, HF(i->rs2), 0);
-	vfma213(e, d, opc[i->aux], HF(i->rs3));
+	(void)pfx;
+	fp_in(t, XMM0, i->rs1, d);
+	fp_in(t, XMM1, i->rs2, d);
+	vfma213(t, d, opc[i->aux], i->rs3);
 	fp_writeback(t, i->rd, d);
 	s->resume = e->pos;
 	return 1;
-}
-
-/* rax = f[r]: 64 bits for d, else the low 32 zero-extended */
-static void fp_ld_bits(struct tr *t, int reg, unsigned r, int d)
-{
-	op_mem(&t->e, 0, d, 0x8b, reg, RBX, HF(r), 0);
 }
 
 /* f[rd] = rax (| the NaN box for a single); FS Dirty */
@@ -194,8 +296,7 @@ static void fp_st_bits(struct tr *t, unsigned rd, int d)
 		mov_imm(&t->e, RCX, 0xffffffff00000000ull);
 		alu_rr(&t->e, 1, ALU_OR, RAX, RCX);
 	}
-	st64(&t->e, RAX, RBX, HF(rd));
-	alu_mi(&t->e, ALU_OR, RBX, HOFF(mstatus), (int32_t)MS_FS);
+	fp_bits_out(t, rd, RAX);
 }
 
 /* A stub for the op's function and the FS guard (plus the NaN-box checks
@@ -219,8 +320,8 @@ static void emit_fp_sgnj(struct tr *t, const struct rv_insn *i, unsigned f3,
 	struct emit *e = &t->e;
 	struct cold *s = fp_stub(t, d, i->rs1, i->rs2);
 
-	fp_ld_bits(t, RAX, i->rs1, d);
-	fp_ld_bits(t, RCX, i->rs2, d);
+	fp_bits_in(t, RAX, i->rs1, d);
+	fp_bits_in(t, RCX, i->rs2, d);
 	mov_imm(e, RDX, d ? 1ull << 63 : 1ull << 31);
 	if (f3 == 1)
 		op_rr(e, 1, 0xf7, 2, RCX);      /* not rcx */
@@ -245,12 +346,12 @@ static void emit_fp_minmax(struct tr *t, const struct rv_insn *i,
 	struct emit *e = &t->e;
 	struct cold *s = fp_stub(t, d, i->rs1, i->rs2);
 
-	fp_ld_bits(t, RAX, i->rs1, d);
-	fp_ld_bits(t, RCX, i->rs2, d);
+	fp_bits_in(t, RAX, i->rs1, d);
+	fp_bits_in(t, RCX, i->rs2, d);
 	op_rr(e, 1, 0x89, RAX, RDX);                    /* mov rdx, rax */
 	alu_rr(e, 1, f3 ? ALU_AND : ALU_OR, RDX, RCX);  /* -0 < +0 */
-	op_mem(e, d ? 0xf2 : 0xf3, 0, 0x0f10, XMM0, RBX, HF(i->rs1), 0);
-	op_mem(e, d ? 0x66 : 0, 0, 0x0f2e, XMM0, RBX, HF(i->rs2), 0);
+	fp_in(t, XMM0, i->rs1, d);
+	fp_op(t, d ? 0x66 : 0, 0x0f2e, 0, XMM0, i->rs2);
 	add_fix(t, s, jcc32(e, 0xa));                   /* jp: a NaN */
 	op_rr(e, 1, 0x0f40 | (f3 ? CC_BE : CC_AE), RAX, RCX);
 	op_rr(e, 1, 0x0f40 | CC_E, RAX, RDX);
@@ -273,12 +374,14 @@ static void emit_fp_cvt_int(struct tr *t, const struct rv_insn *i,
 
 	if (i->rm != 1)
 		fp_guards(t, i, s);
-	ld32(e, RAX, RBX, HOFF(mstatus));
-	alu_ri(e, 0, ALU_AND, RAX, (int32_t)MS_FS);
-	alu_ri(e, 0, ALU_CMP, RAX, (int32_t)MS_FS);
-	add_fix(t, s, jcc32(e, CC_NE));
-	op_mem(e, d ? 0xf2 : 0xf3, w, i->rm == 1 ? 0x0f2c : 0x0f2d, RAX, RBX,
-	       HF(i->rs1), 0);
+	if (!t->fs_dirty) {
+		ld32(e, RAX, RBX, HOFF(mstatus));
+		alu_ri(e, 0, ALU_AND, RAX, (int32_t)MS_FS);
+		alu_ri(e, 0, ALU_CMP, RAX, (int32_t)MS_FS);
+		add_fix(t, s, jcc32(e, CC_NE));
+	}
+	fp_op(t, d ? 0xf2 : 0xf3, i->rm == 1 ? 0x0f2c : 0x0f2d, w, RAX,
+	      i->rs1);
 	if (w) {
 		mov_imm(e, RCX, 1ull << 63);
 		alu_rr(e, 1, ALU_CMP, RAX, RCX);
@@ -317,7 +420,7 @@ static void emit_fp_cvt_fp(struct tr *t, const struct rv_insn *i, int d)
 	if (d)
 		fp_check_box(t, i->rs1, s);
 	/* cvtss2sd (F3) / cvtsd2ss (F2) xmm0, [f[rs1]] */
-	op_mem(e, d ? 0xf3 : 0xf2, 0, 0x0f5a, XMM0, RBX, HF(i->rs1), 0);
+	fp_op(t, d ? 0xf3 : 0xf2, 0x0f5a, 0, XMM0, i->rs1);
 	fp_writeback(t, i->rd, d);
 	s->resume = e->pos;
 }
@@ -335,10 +438,9 @@ static void emit_fp_mv(struct tr *t, const struct rv_insn *i, int to_f,
 			op_rr(e, 0, 0x89, RAX, RAX);    /* mov eax, eax */
 		fp_st_bits(t, i->rd, d);
 	} else {
-		if (d)
-			ld64(e, RAX, RBX, HF(i->rs1));
-		else                                    /* movsxd rax, [] */
-			op_mem(e, 0, 1, 0x63, RAX, RBX, HF(i->rs1), 0);
+		fp_bits_in(t, RAX, i->rs1, d);
+		if (!d)
+			movsxd(e, RAX, RAX);
 		st_x(t, RAX, i->rd);
 	}
 	s->resume = e->pos;

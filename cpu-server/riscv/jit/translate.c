@@ -39,6 +39,9 @@
 #if defined(__x86_64__)
 
 #define HX(r) ((int32_t)(offsetof(struct rv_hart, x) + 8u * (r)))
+#define HF(r) ((int32_t)(offsetof(struct rv_hart, f) + 8u * (r)))
+/* Register masks: bits 0-31 the x registers, 32-63 the f registers. */
+#define FBIT(f) (1ull << (32 + (f)))
 #define HOFF(f) ((int32_t)offsetof(struct rv_hart, f))
 #define TLB0 ((int32_t)offsetof(struct rv_hart, tlb))
 #define TOFF(f) (TLB0 + (int32_t)offsetof(struct rv_tlb_entry, f))
@@ -50,14 +53,14 @@ _Static_assert(TLB_SIZE == 256, "tlb index mask");
 #define MAX_COLD 200
 
 enum cold_kind { C_SLOW_LOAD, C_SLOW_STORE, C_LINK, C_SPILL_EXIT,
-		 C_MODE_EXIT };
+		 C_MODE_EXIT, C_NAN_D };
 
 struct cold {
 	enum cold_kind kind;
 	unsigned nfix;
 	uint32_t fix[MAX_FIX];  /* rel32 fields that jump here */
 	unsigned idx;           /* op index */
-	uint32_t dirty;         /* pinned registers to write back first */
+	uint64_t dirty;         /* pinned registers to write back first */
 	int32_t pc_delta;       /* to bring h->pc to the op */
 	int32_t ic_delta;       /* to bring insn_count up to the op */
 	uint32_t resume;        /* where the main path continues */
@@ -85,11 +88,13 @@ struct tr {
 	uint32_t exit_nl;   /* cold label: return 0 (state already synced) */
 	uint32_t exit_fix[256];
 	unsigned nexit_fix;
-	int8_t pin[32];     /* host register of a pinned guest register, -1 */
-	uint32_t pinned;    /* guest registers pinned */
-	uint32_t dirty;     /* pinned and written since the last write-back */
-	uint32_t written;   /* pinned registers the block writes */
-	uint32_t live_in;   /* pinned registers loaded by the prologue */
+	/* host register of a pinned guest register (x: a gpr; f: xmm), -1 */
+	int8_t pin[64];
+	uint64_t pinned;    /* guest registers pinned */
+	uint64_t dirty;     /* pinned and written since the last write-back */
+	uint64_t written;   /* pinned registers the block writes */
+	uint64_t live_in;   /* pinned registers loaded by the prologue */
+	int fs_dirty;       /* this path made mstatus.FS Dirty, no call since */
 	uint32_t body;      /* cache offset after the prologue and the loads */
 	struct cold cold[MAX_COLD];
 	unsigned ncold;
@@ -151,19 +156,31 @@ static void count(struct emit *e, int32_t n)
 }
 
 /* Writes back the pinned registers in mask. */
-static void spill(struct tr *t, uint32_t mask)
+static void spill(struct tr *t, uint64_t mask)
 {
-	for (unsigned x = 1; x < 32; x++)
-		if (mask & (1u << x))
+	for (unsigned x = 1; x < 64; x++) {
+		if (!(mask >> x & 1))
+			continue;
+		if (x < 32)
 			st64(&t->e, t->pin[x], RBX, HX(x));
+		else    /* movsd [f], xmm */
+			op_mem(&t->e, 0xf2, 0, 0x0f11, t->pin[x], RBX,
+			       HF(x - 32), 0);
+	}
 }
 
-/* Loads the pinned registers in mask from h->x[]. */
-static void load_pins(struct tr *t, uint32_t mask)
+/* Loads the pinned registers in mask from h->x[] and h->f[]. */
+static void load_pins(struct tr *t, uint64_t mask)
 {
-	for (unsigned x = 1; x < 32; x++)
-		if (mask & (1u << x))
+	for (unsigned x = 1; x < 64; x++) {
+		if (!(mask >> x & 1))
+			continue;
+		if (x < 32)
 			ld64(&t->e, t->pin[x], RBX, HX(x));
+		else    /* movsd xmm, [f] */
+			op_mem(&t->e, 0xf2, 0, 0x0f10, t->pin[x], RBX,
+			       HF(x - 32), 0);
+	}
 }
 
 /* After a call (most pins are caller-saved): every pin again. */
@@ -218,6 +235,7 @@ static void emit_helper(struct tr *t, const struct rv_insn *i)
 {
 	spill(t, t->dirty);
 	t->dirty = 0;
+	t->fs_dirty = 0; /* the op may write mstatus */
 	sync_state(t);
 	call_op(t, i);
 	t->ic_sync++;
@@ -327,7 +345,7 @@ static uint32_t insn_word(const struct rv_insn *i)
 
 static int is_pinned(const struct tr *t, unsigned x)
 {
-	return (t->pinned >> x) & 1;
+	return x < 32 && ((t->pinned >> x) & 1);
 }
 
 static void ld_x(struct tr *t, int r, unsigned x)
@@ -349,7 +367,7 @@ static void st_x(struct tr *t, int r, unsigned x)
 	if (is_pinned(t, x)) {
 		if (t->pin[x] != r)
 			op_rr(&t->e, 1, 0x89, r, t->pin[x]); /* mov pin, r */
-		t->dirty |= 1u << x;
+		t->dirty |= 1ull << x;
 	} else if (x != 0) {
 		st64(&t->e, r, RBX, HX(x));
 	}
@@ -700,7 +718,7 @@ static void emit_mem(struct tr *t, const struct rv_insn *i, uint32_t r,
 		emit_store_checks(t, s);
 		int v = RCX;
 		if (fp)
-			ld64(e, RCX, RBX, HF(i->rs2));
+			fp_bits_in(t, RCX, i->rs2, 1);
 		else if (is_pinned(t, i->rs2))
 			v = t->pin[i->rs2];
 		else
@@ -763,7 +781,8 @@ static void emit_branch(struct tr *t, const struct rv_insn *i, uint32_t r)
 
 	emit_cmp(t, i->rs1, i->rs2);
 	int32_t ps = t->pc_sync, is = t->ic_sync;
-	uint32_t dirty = t->dirty;
+	uint64_t dirty = t->dirty;
+	int fs_dirty = t->fs_dirty;
 	/* a loop branch falls into its loop-back (x86 cc ^ 1 inverts) */
 	int loop = (int64_t)t->cur + i->imm == 0;
 	int64_t first = loop ? 0 : (int64_t)t->cur + i->len;
@@ -775,6 +794,7 @@ static void emit_branch(struct tr *t, const struct rv_insn *i, uint32_t r)
 	t->pc_sync = ps;
 	t->ic_sync = is;
 	t->dirty = dirty;
+	t->fs_dirty = fs_dirty;
 	exit_to(t, second);
 }
 
@@ -955,6 +975,12 @@ static void emit_cold(struct tr *t, struct cold *c)
 		reload(t); /* the call clobbered them; rd is the op's result */
 		patch32(e, jmp32(e), c->resume);
 		break;
+	case C_NAN_D: /* xmm0 = the canonical NaN */
+		mov_imm(e, RAX, 0x7ff8000000000000ull);
+		e8(e, 0x66);
+		op_rr(e, 1, 0x0f6e, XMM0, RAX); /* movq xmm0, rax */
+		patch32(e, jmp32(e), c->resume);
+		break;
 	case C_MODE_EXIT: /* after a helper: nothing dirty, op counted */
 		add_mem(e, HOFF(pc), i->len);
 		e8(e, 0x31);
@@ -995,56 +1021,105 @@ static int self_loop(const struct tr *t)
 }
 
 /*
+ * The guest registers op i (insn word r) reads and writes, as register
+ * masks.  Reads are conservative (any op but the known integer ones may
+ * read x[rs1] and x[rs2]; too many loads cost little, too few read
+ * garbage); writes are those of the known ops only.  uses counts what
+ * templates access.
+ */
+static void op_regs(const struct rv_insn *i, uint32_t r, uint64_t *rd,
+		    uint64_t *wr, unsigned uses[64])
+{
+	unsigned op = r & 0x7f, f5 = r >> 27;
+	uint64_t fr = 0, fw = 0;
+
+	*rd = (1ull << i->rs1) | (1ull << i->rs2);
+	*wr = 0;
+	switch (op) {
+	case 0x33: case 0x3b: case 0x23: case 0x63:
+		uses[i->rs2]++;
+		/* fall through */
+	case 0x13: case 0x1b: case 0x03: case 0x67:
+		uses[i->rs1]++;
+		/* fall through */
+	case 0x37: case 0x17: case 0x6f:
+		if (op != 0x23 && op != 0x63) {
+			uses[i->rd]++;
+			*wr = 1ull << i->rd;
+		}
+		return;
+	case 0x07: fw = FBIT(i->rd); break;
+	case 0x27: fr = FBIT(i->rs2); break;
+	case 0x43: case 0x47: case 0x4b: case 0x4f:
+		fr = FBIT(i->rs1) | FBIT(i->rs2) | FBIT(i->rs3);
+		fw = FBIT(i->rd);
+		break;
+	case 0x53:
+		if (f5 == 0x14)         /* compares */
+			fr = FBIT(i->rs1) | FBIT(i->rs2);
+		else if (f5 == 0x18 || f5 == 0x1c) /* to x */
+			fr = FBIT(i->rs1);
+		else if (f5 == 0x1a || f5 == 0x1e) /* from x */
+			fw = FBIT(i->rd);
+		else {
+			fr = FBIT(i->rs1) | FBIT(i->rs2);
+			fw = FBIT(i->rd);
+		}
+		break;
+	default:
+		return;
+	}
+	*rd |= fr;
+	*wr |= fw;
+	for (unsigned f = 0; f < 32; f++)
+		uses[32 + f] += (unsigned)((fr | fw) >> (32 + f) & 1);
+}
+
+/* Picks the most used of mask's registers with at least two uses for
+ * each host register in pool. */
+static void pin_from(struct tr *t, const unsigned uses[64], uint64_t mask,
+		     const int8_t *pool, unsigned npool)
+{
+	for (unsigned p = 0; p < npool; p++) {
+		unsigned best = 0;
+		for (unsigned x = 1; x < 64; x++)
+			if ((mask >> x & 1) && !(t->pinned >> x & 1) &&
+			    (best == 0 || uses[x] > uses[best]))
+				best = x;
+		if (best == 0 || uses[best] < 2)
+			return;
+		t->pin[best] = pool[p];
+		t->pinned |= 1ull << best;
+	}
+}
+
+/*
  * Pins the guest registers the block's templates use at least twice, the
  * most used first (a register written and read again stays off memory:
- * no store-to-load forwarding on the chain).  Sets live_in: the pinned
- * registers the prologue loads, those an op may read before a template
- * writes them (any op but the known integer ones counts as reading its
- * rs1 and rs2: too many loads cost little, too few read garbage).
+ * no store-to-load forwarding on the chain): x registers in gprs, f
+ * registers in xmm2-15.  live_in: the pinned registers an op may read
+ * before one writes them, which the prologue loads.
  */
 static void choose_pins(struct tr *t)
 {
 	/* rbp and r15: saved by the entry trampoline, kept by helpers */
-	static const int8_t pool[] = { RSI, RDI, R8, R9, R10, R11, RBP, R15 };
-	unsigned uses[32] = { 0 };
-	uint32_t read = 0, wrote = 0;
+	static const int8_t gprs[] = { RSI, RDI, R8, R9, R10, R11, RBP, R15 };
+	static const int8_t xmms[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+				       13, 14, 15 };
+	unsigned uses[64] = { 0 };
+	uint64_t read = 0, wrote = 0, wr_all = 0;
 
 	memset(t->pin, -1, sizeof(t->pin));
 	for (unsigned k = 0; k < t->n; k++) {
-		const struct rv_insn *i = &t->ops[k];
-		uint32_t r = insn_word(i);
-		int known = 1;
-		switch (r & 0x7f) {
-		case 0x33: case 0x3b: case 0x23: case 0x63:
-			uses[i->rs2]++;
-			/* fall through */
-		case 0x13: case 0x1b: case 0x03: case 0x67:
-			uses[i->rs1]++;
-			/* fall through */
-		case 0x37: case 0x17: case 0x6f:
-			if ((r & 0x7f) != 0x23 && (r & 0x7f) != 0x63)
-				uses[i->rd]++;
-			break;
-		default:
-			known = 0;
-		}
-		read |= ((1u << i->rs1) | (1u << i->rs2)) & ~wrote;
-		if (known && (r & 0x7f) != 0x23 && (r & 0x7f) != 0x63)
-			wrote |= 1u << i->rd;
+		uint64_t rd, wr;
+		op_regs(&t->ops[k], insn_word(&t->ops[k]), &rd, &wr, uses);
+		read |= rd & ~wrote;
+		wrote |= wr;
+		wr_all |= wr | 1ull << t->ops[k].rd;
 	}
-	uses[0] = 0;
-	for (unsigned p = 0; p < sizeof(pool); p++) {
-		unsigned best = 0;
-		for (unsigned x = 1; x < 32; x++)
-			if (!(t->pinned & (1u << x)) && uses[x] > uses[best])
-				best = x;
-		if (uses[best] < 2)
-			break;
-		t->pin[best] = pool[p];
-		t->pinned |= 1u << best;
-	}
-	for (unsigned k = 0; k < t->n; k++)
-		t->written |= t->pinned & (1u << t->ops[k].rd);
+	pin_from(t, uses, 0xfffffffeull, gprs, sizeof(gprs));
+	pin_from(t, uses, ~0ull << 32, xmms, sizeof(xmms));
+	t->written = t->pinned & wr_all;
 	t->live_in = t->pinned & read;
 }
 
