@@ -27,7 +27,9 @@ loop:
 	/* a chained jump into modified code: patch3 runs twice from the
 	 * same block, so that block's native jump is linked to patch3's
 	 * code, then patch3 changes: the chained jump must not run the
-	 * old code (the jit checks the target's stamp on entry) */
+	 * old code (the jit checks the target's stamp on entry, or, for a
+	 * chain that skips those checks, undoes the chain when the source
+	 * block is stamped again after fence.i) */
 	li s1, 1
 outer:
 	li s3, 2

@@ -173,7 +173,8 @@ void rv_jit_drop(struct rv_jit *j, void *code)
 		return;
 	for (uint32_t k = 0; k < j->nlinks;) {
 		int32_t *p = (int32_t *)(void *)(j->rw + j->linked[k].site);
-		if (j->rx + j->linked[k].site + 4 + *p != (uint8_t *)code) {
+		uint8_t *to = j->rx + j->linked[k].site + 4 + *p;
+		if (to != (uint8_t *)code && to != (uint8_t *)code + JIT_CHAIN_OFF) {
 			k++;
 			continue;
 		}
@@ -190,9 +191,20 @@ void rv_jit_set_stamp(struct rv_jit *j, void *code, uint32_t stamp)
 {
 	uint32_t off = (uint32_t)((uint8_t *)code - j->rx) + JIT_STAMP_OFF;
 
-	if (off < j->prefix || off + 4 > j->used)
+	if (off < j->prefix + JIT_HEAD || off + 4 > j->used)
 		return;
 	memcpy(j->rw + off, &stamp, 4);
+	/* its chains go back to their link stubs: the next exit through
+	 * each asks the dispatcher, which links to a checked target */
+	struct rv_jit_head hd;
+	uint32_t code_off = off - JIT_STAMP_OFF;
+	memcpy(&hd, j->rw + code_off - JIT_HEAD, sizeof(hd));
+	for (unsigned k = 0; k < hd.nexits && k < JIT_MAX_EXITS; k++) {
+		uint32_t site = code_off + hd.exit[k].site;
+		if (site + 4 <= j->used)
+			__atomic_store_n((int32_t *)(void *)(j->rw + site),
+					 hd.exit[k].stub, __ATOMIC_RELEASE);
+	}
 }
 
 void rv_jit_note(struct rv_jit *j, uint64_t va, uint64_t key, void *code)
@@ -233,6 +245,10 @@ void rv_jit_link(struct rv_jit *j, const void *req, void *target)
 	memcpy(&r, req, sizeof(r));
 	if (r.site < j->prefix || r.site + 4 > j->used || (r.site & 3))
 		return;
+	/* past the target's stamp and mode checks only while the link is
+	 * recorded: a dropped block's unrecorded chains must meet them */
+	if (r.chain && j->nlinks < JIT_MAX_LINKS)
+		target = (uint8_t *)target + JIT_CHAIN_OFF;
 	int32_t rel = (int32_t)((uint8_t *)target - (j->rx + r.site + 4));
 	int32_t *p = (int32_t *)(void *)(j->rw + r.site);
 	if (j->nlinks < JIT_MAX_LINKS) {

@@ -46,14 +46,37 @@ struct rv_jit {
 };
 
 /* Every translation starts with its stamp check, the imm32 of
- * "cmp eax, imm32" at this offset (translate.c, emit_prologue). */
+ * "cmp eax, imm32" at this offset, then its data-mode check
+ * (translate.c, emit_prologue).  A jump from a block of the same page
+ * that called no op function since its own checks may enter at
+ * JIT_CHAIN_OFF, after both: the page, the fence.i epoch and the data
+ * mode cannot have changed in between (a store to a code page or a trap
+ * leaves native code; a helper's return checks the mode). */
 #define JIT_STAMP_OFF 14u
+#define JIT_CHAIN_OFF 37u
 
 /* A link request, emitted after its stub: the chained jump's rel32 field
  * (an offset in the cache) and the physical pc it is meant to reach. */
+/* Before each translation (JIT_HEAD bytes): its chainable exits, each a
+ * rel32 field (offset from the code) and its value pointing at the
+ * exit's link stub.  A new stamp puts them back (rv_jit_set_stamp): a
+ * chain that skips the target's checks is only valid while the source
+ * runs under the stamp it had when linked. */
+#define JIT_HEAD 16u
+#define JIT_MAX_EXITS 2u
+struct rv_jit_head {
+	uint8_t nexits;
+	struct {
+		uint16_t site;
+		int32_t stub;
+	} __attribute__((packed)) exit[JIT_MAX_EXITS];
+} __attribute__((packed));
+_Static_assert(sizeof(struct rv_jit_head) <= JIT_HEAD, "jit head size");
+
 struct rv_jit_linkrec {
 	uint64_t pa;
 	uint32_t site;
+	uint8_t chain; /* may enter at JIT_CHAIN_OFF */
 } __attribute__((packed));
 
 #endif

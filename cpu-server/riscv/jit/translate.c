@@ -67,6 +67,7 @@ struct cold {
 	/* C_LINK */
 	uint32_t site;
 	uint64_t target_pa;
+	int chain;              /* no call since the block's own checks */
 };
 
 struct tr {
@@ -81,6 +82,7 @@ struct tr {
 	uint8_t dmode;      /* h->dmode the memory ops inline */
 	uint32_t stamp;
 	uint32_t entry;     /* cache offset of this block's code */
+	struct rv_jit_head head; /* written before the code */
 	uint32_t cur;       /* byte offset of the current op in the block */
 	unsigned idx;
 	int32_t pc_sync;
@@ -325,6 +327,7 @@ static void exit_to(struct tr *t, int64_t target)
 	struct cold *c = new_cold(t, C_LINK);
 	c->site = site;
 	c->target_pa = (t->pa & ~4095ull) + (uint64_t)abs;
+	c->chain = t->helpers == 0;
 	add_fix(t, c, site);
 }
 
@@ -852,12 +855,14 @@ static void emit_prologue(struct tr *t)
 		e->overflow = 1; /* not reached: the encoding is fixed */
 	e32(e, t->stamp);
 	to_exit(t, CC_NE);
+	cmp_dmode(t);
+	to_exit(t, CC_NE);
+	if (e->pos - t->entry != JIT_CHAIN_OFF)
+		e->overflow = 1; /* not reached: the encoding is fixed */
 	op_rr(e, 1, 0x85, R12, R12);            /* test r12, r12 */
 	to_exit(t, CC_LE);
 	op_mem(e, 0, 0, 0x83, 7, RBX, HOFF(kick), 0); /* cmp dword, 0 */
 	e8(e, 0);
-	to_exit(t, CC_NE);
-	cmp_dmode(t);
 	to_exit(t, CC_NE);
 }
 
@@ -994,7 +999,15 @@ static void emit_cold(struct tr *t, struct cold *c)
 		jmp_epilogue(t);
 		break;
 	case C_LINK: {
-		struct rv_jit_linkrec rec = { c->target_pa, c->site };
+		if (t->head.nexits < JIT_MAX_EXITS) {
+			unsigned k = t->head.nexits++;
+			t->head.exit[k].site = (uint16_t)(c->site - t->entry);
+			t->head.exit[k].stub = (int32_t)(e->pos - (c->site + 4));
+		} else {
+			e->overflow = 1; /* not reached: two exits at most */
+		}
+		struct rv_jit_linkrec rec = { c->target_pa, c->site,
+					      (uint8_t)c->chain };
 		/* lea rax, [rip + 5]: the record after the jmp */
 		e8(e, 0x48); e8(e, 0x8d); e8(e, 0x05); e32(e, 5);
 		jmp_epilogue(t);
@@ -1165,7 +1178,8 @@ void *rv_jit_translate(struct rv_jit *j, struct rv_hart *h, uint64_t pa,
 	t.pg = pg;
 	t.dmode = h->dmode;
 	t.stamp = stamp;
-	t.entry = (j->used + 15) & ~15u;
+	t.entry = ((j->used + 15) & ~15u) + JIT_HEAD;
+	t.head.nexits = 0;
 	t.e = (struct emit){ j->rw, t.entry, j->size, 0 };
 
 	emit_prologue(&t);
@@ -1200,8 +1214,9 @@ void *rv_jit_translate(struct rv_jit *j, struct rv_hart *h, uint64_t pa,
 		for (unsigned m = before; m < t.nexit_fix; m++)
 			patch32(&t.e, t.exit_fix[m], t.exit_nl);
 	}
-	if (t.e.overflow)
+	if (t.e.overflow || t.e.pos - t.entry > UINT16_MAX)
 		return NULL;
+	memcpy(j->rw + t.entry - JIT_HEAD, &t.head, sizeof(t.head));
 	dump(&t);
 	j->used = t.e.pos;
 	j->st.blocks++;
