@@ -533,16 +533,91 @@ static int emit_shift_add(struct tr *t, const struct rv_insn *i)
 	return 1;
 }
 
+/* grp3 (F7 /ext) on r: ext 3 neg, 4 mul, 5 imul, 6 div, 7 idiv */
+static void grp3(struct emit *e, int w, unsigned ext, int r)
+{
+	rex(e, w, 0, 0, r, 0);
+	e8(e, 0xf7);
+	e8(e, (unsigned)(0xc0 | ext << 3 | (r & 7)));
+}
+
+/*
+ * mulh/mulhsu/mulhu (f3 1-3) and div/divu/rem/remu (4-7), *W forms for
+ * the last four.  x86 division faults where RISC-V defines a result, so
+ * those cases are taken inline first: by zero the quotient is all ones
+ * and the remainder the dividend; the most negative dividend over -1
+ * (signed) gives itself (neg) and 0.  rd is written last, so it may be a
+ * source.
+ */
+static int emit_muldiv(struct tr *t, const struct rv_insn *i, unsigned f3,
+		       int w32)
+{
+	struct emit *e = &t->e;
+	int w = !w32, sgn = f3 == 4 || f3 == 6, rem = f3 >= 6;
+
+	if (w32 && f3 < 4)
+		return 0; /* not reached: no *W mulh */
+	ld_x(t, RAX, i->rs1);
+	int b = src_reg(t, i->rs2, RCX);
+	if (f3 < 4) {
+		grp3(e, 1, f3 == 1 ? 5 : 4, b);                /* rdx:rax */
+		if (f3 == 2) { /* signed rs1: less rs2 when rs1 < 0 */
+			ld_x(t, RAX, i->rs1); /* the low half is not needed */
+			shift_ri(e, 1, SH_SAR, RAX, 63);
+			alu_rr(e, 1, ALU_AND, RAX, b);
+			alu_rr(e, 1, ALU_SUB, RDX, RAX);
+		}
+		put_rd(t, RDX, i->rd);
+		return 1;
+	}
+	op_rr(e, w, 0x85, b, b);                               /* test b, b */
+	uint32_t zero = jcc32(e, CC_E), minus1 = 0;
+	if (sgn) {
+		alu_ri(e, w, ALU_CMP, b, -1);
+		minus1 = jcc32(e, CC_E);
+	}
+	if (sgn) {
+		if (w)
+			e8(e, 0x48);
+		e8(e, 0x99);                                   /* cqo/cdq */
+	} else {
+		e8(e, 0x31); e8(e, 0xd2);                      /* xor edx */
+	}
+	grp3(e, w, sgn ? 7 : 6, b);
+	if (rem)
+		op_rr(e, 1, 0x89, RDX, RAX);                   /* mov rax, rdx */
+	uint32_t done = jmp32(e), done2 = 0;
+	patch32(e, zero, e->pos);
+	if (!rem)
+		mov_imm(e, RAX, ~0ull);     /* by zero: all ones; rem: rax */
+	if (sgn) {
+		done2 = jmp32(e);
+		patch32(e, minus1, e->pos);
+		if (rem) {
+			e8(e, 0x31);
+			e8(e, 0xc0);                           /* xor eax */
+		} else {
+			grp3(e, w, 3, RAX);                    /* neg */
+		}
+		patch32(e, done2, e->pos);
+	}
+	patch32(e, done, e->pos);
+	if (w32)
+		movsxd(e, RAX, RAX);
+	put_rd(t, RAX, i->rd);
+	return 1;
+}
+
 static int emit_op(struct tr *t, const struct rv_insn *i, uint32_t r, int w32)
 {
 	unsigned f3 = (r >> 12) & 7, f7 = r >> 25;
 	struct emit *e = &t->e;
 	int w = !w32;
 
-	if (f7 == 1 && f3 != 0)
-		return 0; /* mulh*, div*, rem*: helpers */
 	if (i->rd == 0)
 		return 1;
+	if (f7 == 1 && f3 != 0)
+		return emit_muldiv(t, i, f3, w32);
 	if (!w32 && (f3 == 2 || f3 == 3)) { /* slt, sltu: setcc needs rax */
 		ld_x(t, RAX, i->rs1);
 		alu_x(t, 1, ALU_CMP, RAX, i->rs2);
