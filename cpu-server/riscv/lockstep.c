@@ -81,6 +81,8 @@ struct rv_lockstep {
 	/* The TLB as the engine's step found it, saved at its first flush. */
 	struct rv_tlb_entry tlb[TLB_SIZE];
 	uint8_t tlb_super;
+	uint16_t tlb_nfilled;
+	uint16_t tlb_filled[TLB_FILLED];
 	int tlb_saved;
 	struct rv_ls_log log[2]; /* 0: engine, 1: interpreter */
 	uint64_t pcs[LS_PCS];
@@ -154,6 +156,8 @@ void rv_ls_tlb_save(struct rv_hart *h)
 		return;
 	memcpy(ls->tlb, h->tlb, sizeof(ls->tlb));
 	ls->tlb_super = h->tlb_super;
+	ls->tlb_nfilled = h->tlb_nfilled;
+	memcpy(ls->tlb_filled, h->tlb_filled, sizeof(ls->tlb_filled));
 	ls->tlb_saved = 1;
 }
 
@@ -177,6 +181,8 @@ static void restore(struct rv_hart *h, const struct ls_state *s)
 	if (ls->tlb_saved) {
 		memcpy(h->tlb, ls->tlb, sizeof(h->tlb));
 		h->tlb_super = ls->tlb_super;
+		h->tlb_nfilled = ls->tlb_nfilled;
+		memcpy(h->tlb_filled, ls->tlb_filled, sizeof(h->tlb_filled));
 		h->xlate_gen = s->xlate_gen; /* the replay bumps it alike */
 	}
 	rv_update_dctx(h);

@@ -13,8 +13,14 @@ void rv_tlb_flush(struct rv_hart *h)
 {
 	if (unlikely(h->vm->ls_log != NULL))
 		rv_ls_tlb_save(h);
-	for (unsigned k = 0; k < TLB_SIZE; k++)
-		h->tlb[k].vpage = ~0ull;
+	if (h->tlb_nfilled <= TLB_FILLED) {
+		for (unsigned k = 0; k < h->tlb_nfilled; k++)
+			h->tlb[h->tlb_filled[k]].vpage = ~0ull;
+	} else {
+		for (unsigned k = 0; k < TLB_SIZE; k++)
+			h->tlb[k].vpage = ~0ull;
+	}
+	h->tlb_nfilled = 0;
 	h->tlb_super = 0;
 	h->xlate_gen++;
 }
@@ -59,9 +65,15 @@ void rv_tlb_fence(struct rv_hart *h, int by_va, uint64_t va, int by_asid,
 		if (fence_hits(e, by_va, vpage, by_asid, a))
 			e->vpage = ~0ull;
 	} else {
-		for (unsigned k = 0; k < TLB_SIZE; k++)
-			if (fence_hits(&h->tlb[k], by_va, vpage, by_asid, a))
-				h->tlb[k].vpage = ~0ull;
+		/* the slots filled since the last flush, or all of them */
+		int all = h->tlb_nfilled > TLB_FILLED;
+		unsigned n = all ? TLB_SIZE : h->tlb_nfilled;
+		for (unsigned k = 0; k < n; k++) {
+			struct rv_tlb_entry *e = &h->tlb[all ? k :
+							 h->tlb_filled[k]];
+			if (fence_hits(e, by_va, vpage, by_asid, a))
+				e->vpage = ~0ull;
+		}
 	}
 	h->xlate_gen++;
 }
@@ -152,6 +164,10 @@ restart:;
 				rv_ls_store(h->vm, pte_pa, 8, pte, want);
 		}
 		uint64_t ppage = ppn | ((va >> 12) & lowmask);
+		if (h->tlb_nfilled < TLB_FILLED)
+			h->tlb_filled[h->tlb_nfilled] = (uint16_t)(e - h->tlb);
+		if (h->tlb_nfilled <= TLB_FILLED)
+			h->tlb_nfilled++;
 		e->vpage = va >> 12;
 		e->ppage = ppage;
 		e->flags = (uint8_t)want;

@@ -96,7 +96,10 @@ enum rv_dmode {
 	RV_DMODE_PMP,   /* no translation, PMP checks: no fast path */
 };
 
-#define TLB_SIZE 256u
+/* 64 KiB of entries: a flush clears only the slots filled since the last
+ * one (tlb_filled), unless there were more than TLB_FILLED. */
+#define TLB_SIZE 1024u
+#define TLB_FILLED 128u
 struct rv_tlb_entry {
 	uint64_t vpage;  /* vaddr >> 12, or ~0 when empty */
 	uint64_t ppage;  /* paddr >> 12 */
@@ -185,6 +188,8 @@ struct rv_hart {
 	uint8_t dmode, dctx;
 	uint64_t xlate_gen;     /* bumped by every TLB flush (mapping change) */
 	uint8_t tlb_super;      /* a superpage entry may be in the TLB */
+	uint16_t tlb_nfilled;   /* slots filled since the last full flush */
+	uint16_t tlb_filled[TLB_FILLED]; /* which (all if nfilled is more) */
 
 	/* Block engine */
 	struct rv_bcache *bc;

@@ -161,6 +161,7 @@ void rv_hart_reset(struct rv_hart *h, uint64_t pc)
 	h->spin_run = 0;
 	h->spin_at = 0;
 	h->spin_yields = 0;
+	h->tlb_nfilled = TLB_FILLED + 1; /* unknown slots: clear them all */
 	rv_pmp_update(h); /* also flushes the TLB and updates dctx */
 	rv_bcache_flush(h);
 	h->exit_reason = -1;

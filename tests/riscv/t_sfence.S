@@ -149,6 +149,21 @@ s_mode:
 	li a0, 0
 	jalr s0
 	CHECK(a0, 2, 19)
+
+	/* -- a full flush clears what was filled since the last one (the
+	 * TLB clears only those slots): the entry P1's load fills, right
+	 * before the PTE changes, goes -- */
+	la a0, page_a
+	SETPTE(pt_l0, 0x10, a0, V|R|W|A|D)
+	la a0, page_b
+	li s1, P1
+	sfence.vma
+	ld a1, 0(s1)
+	SETPTE(pt_l0, 0x10, a0, V|R|W|A|D)
+	sfence.vma
+	ld a2, 0(s1)
+	CHECK(a1, 0x1111, 20)
+	CHECK(a2, 0x2222, 21)
 	BACK_TO_M(m_end)
 m_end:
 	csrw satp, zero

@@ -47,7 +47,7 @@
 #define TOFF(f) (TLB0 + (int32_t)offsetof(struct rv_tlb_entry, f))
 
 _Static_assert(sizeof(struct rv_tlb_entry) == 64, "tlb index scaling");
-_Static_assert(TLB_SIZE == 256, "tlb index mask");
+_Static_assert((TLB_SIZE & (TLB_SIZE - 1)) == 0, "tlb index mask");
 
 #define MAX_FIX 16
 #define MAX_COLD 200
