@@ -82,11 +82,14 @@ static void gen_alu(struct gen *g)
 	};
 	unsigned k;
 	switch (pick(g, 5)) {
-	case 4: { /* slli p, q, 1..3; add rd, o, p: the jit's lea */
+	case 4: { /* slli p, q, 1..3; add rd, o, p: the jit's lea (with
+		   * rd = p it leaves the slli out; q = p too) */
 		unsigned p = rd_reg(g), o = pick(g, 32);
-		emit(g, i_type(0x13, p, 1, pick(g, 32), 1 + (int32_t)pick(g, 3)));
-		emit(g, pick(g, 2) ? r_type(0x33, rd_reg(g), 0, o, p, 0)
-				   : r_type(0x33, rd_reg(g), 0, p, o, 0));
+		unsigned q = pick(g, 3) ? pick(g, 32) : p;
+		unsigned rd = pick(g, 2) ? p : rd_reg(g);
+		emit(g, i_type(0x13, p, 1, q, 1 + (int32_t)pick(g, 3)));
+		emit(g, pick(g, 2) ? r_type(0x33, rd, 0, o, p, 0)
+				   : r_type(0x33, rd, 0, p, o, 0));
 		break;
 	}
 	case 0:

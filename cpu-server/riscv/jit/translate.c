@@ -432,14 +432,73 @@ static void lea_ri(struct emit *e, int d, int s, int32_t imm)
  * An op whose destination is pinned computes in that register (two-
  * operand x86 forms: mov d, rs1; op d, rs2), else in rax. */
 
+/* r = x[x]: its pinned register, else loaded into scratch. */
+static int src_reg(struct tr *t, unsigned x, int scratch)
+{
+	if (is_pinned(t, x))
+		return t->pin[x];
+	ld_x(t, scratch, x);
+	return scratch;
+}
+
+/*
+ * slli p, q, k (k 1-3) and right after it add rd, o, p: the add is
+ * lea rd, [o + q << k], one step off the dependency chain of an address
+ * or index computation.  Returns k, or 0 if they do not pair.  *skip: the
+ * add overwrites p (and o is not p), so the slli's result is never seen
+ * and it is not emitted at all; otherwise the slli runs and q must
+ * survive it (q not p).
+ */
+static unsigned shift_add(const struct rv_insn *s, const struct rv_insn *i,
+			  int *skip)
+{
+	unsigned k = (unsigned)s->imm & 63;
+
+	if ((insn_word(s) & 0x707f) != 0x1013 || k < 1 || k > 3 ||
+	    s->rd == 0 || (insn_word(i) & 0xfe00707f) != 0x33 ||
+	    (i->rs1 != s->rd && i->rs2 != s->rd))
+		return 0;
+	unsigned o = i->rs1 == s->rd ? i->rs2 : i->rs1;
+	*skip = i->rd == s->rd && o != s->rd;
+	return *skip || s->rs1 != s->rd ? k : 0;
+}
+
+/* 1 if op i is an slli that the next op's lea makes unnecessary */
+static int shift_skipped(const struct tr *t, const struct rv_insn *i)
+{
+	int skip;
+
+	return t->idx + 1 < t->n && shift_add(i, i + 1, &skip) && skip;
+}
+
+/* add rd, o, p after slli p, q, k: lea rd, [o + q << k] */
+static int emit_shift_add(struct tr *t, const struct rv_insn *i)
+{
+	int skip;
+
+	if (t->idx == 0)
+		return 0;
+	const struct rv_insn *s = &t->ops[t->idx - 1];
+	unsigned k = shift_add(s, i, &skip);
+	if (!k)
+		return 0;
+	unsigned o = i->rs1 == s->rd ? i->rs2 : i->rs1;
+	int base = src_reg(t, o, RAX);
+	int index = src_reg(t, s->rs1, RCX);
+	int d = dest_of(t, i->rd, 0);
+	op_sibs(&t->e, 0, 1, 0x8d, d, base, index, k, 0, 0);
+	put_rd(t, d, i->rd);
+	return 1;
+}
+
 static int emit_opimm(struct tr *t, const struct rv_insn *i, uint32_t r)
 {
 	unsigned f3 = (r >> 12) & 7;
 	int32_t imm = (int32_t)i->imm;
 	struct emit *e = &t->e;
 
-	if (i->rd == 0)
-		return 1; /* a hint: no effect */
+	if (i->rd == 0 || shift_skipped(t, i))
+		return 1; /* a hint: no effect; or the next op's lea */
 	if (f3 == 2 || f3 == 3) { /* slti, sltiu: setcc needs rax */
 		ld_x(t, RAX, i->rs1);
 		alu_ri(e, 1, ALU_CMP, RAX, imm);
@@ -495,40 +554,6 @@ static int emit_opimm32(struct tr *t, const struct rv_insn *i, uint32_t r)
 		break;
 	}
 	movsxd(e, d, d);
-	put_rd(t, d, i->rd);
-	return 1;
-}
-
-/* r = x[x]: its pinned register, else loaded into scratch. */
-static int src_reg(struct tr *t, unsigned x, int scratch)
-{
-	if (is_pinned(t, x))
-		return t->pin[x];
-	ld_x(t, scratch, x);
-	return scratch;
-}
-
-/*
- * add rd, o, p right after slli p, q, k (k 1-3, q not p): lea rd,
- * [o + q << k], one step off the dependency chain of an address or
- * index computation (the slli still writes p).
- */
-static int emit_shift_add(struct tr *t, const struct rv_insn *i)
-{
-	if (t->idx == 0)
-		return 0;
-	const struct rv_insn *s = &t->ops[t->idx - 1];
-	uint32_t sr = insn_word(s);
-	unsigned k = (unsigned)s->imm & 63;
-
-	if ((sr & 0x707f) != 0x1013 || k < 1 || k > 3 || s->rd == 0 ||
-	    s->rs1 == s->rd || (i->rs1 != s->rd && i->rs2 != s->rd))
-		return 0;
-	unsigned o = i->rs1 == s->rd ? i->rs2 : i->rs1;
-	int base = src_reg(t, o, RAX);
-	int index = src_reg(t, s->rs1, RCX);
-	int d = dest_of(t, i->rd, 0);
-	op_sibs(&t->e, 0, 1, 0x8d, d, base, index, k, 0, 0);
 	put_rd(t, d, i->rd);
 	return 1;
 }
