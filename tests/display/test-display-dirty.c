@@ -19,6 +19,7 @@
 #include "log.h"
 #include "scanout.h"
 #include "vnc.h"
+#include "test-util.h"
 
 #define W 64u
 #define H 48u
@@ -174,12 +175,10 @@ START_TEST(new_size_copied_whole)
 }
 END_TEST
 
-int main(void)
+static Suite *dirty_suite(void)
 {
 	Suite *s = suite_create("display-dirty");
 	TCase *tc = tcase_create("dirty");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, start_copies_all);
@@ -187,9 +186,7 @@ int main(void)
 	tcase_add_test(tc, hostile_rectangles_refused);
 	tcase_add_test(tc, new_size_copied_whole);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }
+
+CHECK_MAIN(dirty_suite)

@@ -18,6 +18,7 @@
 
 #include "gpu-fake.h"
 #include "screendump.h"
+#include "test-util.h"
 
 static struct fake *f;
 static struct gpu *g;
@@ -520,12 +521,10 @@ START_TEST(screendump_refused)
 }
 END_TEST
 
-int main(void)
+static Suite *gpu_suite(void)
 {
 	Suite *s = suite_create("gpu");
 	TCase *tc = tcase_create("commands");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, display_info_and_edid);
@@ -542,9 +541,7 @@ int main(void)
 	tcase_add_test(tc, screendump_ppm);
 	tcase_add_test(tc, screendump_refused);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }
+
+CHECK_MAIN(gpu_suite)
