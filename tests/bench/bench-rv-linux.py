@@ -14,7 +14,7 @@ alternating, BENCH_PAIRS pairs (default 7, the order flipping every pair).
 Each boot runs, timed inside the guest (CLOCK_MONOTONIC):
   - mix: sieve, CRC32, qsort with a function-pointer compare, matmul,
     pointer chase (each part also printed);
-  - sha256: sha256sum (busybox) of a BENCH_MB (default 32) MiB file that
+  - sha256: sha256sum (busybox) of a BENCH_MB (default 64) MiB file that
     the guest generated before (xorshift; not timed);
   - forkexec: 300 fork + exec of /bin/true;
 and, timed by the host, boot: from the emulator's start to init's first
@@ -195,7 +195,7 @@ def main():
     kit = guest_dir()
     pairs = int(os.environ.get("BENCH_PAIRS", "7"))
     harts = int(os.environ.get("BENCH_HARTS", "1"))
-    mb = int(os.environ.get("BENCH_MB", "32"))
+    mb = int(os.environ.get("BENCH_MB", "64"))
     forks = int(os.environ.get("BENCH_FORKS", "300"))
     engines = pick_engines(cpu)
     kinds = engines + (["qemu"] if shutil.which(QEMU) else [])

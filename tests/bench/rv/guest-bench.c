@@ -64,7 +64,7 @@ static uint64_t xorshift(void)
 }
 
 #define SIEVE_N 4000000
-#define SIEVE_ROUNDS 16
+#define SIEVE_ROUNDS 40
 
 static uint64_t sieve(void)
 {
@@ -86,7 +86,7 @@ static uint64_t sieve(void)
 }
 
 #define CRC_BYTES (4u << 20)
-#define CRC_ROUNDS 32
+#define CRC_ROUNDS 40
 
 static uint64_t crc32_bench(void)
 {
@@ -114,7 +114,7 @@ static uint64_t crc32_bench(void)
 }
 
 #define QS_N 300000
-#define QS_ROUNDS 6
+#define QS_ROUNDS 9
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -142,7 +142,7 @@ static uint64_t qsort_bench(void)
 }
 
 #define MM 160
-#define MM_ROUNDS 24
+#define MM_ROUNDS 60
 
 static uint64_t matmul(void)
 {
@@ -172,7 +172,7 @@ static uint64_t matmul(void)
 }
 
 #define CHASE_N (1u << 18)
-#define CHASE_STEPS 64000000u
+#define CHASE_STEPS 96000000u
 
 /* A random single cycle over CHASE_N slots (Sattolo), followed for
  * CHASE_STEPS loads: each load depends on the one before. */
