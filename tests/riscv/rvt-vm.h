@@ -46,6 +46,16 @@
 	la a0, pt_l0;                             \
 	SETPTE(pt_l1, 0, a0, V)
 
+/* satp = Sv39 over pt_root under ASID asid, then a full sfence.vma
+ * (clobbers a0, a1). */
+#define SV39_ON(asid)                                \
+	la a0, pt_root;                              \
+	srli a0, a0, 12;                             \
+	li a1, (8 << 60) | ((asid) << 44);           \
+	or a0, a0, a1;                               \
+	csrw satp, a0;                               \
+	sfence.vma
+
 /* The three tables, 4 KiB each and aligned: page-aligned data the test
  * puts after them stays aligned. */
 #define PT_TABLES           \

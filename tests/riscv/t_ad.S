@@ -14,12 +14,7 @@ TEST_BEGIN
 	la a0, page
 	li a1, 0x5a5a
 	sd a1, 0(a0)
-	la a0, pt_root
-	srli a0, a0, 12
-	li a1, 8 << 60
-	or a0, a0, a1
-	csrw satp, a0
-	sfence.vma
+	SV39_ON(0)
 	GOTO_MODE(1, s_mode)
 s_mode:
 	la s1, pt_l0 + 0x10 * 8

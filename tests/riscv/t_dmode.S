@@ -39,12 +39,7 @@ TEST_BEGIN
 	bltu s0, t0, 1b
 	li a0, PA_B
 	SETPTE(pt_l1, 1, a0, V|R|W|A|D)
-	la a0, pt_root
-	srli a0, a0, 12
-	li a1, 8 << 60
-	or a0, a0, a1
-	csrw satp, a0
-	sfence.vma
+	SV39_ON(0)
 	li s2, VA
 	li s3, PA_B
 	li a1, A_VAL

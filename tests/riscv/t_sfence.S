@@ -67,12 +67,7 @@ TEST_BEGIN
 	sw a1, 4(a0)
 	fence.i
 	/* Sv39, ASID 5 */
-	la a0, pt_root
-	srli a0, a0, 12
-	li a1, (8 << 60) | (ASID << 44)
-	or a0, a0, a1
-	csrw satp, a0
-	sfence.vma
+	SV39_ON(ASID)
 	GOTO_MODE(1, s_mode)
 s_mode:
 	/* -- by address -- */

@@ -52,12 +52,7 @@ TEST_BEGIN
 	li a1, 0x3333
 	sd a1, 8(a0)
 	/* Sv39 on */
-	la a0, pt_root
-	srli a0, a0, 12
-	li a1, 8 << 60
-	or a0, a0, a1
-	csrw satp, a0
-	sfence.vma
+	SV39_ON(0)
 	GOTO_MODE(1, s39)
 s39:
 	li s0, 0x40001000
