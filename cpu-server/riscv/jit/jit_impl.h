@@ -55,8 +55,6 @@ struct rv_jit {
 #define JIT_STAMP_OFF 14u
 #define JIT_CHAIN_OFF 37u
 
-/* A link request, emitted after its stub: the chained jump's rel32 field
- * (an offset in the cache) and the physical pc it is meant to reach. */
 /* Before each translation (JIT_HEAD bytes): its chainable exits, each a
  * rel32 field (offset from the code) and its value pointing at the
  * exit's link stub.  A new stamp puts them back (rv_jit_set_stamp): a
@@ -73,6 +71,8 @@ struct rv_jit_head {
 } __attribute__((packed));
 _Static_assert(sizeof(struct rv_jit_head) <= JIT_HEAD, "jit head size");
 
+/* A link request, emitted after its stub: the chained jump's rel32 field
+ * (an offset in the cache) and the physical pc it is meant to reach. */
 struct rv_jit_linkrec {
 	uint64_t pa;
 	uint32_t site;
