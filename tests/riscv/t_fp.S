@@ -366,6 +366,19 @@ TEST_BEGIN
 	andi a0, a0, 3
 	CHECK(a0, 3, 122)
 	csrw fcsr, zero
+	/* 123-127: fmin.d/fmax.d of -0 and +0 either way round (the jit's
+	 * minsd/maxsd return their second operand when equal) */
+	FD(f20, 0x8000000000000000)
+	FD(f21, 0)
+	fmin.d f22, f20, f21
+	CHKD(f22, 0x8000000000000000, 123)
+	fmin.d f22, f21, f20
+	CHKD(f22, 0x8000000000000000, 124)
+	fmax.d f22, f20, f21
+	CHKD(f22, 0, 125)
+	fmax.d f22, f21, f20
+	CHKD(f22, 0, 126)
+	CHKFL(0, 127)
 	/* 106..110: FS Off: F/D loads, stores and arithmetic are illegal
 	 * (the JIT's templates check FS before their fast paths) */
 	la t1, fdata

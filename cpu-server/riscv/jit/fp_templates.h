@@ -339,13 +339,31 @@ static void emit_fp_sgnj(struct tr *t, const struct rv_insn *i, unsigned f3,
 
 /* fmin/fmax (f3 0, 1): a NaN operand goes to the helper (sNaN raises
  * invalid there; the ucomis* here raised it too, which fpu.c's lazy flags
- * allow: it is the op's own flag); equal operands combine sign bits. */
+ * allow: it is the op's own flag); equal operands combine sign bits (-0
+ * is below +0).  x86's minsd/maxsd return the second operand when the
+ * two are equal, so a double takes min(a, a | b) there. */
 static void emit_fp_minmax(struct tr *t, const struct rv_insn *i,
 			   unsigned f3, int d)
 {
 	struct emit *e = &t->e;
 	struct cold *s = fp_stub(t, d, i->rs1, i->rs2);
 
+	if (d) { /* in xmm: equal operands give min(a, a | b) / max(a, a & b) */
+		fp_in(t, XMM0, i->rs1, 1);
+		fp_in(t, XMM1, i->rs2, 1);
+		e8(e, 0x66);
+		op_rr(e, 0, 0x0f2e, XMM0, XMM1);        /* ucomisd */
+		add_fix(t, s, jcc32(e, 0xa));           /* jp: a NaN */
+		e8(e, 0x70 + CC_NE);                    /* jne over: */
+		e8(e, 4);
+		e8(e, 0x66);                            /* orpd / andpd */
+		op_rr(e, 0, f3 ? 0x0f54 : 0x0f56, XMM1, XMM0);
+		e8(e, 0xf2);                            /* minsd / maxsd */
+		op_rr(e, 0, f3 ? 0x0f5f : 0x0f5d, XMM0, XMM1);
+		fp_xmm_out(t, i->rd, XMM0);
+		s->resume = e->pos;
+		return;
+	}
 	fp_bits_in(t, RAX, i->rs1, d);
 	fp_bits_in(t, RCX, i->rs2, d);
 	op_rr(e, 1, 0x89, RAX, RDX);                    /* mov rdx, rax */
