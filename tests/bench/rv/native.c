@@ -75,7 +75,7 @@ static uint64_t w_fp(void)
 
 	memcpy(&f1, &bits, 8);
 	feclearexcept(FE_ALL_EXCEPT);
-	for (long n = 36000000; n; n--) {
+	for (long n = 108000000; n; n--) {
 		f2 = fma(f1, f0, f2);
 		double f5 = f2 * f1 / f3;
 		f2 = f2 + f5;
