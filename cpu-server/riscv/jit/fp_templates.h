@@ -102,6 +102,16 @@ static void fp_bits_out(struct tr *t, unsigned f, int reg)
 	fp_set_dirty(t);
 }
 
+/* f[rd] = rax (| the NaN box for a single); FS Dirty */
+static void fp_st_bits(struct tr *t, unsigned rd, int d)
+{
+	if (!d) {
+		mov_imm(&t->e, RCX, 0xffffffff00000000ull);
+		alu_rr(&t->e, 1, ALU_OR, RAX, RCX);
+	}
+	fp_bits_out(t, rd, RAX);
+}
+
 /* jz s if FS is Off (the op's function raises the illegal instruction);
  * nothing once this path made it Dirty */
 static void fp_fs_guard(struct tr *t, struct cold *s)
@@ -157,11 +167,7 @@ static void fp_load(struct tr *t, unsigned rd, unsigned size, int base)
 		return;
 	}
 	op_mem(e, 0, size == 8, 0x8b, RAX, base, 0, 0);
-	if (size == 4) {
-		mov_imm(e, RCX, 0xffffffff00000000ull);
-		alu_rr(e, 1, ALU_OR, RAX, RCX);
-	}
-	fp_bits_out(t, rd, RAX);
+	fp_st_bits(t, rd, size == 8);
 }
 
 /* jne s unless f[r] holds a NaN-boxed single (upper half all ones);
@@ -195,22 +201,13 @@ static void fp_writeback(struct tr *t, unsigned rd, int d)
 		return;
 	}
 	e8(e, 0x66);
-	op_rr(e, d, 0x0f7e, XMM0, RAX);         /* movq rax / movd eax, xmm0 */
-	if (d)
-		e8(e, 0x66);
-	op_rr(e, 0, 0x0f2e, XMM0, XMM0);        /* ucomisd/ss xmm0, xmm0 */
+	op_rr(e, 0, 0x0f7e, XMM0, RAX);         /* movd eax, xmm0 */
+	op_rr(e, 0, 0x0f2e, XMM0, XMM0);        /* ucomiss xmm0, xmm0 */
 	e8(e, 0x70 + CC_NP);                    /* jnp over the mov */
-	e8(e, d ? 10 : 5);
-	if (d) {
-		e8(e, 0x48); e8(e, 0xb8);       /* movabs rax, CNAN_D */
-		e64(e, 0x7ff8000000000000ull);
-	} else {
-		e8(e, 0xb8);                    /* mov eax, CNAN_S */
-		e32(e, 0x7fc00000u);
-	}
-	mov_imm(e, RCX, 0xffffffff00000000ull); /* NaN box */
-	alu_rr(e, 1, ALU_OR, RAX, RCX);
-	fp_bits_out(t, rd, RAX);
+	e8(e, 5);
+	e8(e, 0xb8);                            /* mov eax, CNAN_S */
+	e32(e, 0x7fc00000u);
+	fp_st_bits(t, rd, 0);
 }
 
 /* OP-FP: fadd/fsub/fmul/fdiv/fsqrt; 0 if no template. */
@@ -279,24 +276,12 @@ static int emit_fp_fma(struct tr *t, const struct rv_insn *i, uint32_t r)
 		fp_check_box(t, i->rs2, s);
 		fp_check_box(t, i->rs3, s);
 	}
-	int pfx = d ? 0xf2 : 0xf3;
-	(void)pfx;
 	fp_in(t, XMM0, i->rs1, d);
 	fp_in(t, XMM1, i->rs2, d);
 	vfma213(t, d, opc[i->aux], i->rs3);
 	fp_writeback(t, i->rd, d);
 	s->resume = e->pos;
 	return 1;
-}
-
-/* f[rd] = rax (| the NaN box for a single); FS Dirty */
-static void fp_st_bits(struct tr *t, unsigned rd, int d)
-{
-	if (!d) {
-		mov_imm(&t->e, RCX, 0xffffffff00000000ull);
-		alu_rr(&t->e, 1, ALU_OR, RAX, RCX);
-	}
-	fp_bits_out(t, rd, RAX);
 }
 
 /* A stub for the op's function and the FS guard (plus the NaN-box checks
