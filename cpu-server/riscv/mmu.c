@@ -9,17 +9,24 @@
 /* PTE bits 63:54 (N, PBMT, reserved) must be zero: no Svnapot/Svpbmt. */
 #define PTE_HIGH_RESERVED (0x3ffull << 54)
 
+/* The slots that may hold an entry: those filled since the last full
+ * flush, or every slot once more were filled than the list holds. */
+static unsigned tlb_nlive(const struct rv_hart *h)
+{
+	return h->tlb_nfilled > TLB_FILLED ? TLB_SIZE : h->tlb_nfilled;
+}
+
+static struct rv_tlb_entry *tlb_live(struct rv_hart *h, unsigned k)
+{
+	return &h->tlb[h->tlb_nfilled > TLB_FILLED ? k : h->tlb_filled[k]];
+}
+
 void rv_tlb_flush(struct rv_hart *h)
 {
 	if (unlikely(h->vm->ls_log != NULL))
 		rv_ls_tlb_save(h);
-	if (h->tlb_nfilled <= TLB_FILLED) {
-		for (unsigned k = 0; k < h->tlb_nfilled; k++)
-			h->tlb[h->tlb_filled[k]].vpage = ~0ull;
-	} else {
-		for (unsigned k = 0; k < TLB_SIZE; k++)
-			h->tlb[k].vpage = ~0ull;
-	}
+	for (unsigned k = 0; k < tlb_nlive(h); k++)
+		tlb_live(h, k)->vpage = ~0ull;
 	h->tlb_nfilled = 0;
 	h->tlb_super = 0;
 	h->xlate_gen++;
@@ -65,12 +72,8 @@ void rv_tlb_fence(struct rv_hart *h, int by_va, uint64_t va, int by_asid,
 		if (fence_hits(e, by_va, vpage, by_asid, a))
 			e->vpage = ~0ull;
 	} else {
-		/* the slots filled since the last flush, or all of them */
-		int all = h->tlb_nfilled > TLB_FILLED;
-		unsigned n = all ? TLB_SIZE : h->tlb_nfilled;
-		for (unsigned k = 0; k < n; k++) {
-			struct rv_tlb_entry *e = &h->tlb[all ? k :
-							 h->tlb_filled[k]];
+		for (unsigned k = 0; k < tlb_nlive(h); k++) {
+			struct rv_tlb_entry *e = tlb_live(h, k);
 			if (fence_hits(e, by_va, vpage, by_asid, a))
 				e->vpage = ~0ull;
 		}
