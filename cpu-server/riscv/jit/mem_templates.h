@@ -43,9 +43,9 @@ static void emit_bare(struct tr *t, struct cold *slow, const struct rv_insn *i,
 }
 
 /* rdx + rax = the host address of x[rs1] + imm (in rax) through the TLB
- * entry for the current data context; need 1 load, 2 store.  A hit implies RAM, the
- * permissions, D and PMP (rctx/wctx, ../mmu.c); page crossings (any
- * misaligned access) go to slow. */
+ * entry for the current data context; need 1 load, 2 store.  A hit
+ * implies RAM, the permissions, D and PMP (rctx/wctx, ../mmu.c); page
+ * crossings (any misaligned access) go to slow. */
 static void emit_tlb(struct tr *t, struct cold *slow, const struct rv_insn *i,
 		     unsigned size, unsigned need)
 {
@@ -63,7 +63,7 @@ static void emit_tlb(struct tr *t, struct cold *slow, const struct rv_insn *i,
 		e8(e, size - 1); /* test al, size-1 */
 		add_fix(t, slow, jcc32(e, CC_NE));
 	}
-	/* rdx = index * 64 = (va >> 6) & (255 << 6) */
+	/* rdx = index * 64 = (va >> 6) & ((TLB_SIZE - 1) << 6) */
 	op_rr(e, 0, 0x89, RAX, RDX);                      /* mov edx, eax */
 	shift_ri(e, 0, SH_SHR, RDX, 6);
 	alu_ri(e, 0, ALU_AND, RDX, (TLB_SIZE - 1) << 6);

@@ -520,10 +520,11 @@ static void emit_fence(struct tr *t, uint32_t r)
 }
 
 /* The prologue: leave at once when the block's stamp is stale (a store
- * to its page, fence.i: ../block.c checks it), the limit (budget, next
- * timer check) is reached or the hart was kicked (stop, interrupt line),
- * so chained loops and jump-table entries see all three.  h->pc is this
- * block's start here. */
+ * to its page, fence.i: ../block.c checks it), the data mode is not the
+ * translation's, the limit (budget, next timer check) is reached or the
+ * hart was kicked (stop, interrupt line), so chained loops and jump-table
+ * entries see all four; chains that may skip the first two enter at
+ * JIT_CHAIN_OFF (jit_impl.h).  h->pc is this block's start here. */
 static void emit_prologue(struct tr *t)
 {
 	struct emit *e = &t->e;
