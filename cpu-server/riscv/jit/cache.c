@@ -71,7 +71,7 @@ static void emit_prefix(struct rv_jit *j)
 	op_rr(&e, 0, 0x89, RAX, RCX);           /* mov ecx, eax */
 	shift_ri(&e, 0, SH_SHR, RCX, 1);
 	alu_ri(&e, 0, ALU_AND, RCX, JTAB_SIZE - 1);
-	e8(&e, 0x48); e8(&e, 0x8d); e8(&e, 0x0c); e8(&e, 0x49); /* lea rcx,[rcx+rcx*2] */
+	op_sibs(&e, 0, 1, 0x8d, RCX, RCX, RCX, 1, 0, 0); /* lea rcx, [rcx+rcx*2] */
 	shift_ri(&e, 1, SH_SHL, RCX, 3);
 	alu_rr(&e, 1, ALU_ADD, RCX, R14);
 	alu_rm(&e, 1, ALU_CMP, RAX, RCX, 0);
